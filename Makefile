@@ -1,0 +1,62 @@
+# robot_learning — everything a fresh Debian 12 / Python 3.11 machine needs, from nothing.
+#   make demo   set up, build, and run the main job in the built-in simulator
+#   make test   set up, build, and run every test (colcon test + system tests)
+# A second run skips what is done (stamp files under .make/).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := .make
+APT_PKGS := libegl1 libegl-mesa0 libgl1-mesa-dri libgbm1 libosmesa6
+PKG_SOURCES := $(shell find src -name '*.py' -o -name 'package.xml' -o -name 'setup.cfg' 2>/dev/null) \
+               $(wildcard launch/*.py config/*.yaml config/profiles/*.yaml)
+export MUJOCO_GL ?= egl
+export ROS_AUTOMATIC_DISCOVERY_RANGE ?= LOCALHOST
+
+.PHONY: all setup apt venv build test demo bench clean
+
+all: build
+
+setup: apt venv
+
+# MuJoCo's offscreen rendering needs EGL (or OSMesa); install only what is missing.
+apt: $(STAMP)/apt
+$(STAMP)/apt:
+	@mkdir -p $(STAMP)
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "apt: installing$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	else echo "apt: offscreen rendering packages present"; fi
+	@touch $@
+
+venv: $(STAMP)/venv
+$(STAMP)/venv: requirements.txt
+	@mkdir -p $(STAMP)
+	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip wheel
+	$(VPY) -m pip install -q -r requirements.txt
+	@touch $@
+
+build: $(STAMP)/build
+$(STAMP)/build: $(STAMP)/venv $(STAMP)/apt $(PKG_SOURCES)
+	source $(VENV)/bin/activate && colcon build --symlink-install --event-handlers console_cohesion- summary- status- 2>&1 | tail -n 20
+	@touch $@
+
+# colcon test runs each package's pytest suite; test/ holds the cross-package system tests.
+test: build
+	source $(VENV)/bin/activate && source install/setup.bash && \
+	  colcon test --return-code-on-test-failure --event-handlers console_direct+ --pytest-args -q && \
+	  python -m pytest test -q
+
+demo: build
+	source $(VENV)/bin/activate && source install/setup.bash && robot-learning demo
+
+bench: build
+	source $(VENV)/bin/activate && source install/setup.bash && \
+	  for b in bench/*.py; do echo "== $$b"; python $$b || exit 1; done
+
+clean:
+	rm -rf build install log $(STAMP)

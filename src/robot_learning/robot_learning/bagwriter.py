@@ -1,0 +1,320 @@
+"""Write one episode as one rosbag2 bag from raw serialized messages (ROS-free).
+
+:class:`EpisodeBagWriter` wraps ``rosbags.rosbag2.Writer`` (rosbags 0.11.9, rosbag2
+metadata version 9, MCAP storage by default, sqlite3 on request). Messages are written
+as the CDR bytes received from the middleware, never deserialized. Message definitions
+(needed by MCAP readers such as Foxglove and ``ros2 bag``) and RIHS01 type hashes come
+from the rosbags ROS 2 Jazzy typestore, so every standard message type works.
+
+Episode metadata lives in rosbag2 ``custom_data`` (``metadata.yaml``, also embedded in
+the MCAP file); the keys the recorder writes are listed in :data:`CUSTOM_DATA_KEYS`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from io import StringIO
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from robot_learning.errors import BagError
+
+__all__ = ['EpisodeBagWriter', 'CUSTOM_DATA_KEYS', 'OUTCOMES', 'normalize_msgtype',
+           'qos_dict', 'read_custom_data', 'update_custom_data']
+
+#: custom_data keys written by the demo recorder (all values are strings):
+#: ``instruction`` (language instruction), ``outcome`` (one of :data:`OUTCOMES`),
+#: ``episode`` (index within the session), ``session``, ``start_time_ns`` /
+#: ``stop_time_ns`` (recorder clock, integer nanoseconds).
+CUSTOM_DATA_KEYS = ('instruction', 'outcome', 'episode', 'session', 'start_time_ns',
+                    'stop_time_ns')
+#: Outcomes stored in bags. A discarded episode is deleted, never stored.
+OUTCOMES = ('success', 'failure', 'unknown')
+
+_STORAGES = ('mcap', 'sqlite3')
+_typestore = None
+
+
+def _get_typestore():
+    global _typestore
+    if _typestore is None:
+        from rosbags.typesys import Stores, get_typestore
+        _typestore = get_typestore(Stores.ROS2_JAZZY)
+    return _typestore
+
+
+def normalize_msgtype(msgtype: str) -> str:
+    """``'pkg/Type'``, ``'pkg/msg/Type'`` or ``'pkg.msg.Type'`` -> ``'pkg/msg/Type'``.
+
+    Raises:
+        BagError: not of one of these forms.
+    """
+    parts = [p for p in str(msgtype).replace('.', '/').strip().split('/') if p]
+    if len(parts) == 2:
+        parts = [parts[0], 'msg', parts[1]]
+    if len(parts) != 3 or not all(p.replace('_', '').isalnum() for p in parts):
+        raise BagError(f'message type {msgtype!r} is not of the form pkg/msg/Type')
+    return '/'.join(parts)
+
+
+def qos_dict(reliability: str = 'reliable', durability: str = 'volatile',
+             history: str = 'keep_last', depth: int = 10) -> dict[str, Any]:
+    """One offered QoS profile as in rosbag2 metadata version 9 (for :meth:`add_topic`).
+
+    Policy names are the lower-case rmw names (``'reliable'``, ``'best_effort'``,
+    ``'transient_local'``, ``'volatile'``, ``'keep_last'``, ``'keep_all'`` ...).
+    """
+    inf = {'sec': 9223372036, 'nsec': 854775807}  # rmw "infinite" duration
+    return {'history': history, 'depth': int(depth), 'reliability': reliability,
+            'durability': durability, 'deadline': dict(inf), 'lifespan': dict(inf),
+            'liveliness': 'automatic', 'liveliness_lease_duration': dict(inf),
+            'avoid_ros_namespace_conventions': False}
+
+
+def _parse_qos(qos: str | Sequence[Any]) -> list:
+    """YAML text / list of dicts / list of rosbags ``Qos`` -> list of ``Qos``."""
+    from rosbags.interfaces import Qos
+    from rosbags.rosbag2.metadata import parse_qos
+
+    if not qos:
+        return []
+    if isinstance(qos, str):
+        items: Any = qos
+    else:
+        items = list(qos)
+        if all(isinstance(q, Qos) for q in items):
+            return items
+        base = qos_dict()
+        items = [{**base, **q} if isinstance(q, Mapping) else q for q in items]
+    try:
+        return parse_qos(items)
+    except Exception as exc:  # ReaderError, KeyError, TypeError from malformed input
+        raise BagError(f'offered QoS profiles cannot be parsed: {exc}') from None
+
+
+class EpisodeBagWriter:
+    """One rosbag2 bag (directory) written from raw CDR bytes.
+
+    Usage::
+
+        w = EpisodeBagWriter('bags/s1/episode_0000')          # creates the directory
+        w.add_topic('/scan', 'sensor_msgs/msg/LaserScan')
+        w.write('/scan', t_ns, raw_bytes)
+        w.close({'instruction': 'go to the red pillar', 'outcome': 'success'})
+
+    Also a context manager (closes on success, aborts and keeps the partial files on an
+    exception). A bag that was never closed (crash) has no ``metadata.yaml``; every bag
+    closed before it stays readable.
+
+    Args:
+        path: bag directory to create; must not exist (parents are created).
+        storage: ``'mcap'`` (default) or ``'sqlite3'``.
+
+    Raises:
+        BagError: unknown storage, existing path, or the directory cannot be created.
+    """
+
+    def __init__(self, path: str | Path, storage: str = 'mcap'):
+        from rosbags.rosbag2 import StoragePlugin, Writer, WriterError
+
+        if storage not in _STORAGES:
+            raise BagError(f'bag storage {storage!r} is unknown (expected mcap or sqlite3)')
+        self.path = Path(path)
+        self.storage = storage
+        if self.path.exists():
+            raise BagError(f'bag path {self.path} exists already, not overwriting')
+        plugin = StoragePlugin.MCAP if storage == 'mcap' else StoragePlugin.SQLITE3
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = Writer(self.path, version=Writer.VERSION_LATEST,
+                                  storage_plugin=plugin)
+            self._writer.open()
+        except (WriterError, OSError) as exc:
+            raise BagError(f'cannot create bag {self.path}: {exc}') from None
+        self._conns: dict[str, Any] = {}
+        self._types: dict[str, str] = {}
+        #: messages written per topic.
+        self.counts: dict[str, int] = {}
+        #: payload bytes written (sum of raw message sizes).
+        self.bytes_written = 0
+        self.closed = False
+
+    # ------------------------------------------------------------------ topics
+    def has_topic(self, topic: str) -> bool:
+        """Whether ``topic`` was added."""
+        return topic in self._conns
+
+    @property
+    def message_count(self) -> int:
+        """Messages written so far."""
+        return sum(self.counts.values())
+
+    def add_topic(self, topic: str, msgtype: str, qos_yaml: str | Sequence[Any] = '') -> None:
+        """Register a topic (once; adding it again with the same type is a no-op).
+
+        Args:
+            topic: absolute topic name, e.g. ``'/scan'``.
+            msgtype: ``'pkg/msg/Type'`` (``'pkg/Type'`` accepted), known to the ROS 2
+                Jazzy typestore of rosbags (all standard message packages).
+            qos_yaml: offered QoS profiles: rosbag2 metadata YAML text, a list of dicts
+                (see :func:`qos_dict`; missing keys take its defaults) or a list of
+                ``rosbags.interfaces.Qos``. Empty means unknown.
+
+        Raises:
+            BagError: bag closed, unknown type, same topic with another type, bad QoS.
+        """
+        self._check_open()
+        msgtype = normalize_msgtype(msgtype)
+        if topic in self._conns:
+            if self._types[topic] != msgtype:
+                raise BagError(f'topic {topic} was added as {self._types[topic]}, '
+                               f'cannot add it again as {msgtype}')
+            return
+        store = _get_typestore()
+        if msgtype not in store.fielddefs:
+            raise BagError(f'message type {msgtype} is unknown to the ROS 2 Jazzy typestore')
+        qos = _parse_qos(qos_yaml)
+        try:
+            conn = self._writer.add_connection(topic, msgtype, typestore=store,
+                                               offered_qos_profiles=qos)
+        except Exception as exc:  # WriterError, typestore errors
+            raise BagError(f'cannot add topic {topic} ({msgtype}) to {self.path}: '
+                           f'{exc}') from None
+        self._conns[topic] = conn
+        self._types[topic] = msgtype
+        self.counts[topic] = 0
+
+    # ------------------------------------------------------------------ messages
+    def write(self, topic: str, timestamp_ns: int, data: bytes | bytearray | memoryview) -> None:
+        """Write one serialized (CDR) message as is.
+
+        Args:
+            topic: a topic added with :meth:`add_topic`.
+            timestamp_ns: receive time in nanoseconds (rosbag2 "recv timestamp").
+            data: the serialized message bytes.
+
+        Raises:
+            BagError: bag closed, unknown topic, negative timestamp or an I/O error.
+        """
+        conn = self._conns.get(topic)
+        if conn is None:
+            self._check_open()
+            raise BagError(f'topic {topic} was not added to bag {self.path}')
+        if timestamp_ns < 0:
+            raise BagError(f'timestamp {timestamp_ns} ns on {topic} is negative')
+        try:
+            self._writer.write(conn, int(timestamp_ns), data)
+        except Exception as exc:  # OSError, WriterError
+            raise BagError(f'cannot write {topic} to {self.path}: {exc}') from None
+        self.counts[topic] += 1
+        self.bytes_written += len(data)
+
+    # ------------------------------------------------------------------ end
+    def close(self, custom_data: Mapping[str, str] | None = None) -> None:
+        """Write the index and ``metadata.yaml`` with ``custom_data``; the bag is complete.
+
+        Raises:
+            BagError: a non-string key/value, already closed, or an I/O error.
+        """
+        self._check_open()
+        for key, value in (custom_data or {}).items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise BagError(f'custom_data {key!r}: {value!r} must map str to str')
+            self._writer.set_custom_data(key, value)
+        try:
+            self._writer.close()
+        except Exception as exc:
+            raise BagError(f'cannot close bag {self.path}: {exc}') from None
+        finally:
+            self.closed = True
+
+    def abort(self) -> None:
+        """Stop writing without an index or metadata (files stay, unreadable)."""
+        if not self.closed:
+            self.closed = True
+            try:
+                self._writer.abort()
+            except Exception:  # noqa: BLE001 -- best effort on the way out
+                pass
+
+    def discard(self) -> None:
+        """Abort and delete the bag directory."""
+        self.abort()
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise BagError(f'bag {self.path} is closed')
+
+    def __enter__(self) -> EpisodeBagWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None:
+            if not self.closed:
+                self.close()
+        else:
+            self.abort()
+        return False
+
+
+# ---------------------------------------------------------------------- metadata
+
+def _load_metadata(path: Path) -> tuple[Path, dict]:
+    from ruamel.yaml import YAML
+
+    meta = Path(path) / 'metadata.yaml'
+    try:
+        doc = YAML(typ='safe').load(meta.read_text('utf8'))
+        info = doc['rosbag2_bagfile_information']
+    except FileNotFoundError:
+        raise BagError(f'{meta} does not exist (not a closed rosbag2 bag)') from None
+    except Exception as exc:
+        raise BagError(f'cannot read {meta}: {exc}') from None
+    return meta, doc
+
+
+def read_custom_data(path: str | Path) -> dict[str, str]:
+    """custom_data of a closed bag directory (empty dict when it has none).
+
+    Raises:
+        BagError: no readable ``metadata.yaml``.
+    """
+    _, doc = _load_metadata(Path(path))
+    return dict(doc['rosbag2_bagfile_information'].get('custom_data') or {})
+
+
+def update_custom_data(path: str | Path, updates: Mapping[str, str]) -> dict[str, str]:
+    """Merge ``updates`` into the custom_data of a closed bag's ``metadata.yaml``.
+
+    The file is replaced atomically. The copy of the metadata embedded in an MCAP file
+    is not rewritten; readers of rosbag2 directories (rosbags, ``ros2 bag``) use
+    ``metadata.yaml``.
+
+    Returns:
+        The new custom_data.
+
+    Raises:
+        BagError: no readable ``metadata.yaml`` or a non-string key/value.
+    """
+    from ruamel.yaml import YAML
+
+    for key, value in updates.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise BagError(f'custom_data {key!r}: {value!r} must map str to str')
+    meta, doc = _load_metadata(Path(path))
+    info = doc['rosbag2_bagfile_information']
+    custom = dict(info.get('custom_data') or {})
+    custom.update(updates)
+    info['custom_data'] = custom
+    yaml = YAML(typ='safe')
+    yaml.default_flow_style = False
+    text = StringIO()
+    yaml.dump(doc, text)
+    tmp = meta.with_suffix('.yaml.tmp')
+    try:
+        tmp.write_text(text.getvalue(), 'utf8')
+        tmp.replace(meta)
+    except OSError as exc:
+        raise BagError(f'cannot rewrite {meta}: {exc}') from None
+    return custom

@@ -1,0 +1,73 @@
+"""``robot-learning`` — the user CLI.
+
+Verbs:
+  up <profile> [--set node.param=value ...] [--namespace NS]   run a profile's nodes
+  profiles                                                    list profiles
+  demo [--demo-episodes N] [--learn-steps N] ...              the main job (make demo)
+  eval --checkpoint DIR [--episodes N]                        closed-loop evaluation in the sim
+
+The ROS-facing verbs live in ``robot_learning_nodes`` and are imported only when used,
+so the core package itself never imports rclpy. Every expected failure (bad profile,
+missing bag, wrong checkpoint) ends with exit code 2 and one line saying what to fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .errors import RobotLearningError
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog='robot-learning', description=__doc__.split('\n')[0])
+    sub = ap.add_subparsers(dest='verb', required=True)
+    up = sub.add_parser('up', help="run a profile's nodes (what ros2 launch would)")
+    up.add_argument('profile')
+    up.add_argument('--set', action='append', default=[], metavar='NODE.PARAM=VALUE')
+    up.add_argument('--namespace', default='')
+    sub.add_parser('profiles', help='list run profiles')
+    demo = sub.add_parser('demo', help='record demos, learn online with SAC, evaluate (make demo)')
+    demo.add_argument('--demo-episodes', type=int, default=30)
+    demo.add_argument('--learn-steps', type=int, default=40000, help='environment steps of online SAC')
+    demo.add_argument('--learn-minutes', type=float, default=8.0, help='wall-clock cap of the learning stage')
+    demo.add_argument('--eval-episodes', type=int, default=50)
+    demo.add_argument('--rate', type=float, default=110.0,
+                      help='lockstep steps per second while learning (keeps UTD near 1)')
+    demo.add_argument('--runs-dir', default='runs')
+    demo.add_argument('--seed', type=int, default=0)
+    ev = sub.add_parser('eval', help='evaluate a checkpoint closed-loop in the built-in sim')
+    ev.add_argument('--checkpoint', required=True)
+    ev.add_argument('--episodes', type=int, default=50)
+    ev.add_argument('--out', default='', help='directory for metrics.json (default: next to the checkpoint)')
+    ev.add_argument('--seed', type=int, default=1000)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.verb == 'profiles':
+            from robot_learning_nodes.launcher import available_profiles, load_profile
+            for name in available_profiles():
+                print(f'{name:14s} {load_profile(name).get("description", "")}')
+            return 0
+        if args.verb == 'up':
+            from robot_learning_nodes.launcher import ProfileProcesses
+            return ProfileProcesses(args.profile, args.set, args.namespace).wait()
+        if args.verb == 'demo':
+            from robot_learning_nodes.demo import run_demo
+            return run_demo(args)
+        if args.verb == 'eval':
+            from robot_learning_nodes.demo import run_eval_cli
+            return run_eval_cli(args)
+    except RobotLearningError as exc:
+        print(f'robot-learning {args.verb}: {exc}', file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""Bags -> transitions: seeds the learner's demo buffer from recorded episodes.
+
+Each episode is one rosbag2 directory (``demo_recorder`` layout) whose metadata
+``custom_data`` holds ``instruction`` and ``outcome``. Messages are read in log-time
+order with ``rosbags`` and fed to the same :class:`TransitionPipeline` the online
+learner uses on live topics (design.md: one transition assembler).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .errors import BagError
+from .features import (ActionConfig, ObservationConfig, detections_from_msg, sectors_from_msg,
+                       stamp_us, step_info_from_msg, velocity_from_odom)
+from .transitions import Transition, TransitionPipeline
+
+
+@dataclass
+class BagTopics:
+    """Topic names as recorded (absolute)."""
+
+    scan: str = '/observation/scan'
+    odom: str = '/odom'
+    detections: str = '/detections'
+    instruction: str = '/instruction'
+    action: str = '/action'
+    intervention: str = '/intervention'
+    episode: str = '/episode'
+
+
+@dataclass
+class EpisodeBag:
+    """One recorded episode: its bag directory and metadata."""
+
+    path: Path
+    instruction: str
+    outcome: str
+    custom: dict = field(default_factory=dict)
+
+
+def find_episode_bags(paths: Iterable[str | Path]) -> list[EpisodeBag]:
+    """Every rosbag2 directory at or below ``paths`` (a bag, a session, or a tree of them).
+
+    Raises:
+        BagError: a path does not exist, or holds no bag.
+    """
+    from rosbags.rosbag2 import Reader
+    found: list[EpisodeBag] = []
+    for p in paths:
+        p = Path(p)
+        if not p.exists():
+            raise BagError(f'bag path {p} does not exist: pass a bag directory or a session of them')
+        dirs = [p] if (p / 'metadata.yaml').exists() else sorted(m.parent for m in p.rglob('metadata.yaml'))
+        if not dirs:
+            raise BagError(f'{p} holds no rosbag2 bag (no metadata.yaml below it)')
+        for d in dirs:
+            try:
+                with Reader(d) as r:
+                    custom = dict(r.metadata.custom or {})
+            except Exception as exc:  # rosbags raises several reader errors
+                raise BagError(f'{d}: unreadable bag ({exc})') from None
+            found.append(EpisodeBag(d, custom.get('instruction', ''), custom.get('outcome', 'unknown'), custom))
+    return found
+
+
+def episode_transitions(bag: EpisodeBag, obs_cfg: ObservationConfig, act_cfg: ActionConfig,
+                        topics: BagTopics = BagTopics()) -> list[Transition]:
+    """Replay one episode bag through the transition pipeline.
+
+    Raises:
+        BagError: the bag lacks the action, episode or observation topics.
+    """
+    from rosbags.highlevel import AnyReader
+    from rosbags.typesys import Stores, get_typestore
+    pipe = TransitionPipeline(obs_cfg, act_cfg)
+    if bag.instruction:
+        pipe.push_instruction(bag.instruction)
+    out: list[Transition] = []
+    with AnyReader([bag.path], default_typestore=get_typestore(Stores.ROS2_JAZZY)) as reader:
+        by_topic = {c.topic: c for c in reader.connections}
+        need = [topics.scan, topics.odom, topics.detections, topics.action, topics.episode]
+        missing = [t for t in need if t not in by_topic]
+        if missing:
+            raise BagError(f'{bag.path}: missing topic(s) {", ".join(missing)}; record them '
+                           f'(demo_recorder topics) or map names with BagTopics')
+        conns = [by_topic[t] for t in need + [topics.instruction] if t in by_topic]
+        for conn, _t, raw in reader.messages(connections=conns):
+            msg = reader.deserialize(raw, conn.msgtype)
+            topic = conn.topic
+            if topic == topics.scan:
+                out += pipe.push_scan(stamp_us(msg.header), sectors_from_msg(msg))
+            elif topic == topics.odom:
+                out += pipe.push_odom(stamp_us(msg.header), velocity_from_odom(msg))
+            elif topic == topics.detections:
+                out += pipe.push_detections(stamp_us(msg.header), detections_from_msg(msg))
+            elif topic == topics.action:
+                out += pipe.push_action(stamp_us(msg.header), msg.twist.linear.x, msg.twist.angular.z)
+            elif topic == topics.episode:
+                out += pipe.push_step(step_info_from_msg(msg))
+            elif topic == topics.instruction:
+                pipe.push_instruction(msg.data)
+    return out
+
+
+def load_demo_transitions(paths: Sequence[str | Path], obs_cfg: ObservationConfig,
+                          act_cfg: ActionConfig, outcomes: Sequence[str] = ('success',),
+                          topics: BagTopics = BagTopics()) -> tuple[list[Transition], list[EpisodeBag]]:
+    """Transitions of every episode under ``paths`` whose outcome is in ``outcomes``.
+
+    Returns:
+        (transitions, episodes used).
+
+    Raises:
+        BagError: a missing path, an unreadable bag, or no episode with a wanted outcome.
+    """
+    bags = [b for b in find_episode_bags(paths) if not outcomes or b.outcome in outcomes]
+    if not bags:
+        raise BagError(f'no episode with outcome in {list(outcomes)} under {", ".join(map(str, paths))}')
+    out: list[Transition] = []
+    for b in bags:
+        out += episode_transitions(b, obs_cfg, act_cfg, topics)
+    return out, bags
+
+
+def stack_transitions(transitions: Sequence[Transition]) -> dict[str, np.ndarray]:
+    """List of transitions -> arrays: observations (N, obs_dim) float32, actions (N, A),
+    rewards (N,), next_observations (N, obs_dim), terminated (N,) float32."""
+    return {
+        'observations': np.stack([t.observation for t in transitions]).astype(np.float32),
+        'actions': np.stack([t.action for t in transitions]).astype(np.float32),
+        'rewards': np.array([t.reward for t in transitions], np.float32),
+        'next_observations': np.stack([t.next_observation for t in transitions]).astype(np.float32),
+        'terminated': np.array([t.terminated for t in transitions], np.float32),
+    }

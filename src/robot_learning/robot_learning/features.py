@@ -1,0 +1,271 @@
+"""Observation and action spaces shared by the policy node, the learner and bag datasets.
+
+One function turns the low-dimensional observation streams (LiDAR sectors, pillar
+detections, odometry twist, instruction) into the flat float32 vector the networks see,
+and one maps a network action in [-1, 1]^2 to a ``geometry_msgs/Twist`` (m/s, rad/s).
+The same code runs on live topics and on bags, so a policy trained from bags acts the
+same on the robot.
+
+The ``*_from_msg`` helpers are duck-typed: they read attributes that rclpy messages and
+rosbags-deserialized messages share, so this module never imports rclpy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping, NamedTuple, Sequence
+
+import numpy as np
+
+from .errors import ConfigError, MessageError
+
+UNKNOWN_TOKEN = '<unk>'
+
+
+@dataclass
+class ObservationConfig:
+    """What goes into the observation vector and how it is normalized.
+
+    Attributes:
+        num_sectors: LiDAR sectors (the ``observation/scan`` LaserScan length).
+        range_max: LiDAR range (m) that maps to 1.0.
+        colors: pillar colours in the order of the ``detections`` PoseArray.
+        detection_range: distance (m) that maps to 1.0 for detections.
+        max_linear: linear speed (m/s) that maps odometry ``twist.linear.x`` to 1.0.
+        max_angular: angular speed (rad/s) that maps ``twist.angular.z`` to 1.0.
+        vocabulary: instruction vocabulary; token 0 must be ``<unk>``. Empty -> built
+            from ``colors`` (``go to the <colour> pillar``).
+    """
+
+    num_sectors: int = 24
+    range_max: float = 3.5
+    colors: tuple = ('red', 'green', 'blue')
+    detection_range: float = 5.0
+    max_linear: float = 0.6
+    max_angular: float = 1.5
+    vocabulary: tuple = ()
+
+    def __post_init__(self):
+        self.colors = tuple(self.colors)
+        if not self.vocabulary:
+            self.vocabulary = (UNKNOWN_TOKEN, 'go', 'to', 'the', 'pillar') + self.colors
+        self.vocabulary = tuple(self.vocabulary)
+        if self.vocabulary[0] != UNKNOWN_TOKEN:
+            raise ConfigError(f'vocabulary must start with {UNKNOWN_TOKEN!r}, '
+                              f'got {self.vocabulary[0]!r}')
+        if self.num_sectors < 1 or self.range_max <= 0 or self.detection_range <= 0:
+            raise ConfigError('num_sectors, range_max and detection_range must be positive')
+
+    @property
+    def dim(self) -> int:
+        """Length of the observation vector."""
+        return self.num_sectors + 4 * len(self.colors) + 2 + len(self.vocabulary)
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d['colors'] = list(self.colors)
+        d['vocabulary'] = list(self.vocabulary)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> 'ObservationConfig':
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: (tuple(v) if isinstance(v, list) else v)
+                      for k, v in d.items() if k in names})
+
+
+@dataclass
+class ActionConfig:
+    """Affine map between network actions in [-1, 1] and a Twist.
+
+    Attributes:
+        linear: (min, max) forward speed in m/s.
+        angular: (min, max) yaw rate in rad/s.
+    """
+
+    linear: tuple = (-0.3, 0.6)
+    angular: tuple = (-1.5, 1.5)
+    dim: int = field(default=2, init=False)
+
+    def __post_init__(self):
+        self.linear = tuple(float(x) for x in self.linear)
+        self.angular = tuple(float(x) for x in self.angular)
+        for name, (lo, hi) in (('linear', self.linear), ('angular', self.angular)):
+            if not lo < hi:
+                raise ConfigError(f'action {name} range must have min < max, got ({lo}, {hi})')
+
+    def to_dict(self) -> dict:
+        return {'linear': list(self.linear), 'angular': list(self.angular), 'dim': self.dim}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> 'ActionConfig':
+        return cls(linear=tuple(d['linear']), angular=tuple(d['angular']))
+
+    def _bounds(self):
+        lo = np.array([self.linear[0], self.angular[0]], np.float64)
+        hi = np.array([self.linear[1], self.angular[1]], np.float64)
+        return lo, hi
+
+    def to_twist(self, action: np.ndarray) -> tuple[float, float]:
+        """Network action (2,) in [-1, 1] -> (v m/s, w rad/s); out-of-range is clipped."""
+        lo, hi = self._bounds()
+        a = np.clip(np.asarray(action, np.float64).reshape(2), -1.0, 1.0)
+        v, w = lo + (a + 1.0) * 0.5 * (hi - lo)
+        return float(v), float(w)
+
+    def from_twist(self, v: float, w: float) -> np.ndarray:
+        """(v m/s, w rad/s) -> float32 (2,) action in [-1, 1] (clipped)."""
+        lo, hi = self._bounds()
+        a = 2.0 * (np.array([v, w], np.float64) - lo) / (hi - lo) - 1.0
+        return np.clip(a, -1.0, 1.0).astype(np.float32)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case word tokens of an instruction (punctuation dropped)."""
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+def encode_instruction(text: str, vocabulary: Sequence[str]) -> np.ndarray:
+    """Bag-of-words of ``text`` over ``vocabulary``: float32 (len(vocabulary),) in {0, 1}.
+
+    Words not in the vocabulary switch on the ``<unk>`` slot (index 0).
+    """
+    index = {w: i for i, w in enumerate(vocabulary)}
+    out = np.zeros(len(vocabulary), np.float32)
+    for tok in tokenize(text):
+        out[index.get(tok, 0)] = 1.0
+    return out
+
+
+def encode_observation(sectors: np.ndarray, detections: np.ndarray, velocity: Sequence[float],
+                       instruction: str, cfg: ObservationConfig) -> np.ndarray:
+    """Build the observation vector, float32 (cfg.dim,).
+
+    Layout: ``sectors / range_max`` (num_sectors,), then per colour
+    ``[min(d / detection_range, 1), cos(bearing), sin(bearing), present]``, then
+    ``[v / max_linear, w / max_angular]`` clipped to [-1, 1], then the instruction
+    bag-of-words.
+
+    Args:
+        sectors: float32 (num_sectors,) ranges in m (finite).
+        detections: float (n_colors, 2) pillar (x, y) in the robot frame (m), NaN if absent.
+        velocity: (v m/s, w rad/s) in the robot frame.
+        instruction: the task in words.
+
+    Raises:
+        MessageError: when a stream has the wrong length.
+    """
+    sectors = np.asarray(sectors, np.float32)
+    if sectors.shape != (cfg.num_sectors,):
+        raise MessageError(f'observation/scan has {sectors.size} sectors, the policy needs '
+                           f'{cfg.num_sectors}: set lidar_ingest num_sectors to {cfg.num_sectors}')
+    det = np.asarray(detections, np.float32).reshape(-1, 2)
+    if det.shape[0] != len(cfg.colors):
+        raise MessageError(f'detections has {det.shape[0]} poses, expected {len(cfg.colors)} '
+                           f'(one per colour in {list(cfg.colors)})')
+    out = np.empty(cfg.dim, np.float32)
+    n = cfg.num_sectors
+    out[:n] = np.clip(sectors / cfg.range_max, 0.0, 1.0)
+    present = np.isfinite(det).all(axis=1)
+    x, y = np.where(present, det[:, 0], 0.0), np.where(present, det[:, 1], 0.0)
+    dist = np.hypot(x, y)
+    safe = np.maximum(dist, 1e-6)
+    block = np.stack([np.minimum(dist / cfg.detection_range, 1.0),
+                      np.where(present, x / safe, 0.0), np.where(present, y / safe, 0.0),
+                      present.astype(np.float32)], axis=1)
+    block[~present, 0] = 1.0
+    k = 4 * len(cfg.colors)
+    out[n:n + k] = block.reshape(-1)
+    v, w = float(velocity[0]), float(velocity[1])
+    out[n + k] = np.clip(v / cfg.max_linear, -1, 1) if math.isfinite(v) else 0.0
+    out[n + k + 1] = np.clip(w / cfg.max_angular, -1, 1) if math.isfinite(w) else 0.0
+    out[n + k + 2:] = encode_instruction(instruction, cfg.vocabulary)
+    return out
+
+
+# --- duck-typed message readers (rclpy and rosbags messages alike) -------------------
+
+def stamp_us(header_or_stamp) -> int:
+    """Header or Time -> integer microseconds, the key for matching stamps.
+
+    Microseconds rather than nanoseconds because ``prev_stamp`` travels as float seconds:
+    float64 keeps well under 1 µs of error for any sim or epoch time, so keys agree.
+    """
+    st = getattr(header_or_stamp, 'stamp', header_or_stamp)
+    return int(st.sec) * 1_000_000 + (int(st.nanosec) + 500) // 1000
+
+
+def sectors_from_msg(msg) -> np.ndarray:
+    """LaserScan -> float32 (N,) ranges."""
+    return np.asarray(msg.ranges, np.float32)
+
+
+def detections_from_msg(msg) -> np.ndarray:
+    """PoseArray -> float32 (K, 2) positions (x, y) in the message frame."""
+    return np.array([[p.position.x, p.position.y] for p in msg.poses], np.float32).reshape(-1, 2)
+
+
+def velocity_from_odom(msg) -> tuple[float, float]:
+    """Odometry -> (v m/s, w rad/s) of the body-frame twist."""
+    t = msg.twist.twist
+    return float(t.linear.x), float(t.angular.z)
+
+
+class RawObservation(NamedTuple):
+    """Synchronized low-dimensional streams of one stamp, before encoding."""
+
+    stamp: int                 # µs key (stamp_us)
+    sectors: np.ndarray        # float32 (num_sectors,) m
+    detections: np.ndarray     # float32 (n_colors, 2) m, robot frame
+    velocity: tuple            # (v m/s, w rad/s)
+    instruction: str
+
+    def encode(self, cfg: 'ObservationConfig', instruction: str | None = None) -> np.ndarray:
+        """-> float32 (cfg.dim,). ``instruction`` overrides the one seen at sync time.
+
+        Raises:
+            MessageError: on a length mismatch between streams and ``cfg``.
+        """
+        return encode_observation(self.sectors, self.detections, self.velocity,
+                                  self.instruction if instruction is None else instruction, cfg)
+
+
+class StepInfo(NamedTuple):
+    """One ``episode`` status (docs/interfaces.md): the transition ending at ``stamp``."""
+
+    stamp: int           # µs key (stamp_us)
+    prev_stamp: int      # µs key, -1 on the first observation of an episode
+    reward: float
+    terminated: bool
+    truncated: bool
+    outcome: str         # running | success | failure | timeout
+    episode: int
+    step: int
+    episode_return: float
+    instruction: str
+
+
+def step_info_from_msg(msg) -> StepInfo:
+    """diagnostic_msgs/DiagnosticArray on ``episode`` -> StepInfo.
+
+    Raises:
+        MessageError: when the status named ``episode`` or one of its keys is missing.
+    """
+    for st in msg.status:
+        if st.name == 'episode':
+            kv = {v.key: v.value for v in st.values}
+            try:
+                prev = float(kv.get('prev_stamp', '-1'))
+                return StepInfo(
+                    stamp=stamp_us(msg.header), prev_stamp=-1 if prev < 0 else int(round(prev * 1e6)),
+                    reward=float(kv['reward']), terminated=kv['terminated'] == '1',
+                    truncated=kv['truncated'] == '1', outcome=st.message,
+                    episode=int(kv['episode']), step=int(kv['step']),
+                    episode_return=float(kv.get('return', 'nan')),
+                    instruction=kv.get('instruction', ''))
+            except (KeyError, ValueError) as exc:
+                raise MessageError(f'episode status lacks or garbles key {exc}') from None
+    raise MessageError("DiagnosticArray on 'episode' has no status named 'episode'")

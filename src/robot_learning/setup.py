@@ -1,0 +1,25 @@
+from setuptools import find_packages, setup
+
+package_name = 'robot_learning'
+
+setup(
+    name=package_name,
+    version='0.1.0',
+    packages=find_packages(exclude=['test']),
+    data_files=[
+        ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
+        ('share/' + package_name, ['package.xml']),
+    ],
+    install_requires=['setuptools'],
+    zip_safe=True,
+    maintainer='robot_learning developers',
+    maintainer_email='dev@robot-learning.invalid',
+    description='ROS-free core of robot_learning and the robot-learning CLI.',
+    license='Apache-2.0',
+    extras_require={'test': ['pytest']},
+    entry_points={
+        'console_scripts': [
+            'robot-learning = robot_learning.cli:main',
+        ],
+    },
+)

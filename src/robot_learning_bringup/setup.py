@@ -1,0 +1,28 @@
+import os
+from glob import glob
+
+from setuptools import setup
+
+package_name = 'robot_learning_bringup'
+# launch/ and config/ live at the repository top level (design.md); the package installs them.
+top = os.path.relpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
+
+setup(
+    name=package_name,
+    version='0.1.0',
+    packages=[],
+    data_files=[
+        ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
+        ('share/' + package_name, ['package.xml']),
+        ('share/' + package_name + '/launch', glob(os.path.join(top, 'launch', '*.launch.py'))),
+        ('share/' + package_name + '/config', glob(os.path.join(top, 'config', '*.yaml'))),
+        ('share/' + package_name + '/config/profiles', glob(os.path.join(top, 'config', 'profiles', '*.yaml'))),
+    ],
+    install_requires=['setuptools'],
+    zip_safe=True,
+    maintainer='robot_learning developers',
+    maintainer_email='dev@robot-learning.invalid',
+    description='Launch files, parameter files and run profiles of robot_learning.',
+    license='Apache-2.0',
+    extras_require={'test': ['pytest']},
+)

@@ -1,0 +1,96 @@
+"""camera_ingest: camera images -> small RGB observation images.
+
+Subscribes ``image`` (sensor_msgs/Image: rgb8, bgr8, mono8, 16UC1, 32FC1, ...) and
+``image/compressed`` (sensor_msgs/CompressedImage: jpeg, png) with sensor-data QoS and
+publishes ``observation/image`` (sensor_msgs/Image rgb8, ``width`` x ``height``, header
+copied from the input). Conversion is done by :mod:`robot_learning.ingest`. Malformed
+input is logged (throttled), counted on ``/diagnostics`` and skipped.
+
+Diagnostics counters: ``frames`` (raw images converted), ``frames_compressed``,
+``error_image``, ``error_compressed``.
+"""
+
+from __future__ import annotations
+
+import rclpy
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from sensor_msgs.msg import CompressedImage, Image
+
+from robot_learning.errors import ConfigError, RobotLearningError
+from robot_learning.ingest import compressed_msg_to_rgb, image_msg_to_rgb, resize_rgb
+from robot_learning_nodes.common import SENSOR_PUB_QOS, SENSOR_QOS, Diagnostics, declare
+
+
+class CameraIngest(Node):
+    """Image / CompressedImage -> ``observation/image`` (rgb8, width x height)."""
+
+    def __init__(self, **kwargs):
+        super().__init__('camera_ingest', **kwargs)
+        self.width = int(declare(self, 'width', 64, 'output image width, px', read_only=True))
+        self.height = int(declare(self, 'height', 64, 'output image height, px',
+                                  read_only=True))
+        near = float(declare(self, 'depth_min', 0.0,
+                             'depth images: depth (m) shown white; closer is white too',
+                             read_only=True))
+        far = float(declare(self, 'depth_max', 10.0,
+                            'depth images: depth (m) shown black; farther and no data too',
+                            read_only=True))
+        if self.width <= 0 or self.height <= 0 or not far > near >= 0.0:
+            raise ConfigError(f'camera_ingest: width/height {self.width}x{self.height} must be '
+                             f'positive and depth_max {far} > depth_min {near} >= 0')
+        self.depth_range = (near, far)
+        self.diag = Diagnostics(self)
+        self.diag.set('output_size', f'{self.width}x{self.height}')
+        self.pub = self.create_publisher(Image, 'observation/image', SENSOR_PUB_QOS)
+        self.create_subscription(Image, 'image', self.on_image, SENSOR_QOS)
+        self.create_subscription(CompressedImage, 'image/compressed', self.on_compressed,
+                                 SENSOR_QOS)
+
+    def on_image(self, msg: Image) -> None:
+        """Convert one raw image; errors are counted, never raised."""
+        try:
+            rgb = image_msg_to_rgb(msg, self.depth_range)
+        except RobotLearningError as exc:
+            self.diag.error('error_image', f'image: {exc}')
+            return
+        self._publish(msg.header, rgb)
+        self.diag.count('frames')
+
+    def on_compressed(self, msg: CompressedImage) -> None:
+        """Convert one compressed image; errors are counted, never raised."""
+        try:
+            rgb = compressed_msg_to_rgb(msg, self.depth_range)
+        except RobotLearningError as exc:
+            self.diag.error('error_compressed', f'image/compressed: {exc}')
+            return
+        self._publish(msg.header, rgb)
+        self.diag.count('frames_compressed')
+
+    def _publish(self, header, rgb) -> None:
+        small = resize_rgb(rgb, self.width, self.height)
+        out = Image()
+        out.header = header
+        out.height, out.width = self.height, self.width
+        out.encoding = 'rgb8'
+        out.is_bigendian = 0
+        out.step = self.width * 3
+        out.data = small.tobytes()  # bytes assignment is the fast path (ndarray is ~50x slower)
+        self.pub.publish(out)
+
+
+def main(args=None) -> None:
+    """Entry point ``camera_ingest``."""
+    rclpy.init(args=args)
+    node = CameraIngest()
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()

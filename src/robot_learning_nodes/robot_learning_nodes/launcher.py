@@ -1,0 +1,231 @@
+"""Runs a profile's nodes: what ``ros2 launch`` does, for machines with pip-installed ROS 2.
+
+A profile (``config/profiles/<name>.yaml``) lists process groups; each group is one OS
+process whose nodes share one executor (so the sim, ingestion and policy exchange
+messages without fighting over two cores, and the learner gets a process of its own).
+``launch/*.launch.py`` express the same profiles for ``ros2 launch``.
+
+Profile schema::
+
+    description: one line
+    use_sim_time: true
+    groups:
+      env:                                   # group name -> list of nodes
+        - node: robot_learning_sim.sim_node:SimNode
+          name: sim_node                     # node name (params file key), optional
+          params: [sim_node.yaml]            # files in config/
+          parameters: {mode: lockstep}       # overrides
+          remaps: {cmd_vel: /robot1/cmd_vel}
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from robot_learning.errors import ProfileError
+
+
+def config_dir() -> Path:
+    """``config/`` of the bringup package (installed share/ or the source tree)."""
+    env = os.environ.get('ROBOT_LEARNING_CONFIG')
+    if env:
+        return Path(env)
+    try:
+        from ament_index_python.packages import get_package_share_directory
+        p = Path(get_package_share_directory('robot_learning_bringup')) / 'config'
+        if p.is_dir():
+            return p
+    except Exception:  # not installed with colcon: fall back to the source tree
+        pass
+    return Path(__file__).resolve().parents[3] / 'config'
+
+
+def available_profiles() -> list[str]:
+    return sorted(p.stem for p in (config_dir() / 'profiles').glob('*.yaml'))
+
+
+def load_profile(name: str) -> dict:
+    """Read and check a profile.
+
+    Raises:
+        ProfileError: unknown name or malformed content, with one line saying what to fix.
+    """
+    path = Path(name) if name.endswith('.yaml') else config_dir() / 'profiles' / f'{name}.yaml'
+    if not path.is_file():
+        raise ProfileError(f"unknown profile '{name}': choose one of {', '.join(available_profiles())}")
+    try:
+        prof = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ProfileError(f'{path}: not valid YAML ({exc})') from None
+    if not isinstance(prof, dict) or not isinstance(prof.get('groups'), dict) or not prof['groups']:
+        raise ProfileError(f"{path}: needs a 'groups' mapping of group name -> list of nodes")
+    for g, nodes in prof['groups'].items():
+        for n in nodes or []:
+            if ':' not in str(n.get('node', '')):
+                raise ProfileError(f"{path}: group {g}: each node needs 'node: module:Class'")
+    return prof
+
+
+def parse_overrides(items: list[str]) -> dict[str, dict[str, Any]]:
+    """``['sim_node.mode=lockstep', ...]`` -> ``{'sim_node': {'mode': 'lockstep'}}``.
+
+    Raises:
+        ProfileError: an item is not ``node.param=value``.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for item in items:
+        key, sep, value = item.partition('=')
+        node, dot, param = key.partition('.')
+        if not sep or not dot or not param:
+            raise ProfileError(f"bad override '{item}': write node.param=value, e.g. sim_node.mode=lockstep")
+        out.setdefault(node, {})[param] = yaml.safe_load(value)
+    return out
+
+
+def _node_name(spec: dict) -> str:
+    return spec.get('name') or spec['node'].split(':')[0].rsplit('.', 1)[-1]
+
+
+def _to_param(name: str, value: Any):
+    from rclpy.parameter import Parameter
+    if isinstance(value, tuple):
+        value = list(value)
+    return Parameter(name, value=value)
+
+
+def create_nodes(profile: dict, group: str, overrides: dict[str, dict[str, Any]],
+                 namespace: str = '') -> list:
+    """Instantiate the nodes of one group (rclpy must be initialised)."""
+    nodes = []
+    cdir = config_dir()
+    for spec in profile['groups'][group]:
+        mod_name, cls_name = spec['node'].split(':')
+        cls = getattr(importlib.import_module(mod_name), cls_name)
+        name = _node_name(spec)
+        cli = ['--ros-args']
+        params = spec.get('params') or []
+        for f in ([params] if isinstance(params, str) else params):
+            cli += ['--params-file', str(cdir / f)]
+        for src, dst in (spec.get('remaps') or {}).items():
+            cli += ['-r', f'{src}:={dst}']
+        values = {'use_sim_time': bool(profile.get('use_sim_time', False))}
+        values.update(spec.get('parameters') or {})
+        values.update(overrides.get(name, {}))
+        kwargs = dict(cli_args=cli, parameter_overrides=[_to_param(k, v) for k, v in values.items()])
+        if namespace or spec.get('namespace'):
+            kwargs['namespace'] = spec.get('namespace') or namespace
+        nodes.append(cls(**kwargs))
+    return nodes
+
+
+def run_group(profile_name: str, group: str, overrides: list[str], namespace: str = '') -> int:
+    """Process entry: create the group's nodes and spin them until SIGINT/SIGTERM."""
+    import rclpy
+    from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+    from robot_learning.errors import RobotLearningError
+    profile = load_profile(profile_name)
+    rclpy.init(args=None, signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
+    signal.signal(signal.SIGTERM, lambda *_: rclpy.try_shutdown())
+    signal.signal(signal.SIGINT, lambda *_: rclpy.try_shutdown())
+    try:
+        nodes = create_nodes(profile, group, parse_overrides(overrides), namespace)
+    except RobotLearningError as exc:
+        print(f'robot-learning up: {exc}', file=sys.stderr)
+        rclpy.try_shutdown()
+        return 2
+    ex = SingleThreadedExecutor()
+    for n in nodes:
+        ex.add_node(n)
+    try:
+        ex.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        for n in nodes:
+            save = getattr(n, 'save', None)
+            if callable(save):  # the learner leaves its last checkpoint behind
+                try:
+                    save('latest')
+                except Exception as exc:  # shutting down: report, don't mask the exit
+                    print(f'{n.get_name()}: final checkpoint failed: {exc}', file=sys.stderr)
+            n.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+class ProfileProcesses:
+    """Starts every group of a profile as a child process; stops them together."""
+
+    def __init__(self, profile_name: str, overrides: list[str] | None = None,
+                 namespace: str = '', log_dir: Path | None = None, env: dict | None = None):
+        self.profile_name = profile_name
+        self.profile = load_profile(profile_name)
+        parse_overrides(overrides or [])  # fail early on a bad override
+        self.procs: dict[str, subprocess.Popen] = {}
+        self._logs = []
+        for group in self.profile['groups']:
+            cmd = [sys.executable, '-m', 'robot_learning_nodes.launcher', profile_name, group]
+            for o in overrides or []:
+                cmd += ['--set', o]
+            if namespace:
+                cmd += ['--namespace', namespace]
+            out = None
+            if log_dir is not None:
+                log_dir.mkdir(parents=True, exist_ok=True)
+                out = open(log_dir / f'{profile_name}.{group}.log', 'w')
+                self._logs.append(out)
+            self.procs[group] = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT if out else None,
+                                                 env={**os.environ, **(env or {})})
+
+    def failed(self) -> dict[str, int]:
+        """Groups that exited, with their exit codes."""
+        return {g: p.returncode for g, p in self.procs.items() if p.poll() is not None}
+
+    def stop(self, timeout: float = 20.0) -> dict[str, int]:
+        for p in self.procs.values():
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + timeout
+        for p in self.procs.values():
+            try:
+                p.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        for f in self._logs:
+            f.close()
+        return {g: p.returncode for g, p in self.procs.items()}
+
+    def wait(self) -> int:
+        """Block until a group exits (or Ctrl-C), then stop all; worst exit code."""
+        try:
+            while not self.failed():
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            pass
+        codes = self.stop()
+        return max((abs(c) for c in codes.values() if c not in (None, -2, -signal.SIGINT)), default=0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    ap = argparse.ArgumentParser(prog='robot_learning_nodes.launcher')
+    ap.add_argument('profile')
+    ap.add_argument('group')
+    ap.add_argument('--set', action='append', default=[])
+    ap.add_argument('--namespace', default='')
+    a = ap.parse_args(argv)
+    return run_group(a.profile, a.group, a.set, a.namespace)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Subscribes the low-dimensional observation topics and emits synchronized samples.
+
+Shared by the policy node and the SAC learner so that both see exactly the same
+observation (design.md: one transition assembler, same features online and offline).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from geometry_msgs.msg import PoseArray
+from nav_msgs.msg import Odometry
+from rclpy.node import Node
+from sensor_msgs.msg import LaserScan
+from std_msgs.msg import String
+
+from robot_learning.errors import MessageError
+from robot_learning.features import (RawObservation, detections_from_msg, sectors_from_msg,
+                                     stamp_us, velocity_from_odom)
+from robot_learning.transitions import StampedSync
+
+from .common import LATCHED_QOS, SENSOR_QOS, Diagnostics
+
+
+class ObservationStreams:
+    """Creates the subscriptions on ``node`` and calls ``on_observation(RawObservation)``.
+
+    Topics (relative, remappable): ``observation/scan`` (LaserScan sectors, the trigger),
+    ``odom``, ``detections`` (PoseArray), ``instruction`` (latched String). Sensor QoS for
+    streams; a malformed message is counted on ``diagnostics`` and skipped.
+
+    Args:
+        node: owner of the subscriptions.
+        diagnostics: where errors are counted.
+        on_observation: called once per new synchronized stamp.
+        on_scan_stamp: optional, called with every scan stamp (also duplicates), so the
+            policy node can answer a lockstep resend.
+        tolerance_s: largest stamp difference between streams of one observation.
+        qos: QoS for the streams (the learner asks for a deep reliable queue).
+    """
+
+    def __init__(self, node: Node, diagnostics: Diagnostics,
+                 on_observation: Callable[[RawObservation], None],
+                 on_scan_stamp: Callable[[int], None] | None = None,
+                 tolerance_s: float = 0.02, qos=SENSOR_QOS):
+        self._diag = diagnostics
+        self._cb = on_observation
+        self._on_scan_stamp = on_scan_stamp
+        self.instruction = ''
+        self._sync = StampedSync(('scan', 'odom', 'detections'), int(tolerance_s * 1e6))
+        node.create_subscription(LaserScan, 'observation/scan', self._scan, qos)
+        node.create_subscription(Odometry, 'odom', self._odom, qos)
+        node.create_subscription(PoseArray, 'detections', self._detections, qos)
+        node.create_subscription(String, 'instruction', self._instruction, LATCHED_QOS)
+
+    def _push(self, stream: str, stamp: int, value) -> None:
+        done = self._sync.push(stream, stamp, value)
+        if done is not None:
+            st, vals = done
+            self._cb(RawObservation(st, vals['scan'], vals['detections'], vals['odom'],
+                                    self.instruction))
+
+    def _scan(self, msg: LaserScan) -> None:
+        sectors = sectors_from_msg(msg)
+        if not np.isfinite(sectors).all():
+            self._diag.error('error_scan_nonfinite', 'observation/scan has non-finite ranges; '
+                             'is lidar_ingest running between the sensor and this node?')
+            return
+        st = stamp_us(msg.header)
+        if self._on_scan_stamp is not None:
+            self._on_scan_stamp(st)
+        self._push('scan', st, sectors)
+
+    def _odom(self, msg: Odometry) -> None:
+        self._push('odom', stamp_us(msg.header), velocity_from_odom(msg))
+
+    def _detections(self, msg: PoseArray) -> None:
+        try:
+            det = detections_from_msg(msg)
+        except (AttributeError, ValueError) as exc:
+            self._diag.error('error_detections', f'malformed detections: {exc}')
+            return
+        self._push('detections', stamp_us(msg.header), det)
+
+    def _instruction(self, msg: String) -> None:
+        self.instruction = msg.data
+
+    def reset(self) -> None:
+        self._sync.reset()
+
+
+__all__ = ['ObservationStreams', 'RawObservation', 'MessageError']

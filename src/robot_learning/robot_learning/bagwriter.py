@@ -144,6 +144,10 @@ class EpisodeBagWriter:
         """Whether ``topic`` was added."""
         return topic in self._conns
 
+    def msgtype_of(self, topic: str) -> str | None:
+        """Message type ``topic`` was added with (None if not added)."""
+        return self._types.get(topic)
+
     @property
     def message_count(self) -> int:
         """Messages written so far."""
@@ -197,7 +201,7 @@ class EpisodeBagWriter:
             BagError: bag closed, unknown topic, negative timestamp or an I/O error.
         """
         conn = self._conns.get(topic)
-        if conn is None:
+        if conn is None or self.closed:
             self._check_open()
             raise BagError(f'topic {topic} was not added to bag {self.path}')
         if timestamp_ns < 0:

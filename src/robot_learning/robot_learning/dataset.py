@@ -14,6 +14,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from .bagwriter import read_custom_data
 from .errors import BagError
 from .features import (ActionConfig, ObservationConfig, detections_from_msg, sectors_from_msg,
                        stamp_us, step_info_from_msg, velocity_from_odom)
@@ -49,7 +50,6 @@ def find_episode_bags(paths: Iterable[str | Path]) -> list[EpisodeBag]:
     Raises:
         BagError: a path does not exist, or holds no bag.
     """
-    from rosbags.rosbag2 import Reader
     found: list[EpisodeBag] = []
     for p in paths:
         p = Path(p)
@@ -59,11 +59,7 @@ def find_episode_bags(paths: Iterable[str | Path]) -> list[EpisodeBag]:
         if not dirs:
             raise BagError(f'{p} holds no rosbag2 bag (no metadata.yaml below it)')
         for d in dirs:
-            try:
-                with Reader(d) as r:
-                    custom = dict(r.metadata.custom or {})
-            except Exception as exc:  # rosbags raises several reader errors
-                raise BagError(f'{d}: unreadable bag ({exc})') from None
+            custom = read_custom_data(d)
             found.append(EpisodeBag(d, custom.get('instruction', ''), custom.get('outcome', 'unknown'), custom))
     return found
 

@@ -33,7 +33,7 @@ import numpy as np
 from robot_learning.errors import ConfigError, MessageError
 
 __all__ = [
-    'DEFAULT_DEPTH_RANGE', 'IMAGE_ENCODINGS',
+    'ANGLE_TOL', 'DEFAULT_DEPTH_RANGE', 'IMAGE_ENCODINGS',
     'image_to_array', 'image_to_rgb', 'image_msg_to_rgb', 'depth_to_u8',
     'compressed_to_rgb', 'compressed_msg_to_rgb', 'resize_rgb',
     'scan_to_sectors', 'scan_msg_to_sectors', 'scan_all_invalid', 'sector_angles',
@@ -317,6 +317,28 @@ def _check_sector_args(num_sectors: int, range_min: float, range_max: float,
                            f'range_max > range_min >= 0')
 
 
+#: Angles within this tolerance (rad) below a sector boundary count as on it: LaserScan
+#: angles are float32, so a ray meant to open a sector (e.g. the first ray at -pi) sits
+#: up to ~1e-6 rad before it.
+ANGLE_TOL = 1e-5
+
+
+def _sector_index(angles: np.ndarray, num_sectors: int, fov_min: float, fov_max: float,
+                  tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """Sector id of each angle (float64 rad) and the mask of angles inside the field of view."""
+    two_pi = 2.0 * math.pi
+    span = fov_max - fov_min
+    rel = np.mod(angles - fov_min + tol, two_pi)
+    idx = np.floor(rel / (span / num_sectors)).astype(np.int64)
+    if span >= two_pi - 1e-9:
+        idx %= num_sectors
+        keep = np.ones(angles.shape, dtype=bool)
+    else:
+        keep = rel <= span + tol
+        np.minimum(idx, num_sectors - 1, out=idx)
+    return idx, keep
+
+
 @lru_cache(maxsize=64)
 def _scan_layout(n: int, angle_min: float, angle_increment: float, num_sectors: int,
                  fov_min: float, fov_max: float):
@@ -326,19 +348,9 @@ def _scan_layout(n: int, angle_min: float, angle_increment: float, num_sectors: 
     the field of view left out; ``None`` when that is every ray in order), reduceat
     offsets ``starts`` into the ordered rays, and the non-empty sector ids.
     """
-    two_pi = 2.0 * math.pi
-    span = fov_max - fov_min
-    width = span / num_sectors
     angles = angle_min + np.arange(n, dtype=np.float64) * angle_increment
-    rel = np.mod(angles - fov_min, two_pi)
-    # A tiny tolerance so that rays exactly on a boundary land in the sector they open.
-    idx = np.floor(rel / width + 1e-9).astype(np.int64)
-    if span >= two_pi - 1e-9:
-        idx %= num_sectors
-        keep = np.ones(n, dtype=bool)
-    else:
-        keep = rel < span + 1e-9 * width
-        np.minimum(idx, num_sectors - 1, out=idx)
+    tol = min(ANGLE_TOL, 0.25 * abs(angle_increment))
+    idx, keep = _sector_index(angles, num_sectors, fov_min, fov_max, tol)
     kept = np.flatnonzero(keep)
     order = kept[np.argsort(idx[kept], kind='stable')]
     sidx = idx[order]
@@ -368,8 +380,9 @@ def scan_to_sectors(ranges: Any, angle_min: float, angle_increment: float,
     "too close" and count as ``range_min`` (unless ``discard_below_min``, for legacy
     drivers that publish 0 or small values for invalid rays, as the LaserScan.msg comment
     "values < range_min should be discarded" suggests). Sectors with no data get
-    ``range_max``. The index arrays are cached per scan geometry, so the steady-state
-    cost is a few vectorized numpy calls (see ``bench/ingest.py``).
+    ``range_max``. A ray less than :data:`ANGLE_TOL` before a sector boundary belongs to
+    the sector it opens (float32 angles). The index arrays are cached per scan geometry,
+    so the steady-state cost is a few vectorized numpy calls (see ``bench/ingest.py``).
 
     Args:
         ranges: ``float32[]`` ranges in metres (array.array, ndarray or sequence).
@@ -551,21 +564,17 @@ def points_to_sectors(xyz: np.ndarray, num_sectors: int, range_min: float, range
     if xyz.ndim != 2 or xyz.shape[1] != 3:
         raise MessageError(f'points have shape {xyz.shape}, expected (N, 3)')
     out = np.full(num_sectors, range_max, dtype=np.float32)
-    x, y, z = xyz[:, 0], xyz[:, 1], xyz[:, 2]
+    # float64 geometry: points on a sector boundary land in the sector they open.
+    x, y, z = (xyz[:, i].astype(np.float64) for i in range(3))
     r = np.hypot(x, y)
     # NaN compares False everywhere, so this also drops non-finite points.
     keep = (z >= z_min) & (z <= z_max) & (r >= range_min) & (r <= range_max)
     if not keep.any():
         return out
     r = r[keep]
-    ang = np.arctan2(y[keep], x[keep]).astype(np.float64)
-    span = fov_max - fov_min
-    rel = np.mod(ang - fov_min, 2.0 * math.pi)
-    idx = np.floor(rel / (span / num_sectors) + 1e-9).astype(np.int64)
-    if span >= 2.0 * math.pi - 1e-9:
-        idx %= num_sectors
-    else:
-        inside = rel < span
-        idx, r = np.minimum(idx[inside], num_sectors - 1), r[inside]
-    np.minimum.at(out, idx, r)
+    idx, inside = _sector_index(np.arctan2(y[keep], x[keep]), num_sectors, fov_min,
+                                fov_max, 1e-9)
+    if not inside.all():
+        idx, r = idx[inside], r[inside]
+    np.minimum.at(out, idx, r.astype(np.float32))
     return out

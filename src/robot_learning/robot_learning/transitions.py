@@ -26,7 +26,8 @@ from .features import ActionConfig, ObservationConfig, RawObservation, StepInfo
 class StampedSync:
     """Approximate-time synchronizer for a fixed set of streams.
 
-    Emits once per new stamp, when every stream has a message within ``tolerance_us`` of
+    Emits once per stamp (also an older one that completes late: across topics, arrival
+    order is not stamp order), when every stream has a message within ``tolerance_us`` of
     it, like message_filters' ApproximateTimeSynchronizer but deterministic and ROS-free.
 
     Args:
@@ -39,6 +40,7 @@ class StampedSync:
         self.streams = tuple(streams)
         self.tolerance_us = int(tolerance_us)
         self._buf = {s: deque(maxlen=depth) for s in self.streams}
+        self._emitted: deque[int] = deque(maxlen=4 * depth)
         self.last_emitted = -1
 
     def push(self, stream: str, stamp: int, value: Any) -> Optional[tuple[int, dict]]:
@@ -48,7 +50,7 @@ class StampedSync:
             KeyError: for a stream name not given at construction.
         """
         self._buf[stream].append((stamp, value))
-        if stamp <= self.last_emitted:
+        if stamp in self._emitted:
             return None
         out = {}
         for s in self.streams:
@@ -60,12 +62,14 @@ class StampedSync:
             if best is None:
                 return None
             out[s] = best
-        self.last_emitted = stamp
+        self._emitted.append(stamp)
+        self.last_emitted = max(self.last_emitted, stamp)
         return stamp, out
 
     def reset(self) -> None:
         for b in self._buf.values():
             b.clear()
+        self._emitted.clear()
         self.last_emitted = -1
 
 

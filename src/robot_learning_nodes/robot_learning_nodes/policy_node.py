@@ -59,7 +59,7 @@ class PolicyNode(Node):
         self._wall = Clock(clock_type=ClockType.STEADY_TIME)
         self._teleop_wall = -1e9
         self._last_obs_stamp = -1
-        self._last_obs_wall = None
+        self._last_obs_time = None
         self._last_cmd: tuple[int, float, float, bool] | None = None
         self._zero_sent = False
         self.create_timer(max(self.obs_timeout / 2.0, 0.01), self._watchdog)
@@ -102,8 +102,10 @@ class PolicyNode(Node):
             self._send(*self._last_cmd)
 
     def _on_observation(self, obs: RawObservation) -> None:
+        if obs.stamp <= self._last_obs_stamp:
+            return  # completed late: acting on it would send a second command for an old step
         self._last_obs_stamp = obs.stamp
-        self._last_obs_wall = self.get_clock().now().nanoseconds
+        self._last_obs_time = self.get_clock().now().nanoseconds
         self._zero_sent = False
         self.diag.count('observations')
         if self._teleop_active() or self.policy is None:
@@ -118,9 +120,9 @@ class PolicyNode(Node):
         self._send(obs.stamp, v, w, intervention=False)
 
     def _watchdog(self) -> None:
-        if self._last_obs_wall is None or self._teleop_active():
+        if self._last_obs_time is None or self._teleop_active():
             return
-        age = (self.get_clock().now().nanoseconds - self._last_obs_wall) * 1e-9
+        age = (self.get_clock().now().nanoseconds - self._last_obs_time) * 1e-9
         if age > self.obs_timeout and not self._zero_sent:
             self.cmd_pub.publish(Twist())
             self._zero_sent = True

@@ -1,0 +1,586 @@
+"""Soft Actor-Critic with automatic temperature, as Stable-Baselines3 and CleanRL do it.
+
+Sources
+-------
+- [SAC1] Haarnoja, Zhou, Abbeel, Levine, "Soft Actor-Critic: Off-Policy Maximum Entropy
+  Deep Reinforcement Learning with a Stochastic Actor", ICML 2018, arXiv:1801.01290.
+- [SAC2] Haarnoja, Zhou, Hartikainen, Tucker, Ha, Tan, Kumar, Zhu, Gupta, Abbeel, Levine,
+  "Soft Actor-Critic Algorithms and Applications", arXiv:1812.05905 (automatic
+  temperature, sec. 5, eq. 17-18).
+- [TD3] Fujimoto, van Hoof, Meger, "Addressing Function Approximation Error in
+  Actor-Critic Methods", ICML 2018 (clipped double Q, sec. 4.1; delayed policy updates,
+  sec. 5.2).
+- [RLPD] Ball, Smith, Kostrikov, Levine, "Efficient Online Reinforcement Learning with
+  Offline Data", ICML 2023, arXiv:2302.02948 (critic LayerNorm, update-to-data ratio).
+- [SB3] Stable-Baselines3 ``sac/sac.py`` ``SAC.train`` and ``common/utils.py``
+  ``polyak_update``; [CleanRL] ``cleanrl/sac_continuous_action.py``.
+
+One :meth:`SAC.update` with ``utd_ratio=1`` performs exactly SB3's gradient step: the
+temperature loss and the actor loss use the log-probabilities of the actor before the
+step, the critic target uses the temperature before the step, the actor loss uses the
+critic after its step, and the target critics move by Polyak averaging after the critic
+step.
+
+Nothing here imports rclpy.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch
+from torch import nn
+
+from .errors import CheckpointError, ConfigError
+from .networks import SquashedGaussianActor, TwinQCritic
+
+__all__ = ['Batch', 'SAC', 'SACConfig', 'load_actor_weights', 'polyak_update']
+
+
+class Batch(NamedTuple):
+    """A batch of transitions; numpy arrays (from the buffers) or torch tensors.
+
+    Fields (``B`` rows):
+        observations: ``(B, obs_dim)`` float32.
+        actions: ``(B, action_dim)`` float32, normalised to [-1, 1].
+        rewards: ``(B,)`` float32, reward of the transition.
+        next_observations: ``(B, obs_dim)`` float32.
+        terminated: ``(B,)`` float32, 1.0 only for a true termination (the MDP ended:
+            goal reached, crash). A time-limit truncation is 0.0, so that the critic still
+            bootstraps from the next observation (Pardo et al. 2018, "Time Limits in
+            Reinforcement Learning"; gymnasium ``terminated``/``truncated``).
+    """
+
+    observations: Any
+    actions: Any
+    rewards: Any
+    next_observations: Any
+    terminated: Any
+
+
+def _positive_int(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ConfigError(f'SACConfig.{name} must be a positive integer, got {value!r}')
+
+
+def _finite_float(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ConfigError(f'SACConfig.{name} must be a number, got {value!r}')
+    value = float(value)
+    if not math.isfinite(value):
+        raise ConfigError(f'SACConfig.{name} must be finite, got {value!r}')
+    return value
+
+
+@dataclass
+class SACConfig:
+    """Hyperparameters of :class:`SAC`. Defaults are SB3's ``SAC`` defaults unless noted.
+
+    Attributes:
+        obs_dim: observation features (required).
+        action_dim: action dimensions, actions normalised to [-1, 1] (required).
+        hidden: hidden sizes of actor and critics; ``(256, 256)`` as SB3 and CleanRL
+            (SB3 ``net_arch=[256, 256]``; [SAC1] table 1 uses 256 units, 2 layers).
+        gamma: discount factor, 0.99 ([SAC1] table 1, SB3, CleanRL).
+        tau: Polyak coefficient of the target critics, 0.005 ([SAC1] table 1, SB3, CleanRL).
+        actor_lr: Adam learning rate of the actor, 3e-4 ([SAC1] table 1, SB3, CleanRL).
+        critic_lr: Adam learning rate of the critics, 3e-4 ([SAC1] table 1, SB3;
+            CleanRL uses 1e-3).
+        alpha_lr: Adam learning rate of ``log_alpha``, 3e-4 (SB3 uses the policy's lr).
+        init_alpha: initial temperature alpha, 1.0 (SB3 ``ent_coef="auto"``, CleanRL
+            ``log_alpha = 0``, RLPD ``init_temperature=1.0``).
+        target_entropy: entropy target in nats; ``None`` means ``-action_dim``
+            ([SAC2] sec. 5 and appendix D, SB3 ``target_entropy="auto"``). Resolved in
+            ``__post_init__``, so after construction it is always a float.
+        batch_size: transitions per gradient step, 256 (SB3, CleanRL, [SAC1] table 1).
+        critic_layer_norm: LayerNorm in the critics ([RLPD] sec. 4; not in SB3/CleanRL).
+        utd_ratio: critic updates per :meth:`SAC.update` call (update-to-data ratio,
+            [RLPD] sec. 4 uses 20 with 10 critics); each call expects
+            ``batch_size * utd_ratio`` rows, split into ``utd_ratio`` minibatches, and
+            updates the actor and temperature once, on the last minibatch (as RLPD's
+            ``SACLearner.update``). 1 = SB3.
+        actor_update_every: update actor and temperature on every n-th call only
+            (delayed policy updates, [TD3] sec. 5.2; CleanRL ``policy_frequency``; unlike
+            CleanRL no catch-up updates are made). 1 = SB3.
+        seed: seeds network initialisation and the sampling noise (the global torch RNG
+            is left untouched).
+        device: torch device string, ``'cpu'`` or e.g. ``'cuda:0'``.
+
+    Raises:
+        ConfigError: a field is out of range (one-line message naming the field).
+    """
+
+    obs_dim: int
+    action_dim: int
+    hidden: tuple[int, ...] = (256, 256)
+    gamma: float = 0.99
+    tau: float = 0.005
+    actor_lr: float = 3e-4
+    critic_lr: float = 3e-4
+    alpha_lr: float = 3e-4
+    init_alpha: float = 1.0
+    target_entropy: float | None = None
+    batch_size: int = 256
+    critic_layer_norm: bool = True
+    utd_ratio: int = 1
+    actor_update_every: int = 1
+    seed: int = 0
+    device: str = 'cpu'
+
+    def __post_init__(self) -> None:
+        _positive_int('obs_dim', self.obs_dim)
+        _positive_int('action_dim', self.action_dim)
+        try:
+            hidden = tuple(self.hidden)
+        except TypeError:
+            raise ConfigError(f'SACConfig.hidden must be a sequence of layer sizes, got {self.hidden!r}') from None
+        if not hidden:
+            raise ConfigError('SACConfig.hidden must have at least one layer')
+        for size in hidden:
+            if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size <= 0:
+                raise ConfigError(f'SACConfig.hidden sizes must be positive integers, got {self.hidden!r}')
+        self.hidden = tuple(int(size) for size in hidden)
+        self.obs_dim = int(self.obs_dim)
+        self.action_dim = int(self.action_dim)
+        self.gamma = _finite_float('gamma', self.gamma)
+        if not 0.0 <= self.gamma < 1.0:
+            raise ConfigError(f'SACConfig.gamma must be in [0, 1), got {self.gamma}')
+        self.tau = _finite_float('tau', self.tau)
+        if not 0.0 < self.tau <= 1.0:
+            raise ConfigError(f'SACConfig.tau must be in (0, 1], got {self.tau}')
+        for name in ('actor_lr', 'critic_lr', 'alpha_lr', 'init_alpha'):
+            value = _finite_float(name, getattr(self, name))
+            if value <= 0.0:
+                raise ConfigError(f'SACConfig.{name} must be > 0, got {value}')
+            setattr(self, name, value)
+        if self.target_entropy is None:
+            self.target_entropy = -float(self.action_dim)
+        else:
+            self.target_entropy = _finite_float('target_entropy', self.target_entropy)
+        for name in ('batch_size', 'utd_ratio', 'actor_update_every'):
+            _positive_int(name, getattr(self, name))
+            setattr(self, name, int(getattr(self, name)))
+        if not isinstance(self.critic_layer_norm, (bool, np.bool_)):
+            raise ConfigError(f'SACConfig.critic_layer_norm must be true or false, got {self.critic_layer_norm!r}')
+        self.critic_layer_norm = bool(self.critic_layer_norm)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or not 0 <= self.seed < 2**63:
+            raise ConfigError(f'SACConfig.seed must be an integer in [0, 2**63), got {self.seed!r}')
+        self.seed = int(self.seed)
+        try:
+            device = torch.device(self.device)
+        except (RuntimeError, TypeError):
+            raise ConfigError(f'SACConfig.device {self.device!r} is not a torch device') from None
+        if device.type == 'cuda' and not torch.cuda.is_available():
+            raise ConfigError(f'SACConfig.device is {self.device!r} but CUDA is not available: use device cpu')
+        self.device = str(device)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable dict of every field (``hidden`` as a list)."""
+        data = dataclasses.asdict(self)
+        data['hidden'] = list(self.hidden)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SACConfig:
+        """Inverse of :meth:`to_dict`.
+
+        Raises:
+            ConfigError: an unknown or missing field, or a field out of range.
+        """
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ConfigError(f'unknown SACConfig field {unknown[0]!r}')
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise ConfigError(f'SACConfig: {exc}') from None
+
+
+@torch.no_grad()
+def polyak_update(params: Iterable[torch.Tensor], target_params: Iterable[torch.Tensor], tau: float) -> None:
+    """Soft target update ``target <- (1 - tau) * target + tau * param``, in place.
+
+    [SAC1] algorithm 1 (``psi_bar <- tau psi + (1 - tau) psi_bar``), semantics of SB3
+    ``common/utils.polyak_update`` (zips the two iterables, raises on unequal lengths).
+    Uses ``torch._foreach_lerp_`` (one fused call for all tensors) when available.
+    ``lerp`` is exact at the ends: ``tau=1`` copies ``params``, ``tau=0`` leaves the
+    targets bit-identical.
+
+    Args:
+        params: source tensors (e.g. ``critic.parameters()``).
+        target_params: tensors updated in place, same shapes and order.
+        tau: coefficient in [0, 1].
+
+    Raises:
+        ValueError: the two iterables have different lengths (as SB3's ``zip_strict``).
+    """
+    params = list(params)
+    target_params = list(target_params)
+    if len(params) != len(target_params):
+        raise ValueError(f'polyak_update: {len(params)} params but {len(target_params)} target params')
+    if not params:
+        return
+    tau = float(tau)
+    if hasattr(torch, '_foreach_lerp_'):
+        torch._foreach_lerp_(target_params, params, tau)
+    else:  # pragma: no cover - every supported torch has it
+        for param, target in zip(params, target_params, strict=True):
+            target.lerp_(param, tau)
+
+
+def _flatten_optimizer(prefix: str, optimizer: torch.optim.Optimizer, out: dict[str, torch.Tensor]) -> None:
+    state = optimizer.state_dict()
+    for index, param_state in state['state'].items():
+        for key, value in param_state.items():
+            tensor = value if isinstance(value, torch.Tensor) else torch.tensor(value)
+            out[f'{prefix}.state.{index}.{key}'] = tensor.detach().clone()
+    for g, group in enumerate(state['param_groups']):
+        for key in ('lr', 'betas', 'eps', 'weight_decay'):
+            if key in group:
+                value = group[key]
+                value = value.detach().clone() if isinstance(value, torch.Tensor) else value
+                out[f'{prefix}.param_groups.{g}.{key}'] = torch.as_tensor(value, dtype=torch.float64).clone()
+
+
+def _unflatten_optimizer(prefix: str, optimizer: torch.optim.Optimizer, flat: Mapping[str, torch.Tensor]) -> None:
+    template = optimizer.state_dict()
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    head = f'{prefix}.state.'
+    for key, value in flat.items():
+        if key.startswith(head):
+            index, _, name = key[len(head):].partition('.')
+            state.setdefault(int(index), {})[name] = value
+    for g, group in enumerate(template['param_groups']):
+        for key in ('lr', 'betas', 'eps', 'weight_decay'):
+            name = f'{prefix}.param_groups.{g}.{key}'
+            if name in flat and key in group:
+                value = flat[name]
+                group[key] = tuple(float(v) for v in value.tolist()) if key == 'betas' else float(value)
+    template['state'] = state
+    optimizer.load_state_dict(template)
+
+
+class SAC:
+    """Soft Actor-Critic ([SAC1], [SAC2]) with twin critics, Polyak target critics and
+    automatic temperature.
+
+    Losses (B = minibatch, alpha = exp(log_alpha)):
+        - critic ([SAC2] eq. 5, clipped double Q [TD3]):
+          ``y = r + gamma * (1 - terminated) * (min_j Qtarget_j(s', a') - alpha * log pi(a'|s'))``
+          with ``a' ~ pi(.|s')``, loss ``0.5 * sum_j mean_B (Q_j(s, a) - y)^2`` (SB3).
+        - actor ([SAC2] eq. 7/8): ``mean_B (alpha * log pi(a~|s) - min_j Q_j(s, a~))``.
+        - temperature ([SAC2] eq. 18, SB3 form):
+          ``-(log_alpha * (log pi(a~|s) + target_entropy).detach()).mean()``; optimising
+          ``log_alpha`` rather than alpha keeps alpha positive. When the policy entropy is
+          below the target, alpha grows.
+
+    Speed: the twin critics are one batched module (:class:`TwinQCritic`), the actor loss
+    back-propagates only into the actor's parameters (the critic's weight gradients that
+    SB3 computes and discards are skipped), actor and ``log_alpha`` share one fused Adam
+    step (Adam is elementwise, so two parameter groups equal two optimisers), and the
+    target update is one ``torch._foreach_lerp_``.
+
+    Args:
+        config: :class:`SACConfig`.
+
+    Attributes:
+        actor: :class:`SquashedGaussianActor`.
+        critic, critic_target: :class:`TwinQCritic`; the target has no gradients.
+        log_alpha: scalar parameter, ``alpha = exp(log_alpha)``.
+        num_updates, critic_updates, actor_updates: counters (calls, critic steps,
+            actor steps).
+    """
+
+    def __init__(self, config: SACConfig) -> None:
+        if not isinstance(config, SACConfig):
+            raise ConfigError(f'SAC needs a SACConfig, got {type(config).__name__}')
+        self.config = config
+        self.device = torch.device(config.device)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.seed)
+            actor = SquashedGaussianActor(config.obs_dim, config.action_dim, config.hidden)
+            critic = TwinQCritic(config.obs_dim, config.action_dim, config.hidden, config.critic_layer_norm)
+        self.actor = actor.to(self.device)
+        self.critic = critic.to(self.device)
+        self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
+        self.log_alpha = nn.Parameter(
+            torch.tensor(math.log(config.init_alpha), dtype=torch.float32, device=self.device)
+        )
+        self._critic_params = list(self.critic.parameters())
+        self._target_params = list(self.critic_target.parameters())
+        self._actor_params = list(self.actor.parameters())
+        # Fused Adam (one kernel per step, available on CPU and CUDA); falls back to the
+        # default implementation where fused is not supported.
+        self.critic_optimizer = self._adam([{'params': self._critic_params, 'lr': config.critic_lr}])
+        self.actor_optimizer = self._adam(
+            [
+                {'params': self._actor_params, 'lr': config.actor_lr},
+                {'params': [self.log_alpha], 'lr': config.alpha_lr},
+            ]
+        )
+        self._backward_inputs = [*self._actor_params, self.log_alpha]
+        self._generator = torch.Generator(device=self.device).manual_seed(config.seed)
+        self._act_generator = torch.Generator(device=self.device).manual_seed(config.seed + 1)
+        self._target_entropy = float(config.target_entropy)
+        self.num_updates = 0
+        self.critic_updates = 0
+        self.actor_updates = 0
+
+    @staticmethod
+    def _adam(groups: list[dict[str, Any]]) -> torch.optim.Adam:
+        try:
+            return torch.optim.Adam(groups, fused=True)
+        except (RuntimeError, ValueError):  # pragma: no cover - device without fused Adam
+            return torch.optim.Adam(groups)
+
+    @property
+    def alpha(self) -> float:
+        """Current temperature ``exp(log_alpha)``."""
+        return float(self.log_alpha.detach().exp())
+
+    @property
+    def rows_per_update(self) -> int:
+        """Rows :meth:`update` expects: ``batch_size * utd_ratio``."""
+        return self.config.batch_size * self.config.utd_ratio
+
+    # ------------------------------------------------------------------ data
+
+    def _tensor(self, name: str, value: Any) -> torch.Tensor:
+        if isinstance(value, torch.Tensor):
+            tensor = value.to(device=self.device, dtype=torch.float32)
+        else:
+            tensor = torch.as_tensor(np.asarray(value, dtype=np.float32), device=self.device)
+        return tensor
+
+    def _batch_tensors(self, batch: Batch) -> tuple[torch.Tensor, ...]:
+        if not isinstance(batch, tuple) or len(batch) != 5:
+            raise ConfigError('SAC.update needs a Batch(observations, actions, rewards, next_observations, terminated)')
+        obs, act, rew, nobs, term = (self._tensor(name, value) for name, value in zip(Batch._fields, batch, strict=True))
+        cfg = self.config
+        rows = obs.shape[0] if obs.ndim == 2 else -1
+        if obs.ndim != 2 or obs.shape[1] != cfg.obs_dim:
+            raise ConfigError(f'batch observations have shape {tuple(obs.shape)}, SAC needs (B, {cfg.obs_dim})')
+        if nobs.shape != obs.shape:
+            raise ConfigError(f'batch next_observations have shape {tuple(nobs.shape)}, SAC needs {tuple(obs.shape)}')
+        if act.shape != (rows, cfg.action_dim):
+            raise ConfigError(f'batch actions have shape {tuple(act.shape)}, SAC needs ({rows}, {cfg.action_dim})')
+        if rew.shape == (rows, 1):
+            rew = rew.reshape(rows)
+        if term.shape == (rows, 1):
+            term = term.reshape(rows)
+        if rew.shape != (rows,):
+            raise ConfigError(f'batch rewards have shape {tuple(rew.shape)}, SAC needs ({rows},)')
+        if term.shape != (rows,):
+            raise ConfigError(f'batch terminated has shape {tuple(term.shape)}, SAC needs ({rows},)')
+        if rows == 0 or rows % cfg.utd_ratio:
+            raise ConfigError(f'batch has {rows} rows, SAC needs a positive multiple of utd_ratio {cfg.utd_ratio}')
+        return obs, act, rew, nobs, term
+
+    # ------------------------------------------------------------------ update
+
+    def update(self, batch: Batch) -> dict[str, float]:
+        """One SAC gradient step per critic minibatch (see :class:`SACConfig` utd_ratio).
+
+        Args:
+            batch: :class:`Batch` of numpy arrays or tensors with ``B`` rows,
+                ``B`` a multiple of ``utd_ratio`` (normally ``batch_size * utd_ratio``).
+
+        Returns:
+            Metrics (Python floats): ``critic_loss``, ``q_mean`` (mean of both Q over the
+            batch), ``target_q_mean`` (mean TD target ``y``), ``alpha`` (before this
+            step's temperature update); when the actor was updated in this call also
+            ``actor_loss``, ``alpha_loss``, ``entropy`` (``-mean log pi``, nats, a
+            single-sample estimate of the policy entropy) and ``log_prob``. Losses of the
+            last critic minibatch.
+
+        Raises:
+            ConfigError: a field of the batch has the wrong shape.
+        """
+        obs_all, act_all, rew_all, nobs_all, term_all = self._batch_tensors(batch)
+        cfg = self.config
+        minibatch = obs_all.shape[0] // cfg.utd_ratio
+        alpha = self.log_alpha.detach().exp()
+        metrics: dict[str, torch.Tensor] = {}
+        for i in range(cfg.utd_ratio):
+            rows = slice(i * minibatch, (i + 1) * minibatch)
+            obs, act, rew, nobs, term = obs_all[rows], act_all[rows], rew_all[rows], nobs_all[rows], term_all[rows]
+            with torch.no_grad():
+                next_action, next_log_prob, _ = self.actor.sample(nobs, self._generator)
+                next_q = self.critic_target.q_values(nobs, next_action).amin(0)
+                # [SAC2] eq. 3/5: soft state value of s' with clipped double Q.
+                target = rew + cfg.gamma * (1.0 - term) * (next_q - alpha * next_log_prob)
+            q = self.critic.q_values(obs, act)  # (2, B)
+            # SB3: 0.5 * sum over critics of the MSE; for 2 critics = mean over (2, B).
+            critic_loss = (q - target).square().mean() * (0.5 * q.shape[0])
+            self.critic_optimizer.zero_grad(set_to_none=True)
+            critic_loss.backward()
+            self.critic_optimizer.step()
+            polyak_update(self._critic_params, self._target_params, cfg.tau)
+            self.critic_updates += 1
+        metrics['critic_loss'] = critic_loss.detach()
+        metrics['q_mean'] = q.detach().mean()
+        metrics['target_q_mean'] = target.mean()
+        metrics['alpha'] = alpha
+
+        if self.num_updates % cfg.actor_update_every == 0:
+            action, log_prob, _ = self.actor.sample(obs, self._generator)
+            q_pi = self.critic.q_values(obs, action).amin(0)
+            actor_loss = (alpha * log_prob - q_pi).mean()
+            log_prob_detached = log_prob.detach()
+            alpha_loss = -(self.log_alpha * (log_prob_detached + self._target_entropy)).mean()
+            self.actor_optimizer.zero_grad(set_to_none=True)
+            # Gradients into the actor and log_alpha only: the two losses share no
+            # parameters, so one backward equals two; the critic's weights get none.
+            (actor_loss + alpha_loss).backward(inputs=self._backward_inputs)
+            self.actor_optimizer.step()
+            self.actor_updates += 1
+            mean_log_prob = log_prob_detached.mean()
+            metrics['actor_loss'] = actor_loss.detach()
+            metrics['alpha_loss'] = alpha_loss.detach()
+            metrics['entropy'] = -mean_log_prob
+            metrics['log_prob'] = mean_log_prob
+        self.num_updates += 1
+        values = torch.stack(list(metrics.values())).tolist()
+        return dict(zip(metrics, values, strict=True))
+
+    # ------------------------------------------------------------------ acting
+
+    @torch.inference_mode()
+    def act(self, obs: np.ndarray, deterministic: bool = False) -> np.ndarray:
+        """Action(s) for observation(s).
+
+        Args:
+            obs: ``(obs_dim,)`` or ``(B, obs_dim)``, any real dtype (cast to float32).
+            deterministic: ``tanh(mean)`` instead of a sample (evaluation, deployment).
+
+        Returns:
+            float32 array ``(action_dim,)`` or ``(B, action_dim)`` in [-1, 1].
+
+        Raises:
+            ConfigError: ``obs`` has the wrong shape.
+        """
+        array = np.asarray(obs, dtype=np.float32)
+        single = array.ndim == 1
+        if array.ndim not in (1, 2) or array.shape[-1] != self.config.obs_dim:
+            raise ConfigError(
+                f'observation has shape {array.shape}, the policy needs ({self.config.obs_dim},) or (B, {self.config.obs_dim})'
+            )
+        tensor = torch.as_tensor(array[None] if single else array, device=self.device)
+        if deterministic:
+            mean, _ = self.actor(tensor)
+            action = torch.tanh(mean)
+        else:
+            action, _, _ = self.actor.sample(tensor, self._act_generator)
+        result = action.cpu().numpy()
+        return result[0] if single else result
+
+    # ------------------------------------------------------------------ state
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """Everything needed to resume training, as a flat ``dict[str, Tensor]``.
+
+        Keys: ``actor.*``, ``critic.*``, ``critic_target.*`` (module state dicts),
+        ``log_alpha``, ``optim.critic.*`` / ``optim.actor.*`` (Adam state per parameter
+        index and the numeric hyperparameters of each group; the actor optimiser's group 1
+        is ``log_alpha``), ``counters.*`` (int64 scalars) and ``rng.*`` (uint8 generator
+        states). Every value is a detached CPU-or-device tensor copy, safe for
+        ``safetensors.torch.save_file``.
+        """
+        out: dict[str, torch.Tensor] = {}
+        for prefix, module in (('actor', self.actor), ('critic', self.critic), ('critic_target', self.critic_target)):
+            for key, value in module.state_dict().items():
+                out[f'{prefix}.{key}'] = value.detach().clone()
+        out['log_alpha'] = self.log_alpha.detach().clone()
+        _flatten_optimizer('optim.critic', self.critic_optimizer, out)
+        _flatten_optimizer('optim.actor', self.actor_optimizer, out)
+        for name in ('num_updates', 'critic_updates', 'actor_updates'):
+            out[f'counters.{name}'] = torch.tensor(getattr(self, name), dtype=torch.int64)
+        out['rng.update'] = self._generator.get_state().clone()
+        out['rng.act'] = self._act_generator.get_state().clone()
+        return out
+
+    def load_state_dict(self, state: Mapping[str, torch.Tensor]) -> None:
+        """Restore from :meth:`state_dict` (e.g. loaded from a checkpoint).
+
+        Raises:
+            CheckpointError: a network or ``log_alpha`` key is missing, unexpected, or
+                has another shape (the checkpoint was trained with another config).
+        """
+        modules = (('actor', self.actor), ('critic', self.critic), ('critic_target', self.critic_target))
+        known_prefixes = ('optim.critic.', 'optim.actor.', 'counters.', 'rng.')
+        expected = {'log_alpha': self.log_alpha.shape}
+        for prefix, module in modules:
+            for key, value in module.state_dict().items():
+                expected[f'{prefix}.{key}'] = value.shape
+        for key, shape in expected.items():
+            if key not in state:
+                raise CheckpointError(f'SAC state has no {key!r}: the checkpoint is not a full SAC state')
+            if tuple(state[key].shape) != tuple(shape):
+                raise CheckpointError(
+                    f'SAC state {key!r} has shape {tuple(state[key].shape)}, this config needs {tuple(shape)}: '
+                    'the checkpoint was trained with other obs_dim/action_dim/hidden/critic_layer_norm'
+                )
+        for key in state:
+            if key not in expected and not key.startswith(known_prefixes):
+                raise CheckpointError(f'SAC state has unexpected key {key!r}')
+        with torch.no_grad():
+            for prefix, module in modules:
+                module.load_state_dict({k: state[f'{prefix}.{k}'] for k in module.state_dict()})
+            self.log_alpha.copy_(state['log_alpha'])
+        try:
+            _unflatten_optimizer('optim.critic', self.critic_optimizer, state)
+            _unflatten_optimizer('optim.actor', self.actor_optimizer, state)
+        except (ValueError, KeyError, RuntimeError) as exc:
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise CheckpointError(f'SAC optimizer state does not fit this config: {message}') from None
+        for name in ('num_updates', 'critic_updates', 'actor_updates'):
+            key = f'counters.{name}'
+            if key in state:
+                setattr(self, name, int(state[key]))
+        for key, generator in (('rng.update', self._generator), ('rng.act', self._act_generator)):
+            if key in state:
+                try:
+                    generator.set_state(state[key].to(torch.uint8).cpu())
+                except RuntimeError:
+                    raise CheckpointError(f'SAC state {key!r} is not a generator state of this device') from None
+
+    def actor_state(self) -> dict[str, torch.Tensor]:
+        """Actor weights only (keys of ``SquashedGaussianActor.state_dict()``), detached
+        CPU copies: what a policy node needs, e.g. for :func:`checkpoint.weights_to_bytes`."""
+        return {key: value.detach().to('cpu', copy=True) for key, value in self.actor.state_dict().items()}
+
+    def load_actor_state(self, state: Mapping[str, torch.Tensor]) -> None:
+        """Load weights from :meth:`actor_state` into the actor.
+
+        Raises:
+            CheckpointError: a key is missing or unexpected, or a shape differs.
+        """
+        load_actor_weights(self.actor, state)
+
+
+def load_actor_weights(actor: SquashedGaussianActor, state: Mapping[str, torch.Tensor]) -> None:
+    """Copy ``state`` (keys of ``actor.state_dict()``) into ``actor`` in place.
+
+    Raises:
+        CheckpointError: a key is missing or unexpected, or a shape differs (one line).
+    """
+    own = actor.state_dict()
+    for key, value in own.items():
+        if key not in state:
+            raise CheckpointError(f'actor weights have no {key!r}')
+        if tuple(state[key].shape) != tuple(value.shape):
+            raise CheckpointError(
+                f'actor weight {key!r} has shape {tuple(state[key].shape)}, this policy needs {tuple(value.shape)}'
+            )
+    for key in state:
+        if key not in own:
+            raise CheckpointError(f'actor weights have unexpected key {key!r}')
+    with torch.no_grad():
+        actor.load_state_dict({key: state[key] for key in own})

@@ -10,12 +10,16 @@ same batch.
 
 Usage::
 
-    PYTHONPATH=src/robot_learning python bench/sac_update.py [--obs-dim 17] [--action-dim 6]
-        [--batch 256] [--hidden 256 256] [--no-layer-norm] [--steps 200] [--repeats 5]
+    python bench/sac_update.py [--obs-dim 17] [--action-dim 6] [--batch 256]
+        [--hidden 256 256] [--no-layer-norm] [--steps 200] [--repeats 5] [--threads 1 2]
+        [--skip-tuned]
 
 Prints, per thread count (1 and 2), the median over ``repeats`` blocks of ``steps``
-updates (and the best block), for both implementations and their ratio. Never part of
-the test run.
+updates (and the best block), for both implementations and their ratio. Blocks of the
+two alternate so that both see the same machine load (on a shared machine, the best
+block is the better estimate of the unloaded cost). Then the same again after
+``tune_cpu_allocator()`` (glibc ``mallopt``; process-wide, hence measured second).
+Never part of the test run.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'src' / 'robot_learning'))
 
-from robot_learning.sac import SAC, Batch, SACConfig  # noqa: E402
+from robot_learning.sac import SAC, Batch, SACConfig, tune_cpu_allocator  # noqa: E402
 
 
 def _mlp(in_dim: int, hidden: tuple[int, ...], out_dim: int, layer_norm: bool) -> nn.Sequential:
@@ -146,16 +150,24 @@ def _batches(cfg: SACConfig, count: int, seed: int = 0) -> list[Batch]:
     return out
 
 
-def _time(update, batches: list[Batch], steps: int, repeats: int) -> tuple[float, float]:
-    for i in range(20):  # warm-up: allocator, MKL/oneDNN kernel selection
+def _block(update, batches: list[Batch], steps: int) -> float:
+    start = time.perf_counter()
+    for i in range(steps):
         update(batches[i % len(batches)])
-    blocks = []
+    return (time.perf_counter() - start) / steps * 1e3
+
+
+def _time_pair(ours, naive, batches: list[Batch], steps: int, repeats: int) -> tuple[list[float], list[float]]:
+    """Alternate blocks of the two implementations, so that both see the same machine
+    load (other processes, frequency changes); returns ms per update of every block."""
+    for i in range(20):  # warm-up: allocator, MKL/oneDNN kernel selection
+        ours(batches[i % len(batches)])
+        naive(batches[i % len(batches)])
+    ours_ms, naive_ms = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
-        for i in range(steps):
-            update(batches[i % len(batches)])
-        blocks.append((time.perf_counter() - start) / steps * 1e3)
-    return statistics.median(blocks), min(blocks)
+        ours_ms.append(_block(ours, batches, steps))
+        naive_ms.append(_block(naive, batches, steps))
+    return ours_ms, naive_ms
 
 
 def main() -> None:
@@ -168,6 +180,7 @@ def main() -> None:
     parser.add_argument('--steps', type=int, default=200)
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--threads', type=int, nargs='+', default=[1, 2])
+    parser.add_argument('--skip-tuned', action='store_true', help='do not measure after tune_cpu_allocator()')
     args = parser.parse_args()
 
     cfg = SACConfig(
@@ -183,19 +196,23 @@ def main() -> None:
         f'critic LayerNorm {cfg.critic_layer_norm}; torch {torch.__version__}, {platform.processor() or platform.machine()}'
     )
     print(f'ms per update: median of {args.repeats} blocks of {args.steps} updates (best block in brackets)')
-    for threads in args.threads:
-        torch.set_num_threads(threads)
-        ours = SAC(cfg)
-        naive = NaiveSAC(cfg)
-        ours_med, ours_best = _time(ours.update, batches, args.steps, args.repeats)
-        naive_med, naive_best = _time(naive.update, batches, args.steps, args.repeats)
-        print(
-            f'threads={threads}: robot_learning.SAC {ours_med:6.2f} ms [{ours_best:5.2f}]   '
-            f'naive reference {naive_med:6.2f} ms [{naive_best:5.2f}]   '
-            f'speed-up x{naive_med / ours_med:.2f}'
-        )
-        assert math.isfinite(ours_med)
-
+    for allocator in ('glibc default', 'tune_cpu_allocator()'):
+        if allocator != 'glibc default':
+            if args.skip_tuned or not tune_cpu_allocator():
+                break
+        print(f'malloc: {allocator}')
+        for threads in args.threads:
+            torch.set_num_threads(threads)
+            ours = SAC(cfg)
+            naive = NaiveSAC(cfg)
+            ours_ms, naive_ms = _time_pair(ours.update, naive.update, batches, args.steps, args.repeats)
+            ours_med, naive_med = statistics.median(ours_ms), statistics.median(naive_ms)
+            print(
+                f'  threads={threads}: robot_learning.SAC {ours_med:6.2f} ms [{min(ours_ms):5.2f}]   '
+                f'naive reference {naive_med:6.2f} ms [{min(naive_ms):5.2f}]   '
+                f'speed-up x{naive_med / ours_med:.2f} [best/best x{min(naive_ms) / min(ours_ms):.2f}]'
+            )
+            assert math.isfinite(ours_med)
 
 if __name__ == '__main__':
     main()

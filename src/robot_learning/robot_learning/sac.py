@@ -27,8 +27,10 @@ Nothing here imports rclpy.
 from __future__ import annotations
 
 import copy
+import ctypes
 import dataclasses
 import math
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -40,7 +42,7 @@ from torch import nn
 from .errors import CheckpointError, ConfigError
 from .networks import SquashedGaussianActor, TwinQCritic
 
-__all__ = ['Batch', 'SAC', 'SACConfig', 'load_actor_weights', 'polyak_update']
+__all__ = ['Batch', 'SAC', 'SACConfig', 'load_actor_weights', 'polyak_update', 'tune_cpu_allocator']
 
 
 class Batch(NamedTuple):
@@ -62,6 +64,13 @@ class Batch(NamedTuple):
     rewards: Any
     next_observations: Any
     terminated: Any
+
+
+def _writable_float32(value: Any) -> np.ndarray:
+    """float32 ndarray without a copy when possible; read-only arrays (e.g. wrapping a
+    ROS message buffer) are copied, since torch warns about sharing them."""
+    array = np.asarray(value, dtype=np.float32)
+    return array if array.flags.writeable else array.copy()
 
 
 def _positive_int(name: str, value: Any) -> None:
@@ -235,6 +244,81 @@ def polyak_update(params: Iterable[torch.Tensor], target_params: Iterable[torch.
             target.lerp_(param, tau)
 
 
+def tune_cpu_allocator(
+    mmap_threshold: int = 4 << 20, trim_threshold: int = 256 << 20, top_pad: int = 16 << 20
+) -> bool:
+    """Make glibc ``malloc`` keep freed memory for reuse; process-wide, opt-in.
+
+    A SAC update on CPU allocates and frees a few dozen activation buffers of
+    ``batch_size x hidden`` floats (256 KiB for 256 x 256). With glibc's defaults these
+    are returned to the kernel and faulted in again on every update (hundreds of page
+    faults per update measured here), which costs 10-15 % of an update with 256x256
+    networks. Raising ``M_TRIM_THRESHOLD``/``M_TOP_PAD`` and fixing
+    ``M_MMAP_THRESHOLD`` (glibc ``mallopt(3)``) keeps that memory in the heap. It is
+    the glibc counterpart of the PyTorch CPU performance-tuning guide's advice to use
+    jemalloc/tcmalloc. Allocations above ``mmap_threshold`` (replay buffers, images)
+    still come from ``mmap`` and stay lazily committed.
+
+    Call it once at the start of a training process (learner node, ``train`` CLI); it
+    is not called by :class:`SAC` because it changes the whole process. Up to
+    ``trim_threshold`` bytes of freed heap stay resident.
+
+    Args:
+        mmap_threshold: bytes; larger allocations use ``mmap`` (glibc caps it at 32 MiB).
+        trim_threshold: free bytes at the top of the heap kept before trimming.
+        top_pad: extra bytes requested from the kernel when the heap grows.
+
+    Returns:
+        True when all three settings were applied (Linux with glibc), else False.
+    """
+    if not sys.platform.startswith('linux'):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3  # <malloc.h>
+    results = [
+        mallopt(m_mmap_threshold, int(mmap_threshold)),
+        mallopt(m_trim_threshold, int(trim_threshold)),
+        mallopt(m_top_pad, int(top_pad)),
+    ]
+    return all(result == 1 for result in results)
+
+
+def _flat_parameters(module: nn.Module, with_grad: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Move every parameter of ``module`` into one contiguous buffer (``param.data``
+    becomes a view of it) and, if ``with_grad``, give every parameter a ``.grad`` that is
+    a view of one gradient buffer.
+
+    Then one fused Adam call updates the whole network, one ``lerp_`` does the Polyak
+    update and one ``zero_()`` clears the gradients (instead of one or several kernel
+    calls per tensor: ~10 tensors per MLP). Backward accumulates into the gradient views
+    in place (autograd's ``AccumulateGrad`` adds into an existing ``.grad``), so the
+    buffer must be zeroed before each backward. The Parameter objects stay the same, so
+    ``state_dict``/``load_state_dict`` (which copies in place) keep working; moving the
+    module to another device afterwards would break the sharing, so SAC never does.
+
+    Returns:
+        ``(flat_parameters, flat_gradients or None)``; ``flat_parameters.grad`` is set to
+        the gradient buffer.
+    """
+    params = list(module.parameters())
+    flat = torch.cat([p.detach().reshape(-1) for p in params])
+    grad = torch.zeros_like(flat) if with_grad else None
+    offset = 0
+    for p in params:
+        n = p.numel()
+        p.data = flat[offset:offset + n].view_as(p)
+        if grad is not None:
+            p.grad = grad[offset:offset + n].view_as(p)
+        offset += n
+    flat.grad = grad
+    return flat, grad
+
+
 def _flatten_optimizer(prefix: str, optimizer: torch.optim.Optimizer, out: dict[str, torch.Tensor]) -> None:
     state = optimizer.state_dict()
     for index, param_state in state['state'].items():
@@ -281,11 +365,16 @@ class SAC:
           ``log_alpha`` rather than alpha keeps alpha positive. When the policy entropy is
           below the target, alpha grows.
 
-    Speed: the twin critics are one batched module (:class:`TwinQCritic`), the actor loss
-    back-propagates only into the actor's parameters (the critic's weight gradients that
-    SB3 computes and discards are skipped), actor and ``log_alpha`` share one fused Adam
-    step (Adam is elementwise, so two parameter groups equal two optimisers), and the
-    target update is one ``torch._foreach_lerp_``.
+    Speed (bench/sac_update.py; the matrix products are most of the time, so the gains
+    come from doing fewer of them and from cutting per-call overhead): the actor loss
+    back-propagates only into the actor and ``log_alpha`` (the critic weight gradients
+    that SB3 computes and discards are skipped: 2 of 18 matrix products of size
+    ``batch x hidden x hidden``); each network's parameters and gradients live in one
+    flat buffer, so each optimiser step is one fused Adam call, zeroing is one call and
+    the target update one ``lerp_``; actor and ``log_alpha`` share one Adam (two
+    parameter groups; Adam is elementwise, so this equals two optimisers); layers run
+    through :func:`networks.mlp_forward` (no module-call overhead, in-place ReLU); the
+    metrics are read back with one ``tolist()``. See also :func:`tune_cpu_allocator`.
 
     Args:
         config: :class:`SACConfig`.
@@ -313,19 +402,21 @@ class SAC:
         self.log_alpha = nn.Parameter(
             torch.tensor(math.log(config.init_alpha), dtype=torch.float32, device=self.device)
         )
-        self._critic_params = list(self.critic.parameters())
-        self._target_params = list(self.critic_target.parameters())
-        self._actor_params = list(self.actor.parameters())
-        # Fused Adam (one kernel per step, available on CPU and CUDA); falls back to the
-        # default implementation where fused is not supported.
-        self.critic_optimizer = self._adam([{'params': self._critic_params, 'lr': config.critic_lr}])
+        # One buffer per network (see _flat_parameters): fused Adam, Polyak and zeroing
+        # are then one call each.
+        self._critic_flat, self._critic_grad = _flat_parameters(self.critic, with_grad=True)
+        self._target_flat, _ = _flat_parameters(self.critic_target, with_grad=False)
+        self._actor_flat, self._actor_grad = _flat_parameters(self.actor, with_grad=True)
+        self.critic_optimizer = self._adam([{'params': [self._critic_flat], 'lr': config.critic_lr}])
+        # Actor and log_alpha share one Adam (two parameter groups): Adam is elementwise,
+        # so this equals two optimisers, at one step call.
         self.actor_optimizer = self._adam(
             [
-                {'params': self._actor_params, 'lr': config.actor_lr},
+                {'params': [self._actor_flat], 'lr': config.actor_lr},
                 {'params': [self.log_alpha], 'lr': config.alpha_lr},
             ]
         )
-        self._backward_inputs = [*self._actor_params, self.log_alpha]
+        self._backward_inputs = [*self.actor.parameters(), self.log_alpha]
         self._generator = torch.Generator(device=self.device).manual_seed(config.seed)
         self._act_generator = torch.Generator(device=self.device).manual_seed(config.seed + 1)
         self._target_entropy = float(config.target_entropy)
@@ -352,17 +443,15 @@ class SAC:
 
     # ------------------------------------------------------------------ data
 
-    def _tensor(self, name: str, value: Any) -> torch.Tensor:
+    def _tensor(self, value: Any) -> torch.Tensor:
         if isinstance(value, torch.Tensor):
-            tensor = value.to(device=self.device, dtype=torch.float32)
-        else:
-            tensor = torch.as_tensor(np.asarray(value, dtype=np.float32), device=self.device)
-        return tensor
+            return value.to(device=self.device, dtype=torch.float32)
+        return torch.as_tensor(_writable_float32(value), device=self.device)
 
     def _batch_tensors(self, batch: Batch) -> tuple[torch.Tensor, ...]:
         if not isinstance(batch, tuple) or len(batch) != 5:
             raise ConfigError('SAC.update needs a Batch(observations, actions, rewards, next_observations, terminated)')
-        obs, act, rew, nobs, term = (self._tensor(name, value) for name, value in zip(Batch._fields, batch, strict=True))
+        obs, act, rew, nobs, term = (self._tensor(value) for value in batch)
         cfg = self.config
         rows = obs.shape[0] if obs.ndim == 2 else -1
         if obs.ndim != 2 or obs.shape[1] != cfg.obs_dim:
@@ -419,10 +508,10 @@ class SAC:
             q = self.critic.q_values(obs, act)  # (2, B)
             # SB3: 0.5 * sum over critics of the MSE; for 2 critics = mean over (2, B).
             critic_loss = (q - target).square().mean() * (0.5 * q.shape[0])
-            self.critic_optimizer.zero_grad(set_to_none=True)
+            self._critic_grad.zero_()
             critic_loss.backward()
             self.critic_optimizer.step()
-            polyak_update(self._critic_params, self._target_params, cfg.tau)
+            polyak_update((self._critic_flat,), (self._target_flat,), cfg.tau)
             self.critic_updates += 1
         metrics['critic_loss'] = critic_loss.detach()
         metrics['q_mean'] = q.detach().mean()
@@ -435,7 +524,8 @@ class SAC:
             actor_loss = (alpha * log_prob - q_pi).mean()
             log_prob_detached = log_prob.detach()
             alpha_loss = -(self.log_alpha * (log_prob_detached + self._target_entropy)).mean()
-            self.actor_optimizer.zero_grad(set_to_none=True)
+            self._actor_grad.zero_()
+            self.log_alpha.grad = None
             # Gradients into the actor and log_alpha only: the two losses share no
             # parameters, so one backward equals two; the critic's weights get none.
             (actor_loss + alpha_loss).backward(inputs=self._backward_inputs)
@@ -466,7 +556,7 @@ class SAC:
         Raises:
             ConfigError: ``obs`` has the wrong shape.
         """
-        array = np.asarray(obs, dtype=np.float32)
+        array = _writable_float32(obs)
         single = array.ndim == 1
         if array.ndim not in (1, 2) or array.shape[-1] != self.config.obs_dim:
             raise ConfigError(

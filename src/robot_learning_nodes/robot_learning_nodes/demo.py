@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import threading
 import time
 from collections import deque
@@ -128,8 +127,13 @@ def _check(procs: ProfileProcesses, stage: str, log_dir: Path) -> None:
 
 
 def _bar(total: int, desc: str, unit: str):
+    import sys
+
     from tqdm import tqdm
-    return tqdm(total=total, desc=desc, unit=unit, dynamic_ncols=True, leave=True)
+    # In a log file (CI, nohup) redraw every 10 s instead of flooding it with \r lines.
+    tty = sys.stderr.isatty()
+    return tqdm(total=total, desc=desc, unit=unit, dynamic_ncols=True, leave=True,
+                mininterval=0.2 if tty else 10.0)
 
 
 def record_stage(op: Operator, run: Path, episodes: int, seed: int) -> tuple[Path, list[EpisodeRecord]]:
@@ -177,10 +181,15 @@ def learn_stage(op: Operator, run: Path, bag: Path, steps: int, minutes: float, 
         t0, last = time.monotonic(), 0
         recent = deque(maxlen=50)
         n_rec = 0
+        last_progress = time.monotonic()
         while op.steps < steps and time.monotonic() - t0 < minutes * 60:
             _check(procs, 'learn', run / 'logs')
             time.sleep(0.5)
             s = op.steps
+            if s > last:
+                last_progress = time.monotonic()
+            elif time.monotonic() - last_progress > 60:
+                raise StageError('learn: no environment step for 60 s; see logs/sim_learn.*.log')
             bar.update(s - last)
             last = s
             for r in op.records[n_rec:]:

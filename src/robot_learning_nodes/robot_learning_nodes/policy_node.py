@@ -60,6 +60,7 @@ class PolicyNode(Node):
         self._teleop_wall = -1e9
         self._last_obs_stamp = -1
         self._last_obs_time = None
+        self._last_obs: RawObservation | None = None
         self._last_cmd: tuple[int, float, float, bool] | None = None
         self._zero_sent = False
         self.create_timer(max(self.obs_timeout / 2.0, 0.01), self._watchdog)
@@ -95,19 +96,27 @@ class PolicyNode(Node):
         self._send(stamp, v, w, intervention=True)
 
     def _on_scan_stamp(self, stamp: int) -> None:
-        # Lockstep resend (docs/interfaces.md): the sim repeats a step when no command came;
-        # answer it again with the command we already sent for that stamp.
+        # Lockstep resend (docs/interfaces.md): the sim repeats a step when no command came.
+        # Answer again with the command already sent for that stamp, or act now on that
+        # observation if it arrived before there was a policy (weights came later).
         if self._last_cmd is not None and self._last_cmd[0] == stamp:
             self.diag.count('resends_answered')
             self._send(*self._last_cmd)
+        elif self._last_obs is not None and self._last_obs.stamp == stamp:
+            self.diag.count('resends_answered')
+            self._act(self._last_obs)
 
     def _on_observation(self, obs: RawObservation) -> None:
         if obs.stamp <= self._last_obs_stamp:
             return  # completed late: acting on it would send a second command for an old step
         self._last_obs_stamp = obs.stamp
         self._last_obs_time = self.get_clock().now().nanoseconds
+        self._last_obs = obs
         self._zero_sent = False
         self.diag.count('observations')
+        self._act(obs)
+
+    def _act(self, obs: RawObservation) -> None:
         if self._teleop_active() or self.policy is None:
             return
         try:

@@ -165,12 +165,16 @@ class SacLearner(Node):
         cfg = self.sac_cfg
         while not self._stop.is_set():
             n = self.transitions
-            capped = self.max_env_steps and n >= self.max_env_steps and self.updates >= cfg.utd_ratio * self.max_env_steps
-            if n < self.warmup or self.updates >= cfg.utd_ratio * n or capped:
+            # One update() call per received transition; each call takes utd_ratio critic
+            # steps (SACConfig.utd_ratio), so the update-to-data ratio holds whatever the
+            # relative speed of robot and learner.
+            capped = self.max_env_steps and self.updates >= self.max_env_steps
+            if n < self.warmup or self.updates >= n or capped:
                 time.sleep(0.002)
                 continue
             with self.lock:
-                batch = sample_mixed(self.online, self.demo, cfg.batch_size, self.demo_fraction, self.rng)
+                batch = sample_mixed(self.online, self.demo, self.sac.rows_per_update,
+                                     self.demo_fraction, self.rng)
             with self.train_lock:
                 stats = self.sac.update(batch)
             self.updates += 1

@@ -1,0 +1,26 @@
+"""Test setup for robot_learning_sim.
+
+The environment is fixed before anything imports rclpy or mujoco: a ROS domain of our own
+on localhost only (tests of other packages run at the same time on this machine), and
+offscreen EGL rendering for the camera.
+"""
+
+import os
+
+os.environ['ROS_DOMAIN_ID'] = '41'
+os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
+os.environ.setdefault('MUJOCO_GL', 'egl')
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope='module')
+def rclpy_context():
+    """rclpy initialised for the tests of one module, shut down afterwards."""
+    import rclpy
+    rclpy.init()
+    try:
+        yield
+    finally:
+        if rclpy.ok():
+            rclpy.shutdown()

@@ -11,7 +11,7 @@ same batch.
 Usage::
 
     python bench/sac_update.py [--obs-dim 17] [--action-dim 6] [--batch 256]
-        [--hidden 256 256] [--no-layer-norm] [--steps 200] [--repeats 5] [--threads 1 2]
+        [--hidden 256 256] [--no-layer-norm] [--steps 50] [--repeats 5] [--threads 1 2]
         [--skip-tuned]
 
 Prints, per thread count (1 and 2), the median over ``repeats`` blocks of ``steps``
@@ -177,7 +177,7 @@ def main() -> None:
     parser.add_argument('--batch', type=int, default=256)
     parser.add_argument('--hidden', type=int, nargs='+', default=[256, 256])
     parser.add_argument('--no-layer-norm', action='store_true')
-    parser.add_argument('--steps', type=int, default=200)
+    parser.add_argument('--steps', type=int, default=50)
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--threads', type=int, nargs='+', default=[1, 2])
     parser.add_argument('--skip-tuned', action='store_true', help='do not measure after tune_cpu_allocator()')
@@ -193,7 +193,8 @@ def main() -> None:
     batches = _batches(cfg, 16)
     print(
         f'SAC update, obs {cfg.obs_dim}, action {cfg.action_dim}, hidden {cfg.hidden}, batch {cfg.batch_size}, '
-        f'critic LayerNorm {cfg.critic_layer_norm}; torch {torch.__version__}, {platform.processor() or platform.machine()}'
+        f'critic LayerNorm {cfg.critic_layer_norm}; '
+        f'torch {torch.__version__}, {platform.processor() or platform.machine()}'
     )
     print(f'ms per update: median of {args.repeats} blocks of {args.steps} updates (best block in brackets)')
     for allocator in ('glibc default', 'tune_cpu_allocator()'):

@@ -28,3 +28,18 @@ def test_profiles_lists_the_sim_profiles():
     assert r.returncode == 0
     for name in ('sim_teleop', 'sim_learn', 'sim_deploy'):
         assert name in r.stdout
+
+
+def test_checkpoint_of_wrong_shape_exits_nonzero_with_one_line(tmp_path):
+    from robot_learning.checkpoint import save_checkpoint
+    from robot_learning.features import ActionConfig, ObservationConfig
+    from robot_learning.networks import SquashedGaussianActor
+    from robot_learning.policy import ACTOR_PREFIX, policy_metadata
+    obs = ObservationConfig(num_sectors=10)
+    actor = SquashedGaussianActor(obs.dim, 2, (32, 32))
+    save_checkpoint(tmp_path / 'ckpt', {ACTOR_PREFIX + k: v for k, v in actor.state_dict().items()},
+                    policy_metadata(obs, ActionConfig(), (32, 32), 'sac'))
+    r = run('eval', '--checkpoint', str(tmp_path / 'ckpt'), '--episodes', '1')
+    assert r.returncode == 2
+    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1 and 'observation.num_sectors is 10, this policy needs 24' in lines[0], lines

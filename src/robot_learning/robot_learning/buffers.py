@@ -6,7 +6,7 @@ Sources
   ``common/buffers.ReplayBuffer`` (separate ``next_observations`` array, i.e. SB3 with
   ``optimize_memory_usage=False``), uniform sampling with replacement.
 - Symmetric sampling: Ball, Smith, Kostrikov, Levine, "Efficient Online Reinforcement
-  Learning with Offline Data" (RLPD), ICML 2023, arXiv:2302.02948, sec. 4: each batch is
+  Learning with Offline Data" (RLPD), ICML 2023, arXiv:2302.02948, "Symmetric Sampling": each batch is
   half offline (demonstration) data, half online data.
 
 All arrays are float32; ``terminated`` is 1.0 only for a true termination, 0.0 for a
@@ -245,7 +245,7 @@ def sample_mixed(
     demo_fraction: float = 0.5,
     rng: np.random.Generator | None = None,
 ) -> Batch:
-    """Symmetric sampling (RLPD, Ball et al. 2023, sec. 4): part demos, part online.
+    """Symmetric sampling (RLPD, Ball et al. 2023, "Symmetric Sampling"): part demos, part online.
 
     ``n_demo = floor(batch_size * demo_fraction)`` rows come from ``demo`` and the
     remaining ``batch_size - n_demo`` from ``online``, both uniform with replacement.

@@ -119,7 +119,9 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def save_checkpoint(path: str | os.PathLike[str], tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, Any]) -> Path:
+def save_checkpoint(
+    path: str | os.PathLike[str], tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, Any]
+) -> Path:
     """Write a checkpoint directory atomically.
 
     Everything is written into a temporary directory next to ``path`` (same file
@@ -216,7 +218,9 @@ def load_checkpoint(
     if not root.exists():
         raise CheckpointError(f'checkpoint {root} does not exist')
     if not root.is_dir():
-        raise CheckpointError(f'checkpoint {root} is not a directory (expected {WEIGHTS_FILE} and {METADATA_FILE} in it)')
+        raise CheckpointError(
+            f'checkpoint {root} is not a directory (expected {WEIGHTS_FILE} and {METADATA_FILE} in it)'
+        )
     weights, sidecar = root / WEIGHTS_FILE, root / METADATA_FILE
     for file in (weights, sidecar):
         if not file.is_file():
@@ -236,7 +240,8 @@ def load_checkpoint(
         raise CheckpointError(f'{sidecar} has no integer format_version: not a robot_learning checkpoint')
     if version > FORMAT_VERSION:
         raise CheckpointError(
-            f'checkpoint {root} has format_version {version}, this robot_learning reads up to {FORMAT_VERSION}: upgrade robot_learning'
+            f'checkpoint {root} has format_version {version}, '
+            f'this robot_learning reads up to {FORMAT_VERSION}: upgrade robot_learning'
         )
     try:
         tensors = _st_load_file(weights, device=str(device))

@@ -76,7 +76,8 @@ def mlp(in_dim: int, hidden: Sequence[int], out_dim: int, layer_norm: bool = Fal
             empty for a single linear layer.
         out_dim: output features (no activation on the output).
         layer_norm: insert ``nn.LayerNorm`` after each hidden Linear, before the ReLU, as
-            RLPD (Ball et al. 2023, sec. 4 "Layer Normalization") does in its critics.
+            RLPD (Ball et al. 2023, "Layer Normalization Mitigates Catastrophic Overestimation")
+            does in its critics.
 
     Returns:
         ``nn.Sequential`` mapping ``(..., in_dim)`` to ``(..., out_dim)``; PyTorch's
@@ -239,8 +240,8 @@ class SquashedGaussianActor(nn.Module):
 
 
 class TwinQCritic(nn.Module):
-    """Two independent Q networks (clipped double Q, Fujimoto et al. 2018 "TD3" sec. 4.1,
-    used by SAC: Haarnoja et al. 2018b sec. 5) evaluated in one call.
+    """Two independent Q networks (clipped double Q, Fujimoto et al. 2018 "TD3" sec. 4.2,
+    used by SAC: Haarnoja et al. 2018b "practical algorithm") evaluated in one call.
 
     Members ``q1`` and ``q2`` are each ``mlp(obs_dim + action_dim, hidden, 1, layer_norm)``
     on the concatenated ``[obs, action]`` (built once for both). Measured on CPU, two

@@ -8,7 +8,7 @@ Sources
   "Soft Actor-Critic Algorithms and Applications", arXiv:1812.05905 (automatic
   temperature, sec. 5, eq. 17-18).
 - [TD3] Fujimoto, van Hoof, Meger, "Addressing Function Approximation Error in
-  Actor-Critic Methods", ICML 2018 (clipped double Q, sec. 4.1; delayed policy updates,
+  Actor-Critic Methods", ICML 2018 (clipped double Q, sec. 4.2; delayed policy updates,
   sec. 5.2).
 - [RLPD] Ball, Smith, Kostrikov, Levine, "Efficient Online Reinforcement Learning with
   Offline Data", ICML 2023, arXiv:2302.02948 (critic LayerNorm, update-to-data ratio).
@@ -108,9 +108,9 @@ class SACConfig:
             ([SAC2] sec. 5 and appendix D, SB3 ``target_entropy="auto"``). Resolved in
             ``__post_init__``, so after construction it is always a float.
         batch_size: transitions per gradient step, 256 (SB3, CleanRL, [SAC1] table 1).
-        critic_layer_norm: LayerNorm in the critics ([RLPD] sec. 4; not in SB3/CleanRL).
+        critic_layer_norm: LayerNorm in the critics ([RLPD] "Layer Normalization"; not in SB3/CleanRL).
         utd_ratio: critic updates per :meth:`SAC.update` call (update-to-data ratio,
-            [RLPD] sec. 4 uses 20 with 10 critics); each call expects
+            [RLPD] uses 20 with 10 critics); each call expects
             ``batch_size * utd_ratio`` rows, split into ``utd_ratio`` minibatches, and
             updates the actor and temperature once, on the last minibatch (as RLPD's
             ``SACLearner.update``). 1 = SB3.
@@ -560,7 +560,8 @@ class SAC:
         single = array.ndim == 1
         if array.ndim not in (1, 2) or array.shape[-1] != self.config.obs_dim:
             raise ConfigError(
-                f'observation has shape {array.shape}, the policy needs ({self.config.obs_dim},) or (B, {self.config.obs_dim})'
+                f'observation has shape {array.shape}, '
+                f'the policy needs ({self.config.obs_dim},) or (B, {self.config.obs_dim})'
             )
         tensor = torch.as_tensor(array[None] if single else array, device=self.device)
         if deterministic:

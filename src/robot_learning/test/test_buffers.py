@@ -94,7 +94,10 @@ def _online_demo(online_count: int = 50, demo_count: int = 50):
     return online, demo
 
 
-@pytest.mark.parametrize('batch_size, fraction, n_demo', [(256, 0.5, 128), (255, 0.5, 127), (7, 0.5, 3), (100, 0.29, 29), (10, 0.0, 0), (10, 1.0, 10)])
+@pytest.mark.parametrize(
+    'batch_size, fraction, n_demo',
+    [(256, 0.5, 128), (255, 0.5, 127), (7, 0.5, 3), (100, 0.29, 29), (10, 0.0, 0), (10, 1.0, 10)],
+)
 def test_sample_mixed_exact_counts(batch_size, fraction, n_demo):
     online, demo = _online_demo()
     rng = np.random.default_rng(0)

@@ -50,6 +50,7 @@ class Operator:
         self._lock = threading.Lock()
         self.steps = 0
         self.records: list[EpisodeRecord] = []
+        self.started: list[int] = []  # episode ids, in the order their first step arrived
         self._seen_end: set = set()
         self.node.create_subscription(DiagnosticArray, 'episode', self._on_episode, DEEP_RELIABLE_QOS)
         self.clients = {
@@ -82,6 +83,8 @@ class Operator:
         with self._lock:
             if info.prev_stamp >= 0:
                 self.steps += 1
+            else:
+                self.started.append(info.episode)
             if (info.terminated or info.truncated) and (info.episode, info.stamp) not in self._seen_end:
                 self._seen_end.add((info.episode, info.stamp))
                 self.records.append(EpisodeRecord(info.episode, info.instruction, info.outcome,
@@ -147,16 +150,21 @@ def record_stage(op: Operator, run: Path, episodes: int, seed: int) -> tuple[Pat
         bar = _bar(episodes, 'record demos', 'episode')
         while len(kept) < episodes:
             _check(procs, 'record', run / 'logs')
-            n_before = len(op.records)
             op.call('start', timeout=60.0)
+            n_started = len(op.started)
             op.call('reset', timeout=60.0)
             t0 = time.monotonic()
-            while len(op.records) == n_before:
+            rec = None
+            # Wait for the end of *this* episode (the one the reset started), not of one
+            # that was running before it.
+            while rec is None:
                 _check(procs, 'record', run / 'logs')
                 if time.monotonic() - t0 > 120.0:
                     raise StageError('record: an episode took over 120 s; see logs/')
                 time.sleep(0.005)
-            rec = op.records[-1]
+                if len(op.started) > n_started:
+                    ep = op.started[n_started]
+                    rec = next((r for r in op.records if r.episode == ep), None)
             op.call('success', data=(rec.outcome == 'success'))
             op.call('stop')
             kept.append(rec)
@@ -321,8 +329,19 @@ def run_demo(args) -> int:
 
 def run_eval_cli(args) -> int:
     """``robot-learning eval --checkpoint DIR --episodes N`` in the built-in sim."""
+    import yaml
+
     from robot_learning.policy import Policy
-    Policy.from_checkpoint(args.checkpoint)  # fail fast, one line, before starting anything
+
+    from .launcher import config_dir
+    # Fail fast, in one line, before starting anything: the checkpoint must fit what the
+    # sim_deploy profile feeds it (lidar sectors, pillar colours, a 2-D Twist action).
+    cdir = config_dir()
+    lidar = yaml.safe_load((cdir / 'lidar_ingest.yaml').read_text())['lidar_ingest']['ros__parameters']
+    sim = yaml.safe_load((cdir / 'sim_node.yaml').read_text())['sim_node']['ros__parameters']
+    Policy.from_checkpoint(args.checkpoint, expected={
+        'observation.num_sectors': lidar['num_sectors'], 'observation.colors': sim['colors'],
+        'action_dim': 2})
     _isolate_ros_graph()
     out = Path(args.out) if args.out else Path(args.checkpoint).resolve().parent.parent / 'eval'
     out.mkdir(parents=True, exist_ok=True)

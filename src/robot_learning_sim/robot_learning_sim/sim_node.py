@@ -10,9 +10,21 @@ Modes:
 
 * ``realtime``: a wall-clock timer steps at ``control_rate`` applying the latest
   ``cmd_vel`` (zero if older than ``cmd_timeout`` wall seconds);
-* ``lockstep``: each ``cmd_vel`` advances exactly one step (in the subscription callback);
+* ``lockstep``: each command advances exactly one step (in the subscription callback);
   with no command for ``lockstep_resend_s`` wall seconds the last step is republished
   unchanged (same stamp); ``lockstep_max_rate`` caps steps per wall second.
+
+Lockstep needs exactly one command per observation. ``cmd_vel`` (Twist) carries no stamp,
+so a command that arrives late (the answer to the terminal step of an episode arriving
+after ``sim/reset``, to a step of an episode interrupted by a reset) or twice (a step
+answered by both the teleop forwarder and the policy node's resend answer) would be
+applied to the wrong step, and from then on every command would answer an older
+observation than the one it is applied to. So while a publisher of ``action``
+(TwistStamped, stamped with the observation it answers: the policy node publishes one with
+every ``cmd_vel``) is matched, lockstep advances on ``action`` instead: only on the first
+one stamped with the current observation; the others are counted (``stale_actions``) and
+dropped, and ``cmd_vel`` is ignored. Parameter ``lockstep_commands`` ('auto', 'action',
+'cmd_vel') picks this.
 
 The node drives sim time itself (it publishes ``/clock`` = world time); its own timers run
 on the steady wall clock, so it works with or without ``use_sim_time``.
@@ -26,7 +38,7 @@ import time
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from geometry_msgs.msg import Pose, PoseArray, PoseStamped, Twist
+from geometry_msgs.msg import Pose, PoseArray, PoseStamped, Twist, TwistStamped
 from nav_msgs.msg import Odometry
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.clock import Clock, ClockType
@@ -50,6 +62,11 @@ CLOCK_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10,
 
 _EPISODE_KEYS = ('reward', 'terminated', 'truncated', 'episode', 'step', 'return',
                  'instruction', 'prev_stamp')
+
+
+def _stamp_key(stamp) -> tuple[int, int]:
+    """Stamp -> (sec, microseconds): what survives the policy node's microsecond stamps."""
+    return stamp.sec, (stamp.nanosec + 500) // 1000
 
 
 def _stamp_str(stamp) -> str:
@@ -91,6 +108,15 @@ class SimNode(Node):
         self.max_rate = declare(self, 'lockstep_max_rate', 0.0,
                                 'lockstep: at most this many steps per wall second '
                                 '(0 = unlimited), Hz', read_only=True)
+        self.lockstep_commands = declare(
+            self, 'lockstep_commands', 'auto',
+            "lockstep: what advances a step: 'action' (TwistStamped stamped with the "
+            "observation it answers; only the one for the current step counts), 'cmd_vel' "
+            "(every Twist), 'auto' ('action' while an action publisher is matched, else "
+            "'cmd_vel')", read_only=True)
+        if self.lockstep_commands not in ('auto', 'action', 'cmd_vel'):
+            raise ValueError("lockstep_commands must be 'auto', 'action' or 'cmd_vel', not "
+                             f'{self.lockstep_commands!r}')
         self.cmd_timeout = declare(self, 'cmd_timeout', 0.5,
                                    'realtime: a cmd_vel older than this (wall) counts as '
                                    'zero, s')
@@ -123,6 +149,10 @@ class SimNode(Node):
         self._pub_instruction = self.create_publisher(String, 'instruction', LATCHED_QOS)
         self._pub_goal = self.create_publisher(PoseStamped, 'sim/goal', LATCHED_QOS)
         self.create_subscription(Twist, 'cmd_vel', self._on_cmd, COMMAND_QOS)
+        self._action_sub = None
+        if self.mode == 'lockstep' and self.lockstep_commands != 'cmd_vel':
+            self._action_sub = self.create_subscription(TwistStamped, 'action',
+                                                        self._on_action, COMMAND_QOS)
         self.create_service(Trigger, 'sim/reset', self._on_reset)
 
         self._init_messages()
@@ -136,6 +166,8 @@ class SimNode(Node):
         self._cmd = (0.0, 0.0)       # realtime: latest command and its wall time
         self._cmd_wall = -math.inf
         self._pending = None         # lockstep + max_rate: command waiting for its turn
+        self._obs_key = None         # lockstep: (sec, usec) stamp of the current observation
+        self._answered = False       # lockstep: a command was taken for the current observation
         self.steps_total = 0
         self._rate_t0, self._rate_n = time.monotonic(), 0
 
@@ -238,6 +270,8 @@ class SimNode(Node):
         self._pub_scan.publish(s)
 
         self._prev_stamp = stamp
+        self._obs_key = _stamp_key(stamp)
+        self._answered = False
         self._last_pub_wall = time.monotonic()
 
     def _republish(self) -> None:
@@ -298,6 +332,12 @@ class SimNode(Node):
             self._rate_t0, self._rate_n = now, 0
 
     # ------------------------------------------------------------------ callbacks
+    def _pair_actions(self) -> bool:
+        """Lockstep advances on ``action`` (stamped) rather than on ``cmd_vel``."""
+        if self._action_sub is None:
+            return False
+        return self.lockstep_commands == 'action' or self._action_sub.get_publisher_count() > 0
+
     def _on_cmd(self, msg: Twist) -> None:
         v, w = msg.linear.x, msg.angular.z
         if not (math.isfinite(v) and math.isfinite(w)):
@@ -306,6 +346,25 @@ class SimNode(Node):
         if self.mode == 'realtime':
             self._cmd, self._cmd_wall = (v, w), time.monotonic()
             return
+        if self._pair_actions():
+            return  # the matching stamped `action` advances the step
+        self._lockstep_command(v, w)
+
+    def _on_action(self, msg: TwistStamped) -> None:
+        if not self._pair_actions():
+            return
+        if _stamp_key(msg.header.stamp) != self._obs_key or self._answered:
+            # A late answer (to an earlier step or episode) or a second answer to this one.
+            self.diag.count('stale_actions')
+            return
+        v, w = msg.twist.linear.x, msg.twist.angular.z
+        if not (math.isfinite(v) and math.isfinite(w)):
+            self.diag.error('error_bad_cmd_vel', f'non-finite action ({v}, {w}): using zero')
+            v = w = 0.0
+        self._lockstep_command(v, w)
+
+    def _lockstep_command(self, v: float, w: float) -> None:
+        self._answered = True
         if self.max_rate > 0 and \
                 time.monotonic() - self._last_step_wall < 1.0 / self.max_rate:
             self._pending = (v, w)  # the throttle timer applies it when its turn comes

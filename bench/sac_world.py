@@ -1,0 +1,106 @@
+"""Online SAC on the built-in world in one process, no ROS: the reference for the demo.
+
+Same observation features, action map, SAC core and RLPD demo sampling as the ROS
+learner, so the ratio of success-per-step (and wall-clock) between this and
+``robot-learning demo`` is the cost of going through ROS 2. Prints success rate at
+fixed step counts.
+
+    python bench/sac_world.py --steps 30000 --demos 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from robot_learning.buffers import ReplayBuffer, sample_mixed
+from robot_learning.features import ActionConfig, ObservationConfig, encode_observation
+from robot_learning.ingest import scan_to_sectors
+from robot_learning.sac import SAC, SACConfig
+from robot_learning_sim.expert import ExpertPolicy
+from robot_learning_sim.world import World, WorldConfig
+
+
+def observe(world: World, cfg: ObservationConfig) -> np.ndarray:
+    sectors = scan_to_sectors(world.scan(), -np.pi, 2 * np.pi / 360, 0.12, cfg.range_max,
+                              cfg.num_sectors)
+    return encode_observation(sectors, world.detections(), world.velocity(), world.instruction, cfg)
+
+
+def run_episode(world, act_fn, obs_cfg, act_cfg, buffer=None, seed=None):
+    world.reset(seed)
+    obs = observe(world, obs_cfg)
+    while True:
+        a = act_fn(obs)
+        v, w = act_cfg.to_twist(a)
+        res = world.step(v, w)
+        nxt = observe(world, obs_cfg)
+        if buffer is not None:
+            buffer.add(obs, act_cfg.from_twist(v, w), res.reward, nxt, float(res.terminated))
+        obs = nxt
+        if res.terminated or res.truncated:
+            return res.outcome, world.episode_steps
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--steps', type=int, default=30000)
+    ap.add_argument('--demos', type=int, default=30)
+    ap.add_argument('--eval-every', type=int, default=5000)
+    ap.add_argument('--eval-episodes', type=int, default=30)
+    ap.add_argument('--init-alpha', type=float, default=0.1)
+    ap.add_argument('--utd', type=int, default=1)
+    ap.add_argument('--seed', type=int, default=0)
+    a = ap.parse_args()
+    torch.set_num_threads(1)
+    obs_cfg, act_cfg = ObservationConfig(), ActionConfig()
+    world = World(WorldConfig(seed=a.seed))
+    expert = ExpertPolicy()
+    demo = ReplayBuffer(obs_cfg.dim, 2, 100_000, seed=1)
+
+    def expert_act(_obs):
+        v, w = expert.act(world.pose(), world.goal_position(), world.scan())
+        return act_cfg.from_twist(v, w)
+
+    ok = 0
+    for i in range(a.demos):
+        expert.reset()
+        ok += run_episode(world, expert_act, obs_cfg, act_cfg, demo, seed=10_000 + i)[0] == 'success'
+    print(f'demos: {a.demos} episodes, {len(demo)} transitions, expert success {ok / max(a.demos, 1):.2f}')
+    sac = SAC(SACConfig(obs_dim=obs_cfg.dim, action_dim=2, init_alpha=a.init_alpha, utd_ratio=a.utd, seed=a.seed))
+    online = ReplayBuffer(obs_cfg.dim, 2, a.steps + 10, seed=2)
+    rng = np.random.default_rng(a.seed)
+    t0 = time.perf_counter()
+    world.reset(a.seed)
+    obs = observe(world, obs_cfg)
+    succ, t_upd = [], 0.0
+    for step in range(1, a.steps + 1):
+        act = sac.act(obs, deterministic=False)
+        v, w = act_cfg.to_twist(act)
+        res = world.step(v, w)
+        nxt = observe(world, obs_cfg)
+        online.add(obs, act_cfg.from_twist(v, w), res.reward, nxt, float(res.terminated))
+        obs = nxt
+        if res.terminated or res.truncated:
+            succ.append(res.outcome == 'success')
+            world.reset()
+            obs = observe(world, obs_cfg)
+        if len(online) >= 256:
+            t1 = time.perf_counter()
+            sac.update(sample_mixed(online, demo, sac.rows_per_update, 0.5, rng))
+            t_upd += time.perf_counter() - t1
+        if step % a.eval_every == 0:
+            ev = [run_episode(world, lambda o: sac.act(o, deterministic=True), obs_cfg, act_cfg,
+                              seed=50_000 + k)[0] == 'success' for k in range(a.eval_episodes)]
+            print(f'step {step:6d}  train success (last 50) {np.mean(succ[-50:]) if succ else 0:.2f}  '
+                  f'eval {np.mean(ev):.2f}  alpha {sac.alpha:.3f}  wall {time.perf_counter() - t0:.0f}s  '
+                  f'update {1e3 * t_upd / step:.1f} ms', flush=True)
+            world.reset()
+            obs = observe(world, obs_cfg)
+
+
+if __name__ == '__main__':
+    main()

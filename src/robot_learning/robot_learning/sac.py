@@ -385,6 +385,12 @@ class SAC:
         log_alpha: scalar parameter, ``alpha = exp(log_alpha)``.
         num_updates, critic_updates, actor_updates: counters (calls, critic steps,
             actor steps).
+
+    The networks' parameters are views into flat buffers: use ``state_dict`` /
+    ``load_state_dict`` / ``load_actor_state`` (in-place copies) and do not ``.to()``
+    the submodules. ``update`` writes the weights in place, so ``act`` from another
+    thread during an update may see a half-updated actor; publish :meth:`actor_state`
+    copies instead.
     """
 
     def __init__(self, config: SACConfig) -> None:

@@ -1,32 +1,60 @@
 """``expert_teleop``: the scripted expert as a teleoperator (docs/interfaces.md).
 
-Subscribes ``scan`` (LaserScan), ``odom`` (Odometry) and ``sim/goal`` (PoseStamped,
-transient local); for every received scan it publishes one ``teleop/cmd_vel``
-(geometry_msgs/TwistStamped, ``header.stamp`` = the scan's stamp, frame ``base_frame``)
-computed by :class:`~robot_learning_sim.expert.ExpertPolicy` from the odometry of the
-*same* stamp. If that odometry has not arrived yet, the scan waits for it.
+Subscribes ``scan`` (LaserScan), ``odom`` (Odometry), ``sim/goal`` (PoseStamped,
+transient local) and ``episode`` (the sim's DiagnosticArray status); for every received
+scan it publishes one ``teleop/cmd_vel`` (geometry_msgs/TwistStamped, ``header.stamp`` =
+the scan's stamp, frame ``base_frame``) computed by
+:class:`~robot_learning_sim.expert.ExpertPolicy` from the odometry of the *same* stamp.
+
+Topics arrive in no guaranteed order relative to each other (one executor serves them in
+its own order), so everything is paired by stamp; a scan waits until its inputs are there:
+
+* the odometry of its stamp;
+* once the sim's ``episode`` status flows: the status of its stamp. Its episode id is what
+  starts a new episode for the expert (map, heading and command ramps are forgotten), and
+  a scan whose status says step 0 (an episode start) waits for the goal stamped with that
+  step (the sim stamps ``sim/goal`` with its episode's step-0 stamp) instead of acting on
+  the previous episode's goal;
+* the goal used is the newest one stamped at or before the scan.
+
+A scan older than one already answered is dropped (``stale_scans``): in lockstep its
+answer would reach the sim after the step it belongs to. A repeated scan (lockstep
+resend, same stamp) is answered with the command already computed for it.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections import OrderedDict
 
 import numpy as np
 import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseStamped, TwistStamped
 from nav_msgs.msg import Odometry
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import LaserScan
 
 from robot_learning_nodes.common import COMMAND_QOS, LATCHED_QOS, SENSOR_QOS, Diagnostics, declare
 from robot_learning_sim.expert import ExpertConfig, ExpertPolicy
 
-#: Odometry kept for pairing, and scans waiting for their odometry (by stamp).
+#: Odometry / statuses kept for pairing, scans waiting for their inputs, goals kept.
 _MAX_ODOM = 200
 _MAX_PENDING = 20
+_MAX_GOALS = 8
+#: A step-0 scan waits at most this long (wall s) for its episode's goal, then uses the
+#: newest goal (a goal publisher that does not stamp goals like the sim does).
+_GOAL_WAIT_S = 0.5
+#: A scan this much (ns of its clock) older than the last answered one means time jumped
+#: back; a scan only a little older is a late one and dropped.
+_TIME_JUMP_NS = 5_000_000_000
+#: Reliable and deep like the sim's ``episode`` publisher: no step's status is lost.
+_EPISODE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100,
+                          reliability=ReliabilityPolicy.RELIABLE)
 
 
 def _key(stamp) -> int:
@@ -51,9 +79,14 @@ class ExpertTeleop(Node):
         self.create_subscription(LaserScan, 'scan', self._on_scan, SENSOR_QOS)
         self.create_subscription(Odometry, 'odom', self._on_odom, SENSOR_QOS)
         self.create_subscription(PoseStamped, 'sim/goal', self._on_goal, LATCHED_QOS)
+        self.create_subscription(DiagnosticArray, 'episode', self._on_episode, _EPISODE_QOS)
         self._odom: OrderedDict[int, tuple[float, float, float]] = OrderedDict()
-        self._pending: OrderedDict[int, LaserScan] = OrderedDict()
-        self._goal: tuple[float, float] | None = None
+        self._status: OrderedDict[int, tuple[int, int]] = OrderedDict()  # episode, step
+        self._have_status = False  # the sim's episode statuses flow: pair scans with them
+        self._pending: OrderedDict[int, tuple[LaserScan, float]] = OrderedDict()  # + wall t
+        self._goals: list[tuple[int, tuple[float, float]]] = []  # (stamp key, goal), sorted
+        self._goal: tuple[float, float] | None = None  # goal of the policy's episode
+        self._episode: int | None = None  # episode id the policy's state belongs to
         self._last: tuple[int, float, float] | None = None  # stamp key, v, w
         self._geometry: tuple[float, float] | None = None
         self._msg = TwistStamped()
@@ -69,14 +102,33 @@ class ExpertTeleop(Node):
                 self.policy.cfg.max_angular = float(p.value)
         return SetParametersResult(successful=True)
 
+    # ---------------------------------------------------------------- inputs
     def _on_goal(self, msg: PoseStamped) -> None:
         goal = (msg.pose.position.x, msg.pose.position.y)
         if not all(math.isfinite(g) for g in goal):
             self.diag.error('error_bad_goal', f'non-finite goal {goal}')
             return
-        if goal != self._goal:
-            self._goal = goal
-            self.policy.reset()  # new episode: forget the map of the previous one
+        k = _key(msg.header.stamp)
+        self._goals = [g for g in self._goals if g[0] != k] + [(k, goal)]
+        self._goals.sort(key=lambda g: g[0])
+        del self._goals[:-_MAX_GOALS]
+        self._drain()
+
+    def _on_episode(self, msg: DiagnosticArray) -> None:
+        for st in msg.status:
+            if st.name != 'episode':
+                continue
+            kv = {v.key: v.value for v in st.values}
+            try:
+                ep, step = int(kv['episode']), int(kv['step'])
+            except (KeyError, ValueError):
+                self.diag.error('error_bad_episode', 'episode status without episode/step')
+                continue
+            self._status[_key(msg.header.stamp)] = (ep, step)
+            self._have_status = True
+            while len(self._status) > _MAX_ODOM:
+                self._status.popitem(last=False)
+        self._drain()
 
     def _on_odom(self, msg: Odometry) -> None:
         k = _key(msg.header.stamp)
@@ -85,35 +137,86 @@ class ExpertTeleop(Node):
         self._odom[k] = (p.x, p.y, yaw)
         while len(self._odom) > _MAX_ODOM:
             self._odom.popitem(last=False)
-        scan = self._pending.pop(k, None)
-        if scan is not None:
-            self._act(scan, self._odom[k])
-        # Scans older than the newest odometry whose own odometry never came: drop them.
-        for old in [s for s in self._pending if s < k]:
-            del self._pending[old]
-            self.diag.count('scans_without_odom')
+        self._drain()
 
     def _on_scan(self, msg: LaserScan) -> None:
         k = _key(msg.header.stamp)
+        if self._last is not None and k < self._last[0]:
+            if k < self._last[0] - _TIME_JUMP_NS:
+                self._forget()  # time went back: the sim (or a bag) restarted
+            else:
+                self.diag.count('stale_scans')
+                return
+        old = self._pending.get(k)  # a resend while waiting keeps its first arrival time
+        self._pending[k] = (msg, old[1] if old is not None else time.monotonic())
+        while len(self._pending) > _MAX_PENDING:
+            self._pending.popitem(last=False)
+            self.diag.count('scans_without_odom')
+        self._drain()
+
+    def _forget(self) -> None:
+        """Drop everything keyed by stamps (after time jumped back)."""
+        self.diag.count('time_jumps_back')
+        self._odom.clear()
+        self._status.clear()
+        self._pending.clear()
+        self._goals = self._goals[-1:]  # the latched goal may be the restarted sim's
+        self._last = None
+        self._episode = None
+
+    # ---------------------------------------------------------------- pairing
+    def _drain(self) -> None:
+        """Act on every waiting scan whose inputs are complete (oldest first)."""
+        for k in sorted(self._pending):
+            ready = self._inputs(k)
+            if ready is None:
+                continue
+            scan, _t = self._pending.pop(k)
+            # Scans older than this one whose inputs never came: their time has passed.
+            for old in [s for s in self._pending if s < k]:
+                del self._pending[old]
+                self.diag.count('scans_without_odom')
+            if ready is not False:
+                self._act(scan, *ready)
+
+    def _inputs(self, k: int):
+        """(pose, goal, episode) for the scan stamped ``k``; None: wait; False: drop."""
         pose = self._odom.get(k)
         if pose is None:
-            self._pending[k] = msg
-            while len(self._pending) > _MAX_PENDING:
-                self._pending.popitem(last=False)
-                self.diag.count('scans_without_odom')
-            return
-        self._act(msg, pose)
+            return None
+        status = self._status.get(k)
+        if status is None and self._have_status:
+            return None
+        goals = [g for g in self._goals if g[0] <= k]
+        if status is not None and status[1] == 0 and (not goals or goals[-1][0] != k):
+            # Episode start: its goal is stamped with this step; it may still be on its way.
+            if time.monotonic() - self._pending[k][1] < _GOAL_WAIT_S:
+                return None
+            goals = self._goals
+        if not goals:
+            if self._goals:
+                self.diag.count('stale_scans')  # older than any goal we know
+            else:
+                self.diag.count('scans_before_goal')
+            return False
+        return pose, goals[-1][1], None if status is None else status[0]
 
-    def _act(self, scan: LaserScan, pose: tuple[float, float, float]) -> None:
+    def _act(self, scan: LaserScan, pose, goal, episode) -> None:
         if not self.enabled:
-            return
-        if self._goal is None:
-            self.diag.count('scans_before_goal')
             return
         k = _key(scan.header.stamp)
         if self._last is not None and self._last[0] == k:
             v, w = self._last[1], self._last[2]  # a resent scan: answer it the same way
         else:
+            # A new episode: forget the previous one's map, heading and command ramps.
+            new = goal != self._goal or (episode is not None and self._episode is not None
+                                         and episode != self._episode)
+            if new:
+                self.policy.reset()
+                self.diag.count('episodes')
+            self._goal = goal
+            if episode is not None:
+                self._episode = episode
             geometry = (scan.angle_min, scan.angle_increment)
             if geometry != self._geometry:
                 self.policy.set_scan_geometry(*geometry)
@@ -121,7 +224,7 @@ class ExpertTeleop(Node):
             ranges = np.frombuffer(scan.ranges, dtype=np.float32) \
                 if hasattr(scan.ranges, 'typecode') else np.asarray(scan.ranges, np.float32)
             try:
-                v, w = self.policy.act(pose, self._goal, ranges)
+                v, w = self.policy.act(pose, goal, ranges)
             except Exception as e:  # never die on odd input
                 self.diag.error('error_policy', f'expert failed: {e!r}')
                 return

@@ -1,13 +1,13 @@
 """Test setup for robot_learning_sim.
 
 The environment is fixed before anything imports rclpy or mujoco: a ROS domain of our own
-on localhost only (tests of other packages run at the same time on this machine), and
-offscreen EGL rendering for the camera.
+(41, or ``ROBOT_LEARNING_TEST_DOMAIN_ID``) on localhost only (tests of other packages run at
+the same time on this machine), and offscreen EGL rendering for the camera.
 """
 
 import os
 
-os.environ['ROS_DOMAIN_ID'] = '41'
+os.environ['ROS_DOMAIN_ID'] = os.environ.get('ROBOT_LEARNING_TEST_DOMAIN_ID', '41')
 os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
 os.environ.setdefault('MUJOCO_GL', 'egl')
 

@@ -274,3 +274,107 @@ def test_lockstep_max_rate_throttles(sim_env):
             probe.send(0.1, 0.0)
     rate = (sim.steps_total - n0) / (time.monotonic() - t0)
     assert 5 <= rate <= 21  # lower bound loose: shared CI machines
+
+
+class ActionProbe(Node):
+    """Publishes ``action`` like the policy node: TwistStamped with the answered stamp."""
+
+    def __init__(self):
+        super().__init__('action_probe')
+        self.pub = self.create_publisher(TwistStamped, 'action', COMMAND_QOS)
+
+    def send(self, stamp, v, w):
+        m = TwistStamped()
+        m.header.stamp.sec, m.header.stamp.nanosec = stamp
+        m.twist.linear.x, m.twist.angular.z = float(v), float(w)
+        self.pub.publish(m)
+
+
+def _with_action_probe(ex, nodes, sim):
+    act = ActionProbe()
+    ex.add_node(act)
+    nodes.append(act)
+    spin_until(ex, lambda: sim._action_sub.get_publisher_count() > 0, 5.0)
+    return act
+
+
+def test_lockstep_steps_only_on_the_action_for_the_current_observation(sim_env):
+    ex, make, nodes = sim_env
+    sim, probe = make(camera_every=0, lockstep_resend_s=0.2)
+    act = _with_action_probe(ex, nodes, sim)
+    t0 = probe.stamps('scan')[-1]
+    n0 = sim.steps_total
+    probe.send(0.3, 0.0)  # an action publisher is matched: cmd_vel does not step
+    act.send((0, 0), 0.3, 0.0)  # answers some other observation
+    act.send((t0[0] + 7, t0[1]), 0.3, 0.0)
+    spin_for(ex, 0.5)
+    assert sim.steps_total == n0 and set(probe.stamps('scan')) == {t0}
+    act.send(t0, 0.3, 0.0)
+    act.send(t0, 0.3, 0.0)  # a second answer to the same observation
+    spin_until(ex, lambda: len(set(probe.stamps('scan'))) == 2, 3.0)
+    spin_for(ex, 0.5)
+    assert sim.steps_total == n0 + 1 and len(set(probe.stamps('scan'))) == 2
+    assert sim.diag.counters.get('stale_actions', 0) == 3
+    (t1,) = set(probe.stamps('scan')) - {t0}
+    act.send(t1, 0.3, 0.0)  # the next observation's answer steps again
+    spin_until(ex, lambda: sim.steps_total == n0 + 2, 3.0)
+
+
+def test_lockstep_late_answer_after_reset_is_not_applied(sim_env):
+    ex, make, nodes = sim_env
+    sim, probe = make(camera_every=0, autoreset=False, max_episode_steps=1)
+    act = _with_action_probe(ex, nodes, sim)
+    t0 = probe.stamps('scan')[-1]
+    act.send(t0, 0.2, 0.0)
+    spin_until(ex, lambda: sim._ended, 3.0)  # one step: truncated
+    t_end = probe.stamps('scan')[-1]
+    fut = probe.reset.call_async(Trigger.Request())
+    spin_until(ex, fut.done, 5.0)
+    t_new = key(sim._prev_stamp)
+    n = sim.steps_total
+    act.send(t_end, 0.2, 0.0)  # the answer to the terminal step, arriving after the reset
+    act.send(t0, 0.2, 0.0)
+    spin_for(ex, 0.5)
+    assert sim.steps_total == n and sim.world.episode_steps == 0
+    act.send(t_new, 0.2, 0.0)
+    spin_until(ex, lambda: sim.steps_total == n + 1, 3.0)
+    assert sim.world.episode_steps == 1
+
+
+def test_expert_teleop_over_lockstep_matches_the_world_loop(sim_env):
+    """The expert over topics drives exactly like on the World, even with every command
+    answered twice (the policy node's forwarding plus its resend answer)."""
+    from robot_learning_sim.expert import ExpertPolicy
+    from robot_learning_sim.world import World, WorldConfig
+
+    ex, make, nodes = sim_env
+    sim, probe = make(camera_every=0, autoreset=True)
+    act = _with_action_probe(ex, nodes, sim)
+    teleop = ExpertTeleop()
+
+    def relay(m: TwistStamped):
+        for _ in range(2):
+            probe.send(m.twist.linear.x, m.twist.angular.z)
+            act.send(key(m.header.stamp), m.twist.linear.x, m.twist.angular.z)
+    probe.create_subscription(TwistStamped, 'teleop/cmd_vel', relay, COMMAND_QOS)
+    ex.add_node(teleop)
+    nodes.append(teleop)
+
+    def ends():
+        by_stamp = {key(m.header.stamp): status(m) for m in probe.msgs['episode']}
+        return [(int(s['episode']), s['_message'], int(s['step']))
+                for _, s in sorted(by_stamp.items()) if s['_message'] != 'running']
+    spin_until(ex, lambda: len(ends()) >= 3, 60.0)
+
+    world = World(WorldConfig(seed=3, camera_width=64, camera_height=48))
+    policy, expected = ExpertPolicy(), []
+    for ep in range(3):
+        if ep:
+            world.reset()
+        policy.reset()
+        while True:
+            r = world.step(*policy.act(world.pose(), world.goal_position(), world.scan()))
+            if r.terminated or r.truncated:
+                break
+        expected.append((world.episode, r.outcome, world.episode_steps))
+    assert ends()[:3] == expected

@@ -61,6 +61,7 @@ class PolicyNode(Node):
         self._last_obs_stamp = -1
         self._last_obs_time = None
         self._last_obs: RawObservation | None = None
+        self._last_scan_stamp = -1
         self._last_cmd: tuple[int, float, float, bool] | None = None
         self._zero_sent = False
         self.create_timer(max(self.obs_timeout / 2.0, 0.01), self._watchdog)
@@ -97,8 +98,12 @@ class PolicyNode(Node):
 
     def _on_scan_stamp(self, stamp: int) -> None:
         # Lockstep resend (docs/interfaces.md): the sim repeats a step when no command came.
-        # Answer again with the command already sent for that stamp, or act now on that
-        # observation if it arrived before there was a policy (weights came later).
+        # Only a scan stamp seen before is a resend (teleop may already have answered a
+        # fresh one). Answer again with the command already sent for that stamp, or act
+        # now on that observation if it arrived before there was a policy.
+        repeat, self._last_scan_stamp = stamp == self._last_scan_stamp, stamp
+        if not repeat:
+            return
         if self._last_cmd is not None and self._last_cmd[0] == stamp:
             self.diag.count('resends_answered')
             self._send(*self._last_cmd)

@@ -93,13 +93,15 @@ def main() -> None:
             sac.update(sample_mixed(online, demo, sac.rows_per_update, 0.5, rng))
             t_upd += time.perf_counter() - t1
         if step % a.eval_every == 0:
-            outcomes = [run_episode(world, lambda o: sac.act(o, deterministic=True), obs_cfg, act_cfg,
-                                    seed=50_000 + k)[0] for k in range(a.eval_episodes)]
-            ev = [o == 'success' for o in outcomes]
-            counts = {k: outcomes.count(k) for k in sorted(set(outcomes))}
-            print(f'step {step:6d}  train success (last 50) {np.mean(succ[-50:]) if succ else 0:.2f}  '
-                  f'eval {np.mean(ev):.2f} {counts}  alpha {sac.alpha:.3f}  '
-                  f'wall {time.perf_counter() - t0:.0f}s  update {1e3 * t_upd / step:.1f} ms', flush=True)
+            line = f'step {step:6d}  train success (last 50) {np.mean(succ[-50:]) if succ else 0:.2f}'
+            for det in (True, False):
+                outcomes = [run_episode(world, lambda o: sac.act(o, deterministic=det), obs_cfg, act_cfg,
+                                        seed=50_000 + k)[0] for k in range(a.eval_episodes)]
+                counts = {k: outcomes.count(k) for k in sorted(set(outcomes))}
+                line += (f'  eval {"mean" if det else "sampled"} '
+                         f'{np.mean([o == "success" for o in outcomes]):.2f} {counts}')
+            print(f'{line}  alpha {sac.alpha:.3f}  wall {time.perf_counter() - t0:.0f}s  '
+                  f'update {1e3 * t_upd / step:.1f} ms', flush=True)
             world.reset()
             obs = observe(world, obs_cfg)
 

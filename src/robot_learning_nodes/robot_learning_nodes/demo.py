@@ -237,6 +237,14 @@ def eval_stage(op: Operator, run: Path, checkpoint: Path, episodes: int, seed: i
     return op.records[:episodes]
 
 
+def _trailing_mean(x: np.ndarray, window: int) -> np.ndarray:
+    """Mean of the last ``window`` values at every index (fewer at the start)."""
+    c = np.concatenate([[0.0], np.cumsum(x, dtype=np.float64)])
+    idx = np.arange(1, len(x) + 1)
+    lo = np.maximum(idx - window, 0)
+    return (c[idx] - c[lo]) / (idx - lo)
+
+
 def plot_learning_curve(episodes_jsonl: Path, out_png: Path, eval_rate: float | None = None,
                         window: int = 50) -> None:
     """Success rate and return (rolling mean over ``window`` episodes) against env steps."""
@@ -250,11 +258,10 @@ def plot_learning_curve(episodes_jsonl: Path, out_png: Path, eval_rate: float | 
         x = np.array([r['env_steps'] for r in rows])
         succ = np.array([float(r['success']) for r in rows])
         ret = np.array([r['return'] for r in rows])
-        k = np.ones(min(window, len(rows))) / min(window, len(rows))
         ax1.plot(x, succ, '.', alpha=0.15, color='tab:green')
-        ax1.plot(x[len(k) - 1:], np.convolve(succ, k, 'valid'), color='tab:green', label=f'training (rolling {len(k)})')
+        ax1.plot(x, _trailing_mean(succ, window), color='tab:green', label=f'training (last {window} episodes)')
         ax2.plot(x, ret, '.', alpha=0.15, color='tab:blue')
-        ax2.plot(x[len(k) - 1:], np.convolve(ret, k, 'valid'), color='tab:blue')
+        ax2.plot(x, _trailing_mean(ret, window), color='tab:blue')
         if eval_rate is not None:
             ax1.axhline(eval_rate, ls='--', color='k', label=f'final eval {eval_rate:.2f}')
     ax1.set_ylabel('success rate')

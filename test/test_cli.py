@@ -43,3 +43,13 @@ def test_checkpoint_of_wrong_shape_exits_nonzero_with_one_line(tmp_path):
     assert r.returncode == 2
     lines = [l for l in r.stderr.splitlines() if l.strip()]
     assert len(lines) == 1 and 'observation.num_sectors is 10, this policy needs 24' in lines[0], lines
+
+
+def test_missing_demo_bag_exits_nonzero_with_one_line():
+    r = subprocess.run([sys.executable, '-m', 'robot_learning.cli', 'up', 'sim_learn',
+                        '--set', 'sac_learner.demo_bags=["/no/such/bag"]'],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2
+    errors = [l for l in r.stderr.splitlines() if l.startswith('robot-learning')]
+    assert errors == ['robot-learning up: bag path /no/such/bag does not exist: '
+                      'pass a bag directory or a session of them'], r.stderr[-2000:]

@@ -54,10 +54,12 @@ def main() -> None:
     ap.add_argument('--init-alpha', type=float, default=0.1)
     ap.add_argument('--utd', type=int, default=1)
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--hidden', type=int, default=256)
+    ap.add_argument('--reward-time', type=float, default=-0.01)
     a = ap.parse_args()
     torch.set_num_threads(1)
     obs_cfg, act_cfg = ObservationConfig(), ActionConfig()
-    world = World(WorldConfig(seed=a.seed))
+    world = World(WorldConfig(seed=a.seed, reward_time=a.reward_time))
     expert = ExpertPolicy()
     demo = ReplayBuffer(obs_cfg.dim, 2, 100_000, seed=1)
 
@@ -70,7 +72,8 @@ def main() -> None:
         expert.reset()
         ok += run_episode(world, expert_act, obs_cfg, act_cfg, demo, seed=10_000 + i)[0] == 'success'
     print(f'demos: {a.demos} episodes, {len(demo)} transitions, expert success {ok / max(a.demos, 1):.2f}')
-    sac = SAC(SACConfig(obs_dim=obs_cfg.dim, action_dim=2, init_alpha=a.init_alpha, utd_ratio=a.utd, seed=a.seed))
+    sac = SAC(SACConfig(obs_dim=obs_cfg.dim, action_dim=2, init_alpha=a.init_alpha, utd_ratio=a.utd, seed=a.seed,
+                        hidden=(a.hidden, a.hidden)))
     online = ReplayBuffer(obs_cfg.dim, 2, a.steps + 10, seed=2)
     rng = np.random.default_rng(a.seed)
     t0 = time.perf_counter()

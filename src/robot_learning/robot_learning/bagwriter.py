@@ -270,7 +270,7 @@ def _load_metadata(path: Path) -> tuple[Path, dict]:
     meta = Path(path) / 'metadata.yaml'
     try:
         doc = YAML(typ='safe').load(meta.read_text('utf8'))
-        info = doc['rosbag2_bagfile_information']
+        doc['rosbag2_bagfile_information']  # KeyError below if it is not a rosbag2 metadata file
     except FileNotFoundError:
         raise BagError(f'{meta} does not exist (not a closed rosbag2 bag)') from None
     except Exception as exc:

@@ -12,14 +12,12 @@ Diagnostics counters: ``frames`` (raw images converted), ``frames_compressed``,
 
 from __future__ import annotations
 
-import rclpy
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from sensor_msgs.msg import CompressedImage, Image
 
 from robot_learning.errors import ConfigError, RobotLearningError
 from robot_learning.ingest import compressed_msg_to_rgb, image_msg_to_rgb, resize_rgb
-from robot_learning_nodes.common import SENSOR_PUB_QOS, SENSOR_QOS, Diagnostics, declare
+from robot_learning_nodes.common import SENSOR_PUB_QOS, SENSOR_QOS, Diagnostics, declare, spin_node
 
 
 class CameraIngest(Node):
@@ -81,15 +79,7 @@ class CameraIngest(Node):
 
 def main(args=None) -> None:
     """Entry point ``camera_ingest``."""
-    rclpy.init(args=args)
-    node = CameraIngest()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    spin_node(CameraIngest, args)
 
 
 if __name__ == '__main__':

@@ -150,3 +150,36 @@ def s_to_stamp(t: float):
     from builtin_interfaces.msg import Time
     sec = int(t // 1)
     return Time(sec=sec, nanosec=int(round((t - sec) * 1e9)) % 1_000_000_000)
+
+
+def spin_node(node_cls: type, args=None) -> None:
+    """Body of every node's console script (``main``), the same for all of them.
+
+    Initialises rclpy, builds ``node_cls()``, spins until Ctrl-C or shutdown, then calls
+    the node's ``close()`` if it has one (the recorder closes its bag, the learner writes
+    its last checkpoint) and destroys it. A ``RobotLearningError`` while building the node
+    (bad parameter, missing bag or checkpoint) exits with code 2 and one line.
+    """
+    import sys
+
+    import rclpy
+    from rclpy.executors import ExternalShutdownException
+
+    from robot_learning.errors import RobotLearningError
+    rclpy.init(args=args)
+    try:
+        node = node_cls()
+    except RobotLearningError as exc:
+        print(f'{node_cls.__name__}: {exc}', file=sys.stderr)
+        rclpy.try_shutdown()
+        raise SystemExit(2) from None
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        close = getattr(node, 'close', None)
+        if callable(close):
+            close()
+        node.destroy_node()
+        rclpy.try_shutdown()

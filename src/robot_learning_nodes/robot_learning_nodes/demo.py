@@ -169,7 +169,8 @@ def record_stage(op: Operator, run: Path, episodes: int, seed: int) -> tuple[Pat
             op.call('stop')
             kept.append(rec)
             bar.update(1)
-            bar.set_postfix(expert_success=f'{np.mean([r.outcome == "success" for r in kept]):.2f}')
+            bar.set_postfix(expert_success=f"{np.mean([r.outcome == 'success' for r in kept]):.2f}",
+                            refresh=False)
         bar.close()
     finally:
         procs.stop()
@@ -204,7 +205,7 @@ def learn_stage(op: Operator, run: Path, bag: Path, steps: int, minutes: float, 
                 recent.append(r.outcome == 'success')
             n_rec = len(op.records)
             if recent:
-                bar.set_postfix(episodes=n_rec, success_last50=f'{np.mean(recent):.2f}')
+                bar.set_postfix(episodes=n_rec, success_last50=f'{np.mean(recent):.2f}', refresh=False)
         bar.close()
         env_steps = op.steps
         ckpt = Path(op.call('save', timeout=60.0))
@@ -230,7 +231,8 @@ def eval_stage(op: Operator, run: Path, checkpoint: Path, episodes: int, seed: i
             bar.update(n - shown)
             shown = n
             if n:
-                bar.set_postfix(success=f'{np.mean([r.outcome == "success" for r in op.records[:n]]):.2f}')
+                bar.set_postfix(success=f'{np.mean([r.outcome == "success" for r in op.records[:n]]):.2f}',
+                                refresh=False)
         bar.close()
     finally:
         procs.stop()

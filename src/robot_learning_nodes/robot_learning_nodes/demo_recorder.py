@@ -57,10 +57,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import rclpy
 from rclpy.clock import Clock, ClockType
 from rclpy.event_handler import SubscriptionEventCallbacks, UnsupportedEventTypeError
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy)
 from std_msgs.msg import String
@@ -69,7 +67,7 @@ from std_srvs.srv import SetBool, Trigger
 from robot_learning.bagwriter import (EpisodeBagWriter, normalize_msgtype, qos_dict,
                                       update_custom_data)
 from robot_learning.errors import BagError, RobotLearningError
-from robot_learning_nodes.common import Diagnostics, declare
+from robot_learning_nodes.common import Diagnostics, declare, spin_node
 
 #: Default ``topics``: the simulator / policy topics of docs/interfaces.md.
 DEFAULT_TOPICS = [
@@ -537,16 +535,7 @@ class DemoRecorder(Node):
 
 def main(args=None) -> None:
     """Entry point ``demo_recorder``."""
-    rclpy.init(args=args)
-    node = DemoRecorder()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.close()
-        node.destroy_node()
-        rclpy.try_shutdown()
+    spin_node(DemoRecorder, args)
 
 
 if __name__ == '__main__':

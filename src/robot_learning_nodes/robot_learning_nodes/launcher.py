@@ -151,12 +151,12 @@ def run_group(profile_name: str, group: str, overrides: list[str], namespace: st
         pass
     finally:
         for n in nodes:
-            save = getattr(n, 'save', None)
-            if callable(save):  # the learner leaves its last checkpoint behind
+            close = getattr(n, 'close', None)
+            if callable(close):  # recorder closes its bag, learner writes its last checkpoint
                 try:
-                    save('latest')
+                    close()
                 except Exception as exc:  # shutting down: report, don't mask the exit
-                    print(f'{n.get_name()}: final checkpoint failed: {exc}', file=sys.stderr)
+                    print(f'{n.get_name()}: close failed: {exc}', file=sys.stderr)
             n.destroy_node()
         rclpy.try_shutdown()
     return 0

@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import math
 
-import rclpy
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from sensor_msgs.msg import LaserScan, PointCloud2
 
 from robot_learning.errors import ConfigError, RobotLearningError
 from robot_learning.ingest import (pointcloud_msg_to_xyz, points_to_sectors,
                                    scan_all_invalid, scan_msg_to_sectors, sector_angles)
-from robot_learning_nodes.common import SENSOR_PUB_QOS, SENSOR_QOS, Diagnostics, declare
+from robot_learning_nodes.common import SENSOR_PUB_QOS, SENSOR_QOS, Diagnostics, declare, spin_node
 
 
 class LidarIngest(Node):
@@ -106,15 +104,7 @@ class LidarIngest(Node):
 
 def main(args=None) -> None:
     """Entry point ``lidar_ingest``."""
-    rclpy.init(args=args)
-    node = LidarIngest()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    spin_node(LidarIngest, args)
 
 
 if __name__ == '__main__':

@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import rclpy
 import torch
 from geometry_msgs.msg import Twist, TwistStamped
 from rclpy.clock import Clock, ClockType
@@ -23,7 +22,7 @@ from std_msgs.msg import Bool, UInt8MultiArray
 from robot_learning.errors import CheckpointError, MessageError
 from robot_learning.policy import Policy
 
-from .common import COMMAND_QOS, LATCHED_QOS, Diagnostics, declare
+from .common import COMMAND_QOS, LATCHED_QOS, Diagnostics, declare, spin_node
 from .observation import ObservationStreams, RawObservation
 
 
@@ -161,21 +160,9 @@ class PolicyNode(Node):
         self.diag.count('interventions' if intervention else 'commands')
 
 
-def main(args=None):
-    rclpy.init(args=args)
-    try:
-        node = PolicyNode()
-    except CheckpointError as exc:
-        print(f'policy_node: {exc}')
-        rclpy.try_shutdown()
-        raise SystemExit(2)
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+def main(args=None) -> None:
+    """Entry point ``policy_node``."""
+    spin_node(PolicyNode, args)
 
 
 if __name__ == '__main__':

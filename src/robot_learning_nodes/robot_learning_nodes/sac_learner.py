@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import rclpy
 import torch
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseArray, TwistStamped
@@ -39,7 +38,7 @@ from robot_learning.policy import ACTOR_PREFIX, policy_metadata
 from robot_learning.sac import SAC, SACConfig
 from robot_learning.transitions import EpisodeRecord, EpisodeTracker, TransitionPipeline
 
-from .common import DEEP_RELIABLE_QOS, LATCHED_QOS, Diagnostics, declare, declare_dataclass
+from .common import DEEP_RELIABLE_QOS, LATCHED_QOS, Diagnostics, declare, declare_dataclass, spin_node
 
 
 class SacLearner(Node):
@@ -162,7 +161,6 @@ class SacLearner(Node):
 
     # --- learning -------------------------------------------------------------------
     def _train_loop(self) -> None:
-        cfg = self.sac_cfg
         while not self._stop.is_set():
             n = self.transitions
             # One update() call per received transition; each call takes utd_ratio critic
@@ -234,6 +232,12 @@ class SacLearner(Node):
             self._tb.add_scalar('learner/updates_per_s', self.updates / max(el, 1e-6), self.transitions)
             self._tb.add_scalar('learner/weights_version', self.version, self.transitions)
 
+    def close(self) -> None:
+        """Stop updating and leave the last checkpoint behind (called on shutdown)."""
+        self._stop.set()
+        self._thread.join(timeout=5.0)
+        self.save('latest')
+
     def destroy_node(self):
         self._stop.set()
         self._thread.join(timeout=5.0)
@@ -243,22 +247,9 @@ class SacLearner(Node):
         return super().destroy_node()
 
 
-def main(args=None):
-    rclpy.init(args=args)
-    try:
-        node = SacLearner()
-    except RobotLearningError as exc:
-        print(f'sac_learner: {exc}')
-        rclpy.try_shutdown()
-        raise SystemExit(2)
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
-        pass
-    finally:
-        node.save('latest')
-        node.destroy_node()
-        rclpy.try_shutdown()
+def main(args=None) -> None:
+    """Entry point ``sac_learner``."""
+    spin_node(SacLearner, args)
 
 
 if __name__ == '__main__':

@@ -240,7 +240,7 @@ class ExpertPolicy:
         """Point to aim at (world frame): the farthest cell, within ``lookahead``, of the
         steepest-descent path from the robot's cell that is in straight, non-lethal sight."""
         cfg = self.cfg
-        n, r = cfg.map_cells, cfg.map_resolution
+        r = cfg.map_resolution
         i, j = self._cell(x, y)
         if not self._in_map(i, j) or not np.isfinite(self._togo[i, j]):
             return None

@@ -29,17 +29,15 @@ import time
 from collections import OrderedDict
 
 import numpy as np
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseStamped, TwistStamped
 from nav_msgs.msg import Odometry
 from rcl_interfaces.msg import SetParametersResult
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import LaserScan
 
-from robot_learning_nodes.common import COMMAND_QOS, LATCHED_QOS, SENSOR_QOS, Diagnostics, declare
+from robot_learning_nodes.common import COMMAND_QOS, LATCHED_QOS, SENSOR_QOS, Diagnostics, declare, spin_node
 from robot_learning_sim.expert import ExpertConfig, ExpertPolicy
 
 #: Odometry / statuses kept for pairing, scans waiting for their inputs, goals kept.
@@ -239,18 +237,7 @@ class ExpertTeleop(Node):
 
 def main(args=None) -> None:
     """Entry point ``expert_teleop``."""
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = ExpertTeleop()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        if rclpy.ok():
-            rclpy.shutdown()
+    spin_node(ExpertTeleop, args)
 
 
 if __name__ == '__main__':

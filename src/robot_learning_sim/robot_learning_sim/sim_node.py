@@ -36,13 +36,11 @@ import array
 import math
 import time
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Pose, PoseArray, PoseStamped, Twist, TwistStamped
 from nav_msgs.msg import Odometry
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.clock import Clock, ClockType
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock as ClockMsg
@@ -51,7 +49,7 @@ from std_msgs.msg import String
 from std_srvs.srv import Trigger
 
 from robot_learning_nodes.common import (COMMAND_QOS, LATCHED_QOS, SENSOR_PUB_QOS, Diagnostics,
-                                         declare, s_to_stamp, stamp_to_s)
+                                         declare, s_to_stamp, stamp_to_s, spin_node)
 from robot_learning_sim.world import World, WorldConfig
 
 #: ``episode`` events: reliable and deep, a learner busy with a gradient step loses none.
@@ -416,18 +414,7 @@ class SimNode(Node):
 
 def main(args=None) -> None:
     """Entry point ``sim_node``."""
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = SimNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        if rclpy.ok():
-            rclpy.shutdown()
+    spin_node(SimNode, args)
 
 
 if __name__ == '__main__':

@@ -29,11 +29,12 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser('profiles', help='list run profiles')
     demo = sub.add_parser('demo', help='record demos, learn online with SAC, evaluate (make demo)')
     demo.add_argument('--demo-episodes', type=int, default=30)
-    demo.add_argument('--learn-steps', type=int, default=40000, help='environment steps of online SAC')
-    demo.add_argument('--learn-minutes', type=float, default=8.0, help='wall-clock cap of the learning stage')
+    demo.add_argument('--learn-steps', type=int, default=36000, help='environment steps of online SAC')
+    demo.add_argument('--learn-minutes', type=float, default=9.0, help='wall-clock cap of the learning stage')
     demo.add_argument('--eval-episodes', type=int, default=50)
-    demo.add_argument('--rate', type=float, default=110.0,
-                      help='lockstep steps per second while learning (keeps UTD near 1)')
+    demo.add_argument('--rate', type=float, default=70.0,
+                      help='lockstep steps per second while learning: on 2 cores the learner '
+                           'keeps one update per step up to about this rate')
     demo.add_argument('--runs-dir', default='runs')
     demo.add_argument('--seed', type=int, default=0)
     ev = sub.add_parser('eval', help='evaluate a checkpoint closed-loop in the built-in sim')

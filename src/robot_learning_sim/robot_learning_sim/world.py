@@ -133,8 +133,10 @@ class WorldConfig:
     """Camera vertical field of view, degrees."""
     reward_progress: float = 10.0
     """Reward per metre of progress toward the instructed pillar."""
-    reward_time: float = -0.01
-    """Reward added every step."""
+    reward_time: float = -0.05
+    """Reward added every step. -0.05 rather than a token -0.01: learned policies that
+    stalled a few decimetres from the goal (deterministic actions near zero) cost only
+    -1 over a 200-step timeout at -0.01; -5 makes stalling clearly worse than arriving."""
     reward_collision: float = -0.5
     """Reward added on every step the chassis touches a wall, obstacle or pillar."""
     reward_success: float = 10.0
@@ -303,7 +305,7 @@ class World:
     the instructed pillar centre before (``d_prev``) and after the step::
 
         reward = reward_progress * (d_prev - d)        # 10 per metre of progress
-               + reward_time                            # -0.01 every step
+               + reward_time                            # -0.05 every step
                + reward_collision * collided            # -0.5 while touching scenery
                + reward_success  if d < success_radius  # +10, terminated, 'success'
                + reward_wrong    if a wrong pillar is within success_radius

@@ -137,7 +137,7 @@ def test_success_when_reaching_the_goal(world):
     r = world.step(0.0, 0.0)
     assert r.terminated and not r.truncated
     assert r.outcome == 'success' == world.outcome
-    assert r.reward == pytest.approx(10.0 - 0.01, abs=0.05)
+    assert r.reward == pytest.approx(10.0 + world.cfg.reward_time, abs=0.05)
 
 
 def test_failure_at_a_wrong_pillar(world):
@@ -148,7 +148,7 @@ def test_failure_at_a_wrong_pillar(world):
     world.place_robot(x, py, 0.0)
     r = world.step(0.0, 0.0)
     assert r.terminated and r.outcome == 'failure'
-    assert r.reward == pytest.approx(-5.0 - 0.01, abs=0.05)
+    assert r.reward == pytest.approx(-5.0 + world.cfg.reward_time, abs=0.05)
 
 
 def test_timeout_truncates():
@@ -175,7 +175,7 @@ def test_collision_penalty_and_walls_hold():
         r = w.step(0.4, 0.0)
         d = math.hypot(2.0 - w.pose()[0], -2.0 - w.pose()[1])
         # Exactly progress + time + collision terms.
-        assert r.reward == pytest.approx(10 * (d_prev - d) - 0.01 - 0.5 * r.collided)
+        assert r.reward == pytest.approx(10 * (d_prev - d) + w.cfg.reward_time - 0.5 * r.collided)
         d_prev = d
         hits.append(r)
         assert not r.terminated
@@ -199,7 +199,7 @@ def test_progress_reward_and_command_tracking():
     v, om = w.velocity()
     assert v == pytest.approx(0.5, abs=0.05) and abs(om) < 0.05
     d1 = math.hypot(2.0 - w.pose()[0], w.pose()[1])
-    assert total == pytest.approx(10 * (d0 - d1) - 0.2, abs=1e-6)
+    assert total == pytest.approx(10 * (d0 - d1) + 20 * w.cfg.reward_time, abs=1e-6)
     assert w.pose()[0] == pytest.approx(-1.0 + 0.5 * 2.0, abs=0.15)
     # Commands are clipped to the limits.
     for _ in range(10):

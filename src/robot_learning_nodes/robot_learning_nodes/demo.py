@@ -50,7 +50,7 @@ class Operator:
         self._lock = threading.Lock()
         self.steps = 0
         self.records: list[EpisodeRecord] = []
-        self.started: list[int] = []  # episode ids, in the order their first step arrived
+        self._last_stamp = -1
         self._seen_end: set = set()
         self.node.create_subscription(DiagnosticArray, 'episode', self._on_episode, DEEP_RELIABLE_QOS)
         self.clients = {
@@ -81,10 +81,11 @@ class Operator:
         except RobotLearningError:
             return
         with self._lock:
+            if info.stamp <= self._last_stamp:
+                return  # a lockstep resend of a step already counted
+            self._last_stamp = info.stamp
             if info.prev_stamp >= 0:
                 self.steps += 1
-            else:
-                self.started.append(info.episode)
             if (info.terminated or info.truncated) and (info.episode, info.stamp) not in self._seen_end:
                 self._seen_end.add((info.episode, info.stamp))
                 self.records.append(EpisodeRecord(info.episode, info.instruction, info.outcome,
@@ -94,6 +95,7 @@ class Operator:
         with self._lock:
             self.steps = 0
             self.records = []
+            self._last_stamp = -1
 
     def call(self, name: str, data: bool | None = None, timeout: float = 30.0) -> str:
         """Call a service; returns its message. Raises StageError if it never answers."""
@@ -151,20 +153,17 @@ def record_stage(op: Operator, run: Path, episodes: int, seed: int) -> tuple[Pat
         while len(kept) < episodes:
             _check(procs, 'record', run / 'logs')
             op.call('start', timeout=60.0)
-            n_started = len(op.started)
-            op.call('reset', timeout=60.0)
+            # The reset answers "episode <id>: <instruction>"; wait for the end of *that*
+            # episode, not of one it interrupted whose statuses may still be in flight.
+            ep = int(op.call('reset', timeout=60.0).split(':', 1)[0].split()[-1])
             t0 = time.monotonic()
             rec = None
-            # Wait for the end of *this* episode (the one the reset started), not of one
-            # that was running before it.
             while rec is None:
                 _check(procs, 'record', run / 'logs')
                 if time.monotonic() - t0 > 120.0:
-                    raise StageError('record: an episode took over 120 s; see logs/')
+                    raise StageError(f'record: episode {ep} took over 120 s; see logs/')
                 time.sleep(0.005)
-                if len(op.started) > n_started:
-                    ep = op.started[n_started]
-                    rec = next((r for r in op.records if r.episode == ep), None)
+                rec = next((r for r in op.records if r.episode == ep), None)
             op.call('success', data=(rec.outcome == 'success'))
             op.call('stop')
             kept.append(rec)

@@ -404,7 +404,9 @@ class SimNode(Node):
         self._pending = None
         self._new_episode()
         response.success = True
-        response.message = self.world.instruction
+        # "episode <id>: <instruction>": an operator must know which episode its reset
+        # started (statuses of the one it interrupted may still be in flight).
+        response.message = f'episode {self.world.episode}: {self.world.instruction}'
         return response
 
     def destroy_node(self):

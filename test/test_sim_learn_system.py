@@ -4,6 +4,7 @@ Asserts the loop closes: the policy node commands the sim, the learner turns tho
 steps into transitions and updates, and the policy node receives newer weights.
 """
 
+import json
 import time
 
 import pytest
@@ -28,7 +29,8 @@ def test_sim_learn_lockstep_closes_the_loop(ros, tmp_path):
     procs = ProfileProcesses('sim_learn', [
         f'sac_learner.run_dir={tmp_path / "learner"}', 'sac_learner.warmup_transitions=64',
         'sac_learner.sac.batch_size=64', 'sac_learner.sac.hidden=[64, 64]', 'sac_learner.push_every=10',
-        'sac_learner.checkpoint_every=0', 'sim_node.seed=3', 'sim_node.max_episode_steps=60',
+        'sac_learner.checkpoint_every=0', 'sac_learner.best_window=2', 'sim_node.seed=3',
+        'sim_node.max_episode_steps=60',
         'policy_node.deterministic=false'], log_dir=tmp_path / 'logs')
     seen = {'cmd': 0, 'updates': 0, 'transitions': 0, 'policy_version': 0, 'weights_received': 0}
 
@@ -61,3 +63,5 @@ def test_sim_learn_lockstep_closes_the_loop(ros, tmp_path):
     assert seen['updates'] >= 20, seen         # and took gradient steps
     assert seen['weights_received'] >= 2 and seen['policy_version'] >= 2, seen  # new weights reached the policy
     assert list((tmp_path / 'learner').glob('checkpoints/latest/model.safetensors'))  # final checkpoint on exit
+    best = json.loads((tmp_path / 'learner' / 'checkpoints' / 'best' / 'checkpoint.json').read_text())
+    assert 0.0 <= best['best_training_success'] <= 1.0  # the best rolling-success actor is kept

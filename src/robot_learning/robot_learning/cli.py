@@ -29,8 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser('profiles', help='list run profiles')
     demo = sub.add_parser('demo', help='record demos, learn online with SAC, evaluate (make demo)')
     demo.add_argument('--demo-episodes', type=int, default=30)
-    demo.add_argument('--learn-steps', type=int, default=36000, help='environment steps of online SAC')
-    demo.add_argument('--learn-minutes', type=float, default=9.0, help='wall-clock cap of the learning stage')
+    demo.add_argument('--learn-steps', type=int, default=42000, help='environment steps of online SAC')
+    demo.add_argument('--learn-minutes', type=float, default=10.5, help='wall-clock cap of the learning stage')
     demo.add_argument('--eval-episodes', type=int, default=50)
     demo.add_argument('--rate', type=float, default=70.0,
                       help='lockstep steps per second while learning: on 2 cores the learner '

@@ -207,10 +207,12 @@ def learn_stage(op: Operator, run: Path, bag: Path, steps: int, minutes: float, 
                 bar.set_postfix(episodes=n_rec, success_last50=f'{np.mean(recent):.2f}', refresh=False)
         bar.close()
         env_steps = op.steps
-        ckpt = Path(op.call('save', timeout=60.0))
+        latest = Path(op.call('save', timeout=60.0))
     finally:
         procs.stop()
-    return ckpt, env_steps
+    # The learner keeps the actor of its best rolling training success in checkpoints/best.
+    best = latest.parent / 'best'
+    return (best if (best / 'checkpoint.json').exists() else latest), env_steps
 
 
 def eval_stage(op: Operator, run: Path, checkpoint: Path, episodes: int, seed: int) -> list[EpisodeRecord]:
@@ -324,7 +326,11 @@ def run_demo(args) -> int:
     ck_meta = ckpt / 'checkpoint.json'
     if ck_meta.exists():
         meta = json.loads(ck_meta.read_text())
-        metrics['learner_updates'] = meta.get('updates')
+        metrics['checkpoint_env_steps'] = meta.get('env_steps')
+        metrics['checkpoint_training_success'] = meta.get('best_training_success')
+    latest_meta = ckpt.parent / 'latest' / 'checkpoint.json'
+    if latest_meta.exists():
+        metrics['learner_updates'] = json.loads(latest_meta.read_text()).get('updates')
     (run / 'metrics.json').write_text(json.dumps(metrics, indent=2) + '\n')
     plot_learning_curve(run / 'learner' / 'episodes.jsonl', run / 'learning_curve.png', rate)
     print(json.dumps({k: metrics[k] for k in ('eval_success_rate', 'eval_episodes', 'env_steps',

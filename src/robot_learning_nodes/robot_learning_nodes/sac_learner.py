@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +55,7 @@ class SacLearner(Node):
         self.warmup = declare(self, 'warmup_transitions', 256, 'online transitions before the first update')
         self.push_every = declare(self, 'push_every', 100, 'send actor weights every N updates')
         self.checkpoint_every = declare(self, 'checkpoint_every', 5000, 'write a checkpoint every N updates (0 = only on request/exit)')
+        self.best_window = declare(self, 'best_window', 50, 'training episodes in the rolling success rate that selects checkpoints/best')
         self.max_env_steps = declare(self, 'max_env_steps', 0, 'stop updating after this many transitions (0 = never)')
         torch.set_num_threads(declare(self, 'torch_threads', 1, 'torch intra-op threads for updates'))
         self.obs_cfg = declare_dataclass(self, ObservationConfig, 'observation.')
@@ -80,6 +82,8 @@ class SacLearner(Node):
         self.updates = 0
         self.version = 0
         self.last_stats: dict[str, float] = {}
+        self._recent = deque(maxlen=max(1, self.best_window))
+        self.best_success = -1.0
         self.t0 = time.monotonic()
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self._episodes_file = open(self.run_dir / 'episodes.jsonl', 'a', buffering=1)
@@ -158,6 +162,15 @@ class SacLearner(Node):
             self._tb.add_scalar('episode/return', rec.episode_return, self.transitions)
             self._tb.add_scalar('episode/success', float(row['success']), self.transitions)
             self._tb.add_scalar('episode/length', rec.length, self.transitions)
+        # Keep the actor with the best rolling training success (SB3's EvalCallback keeps a
+        # best model the same way, from separate evaluation episodes): online SAC here
+        # plateaus and wobbles, and the last weights are not always the best ones.
+        self._recent.append(row['success'])
+        if len(self._recent) == self._recent.maxlen:
+            rate = float(np.mean(self._recent))
+            if rate > self.best_success:
+                self.best_success = rate
+                self.save('best', best_training_success=rate)
 
     # --- learning -------------------------------------------------------------------
     def _train_loop(self) -> None:
@@ -200,12 +213,13 @@ class SacLearner(Node):
         msg.data = weights_to_bytes(tensors, self._metadata())
         self.weights_pub.publish(msg)
 
-    def save(self, name: str = 'latest') -> Path:
-        """Write ``<run_dir>/checkpoints/<name>`` (actor + full SAC state) atomically."""
+    def save(self, name: str = 'latest', **extra) -> Path:
+        """Write ``<run_dir>/checkpoints/<name>`` (actor + full SAC state) atomically;
+        ``extra`` goes into the sidecar."""
         with self.train_lock:
             tensors = {ACTOR_PREFIX + k: v.detach().clone() for k, v in self.sac.actor_state().items()}
             tensors.update({'sac.' + k: v.detach().clone() for k, v in self.sac.state_dict().items()})
-            meta = self._metadata()
+            meta = {**self._metadata(), **extra}
         return save_checkpoint(self.run_dir / 'checkpoints' / name, tensors, meta)
 
     def _on_save(self, _req, resp):

@@ -89,6 +89,18 @@ class RosHarness:
                                                    reliability=ReliabilityPolicy.RELIABLE))
         return got
 
+    def send_until_output(self, pub, msg, out: list, stamp_sec: int, timeout: float = 10.0):
+        """Publish ``msg`` until an output stamped ``stamp_sec`` arrives in ``out`` (sensor
+        QoS is best effort, so a single publish may be lost); returns that output."""
+        def arrived():
+            hits = [m for m in out if m.header.stamp.sec == stamp_sec]
+            if hits:
+                return hits[0]
+            pub.publish(msg)
+            self.spin_for(0.05)
+            return None
+        return self.spin_until(arrived, timeout, f'output stamped {stamp_sec}')
+
     def wait_matched(self, pub, n: int = 1, timeout: float = 10.0) -> None:
         """Wait until publisher ``pub`` has ``n`` subscriptions."""
         self.spin_until(lambda: pub.get_subscription_count() >= n, timeout,

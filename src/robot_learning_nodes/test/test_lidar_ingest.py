@@ -57,15 +57,7 @@ def lidar(ros):
 
 
 def send(ros, pub, msg, out, stamp_sec):
-    """Publish until the output with that stamp arrives (sensor QoS is best effort)."""
-    def arrived():
-        hits = [m for m in out if m.header.stamp.sec == stamp_sec]
-        if hits:
-            return hits[0]
-        pub.publish(msg)
-        ros.spin_for(0.05)
-        return None
-    return ros.spin_until(arrived, timeout=10.0, what=f'output stamped {stamp_sec}')
+    return ros.send_until_output(pub, msg, out, stamp_sec)
 
 
 def test_scan_with_nan_inf_out_of_range_becomes_finite_sectors(ros, lidar):

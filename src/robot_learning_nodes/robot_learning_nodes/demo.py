@@ -215,13 +215,15 @@ def learn_stage(op: Operator, run: Path, bag: Path, steps: int, minutes: float, 
     return (best if (best / 'checkpoint.json').exists() else latest), env_steps
 
 
-def eval_stage(op: Operator, run: Path, checkpoint: Path, episodes: int, seed: int) -> list[EpisodeRecord]:
+def eval_stage(op: Operator, run: Path, checkpoint: Path, episodes: int, seed: int,
+               deterministic: bool = True) -> list[EpisodeRecord]:
     procs = ProfileProcesses('sim_deploy', [
         'sim_node.mode=lockstep', f'sim_node.seed={seed}', 'sim_node.camera_every=0',
-        f'policy_node.checkpoint={checkpoint}'], log_dir=run / 'logs')
+        f'policy_node.checkpoint={checkpoint}',
+        f'policy_node.deterministic={str(deterministic).lower()}'], log_dir=run / 'logs')
     op.reset_counts()
     try:
-        bar = _bar(episodes, 'evaluate', 'episode')
+        bar = _bar(episodes, 'evaluate' if deterministic else 'evaluate (sampled actions)', 'episode')
         t0, shown = time.monotonic(), 0
         while len(op.records) < episodes:
             _check(procs, 'eval', run / 'logs')
@@ -305,6 +307,9 @@ def run_demo(args) -> int:
         ckpt, env_steps = learn_stage(op, run, bag, args.learn_steps, args.learn_minutes, args.rate, args.seed + 1)
         t_learn = time.monotonic() - t_start - t_rec
         evals = eval_stage(op, run, ckpt, args.eval_episodes, args.seed + 10_000)
+        # Same episodes with actions sampled from the SAC policy instead of its mean: the
+        # mean can stall where the stochastic policy does not (reported, not the headline).
+        sampled = eval_stage(op, run, ckpt, args.eval_episodes, args.seed + 10_000, deterministic=False)
     finally:
         op.close()
     rate = float(np.mean([r.outcome == 'success' for r in evals]))
@@ -314,6 +319,8 @@ def run_demo(args) -> int:
         'eval_return_mean': float(np.mean([r.episode_return for r in evals])),
         'eval_length_mean': float(np.mean([r.length for r in evals])),
         'eval_success_per_instruction': success_by_instruction(evals),
+        'eval_outcomes': {o: sum(r.outcome == o for r in evals) for o in sorted({r.outcome for r in evals})},
+        'eval_success_rate_sampled_actions': float(np.mean([r.outcome == 'success' for r in sampled])),
         'env_steps': env_steps,
         'wall_clock_s': round(time.monotonic() - t_start, 1),
         'stage_wall_clock_s': {'record': round(t_rec, 1), 'learn': round(t_learn, 1),
@@ -334,7 +341,8 @@ def run_demo(args) -> int:
     (run / 'metrics.json').write_text(json.dumps(metrics, indent=2) + '\n')
     plot_learning_curve(run / 'learner' / 'episodes.jsonl', run / 'learning_curve.png', rate)
     print(json.dumps({k: metrics[k] for k in ('eval_success_rate', 'eval_episodes', 'env_steps',
-                                              'wall_clock_s', 'demo_episodes')}))
+                                              'wall_clock_s', 'demo_episodes',
+                                              'eval_success_rate_sampled_actions')}))
     for instr, v in metrics['eval_success_per_instruction'].items():
         print(f'  {instr:28s} {v["success_rate"]:.2f} ({v["episodes"]} episodes)')
     print(f'robot-learning demo: metrics in {run / "metrics.json"}, curve in {run / "learning_curve.png"}')

@@ -54,7 +54,9 @@ def test_sim_learn_lockstep_closes_the_loop(ros, tmp_path):
         while time.monotonic() < deadline:
             rclpy.spin_once(ros, timeout_sec=0.1)
             assert not procs.failed(), f'a process group died: {procs.failed()} (logs in {tmp_path / "logs"})'
-            if seen['cmd'] >= 300 and seen['updates'] >= 20 and seen['weights_received'] >= 2:
+            # Diagnostics arrive at 1 Hz, so wait for every figure, not just the commands.
+            if (seen['cmd'] >= 300 and seen['transitions'] >= 200 and seen['updates'] >= 20
+                    and seen['weights_received'] >= 2):
                 break
     finally:
         procs.stop()

@@ -39,20 +39,8 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'src' / 'robot_learning'))
 
+from robot_learning.networks import mlp as _mlp  # noqa: E402  (same layers; the reference differs in how it runs them)
 from robot_learning.sac import SAC, Batch, SACConfig, tune_cpu_allocator  # noqa: E402
-
-
-def _mlp(in_dim: int, hidden: tuple[int, ...], out_dim: int, layer_norm: bool) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    last = in_dim
-    for size in hidden:
-        layers.append(nn.Linear(last, size))
-        if layer_norm:
-            layers.append(nn.LayerNorm(size))
-        layers.append(nn.ReLU())
-        last = size
-    layers.append(nn.Linear(last, out_dim))
-    return nn.Sequential(*layers)
 
 
 class _NaiveActor(nn.Module):

@@ -4,7 +4,9 @@ Verbs:
   up <profile> [--set node.param=value ...] [--namespace NS]   run a profile's nodes
   profiles                                                    list profiles
   demo [--demo-episodes N] [--learn-steps N] ...              the main job (make demo)
+  train --algo bc|iql|sac --bags DIR... --out runs/NAME       train from bags (torchrun-able)
   eval --checkpoint DIR [--episodes N]                        closed-loop evaluation in the sim
+  eval --checkpoint DIR --offline --bags DIR...               action error on held-out episodes
 
 The ROS-facing verbs live in ``robot_learning_nodes`` and are imported only when used,
 so the core package itself never imports rclpy. Every expected failure (bad profile,
@@ -37,9 +39,17 @@ def _parser() -> argparse.ArgumentParser:
                            'keeps one update per step up to about this rate')
     demo.add_argument('--runs-dir', default='runs')
     demo.add_argument('--seed', type=int, default=0)
-    ev = sub.add_parser('eval', help='evaluate a checkpoint closed-loop in the built-in sim')
+    from .train import add_arguments
+    add_arguments(sub.add_parser('train', help='train a policy from bags (bc, iql, sac pretraining)'))
+    ev = sub.add_parser('eval', help='evaluate a checkpoint closed-loop in the built-in sim, '
+                                     'or offline on held-out bags')
     ev.add_argument('--checkpoint', required=True)
     ev.add_argument('--episodes', type=int, default=50)
+    ev.add_argument('--offline', action='store_true',
+                    help='no simulator: compare the policy with the recorded actions of --bags')
+    ev.add_argument('--bags', nargs='*', default=[], metavar='DIR', help='held-out episode bags (--offline)')
+    ev.add_argument('--dataset-config', default='', help='--offline: topics of bags not written by demo_recorder')
+    ev.add_argument('--outcomes', default='success', help="--offline: episode outcomes ('all' = every episode)")
     ev.add_argument('--out', default='', help='directory for metrics.json (default: next to the checkpoint)')
     ev.add_argument('--seed', type=int, default=1000)
     return ap
@@ -59,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == 'demo':
             from robot_learning_nodes.demo import run_demo
             return run_demo(args)
+        if args.verb == 'train':
+            from .train import run
+            return run(args)
+        if args.verb == 'eval' and args.offline:
+            from .evaluation import run_offline_eval
+            return run_offline_eval(args)
         if args.verb == 'eval':
             from robot_learning_nodes.demo import run_eval_cli
             return run_eval_cli(args)

@@ -32,6 +32,10 @@ def policy_metadata(obs_cfg: ObservationConfig, act_cfg: ActionConfig, hidden, a
 class Policy:
     """Actor + spec; ``act(obs)`` returns a float32 (action_dim,) action in [-1, 1].
 
+    Acts on the low-dimensional observation vector alone (no camera, no history), so
+    ``needs_image`` is false and ``reset`` has nothing to clear; both exist so the policy
+    node drives every policy kind (see :func:`load_policy`) through one interface.
+
     Args:
         actor: the squashed-Gaussian actor.
         metadata: sidecar dict (``policy_metadata``); ``version`` when streamed.
@@ -43,6 +47,21 @@ class Policy:
         self.obs_cfg = ObservationConfig.from_dict(metadata['observation'])
         self.act_cfg = ActionConfig.from_dict(metadata['action'])
         self.version = int(metadata.get('version', 0))
+
+    needs_image = False
+    image_size = None
+
+    def reset(self) -> None:
+        """New episode: nothing to forget (the actor is memoryless)."""
+
+    def act_observation(self, raw, image: Optional[np.ndarray] = None,
+                        deterministic: bool = True) -> np.ndarray:
+        """``features.RawObservation`` -> float32 (action_dim,) in [-1, 1]; ``image`` unused.
+
+        Raises:
+            MessageError: the streams do not fit the observation spec.
+        """
+        return self.act(raw.encode(self.obs_cfg), deterministic=deterministic)
 
     @classmethod
     def _build(cls, tensors: dict[str, torch.Tensor], metadata: dict, source: str) -> 'Policy':
@@ -91,3 +110,39 @@ class Policy:
         else:
             a, _, _ = self.actor.sample(o)
         return a.squeeze(0).numpy().astype(np.float32)
+
+
+def _from_parts(tensors: dict, metadata: dict, source: str):
+    algorithm = metadata.get('algorithm', '')
+    if algorithm == 'bc':
+        from .bc import BCPolicy
+        try:
+            return BCPolicy.from_tensors(tensors, metadata)
+        except CheckpointError:
+            raise
+        except (KeyError, ValueError, RuntimeError, TypeError) as exc:
+            raise CheckpointError(f'{source}: not a loadable behaviour-cloning policy ({exc})') from None
+    return Policy._build(tensors, metadata, source)
+
+
+def load_policy(path, expected: Optional[dict] = None):
+    """Any robot_learning policy checkpoint -> an object with the policy-node interface.
+
+    ``algorithm`` in the sidecar picks the class: ``bc`` -> :class:`robot_learning.bc.BCPolicy`
+    (camera / history / language tokens), everything else (``sac``, ``iql``) ->
+    :class:`Policy`. Both offer ``needs_image``, ``image_size``, ``reset()``,
+    ``act_observation(raw, image, deterministic)``, ``obs_cfg``, ``act_cfg``, ``metadata``.
+
+    Raises:
+        CheckpointError: missing/corrupt files or a spec that differs from ``expected``.
+    """
+    tensors, meta = load_checkpoint(path)
+    if expected:
+        check_spec(meta, expected)
+    return _from_parts(tensors, meta, str(path))
+
+
+def policy_from_bytes(blob: bytes):
+    """Like :func:`load_policy` for a streamed weights blob."""
+    tensors, meta = bytes_to_weights(blob)
+    return _from_parts(tensors, meta, 'weights message')

@@ -23,6 +23,32 @@ from .errors import MessageError
 from .features import ActionConfig, ObservationConfig, RawObservation, StepInfo
 
 
+class SyncedObservation(NamedTuple):
+    """Low-dimensional streams plus extra synchronized streams (e.g. a camera image).
+
+    Emitted by :class:`TransitionPipeline` when it was built with ``extra_streams``;
+    encodes like its :class:`RawObservation` (extras never enter the vector).
+    """
+
+    raw: RawObservation
+    extras: dict                  # {stream name: value as pushed}
+
+    @property
+    def stamp(self) -> int:
+        return self.raw.stamp
+
+    @property
+    def instruction(self) -> str:
+        return self.raw.instruction
+
+    def encode(self, cfg: ObservationConfig, instruction: str | None = None) -> np.ndarray:
+        """-> float32 (cfg.dim,), see :meth:`RawObservation.encode`."""
+        return self.raw.encode(cfg, instruction)
+
+    def with_instruction(self, instruction: str) -> 'SyncedObservation':
+        return self._replace(raw=self.raw._replace(instruction=instruction))
+
+
 class StampedSync:
     """Approximate-time synchronizer for a fixed set of streams.
 
@@ -166,11 +192,21 @@ class TransitionPipeline:
         obs_cfg: observation layout.
         act_cfg: maps the commanded Twist back to a network action in [-1, 1].
         tolerance_us: largest stamp difference between streams of one observation.
+        extra_streams: more streams an observation must hold (e.g. ``('image',)``, fed
+            with :meth:`push_extra`); observations are then :class:`SyncedObservation`.
+        raw: emit transitions whose observations are left un-encoded
+            (:class:`~robot_learning.features.RawObservation` or
+            :class:`SyncedObservation`, with the instruction the encoding would use),
+            after the same validity checks as the encoded output; the bag dataset
+            stores frames once and refers to them by index.
     """
 
-    def __init__(self, obs_cfg: ObservationConfig, act_cfg: ActionConfig, tolerance_us: int = 20000):
+    def __init__(self, obs_cfg: ObservationConfig, act_cfg: ActionConfig, tolerance_us: int = 20000,
+                 extra_streams: Sequence[str] = (), raw: bool = False):
         self.obs_cfg, self.act_cfg = obs_cfg, act_cfg
-        self.sync = StampedSync(('scan', 'odom', 'detections'), tolerance_us)
+        self.extra_streams = tuple(extra_streams)
+        self.raw = bool(raw)
+        self.sync = StampedSync(('scan', 'odom', 'detections') + self.extra_streams, tolerance_us)
         self.assembler = TransitionAssembler()
         self.instruction = ''
         self.dropped: dict[str, int] = {}
@@ -183,6 +219,8 @@ class TransitionPipeline:
             return []
         stamp, vals = done
         raw = RawObservation(stamp, vals['scan'], vals['detections'], vals['odom'], self.instruction)
+        if self.extra_streams:
+            raw = SyncedObservation(raw, {k: vals[k] for k in self.extra_streams})
         return self._encode(self.assembler.add_observation(stamp, raw))
 
     def _encode(self, transitions: list[Transition]) -> list[Transition]:
@@ -198,7 +236,11 @@ class TransitionPipeline:
             if not (np.isfinite(o).all() and np.isfinite(n).all()):
                 self._drop('nonfinite_observation')
                 continue
-            out.append(t._replace(observation=o, next_observation=n))
+            if self.raw:
+                out.append(t._replace(observation=_with_instruction(t.observation, instr),
+                                      next_observation=_with_instruction(t.next_observation, instr)))
+            else:
+                out.append(t._replace(observation=o, next_observation=n))
         return out
 
     def push_scan(self, stamp: int, sectors: np.ndarray) -> list[Transition]:
@@ -212,6 +254,16 @@ class TransitionPipeline:
     def push_detections(self, stamp: int, detections: np.ndarray) -> list[Transition]:
         """Pillar positions float32 (n_colors, 2) m in the robot frame at ``stamp``."""
         return self._obs(self.sync.push('detections', stamp, detections))
+
+    def push_extra(self, stream: str, stamp: int, value: Any) -> list[Transition]:
+        """A value of an extra stream (one of ``extra_streams``, e.g. an image) at ``stamp``.
+
+        Raises:
+            KeyError: ``stream`` is not one of ``extra_streams``.
+        """
+        if stream not in self.extra_streams:
+            raise KeyError(f'stream {stream!r} is not one of the extra streams {self.extra_streams}')
+        return self._obs(self.sync.push(stream, stamp, value))
 
     def push_instruction(self, text: str) -> None:
         self.instruction = text
@@ -228,6 +280,12 @@ class TransitionPipeline:
             self._drop('nonfinite_reward')
             return []
         return self._encode(self.assembler.add_step(info))
+
+
+def _with_instruction(obs, instruction: str):
+    if isinstance(obs, SyncedObservation):
+        return obs.with_instruction(instruction)
+    return obs._replace(instruction=instruction)
 
 
 class EpisodeRecord(NamedTuple):

@@ -18,6 +18,10 @@ Parameters:
     instruction_topic (string): std_msgs/String topic whose latest value becomes the
         episode's ``instruction`` (subscribed and recorded even if not in ``topics``).
     discovery_period_s (double): wall period of type discovery / QoS adaptation.
+    intervention_topic (string): std_msgs/Bool topic (policy_node ``intervention``) whose
+        true values mark human takeovers; counted into custom_data ``interventions``
+        (segments) and ``intervention_steps`` (commands), so deployment bags can be
+        selected for DAgger-style training (issue 3).
 
 QoS (as ``ros2 bag record``): depth 1000; reliable when every publisher offers reliable,
 best effort otherwise; transient local when every publisher offers it (the
@@ -157,6 +161,9 @@ class _Episode:
     writer: EpisodeBagWriter
     start_ns: int
     outcome: str = 'unknown'
+    intervention_steps: int = 0     # commands marked as a human takeover
+    interventions: int = 0          # takeover segments (false -> true edges)
+    intervening: bool = False
 
 
 @dataclass
@@ -186,6 +193,9 @@ class DemoRecorder(Node):
         instruction = declare(self, 'instruction_topic', 'instruction',
                               'std_msgs/String topic giving the episode instruction',
                               read_only=True)
+        intervention = declare(self, 'intervention_topic', 'intervention',
+                               'std_msgs/Bool topic marking human takeovers (policy_node)',
+                               read_only=True)
         period = float(declare(self, 'discovery_period_s', 0.5,
                                'wall period of topic type discovery and QoS adaptation, s',
                                read_only=True))
@@ -208,6 +218,7 @@ class DemoRecorder(Node):
             self.topics[self.instruction_topic] = _Topic(instruction, self.instruction_topic,
                                                          'std_msgs/msg/String')
         self.topics[self.instruction_topic].transient = True
+        self.intervention_topic = self.resolve_topic_name(intervention)
         self._instruction_raw: bytes | None = None
         self._instruction_text = ''
 
@@ -310,7 +321,22 @@ class DemoRecorder(Node):
         ep = self._episode
         if ep is None:
             return
+        if topic == self.intervention_topic:
+            self._count_intervention(ep, raw)
         self._write(ep, topic, now, raw)
+
+    def _count_intervention(self, ep: _Episode, raw: bytes) -> None:
+        from rclpy.serialization import deserialize_message
+        from std_msgs.msg import Bool
+        try:
+            on = bool(deserialize_message(raw, Bool).data)
+        except Exception:  # noqa: BLE001 -- another type on that topic: recorded, not counted
+            self.diag.error('error_intervention', f'{self.intervention_topic}: not std_msgs/Bool; '
+                            'interventions are not counted')
+            return
+        ep.intervention_steps += on
+        ep.interventions += on and not ep.intervening
+        ep.intervening = on
 
     def _write(self, ep: _Episode, topic: str, stamp_ns: int, raw: bytes) -> None:
         t = self.topics[topic]
@@ -403,7 +429,9 @@ class DemoRecorder(Node):
         stop_ns = self.get_clock().now().nanoseconds
         custom = {'instruction': self._instruction_text, 'outcome': ep.outcome,
                   'episode': str(ep.index), 'session': self.session,
-                  'start_time_ns': str(ep.start_ns), 'stop_time_ns': str(stop_ns)}
+                  'start_time_ns': str(ep.start_ns), 'stop_time_ns': str(stop_ns),
+                  'interventions': str(ep.interventions),
+                  'intervention_steps': str(ep.intervention_steps)}
         ep.writer.close(custom)
         self._last = _Stopped(ep.index, ep.path, custom)
         self._append_jsonl(ep.path.name, custom, ep.writer.message_count)
@@ -451,7 +479,8 @@ class DemoRecorder(Node):
                 'outcome': custom['outcome'], 'messages': count,
                 'episode': int(custom['episode']),
                 'start_time_ns': int(custom['start_time_ns']),
-                'stop_time_ns': int(custom['stop_time_ns'])}
+                'stop_time_ns': int(custom['stop_time_ns']),
+                'interventions': int(custom.get('interventions', 0))}
         try:
             with open(self.session_dir / 'episodes.jsonl', 'a', encoding='utf8') as f:
                 f.write(json.dumps(line) + '\n')

@@ -6,6 +6,12 @@ active the human command is forwarded instead and marked as an intervention (HIL
 takeover, Luo et al. 2024). Every command is also published as ``action``
 (TwistStamped, stamped with the observation it answers) for the learner and recorder.
 If the newest observation is older than ``observation_timeout`` a zero Twist is sent.
+
+Any policy checkpoint runs here unchanged (``robot_learning.policy.load_policy``): SAC and
+IQL actors on the low-dimensional observation, behaviour-cloning policies that also need
+the camera (``observation/image`` from camera_ingest, matched by stamp; resized if its
+size differs from the checkpoint's) and keep an observation history, which is cleared
+whenever a new ``instruction`` arrives (a new episode).
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ from rclpy.node import Node
 from std_msgs.msg import Bool, UInt8MultiArray
 
 from robot_learning.errors import CheckpointError, MessageError
-from robot_learning.policy import Policy
+from robot_learning.ingest import resize_rgb
+from robot_learning.policy import load_policy, policy_from_bytes
 
 from .common import COMMAND_QOS, LATCHED_QOS, Diagnostics, declare, spin_node
 from .observation import ObservationStreams, RawObservation
@@ -45,35 +52,47 @@ class PolicyNode(Node):
         self.cmd_pub = self.create_publisher(Twist, 'cmd_vel', COMMAND_QOS)
         self.action_pub = self.create_publisher(TwistStamped, 'action', COMMAND_QOS)
         self.intervention_pub = self.create_publisher(Bool, 'intervention', COMMAND_QOS)
-        self.policy: Policy | None = None
+        self.policy = None
+        self.streams = ObservationStreams(self, self.diag, self._on_observation,
+                                          on_scan_stamp=self._on_scan_stamp, with_image=True,
+                                          on_instruction=self._on_instruction)
         if self.checkpoint:
-            self.policy = Policy.from_checkpoint(self.checkpoint)
-            self.get_logger().info(f'acting from checkpoint {self.checkpoint}')
+            self._set_policy(load_policy(self.checkpoint))
+            self.get_logger().info(f'acting from checkpoint {self.checkpoint} '
+                                   f'({self.policy.metadata.get("algorithm", "?")}'
+                                   f'{", camera" if self.policy.needs_image else ""})')
         if self.accept_weights:
             self.create_subscription(UInt8MultiArray, 'policy/weights', self._on_weights, LATCHED_QOS)
         self.create_subscription(TwistStamped if teleop_stamped else Twist, 'teleop/cmd_vel',
                                  self._on_teleop, COMMAND_QOS)
-        self.streams = ObservationStreams(self, self.diag, self._on_observation,
-                                          on_scan_stamp=self._on_scan_stamp)
         self._wall = Clock(clock_type=ClockType.STEADY_TIME)
         self._teleop_wall = -1e9
         self._last_obs_stamp = -1
         self._last_obs_time = None
-        self._last_obs: RawObservation | None = None
+        self._last_obs: tuple[RawObservation, np.ndarray | None] | None = None
         self._last_scan_stamp = -1
         self._last_cmd: tuple[int, float, float, bool] | None = None
         self._zero_sent = False
         self.create_timer(max(self.obs_timeout / 2.0, 0.01), self._watchdog)
 
     # --- inputs ---------------------------------------------------------------------
+    def _set_policy(self, policy) -> None:
+        self.policy = policy
+        self.streams.require_image = bool(policy.needs_image)
+        policy.reset()
+
+    def _on_instruction(self, _text: str) -> None:
+        if self.policy is not None:
+            self.policy.reset()  # a new episode: forget the previous observation history
+
     def _on_weights(self, msg: UInt8MultiArray) -> None:
         t0 = time.perf_counter()
         try:
-            policy = Policy.from_bytes(bytes(msg.data))
+            policy = policy_from_bytes(bytes(msg.data))
         except CheckpointError as exc:
             self.diag.error('error_weights', f'rejected weights: {exc}')
             return
-        self.policy = policy
+        self._set_policy(policy)
         self.diag.set('weights_version', policy.version)
         self.diag.set('weights_load_ms', f'{1e3 * (time.perf_counter() - t0):.1f}')
         self.diag.count('weights_received')
@@ -106,30 +125,39 @@ class PolicyNode(Node):
         if self._last_cmd is not None and self._last_cmd[0] == stamp:
             self.diag.count('resends_answered')
             self._send(*self._last_cmd)
-        elif self._last_obs is not None and self._last_obs.stamp == stamp:
+        elif self._last_obs is not None and self._last_obs[0].stamp == stamp:
             self.diag.count('resends_answered')
-            self._act(self._last_obs)
+            self._act(*self._last_obs)
 
-    def _on_observation(self, obs: RawObservation) -> None:
+    def _on_observation(self, obs: RawObservation, image: np.ndarray | None = None) -> None:
         if obs.stamp <= self._last_obs_stamp:
             return  # completed late: acting on it would send a second command for an old step
         self._last_obs_stamp = obs.stamp
         self._last_obs_time = self.get_clock().now().nanoseconds
-        self._last_obs = obs
+        self._last_obs = (obs, image)
         self._zero_sent = False
         self.diag.count('observations')
-        self._act(obs)
+        self._act(obs, image)
 
-    def _act(self, obs: RawObservation) -> None:
+    def _act(self, obs: RawObservation, image: np.ndarray | None = None) -> None:
         if self._teleop_active() or self.policy is None:
             return
+        policy = self.policy
+        if policy.needs_image:
+            if image is None:
+                return  # a policy swapped in mid-step: the next observation carries its image
+            w, h = policy.image_size
+            if image.shape[:2] != (h, w):
+                self.diag.error('warn_image_resized', f'observation/image is {image.shape[1]}x'
+                                f'{image.shape[0]}, the policy was trained on {w}x{h}: resizing here '
+                                f'(set camera_ingest width/height to match)')
+                image = resize_rgb(image, w, h)
         try:
-            vec = obs.encode(self.policy.obs_cfg)
+            action = policy.act_observation(obs, image, deterministic=self.deterministic)
         except MessageError as exc:
             self.diag.error('error_observation', str(exc))
             return
-        action = self.policy.act(vec, deterministic=self.deterministic)
-        v, w = self.policy.act_cfg.to_twist(action)
+        v, w = policy.act_cfg.to_twist(action)
         self._send(obs.stamp, v, w, intervention=False)
 
     def _watchdog(self) -> None:

@@ -312,3 +312,20 @@ def test_discard_after_stop_and_session_continues(ros, tmp_path):
 def test_bad_storage_parameter_is_rejected(ros, tmp_path):
     with pytest.raises(Exception, match='storage'):
         make_recorder(ros, tmp_path, storage='rosbag1')
+
+
+def test_counts_intervention_segments_into_metadata(ros, tmp_path):
+    from std_msgs.msg import Bool
+    rec = make_recorder(ros, tmp_path, topics=['intervention:std_msgs/msg/Bool'])
+    pub = ros.helper.create_publisher(Bool, 'intervention', RELIABLE)
+    ros.spin_until(lambda: pub.get_subscription_count() > 0, timeout=10.0, what='recorder subscribed')
+    trigger(ros, 'recorder/start_episode')
+    flags = [False, True, True, False, True, False, False]  # two takeovers, three steps
+    for f in flags:
+        pub.publish(Bool(data=f))
+    recorded(ros, rec, f'{ros.ns}/intervention', len(flags))
+    trigger(ros, 'recorder/stop_episode')
+    custom = read_custom_data(tmp_path / 's' / 'episode_0000')
+    assert (custom['interventions'], custom['intervention_steps']) == ('2', '3')
+    line = json.loads((tmp_path / 's' / 'episodes.jsonl').read_text().splitlines()[0])
+    assert line['interventions'] == 2

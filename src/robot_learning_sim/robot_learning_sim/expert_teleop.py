@@ -17,6 +17,14 @@ its own order), so everything is paired by stamp; a scan waits until its inputs 
   the previous episode's goal;
 * the goal used is the newest one stamped at or before the scan.
 
+``takeover: on_trouble`` makes the expert a human supervising a deployed policy
+(HG-DAgger, Kelly et al. 2019): it still computes its command every step (its map stays
+current) but publishes only while engaged. It engages when the robot makes less than
+``stall_progress_m`` progress toward the goal over ``stall_steps`` steps, or comes closer
+than ``near_obstacle_m`` to something, and drives for ``takeover_steps`` steps before it
+hands back. The policy node forwards those commands marked as interventions, which the
+recorder stores; ``takeovers`` counts them on diagnostics.
+
 A scan older than one already answered is dropped (``stale_scans``): in lockstep its
 answer would reach the sim after the step it belongs to. A repeated scan (lockstep
 resend, same stamp) is answered with the command already computed for it.
@@ -26,7 +34,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
@@ -70,6 +78,23 @@ class ExpertTeleop(Node):
         max_ang = declare(self, 'max_angular', 1.5, 'yaw rate limit, rad/s')
         self.base_frame = declare(self, 'base_frame', 'base_link',
                                   'frame id of the published TwistStamped')
+        self.takeover = declare(self, 'takeover', 'always',
+                                "'always': drive every step (demonstrations); 'on_trouble': "
+                                'take over a deployed policy only when it stalls or nears an '
+                                'obstacle (interventions)', read_only=True)
+        if self.takeover not in ('always', 'on_trouble'):
+            raise ValueError(f"expert_teleop: takeover {self.takeover!r} must be 'always' or 'on_trouble'")
+        self.stall_steps = int(declare(self, 'stall_steps', 20,
+                                       'on_trouble: steps over which progress is judged'))
+        self.stall_progress = declare(self, 'stall_progress_m', 0.15,
+                                      'on_trouble: less progress toward the goal than this (m) '
+                                      'over stall_steps engages')
+        self.near_obstacle = declare(self, 'near_obstacle_m', 0.22,
+                                     'on_trouble: a scan range below this (m, from the lidar at the base centre; chassis radius 0.17) engages (0 = off)')
+        self.takeover_steps = int(declare(self, 'takeover_steps', 30,
+                                          'on_trouble: steps driven per takeover'))
+        self._dist: deque[float] = deque(maxlen=max(2, self.stall_steps))
+        self._engaged_left = 0
         self.policy = ExpertPolicy(ExpertConfig(max_linear=max_lin, max_angular=max_ang))
         self.add_on_set_parameters_callback(self._on_params)
         self.diag = Diagnostics(self)
@@ -199,18 +224,44 @@ class ExpertTeleop(Node):
             return False
         return pose, goals[-1][1], None if status is None else status[0]
 
+    def _engaged(self, pose, goal, ranges: np.ndarray) -> bool:
+        """Whether to drive this step (always, or HG-DAgger gating in on_trouble mode)."""
+        if self.takeover == 'always':
+            return True
+        if self._engaged_left > 0:
+            self._engaged_left -= 1
+            return True
+        self._dist.append(math.hypot(goal[0] - pose[0], goal[1] - pose[1]))
+        # -inf is a return closer than range_min (REP-117): nearest of all.
+        close = np.where(np.isneginf(ranges), 0.0, ranges)
+        close = close[np.isfinite(close)]
+        near = self.near_obstacle > 0 and close.size and float(close.min()) < self.near_obstacle
+        stalled = (len(self._dist) == self._dist.maxlen
+                   and self._dist[0] - self._dist[-1] < self.stall_progress)
+        if near or stalled:
+            self._engaged_left = self.takeover_steps - 1
+            self._dist.clear()
+            self.diag.count('takeovers')
+            self.diag.count('takeovers_stalled' if stalled else 'takeovers_near_obstacle')
+            return True
+        return False
+
     def _act(self, scan: LaserScan, pose, goal, episode) -> None:
         if not self.enabled:
             return
         k = _key(scan.header.stamp)
         if self._last is not None and self._last[0] == k:
             v, w = self._last[1], self._last[2]  # a resent scan: answer it the same way
+            if not self._last[3]:
+                return
         else:
             # A new episode: forget the previous one's map, heading and command ramps.
             new = goal != self._goal or (episode is not None and self._episode is not None
                                          and episode != self._episode)
             if new:
                 self.policy.reset()
+                self._dist.clear()
+                self._engaged_left = 0
                 self.diag.count('episodes')
             self._goal = goal
             if episode is not None:
@@ -226,7 +277,10 @@ class ExpertTeleop(Node):
             except Exception as e:  # never die on odd input
                 self.diag.error('error_policy', f'expert failed: {e!r}')
                 return
-            self._last = (k, v, w)
+            engaged = self._engaged(pose, goal, ranges)
+            self._last = (k, v, w, engaged)
+            if not engaged:
+                return
         m = self._msg
         m.header.stamp = scan.header.stamp
         m.twist.linear.x = v

@@ -378,3 +378,40 @@ def test_expert_teleop_over_lockstep_matches_the_world_loop(sim_env):
                 break
         expected.append((world.episode, r.outcome, world.episode_steps))
     assert ends()[:3] == expected
+
+
+def test_expert_takes_over_only_when_the_robot_stalls(sim_env):
+    """on_trouble mode (HG-DAgger gating): silent while a 'policy' makes progress is not
+    possible to fake cheaply, so the policy here stands still: the expert must stay
+    silent for stall_steps, then drive for takeover_steps, then hand back."""
+    ex, make, nodes = sim_env
+    sim, probe = make(camera_every=0)
+    teleop = ExpertTeleop(parameter_overrides=[
+        Parameter('takeover', value='on_trouble'), Parameter('stall_steps', value=5),
+        Parameter('takeover_steps', value=4), Parameter('near_obstacle_m', value=0.0)])
+    got = []
+
+    def drive(m: TwistStamped):
+        got.append(key(m.header.stamp))
+    probe.create_subscription(TwistStamped, 'teleop/cmd_vel', drive, COMMAND_QOS)
+    ex.add_node(teleop)
+    nodes.append(teleop)
+    # The "policy" answers every new scan with a zero command (no progress at all).
+    answered = set()
+    for _ in range(400):
+        ex.spin_once(timeout_sec=0.02)
+        scans = probe.stamps('scan')
+        if scans and scans[-1] not in answered:
+            answered.add(scans[-1])
+            probe.send(0.0, 0.0)
+        if len(answered) >= 16:
+            break
+    spin_for(ex, 0.3)
+    order = sorted(answered)
+    taken = [order.index(s) for s in got if s in answered]
+    # Silent while the progress window fills (>= 4 steps; the first scans may come before
+    # the goal), then exactly takeover_steps in a row, then silent again for a full window.
+    first = taken[0]
+    assert first >= 4 and taken[:4] == list(range(first, first + 4)), taken
+    assert len(taken) > 4 and taken[4] == first + 4 + 4, taken
+    assert teleop.diag.counters.get('takeovers', 0) >= 2

@@ -1,0 +1,473 @@
+"""``robot-learning train``: bags -> policy checkpoint, on one process or many (torchrun).
+
+One loop drives every offline algorithm through the same trainer protocol
+(``sample`` / ``update`` / ``evaluate`` / ``save``):
+
+- ``bc``  behaviour cloning (:mod:`robot_learning.bc`), camera + LiDAR + instruction, or
+  low-dimensional features with ``--inputs lowdim``;
+- ``iql`` offline RL, Implicit Q-Learning (:mod:`robot_learning.offline_rl`);
+- ``sac`` SAC pretraining on the bags, a full SAC state the online learner continues
+  from (``sac_learner`` parameter ``init_from``).
+
+The run directory gets ``checkpoints/best`` (lowest validation loss), ``checkpoints/last``,
+``metrics.json``, ``loss_curve.png`` and TensorBoard event files under ``tb/``.
+
+Distributed data parallel: under ``torchrun --nproc_per_node=N`` (environment
+``WORLD_SIZE``/``RANK``/``LOCAL_RANK``) each rank trains on its own shard of the training
+episodes, gradients are averaged by ``DistributedDataParallel`` (gloo on CPU, nccl on
+CUDA), and rank 0 alone writes files. ``metrics.json`` then records a parameter checksum
+per rank, gathered after the last step, as evidence that the replicas stayed in sync.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .errors import BagError, ConfigError
+
+ALGORITHMS = ('bc', 'iql', 'sac')
+
+
+def add_arguments(ap: argparse.ArgumentParser) -> None:
+    """The ``train`` verb's options (also used by ``python -m robot_learning.train``)."""
+    ap.add_argument('--algo', choices=ALGORITHMS, default='bc')
+    ap.add_argument('--bags', nargs='+', required=True, metavar='DIR',
+                    help='bag directories (a bag, a session of episode bags, or a tree of them)')
+    ap.add_argument('--intervention-bags', nargs='*', default=[], metavar='DIR',
+                    help='deployment bags whose human takeovers (intervention=true) are added to '
+                         'the training data (DAgger-style aggregation)')
+    ap.add_argument('--out', required=True, help='run directory, e.g. runs/bc-red-pillar')
+    ap.add_argument('--inputs', choices=('camera', 'lowdim'), default='camera',
+                    help='bc: camera + LiDAR + velocity + instruction, or LiDAR + detections + '
+                         'velocity + instruction')
+    ap.add_argument('--dataset-config', default='',
+                    help='YAML with topics/rate_hz/tolerance_s/image_size for bags not written by '
+                         'demo_recorder')
+    ap.add_argument('--outcomes', default='success',
+                    help="comma-separated episode outcomes to train on ('all' = every episode)")
+    ap.add_argument('--val-fraction', type=float, default=0.1, help='validation share of episodes')
+    ap.add_argument('--steps', type=int, default=0, help='gradient steps (0 = the algorithm default)')
+    ap.add_argument('--minutes', type=float, default=0.0, help='wall-clock cap (0 = none)')
+    ap.add_argument('--batch-size', type=int, default=0, help='0 = the algorithm default')
+    ap.add_argument('--eval-every', type=int, default=250, help='steps between validation passes')
+    ap.add_argument('--set', action='append', default=[], metavar='FIELD=VALUE',
+                    help='override an algorithm config field (see the algorithm config dataclass)')
+    ap.add_argument('--init-from', default='', help='checkpoint to start from (fine-tuning)')
+    ap.add_argument('--text-encoder', default='',
+                    help='bc: local path of a pretrained sentence/CLIP text encoder (never downloaded)')
+    ap.add_argument('--device', default='auto', help="'cpu', 'cuda' or 'auto'")
+    ap.add_argument('--threads', type=int, default=0, help='torch intra-op threads per rank (0 = cores / ranks)')
+    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--no-progress', action='store_true', help='no tqdm bar')
+
+
+# --- distributed --------------------------------------------------------------------
+
+@dataclasses.dataclass
+class DistInfo:
+    """Where this process sits in a torchrun job (world_size 1 without torchrun)."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+    backend: str = ''
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def init_distributed(device: str) -> DistInfo:
+    """Join the process group torchrun describes in the environment, if any.
+
+    Backend: nccl when training on CUDA, gloo on CPU (PyTorch DDP docs).
+
+    Raises:
+        ConfigError: WORLD_SIZE is set but not an integer.
+    """
+    try:
+        world = int(os.environ.get('WORLD_SIZE', '1'))
+    except ValueError:
+        raise ConfigError(f"WORLD_SIZE={os.environ['WORLD_SIZE']!r} is not an integer") from None
+    if world <= 1:
+        return DistInfo()
+    import torch.distributed as dist
+    backend = 'nccl' if device.startswith('cuda') else 'gloo'
+    dist.init_process_group(backend=backend)
+    return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get('LOCAL_RANK', '0')), backend)
+
+
+def _barrier(info: DistInfo) -> None:
+    if info.world_size > 1:
+        import torch.distributed as dist
+        dist.barrier()
+
+
+def _agree_stop(info: DistInfo, stop: bool) -> bool:
+    """Every rank stops at the same step when any rank's wall-clock cap fired."""
+    if info.world_size <= 1:
+        return stop
+    import torch
+    import torch.distributed as dist
+    flag = torch.tensor([1.0 if stop else 0.0])
+    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    return bool(flag.item() > 0)
+
+
+def parameter_checksum(module) -> float:
+    """Sum of every parameter (float64): equal across ranks iff they stayed in sync."""
+    import torch
+    with torch.no_grad():
+        return float(sum(p.detach().double().sum().item() for p in module.parameters()))
+
+
+def trainer_checksum(trainer) -> float:
+    """:func:`parameter_checksum` over every torch module the trainer holds."""
+    import torch
+    total = 0.0
+    for name in sorted(vars(trainer)):
+        value = getattr(trainer, name)
+        if isinstance(value, torch.nn.Module) and not isinstance(
+                value, torch.nn.parallel.DistributedDataParallel):
+            total += parameter_checksum(value)
+    return total
+
+
+def _gather_checksums(info: DistInfo, value: float) -> list[float]:
+    if info.world_size <= 1:
+        return [value]
+    import torch
+    import torch.distributed as dist
+    out = [torch.zeros(1, dtype=torch.float64) for _ in range(info.world_size)]
+    dist.all_gather(out, torch.tensor([value], dtype=torch.float64))
+    return [float(t.item()) for t in out]
+
+
+# --- configuration ------------------------------------------------------------------
+
+def apply_overrides(cfg: Any, pairs: list[str]) -> Any:
+    """``['lr=1e-3', 'history=[0,2]']`` -> a copy of dataclass ``cfg`` with those fields.
+
+    Values are parsed as YAML (numbers, lists, booleans).
+
+    Raises:
+        ConfigError: a malformed pair or an unknown field (the message lists the fields).
+    """
+    import yaml
+    names = {f.name: f for f in dataclasses.fields(cfg)}
+    changes = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition('=')
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f'--set {pair!r}: expected FIELD=VALUE')
+        if key not in names:
+            raise ConfigError(f'--set {key}: no such field in {type(cfg).__name__} '
+                              f'(fields: {", ".join(sorted(names))})')
+        value = yaml.safe_load(raw)
+        if isinstance(value, list):
+            value = tuple(value)
+        changes[key] = value
+    try:
+        return dataclasses.replace(cfg, **changes)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f'--set: {exc}') from None
+
+
+def _algorithm(args) -> tuple[Any, Callable[..., Any], str]:
+    """-> (config, trainer class, description) for ``args.algo``."""
+    if args.algo == 'bc':
+        from . import bc
+        cfg = bc.BCConfig()
+        if args.inputs == 'lowdim':
+            cfg = bc.BCConfig.lowdim() if hasattr(bc.BCConfig, 'lowdim') else \
+                dataclasses.replace(cfg, use_image=False, use_detections=True)
+        if args.text_encoder:
+            cfg = dataclasses.replace(cfg, text_encoder=args.text_encoder)
+        return cfg, bc.BCTrainer, f'behaviour cloning ({args.inputs})'
+    from . import offline_rl
+    if args.algo == 'iql':
+        return offline_rl.IQLConfig(), offline_rl.IQLTrainer, 'offline RL (IQL)'
+    return offline_rl.SACPretrainConfig(), offline_rl.SACPretrainer, 'SAC pretraining'
+
+
+def _dataset_config(args, cfg: Any):
+    from .bagdataset import DatasetConfig
+    dcfg = DatasetConfig.from_yaml(args.dataset_config) if args.dataset_config else DatasetConfig()
+    uses_image = bool(getattr(cfg, 'use_image', False))
+    size = tuple(getattr(cfg, 'image_size', dcfg.image_size)) if uses_image else (0, 0)
+    outcomes = () if args.outcomes.strip() in ('all', '') else \
+        tuple(o.strip() for o in args.outcomes.split(',') if o.strip())
+    return dataclasses.replace(dcfg, image_size=size, outcomes=outcomes)
+
+
+# --- selection ----------------------------------------------------------------------
+
+def _under(path: Path, roots: list[Path]) -> bool:
+    return any(path == r or r in path.parents for r in roots)
+
+
+def select_transitions(data, demo_paths, intervention_paths, outcomes, val_fraction: float,
+                       seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Training and validation transition indices of ``data`` (a BagDataset).
+
+    Demo episodes (under ``demo_paths``, outcome in ``outcomes``; empty = any) are split
+    train/validation by episode, never by frame. Episodes under ``intervention_paths``
+    add only their human-labelled transitions (``intervention`` true) to training:
+    HG-DAgger (Kelly et al. 2019) aggregates the expert's corrections, not the policy's
+    own actions that needed correcting.
+
+    Returns:
+        (train int64 (M1,), validation int64 (M2,), training episode ids int64 (E,)).
+    """
+    demo_roots = [Path(p).resolve() for p in demo_paths]
+    int_roots = [Path(p).resolve() for p in intervention_paths]
+    demo, interv = [], []
+    for i, ep in enumerate(data.episodes):
+        path = Path(ep.path).resolve()
+        if int_roots and _under(path, int_roots):
+            interv.append(i)
+        elif _under(path, demo_roots) and (not outcomes or ep.outcome in outcomes):
+            demo.append(i)
+    demo = np.array(demo, np.int64)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(demo)
+    n_val = int(round(val_fraction * len(order))) if len(order) >= 2 else 0
+    if val_fraction > 0 and len(order) >= 2:
+        n_val = max(n_val, 1)
+    val_eps, train_eps = np.sort(order[:n_val]), np.sort(order[n_val:])
+    ep_of = np.asarray(data.transitions['episode'])
+    train = np.flatnonzero(np.isin(ep_of, train_eps))
+    val = np.flatnonzero(np.isin(ep_of, val_eps))
+    if interv:
+        human = np.flatnonzero(np.isin(ep_of, interv) & np.asarray(data.transitions['intervention'], bool))
+        train = np.union1d(train, human)
+        train_eps = np.union1d(train_eps, np.array(interv, np.int64))
+    return train.astype(np.int64), val.astype(np.int64), train_eps.astype(np.int64)
+
+
+# --- the loop -----------------------------------------------------------------------
+
+def _write_png(history: list[dict], out_png: Path, title: str) -> None:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    train = [(h['step'], h['loss']) for h in history if 'loss' in h]
+    val = [(h['step'], h['val_loss']) for h in history if 'val_loss' in h]
+    if train:
+        s, l = zip(*train)
+        ax.plot(s, l, color='tab:blue', alpha=0.8, label='training loss (mean since last point)')
+    if val:
+        s, l = zip(*val)
+        ax.plot(s, l, 'o-', color='tab:orange', label='validation loss')
+        i = int(np.argmin(l))
+        ax.plot([s[i]], [l[i]], '*', ms=14, color='tab:red', label=f'best (step {s[i]})')
+    ax.set_xlabel('gradient step')
+    ax.set_ylabel('loss')
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=100)
+    plt.close(fig)
+
+
+def _mean_stats(rows: list[dict]) -> dict:
+    keys = set().union(*rows) if rows else set()
+    return {k: float(np.mean([r[k] for r in rows if k in r])) for k in sorted(keys)}
+
+
+def run(args) -> int:
+    """Train from bags as ``args`` say; returns the exit code.
+
+    Raises:
+        BagError: no usable bag, or the selection (outcomes, split) is empty.
+        ConfigError: a bad option value.
+    """
+    import torch
+
+    device = args.device
+    if device == 'auto':
+        device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    dist_info = init_distributed(device)
+    if device == 'cuda' and dist_info.world_size > 1:
+        device = f'cuda:{dist_info.local_rank}'
+    cores = os.cpu_count() or 1
+    torch.set_num_threads(args.threads or max(1, cores // dist_info.world_size))
+    torch.manual_seed(args.seed)
+    try:
+        return _run(args, device, dist_info)
+    finally:
+        if dist_info.world_size > 1:
+            import torch.distributed as dist
+            dist.destroy_process_group()
+
+
+def _run(args, device: str, info: DistInfo) -> int:
+    from .bagdataset import BagDataset
+    from .features import ActionConfig, ObservationConfig
+
+    main = info.is_main
+    log = (lambda m: print(m, file=sys.stderr)) if main else (lambda m: None)
+    cfg, trainer_cls, title = _algorithm(args)
+    cfg = apply_overrides(cfg, args.set)
+    if args.batch_size:
+        cfg = dataclasses.replace(cfg, batch_size=args.batch_size)
+    steps = args.steps or int(getattr(cfg, 'steps', 5000))
+    if steps <= 0 or not 0.0 <= args.val_fraction < 1.0:
+        raise ConfigError('--steps must be positive and --val-fraction in [0, 1)')
+    obs_cfg, act_cfg = ObservationConfig(), ActionConfig()
+    dcfg = _dataset_config(args, cfg)
+
+    # Rank 0 decodes the bags into the cache first; the others then only map it.
+    t0 = time.monotonic()
+    if not main:
+        _barrier(info)
+    paths = list(args.bags) + list(args.intervention_bags)
+    data = BagDataset.build(paths, dataclasses.replace(dcfg, outcomes=()), obs_cfg, act_cfg,
+                            progress=main and not args.no_progress, log=log)
+    if main:
+        _barrier(info)
+    build_s = time.monotonic() - t0
+    train_idx, val_idx, train_eps = select_transitions(data, args.bags, args.intervention_bags,
+                                                       dcfg.outcomes, args.val_fraction, args.seed)
+    if len(train_idx) == 0:
+        raise BagError(f'no training transitions under {" ".join(args.bags)} with outcome in '
+                       f'{list(dcfg.outcomes) or "any"} ({len(data.episodes)} episodes read, '
+                       f'{len(data.skipped)} skipped)')
+    shard_idx = train_idx
+    if info.world_size > 1:
+        # Each rank reads its own shard of the training episodes (never split an episode).
+        mine = train_eps[info.rank::info.world_size]
+        shard_idx = train_idx[np.isin(data.transitions['episode'][train_idx], mine)]
+        if len(shard_idx) == 0:
+            raise BagError(f'rank {info.rank} got no training episodes: {len(train_eps)} '
+                           f'episodes cannot feed {info.world_size} ranks')
+    log(f'train: {len(data.episodes)} episodes ({len(data.skipped)} skipped), '
+        f'{len(train_idx)} training / {len(val_idx)} validation transitions, '
+        f'built in {build_s:.1f} s; {title}, {steps} steps'
+        + (f', {info.world_size} ranks ({info.backend})' if info.world_size > 1 else ''))
+
+    trainer = trainer_cls(data, cfg, obs_cfg, act_cfg, train_idx, device=device)
+    if args.init_from:
+        if not hasattr(trainer, 'load'):
+            raise ConfigError(f'--init-from is not supported by --algo {args.algo}')
+        trainer.load(args.init_from)
+        log(f'train: initialised from {args.init_from}')
+
+    out = Path(args.out)
+    writer = None
+    if main:
+        (out / 'checkpoints').mkdir(parents=True, exist_ok=True)
+        from torch.utils.tensorboard import SummaryWriter
+        writer = SummaryWriter(str(out / 'tb'))
+    rng = np.random.default_rng(args.seed * 1000 + info.rank)
+    val_rng = np.random.default_rng(12345)
+    batch_size = int(getattr(cfg, 'batch_size', 256))
+    # The same validation batches at every evaluation, so the curve compares like with like.
+    val_batches = [trainer.sample(val_idx, batch_size, val_rng)
+                   for _ in range(min(8, -(-len(val_idx) // batch_size)))] if len(val_idx) else []
+
+    meta = {'dataset': {'bags': [str(Path(b).resolve()) for b in args.bags],
+                        'intervention_bags': [str(Path(b).resolve()) for b in args.intervention_bags],
+                        'episodes': len(data.episodes), 'outcomes': args.outcomes,
+                        'train_transitions': int(len(train_idx)), 'val_transitions': int(len(val_idx))},
+            'train_args': {k: v for k, v in vars(args).items() if k != 'func'}}
+    history: list[dict] = []
+    best, best_step = float('inf'), -1
+    bar = None
+    if main and not args.no_progress:
+        from tqdm import tqdm
+        bar = tqdm(total=steps, desc=f'train {args.algo}', unit='step', dynamic_ncols=True,
+                   mininterval=0.5 if sys.stderr.isatty() else 10.0)
+    t_train = time.monotonic()
+    window: list[dict] = []
+    step = 0
+    stop = False
+    while step < steps and not stop:
+        batch = trainer.sample(shard_idx, batch_size, rng)
+        stats = trainer.update(batch)
+        step += 1
+        window.append(stats)
+        if bar is not None:
+            bar.update(1)
+        last = step == steps
+        if step % args.eval_every == 0 or last:
+            if args.minutes > 0:
+                stop = _agree_stop(info, time.monotonic() - t_train > args.minutes * 60.0)
+            row = {'step': step, **_mean_stats(window)}
+            window = []
+            if val_batches:
+                row.update(_mean_stats([trainer.evaluate(b) for b in val_batches]))
+            else:
+                row['val_loss'] = row.get('loss', float('nan'))
+            row['wall_s'] = round(time.monotonic() - t_train, 1)
+            history.append(row)
+            if main:
+                for k, v in row.items():
+                    if k not in ('step', 'wall_s'):
+                        writer.add_scalar(('val/' if k.startswith('val') else 'train/') + k, v, step)
+                if row['val_loss'] < best:
+                    best, best_step = row['val_loss'], step
+                    trainer.save(out / 'checkpoints' / 'best', {**meta, 'step': step, 'val_loss': best})
+                if bar is not None:
+                    bar.set_postfix(loss=f"{row.get('loss', float('nan')):.4f}",
+                                    val=f"{row['val_loss']:.4f}", refresh=False)
+    if bar is not None:
+        bar.close()
+    train_s = time.monotonic() - t_train
+    checksums = _gather_checksums(info, trainer_checksum(trainer))
+    if main:
+        trainer.save(out / 'checkpoints' / 'last', {**meta, 'step': step})
+        writer.close()
+        _write_png(history, out / 'loss_curve.png', f'{title}: {Path(args.out).name}')
+        metrics = {
+            'algorithm': args.algo, 'inputs': args.inputs if args.algo == 'bc' else 'lowdim',
+            'steps': step, 'train_wall_clock_s': round(train_s, 1), 'dataset_build_s': round(build_s, 1),
+            'steps_per_s': round(step / max(train_s, 1e-9), 2),
+            'best_val_loss': best, 'best_step': best_step,
+            'final': history[-1] if history else {},
+            'episodes': len(data.episodes), 'skipped_bags': data.skipped,
+            'train_transitions': int(len(train_idx)), 'val_transitions': int(len(val_idx)),
+            'instructions': list(data.instructions),
+            'config': {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(cfg).items()},
+            'checkpoint': str((out / 'checkpoints' / 'best').resolve()),
+            'history': history,
+        }
+        if info.world_size > 1:
+            metrics['ddp'] = {'world_size': info.world_size, 'backend': info.backend,
+                              'param_checksums': checksums,
+                              'in_sync': bool(np.allclose(checksums, checksums[0], rtol=0, atol=1e-6))}
+        (out / 'metrics.json').write_text(json.dumps(metrics, indent=2) + '\n')
+        log(f'train: best validation loss {best:.4f} at step {best_step}; '
+            f'{step} steps in {train_s:.0f} s -> {out / "checkpoints" / "best"}')
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m robot_learning.train ...`` (what torchrun runs): same as the CLI verb."""
+    from .errors import RobotLearningError
+    ap = argparse.ArgumentParser(prog='robot-learning train', description=__doc__.split('\n')[0])
+    add_arguments(ap)
+    args = ap.parse_args(argv)
+    try:
+        return run(args)
+    except RobotLearningError as exc:
+        print(f'robot-learning train: {exc}', file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -507,7 +507,7 @@ class BCTrainer:
                                             self.cfg.grad_clip if self.cfg.grad_clip > 0 else math.inf)
         self.opt.step()
         self.updates += 1
-        return {'loss': float(loss), 'grad_norm': float(gn), 'lr': self.opt.param_groups[0]['lr']}
+        return {'loss': loss.item(), 'grad_norm': float(gn), 'lr': self.opt.param_groups[0]['lr']}
 
     @torch.no_grad()
     def evaluate(self, batch: BCBatch) -> dict[str, float]:

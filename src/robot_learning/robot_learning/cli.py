@@ -30,7 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument('--namespace', default='')
     sub.add_parser('profiles', help='list run profiles')
     demo = sub.add_parser('demo', help='record demos, learn online with SAC, evaluate (make demo)')
-    demo.add_argument('--demo-episodes', type=int, default=30)
+    demo.add_argument('--stages', default='record,bc,dagger,sac',
+                      help='comma-separated subset of record,bc,dagger,sac (in that order)')
+    demo.add_argument('--demo-episodes', type=int, default=50)
+    demo.add_argument('--bc-minutes', type=float, default=8.0, help='wall-clock cap of each BC training')
+    demo.add_argument('--intervention-episodes', type=int, default=30,
+                      help='dagger: deployment episodes under expert supervision')
     demo.add_argument('--learn-steps', type=int, default=42000, help='environment steps of online SAC')
     demo.add_argument('--learn-minutes', type=float, default=10.5, help='wall-clock cap of the learning stage')
     demo.add_argument('--eval-episodes', type=int, default=50)

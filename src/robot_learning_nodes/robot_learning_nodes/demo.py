@@ -1,15 +1,20 @@
 """``robot-learning demo`` and ``robot-learning eval``: the whole loop over real topics.
 
-Stages (each a profile started as child processes, driven by an operator node here):
-  1. record  — ``sim_teleop``: the scripted expert drives, the recorder writes one MCAP
-               bag per episode; the operator starts/labels/stops episodes through the
-               recorder's std_srvs services, like a person with a keyboard would.
-  2. learn   — ``sim_learn``: the SAC learner, its demo buffer seeded from those bags,
-               learns online while the policy node acts (lockstep, rate-limited so the
-               update-to-data ratio stays near ``sac.utd_ratio``).
-  3. eval    — ``sim_deploy``: the final checkpoint alone, deterministic, fresh seeds.
-Writes ``runs/demo-<timestamp>/`` (+ ``runs/latest``): metrics.json, learning_curve.png,
-bags/, learner/ (checkpoints, TensorBoard, episodes.jsonl), logs/.
+Stages (each a profile started as child processes, driven by an operator node here;
+``--stages`` picks them):
+  record  — ``sim_teleop``: the scripted expert drives, the recorder writes one MCAP
+            bag per episode; the operator starts/labels/stops episodes through the
+            recorder's std_srvs services, like a person with a keyboard would.
+  bc      — ``robot-learning train --algo bc`` on those bags (camera + LiDAR +
+            instruction), then ``sim_deploy`` evaluates the checkpoint.
+  dagger  — ``sim_intervene``: the BC policy drives, the scripted expert takes over when
+            it stalls, every episode is recorded; BC is trained again on demos + those
+            interventions and evaluated on the same seeds.
+  sac     — ``sim_learn``: the SAC learner, its demo buffer seeded from the demo bags,
+            learns online while the policy node acts (lockstep, rate-limited so the
+            update-to-data ratio stays near ``sac.utd_ratio``), then evaluation.
+Writes ``runs/demo-<timestamp>/`` (+ ``runs/latest``): metrics.json, PNGs, bags/,
+bc/ and bc_dagger/ (train runs), learner/ (checkpoints, TensorBoard, episodes.jsonl), logs/.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from robot_learning.errors import RobotLearningError
-from robot_learning.transitions import EpisodeRecord, success_by_instruction
+from robot_learning.transitions import EpisodeRecord
 
 from .launcher import ProfileProcesses
 
@@ -141,39 +146,97 @@ def _bar(total: int, desc: str, unit: str):
                 mininterval=0.2 if tty else 10.0)
 
 
+def _operate_episodes(op: Operator, procs: ProfileProcesses, run: Path, episodes: int,
+                      stage: str, desc: str) -> list[EpisodeRecord]:
+    """Record ``episodes`` episodes the way a person at the keyboard would: start a bag,
+    reset the sim, wait for the episode to end, label it, stop the bag."""
+    kept: list[EpisodeRecord] = []
+    bar = _bar(episodes, desc, 'episode')
+    while len(kept) < episodes:
+        _check(procs, stage, run / 'logs')
+        op.call('start', timeout=60.0)
+        # The reset answers "episode <id>: <instruction>"; wait for the end of *that*
+        # episode, not of one it interrupted whose statuses may still be in flight.
+        ep = int(op.call('reset', timeout=60.0).split(':', 1)[0].split()[-1])
+        t0 = time.monotonic()
+        rec = None
+        while rec is None:
+            _check(procs, stage, run / 'logs')
+            if time.monotonic() - t0 > 180.0:
+                raise StageError(f'{stage}: episode {ep} took over 180 s; see logs/')
+            time.sleep(0.005)
+            rec = next((r for r in op.records if r.episode == ep), None)
+        op.call('success', data=(rec.outcome == 'success'))
+        op.call('stop')
+        kept.append(rec)
+        bar.update(1)
+        bar.set_postfix(success=f"{np.mean([r.outcome == 'success' for r in kept]):.2f}", refresh=False)
+    bar.close()
+    return kept
+
+
 def record_stage(op: Operator, run: Path, episodes: int, seed: int) -> tuple[Path, list[EpisodeRecord]]:
     bag_root = run / 'bags'
+    # The camera is recorded at the resolution the deployed sim renders (sim_node.yaml),
+    # so behaviour cloning sees the same images in training and in deployment.
     procs = ProfileProcesses('sim_teleop', [
         'sim_node.mode=lockstep', 'sim_node.autoreset=false', f'sim_node.seed={seed}',
-        'sim_node.camera_width=96', 'sim_node.camera_height=72',
         f'demo_recorder.output_dir={bag_root}', 'demo_recorder.session=demos'], log_dir=run / 'logs')
-    kept: list[EpisodeRecord] = []
     try:
-        bar = _bar(episodes, 'record demos', 'episode')
-        while len(kept) < episodes:
-            _check(procs, 'record', run / 'logs')
-            op.call('start', timeout=60.0)
-            # The reset answers "episode <id>: <instruction>"; wait for the end of *that*
-            # episode, not of one it interrupted whose statuses may still be in flight.
-            ep = int(op.call('reset', timeout=60.0).split(':', 1)[0].split()[-1])
-            t0 = time.monotonic()
-            rec = None
-            while rec is None:
-                _check(procs, 'record', run / 'logs')
-                if time.monotonic() - t0 > 120.0:
-                    raise StageError(f'record: episode {ep} took over 120 s; see logs/')
-                time.sleep(0.005)
-                rec = next((r for r in op.records if r.episode == ep), None)
-            op.call('success', data=(rec.outcome == 'success'))
-            op.call('stop')
-            kept.append(rec)
-            bar.update(1)
-            bar.set_postfix(expert_success=f"{np.mean([r.outcome == 'success' for r in kept]):.2f}",
-                            refresh=False)
-        bar.close()
+        kept = _operate_episodes(op, procs, run, episodes, 'record', 'record demos')
     finally:
         procs.stop()
     return bag_root / 'demos', kept
+
+
+def _deploy_overrides(checkpoint: Path) -> list[str]:
+    """Sim/camera settings a checkpoint needs: camera policies get camera_ingest at the
+    checkpoint's image size; others run without rendering."""
+    from robot_learning.policy import load_policy
+    policy = load_policy(checkpoint)
+    if not policy.needs_image:
+        return ['sim_node.camera_every=0']
+    w, h = policy.image_size
+    return ['sim_node.camera_every=1', f'camera_ingest.width={w}', f'camera_ingest.height={h}']
+
+
+def train_stage(run: Path, name: str, bags: list[Path], minutes: float, seed: int,
+                extra: list[str] | None = None) -> Path:
+    """``robot-learning train`` in a child process (its log in logs/train_<name>.log)."""
+    import subprocess
+    import sys
+    out = run / name
+    cmd = [sys.executable, '-m', 'robot_learning.train', '--algo', 'bc', '--bags', *map(str, bags),
+           '--out', str(out), '--seed', str(seed), '--minutes', str(minutes), *(extra or [])]
+    log = run / 'logs' / f'train_{name}.log'
+    print(f'robot-learning demo: training {name} (<= {minutes:g} min), log in {log}', flush=True)
+    with open(log, 'w') as f:
+        proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        tail = log.read_text().strip().splitlines()[-1:] or ['(no output)']
+        raise StageError(f'train {name} failed (exit {proc.returncode}): {tail[0]}; see {log}')
+    best = out / 'checkpoints' / 'best'
+    if not (best / 'checkpoint.json').exists():
+        raise StageError(f'train {name} wrote no checkpoint; see {log}')
+    return best
+
+
+def intervene_stage(op: Operator, run: Path, checkpoint: Path, episodes: int,
+                    seed: int) -> tuple[Path, list[EpisodeRecord]]:
+    """Deploy ``checkpoint`` with the scripted expert as a supervising human who takes
+    over when the robot stalls (HG-DAgger); every episode is recorded."""
+    bag_root = run / 'bags'
+    procs = ProfileProcesses('sim_intervene', [
+        'sim_node.mode=lockstep', 'sim_node.autoreset=false', f'sim_node.seed={seed}',
+        'sim_node.lockstep_resend_s=0.2', f'policy_node.checkpoint={checkpoint}',
+        *_deploy_overrides(checkpoint),
+        f'demo_recorder.output_dir={bag_root}', 'demo_recorder.session=interventions'],
+        log_dir=run / 'logs')
+    try:
+        kept = _operate_episodes(op, procs, run, episodes, 'intervene', 'deploy with takeovers')
+    finally:
+        procs.stop()
+    return bag_root / 'interventions', kept
 
 
 def learn_stage(op: Operator, run: Path, bag: Path, steps: int, minutes: float, rate: float,
@@ -218,7 +281,7 @@ def learn_stage(op: Operator, run: Path, bag: Path, steps: int, minutes: float, 
 def eval_stage(op: Operator, run: Path, checkpoint: Path, episodes: int, seed: int,
                deterministic: bool = True) -> list[EpisodeRecord]:
     procs = ProfileProcesses('sim_deploy', [
-        'sim_node.mode=lockstep', f'sim_node.seed={seed}', 'sim_node.camera_every=0',
+        'sim_node.mode=lockstep', f'sim_node.seed={seed}', *_deploy_overrides(checkpoint),
         f'policy_node.checkpoint={checkpoint}',
         f'policy_node.deterministic={str(deterministic).lower()}'], log_dir=run / 'logs')
     op.reset_counts()
@@ -288,64 +351,114 @@ def _isolate_ros_graph() -> None:
     os.environ.setdefault('MUJOCO_GL', 'egl')
 
 
+def _summary(records: list[EpisodeRecord], prefix: str) -> dict:
+    from robot_learning.evaluation import closed_loop_metrics
+    m = closed_loop_metrics(records)
+    m.pop('episodes', None)
+    return {prefix + k[len('eval_'):] if k.startswith('eval_') else prefix + k: v for k, v in m.items()}
+
+
 def run_demo(args) -> int:
     """The main job (see module docstring). Returns 0 on completion."""
+    from robot_learning.evaluation import plot_closed_loop
+    stages = [s.strip() for s in args.stages.split(',') if s.strip()]
+    unknown = set(stages) - {'record', 'bc', 'dagger', 'sac'}
+    if unknown or 'record' not in stages:
+        raise StageError(f'--stages {args.stages!r}: choose from record,bc,dagger,sac (record is required)')
+    if 'dagger' in stages and 'bc' not in stages:
+        raise StageError('--stages: dagger needs the bc stage before it')
     _isolate_ros_graph()
     t_start = time.monotonic()
     runs = Path(args.runs_dir)
     run = runs / time.strftime('demo-%Y%m%d-%H%M%S')
     run.mkdir(parents=True, exist_ok=False)
+    (run / 'logs').mkdir()
     latest = runs / 'latest'
     if latest.is_symlink() or latest.exists():
         latest.unlink()
     latest.symlink_to(run.name)
-    print(f'robot-learning demo: writing {run}')
+    print(f'robot-learning demo: writing {run} (stages: {", ".join(stages)})')
+    metrics: dict = {'stages': stages}
+    walls: dict = {}
+
+    def lap(name: str, t0: float) -> None:
+        walls[name] = round(time.monotonic() - t0, 1)
+
     op = Operator()
     try:
+        t0 = time.monotonic()
         bag, demos = record_stage(op, run, args.demo_episodes, args.seed)
-        t_rec = time.monotonic() - t_start
-        ckpt, env_steps = learn_stage(op, run, bag, args.learn_steps, args.learn_minutes, args.rate, args.seed + 1)
-        t_learn = time.monotonic() - t_start - t_rec
-        evals = eval_stage(op, run, ckpt, args.eval_episodes, args.seed + 10_000)
-        # Same episodes with actions sampled from the SAC policy instead of its mean: the
-        # mean can stall where the stochastic policy does not (reported, not the headline).
-        sampled = eval_stage(op, run, ckpt, args.eval_episodes, args.seed + 10_000, deterministic=False)
+        lap('record', t0)
+        metrics.update({'demo_episodes': len(demos),
+                        'demo_expert_success_rate': float(np.mean([r.outcome == 'success' for r in demos])),
+                        'bag': str(bag.resolve())})
+        if 'bc' in stages:
+            t0 = time.monotonic()
+            bc_ckpt = train_stage(run, 'bc', [bag], args.bc_minutes, args.seed)
+            lap('bc_train', t0)
+            t0 = time.monotonic()
+            bc_evals = eval_stage(op, run, bc_ckpt, args.eval_episodes, args.seed + 10_000)
+            lap('bc_eval', t0)
+            metrics.update(_summary(bc_evals, 'bc_eval_'))
+            metrics['bc_checkpoint'] = str(bc_ckpt.resolve())
+            plot_closed_loop(bc_evals, run / 'bc_eval.png', 'behaviour cloning')
+        if 'dagger' in stages:
+            t0 = time.monotonic()
+            ibag, deployed = intervene_stage(op, run, bc_ckpt, args.intervention_episodes, args.seed + 20_000)
+            lap('dagger_deploy', t0)
+            t0 = time.monotonic()
+            dagger_ckpt = train_stage(run, 'bc_dagger', [bag], args.bc_minutes, args.seed,
+                                      ['--intervention-bags', str(ibag)])
+            lap('dagger_train', t0)
+            t0 = time.monotonic()
+            dagger_evals = eval_stage(op, run, dagger_ckpt, args.eval_episodes, args.seed + 10_000)
+            lap('dagger_eval', t0)
+            from robot_learning.dataset import find_episode_bags
+            ibags = find_episode_bags([ibag])
+            metrics.update({
+                'dagger_deploy_episodes': len(deployed),
+                'dagger_deploy_success_rate': float(np.mean([r.outcome == 'success' for r in deployed])),
+                'dagger_episodes_with_interventions': sum(int(b.custom.get('interventions', '0')) > 0 for b in ibags),
+                'dagger_intervention_steps': sum(int(b.custom.get('intervention_steps', '0')) for b in ibags),
+                'dagger_checkpoint': str(dagger_ckpt.resolve())})
+            metrics.update(_summary(dagger_evals, 'bc_dagger_eval_'))
+            plot_closed_loop(dagger_evals, run / 'bc_dagger_eval.png', 'behaviour cloning + one round of interventions')
+        if 'sac' in stages:
+            t0 = time.monotonic()
+            ckpt, env_steps = learn_stage(op, run, bag, args.learn_steps, args.learn_minutes, args.rate, args.seed + 1)
+            lap('sac_learn', t0)
+            t0 = time.monotonic()
+            evals = eval_stage(op, run, ckpt, args.eval_episodes, args.seed + 10_000)
+            # Same episodes with actions sampled from the SAC policy instead of its mean: the
+            # mean can stall where the stochastic policy does not (reported, not the headline).
+            sampled = eval_stage(op, run, ckpt, args.eval_episodes, args.seed + 10_000, deterministic=False)
+            lap('sac_eval', t0)
+            metrics.update(_summary(evals, 'eval_'))
+            metrics.update({
+                'eval_success_rate_sampled_actions': float(np.mean([r.outcome == 'success' for r in sampled])),
+                'env_steps': env_steps, 'checkpoint': str(ckpt)})
+            ck_meta = ckpt / 'checkpoint.json'
+            if ck_meta.exists():
+                meta = json.loads(ck_meta.read_text())
+                metrics['checkpoint_env_steps'] = meta.get('env_steps')
+                metrics['checkpoint_training_success'] = meta.get('best_training_success')
+            latest_meta = ckpt.parent / 'latest' / 'checkpoint.json'
+            if latest_meta.exists():
+                metrics['learner_updates'] = json.loads(latest_meta.read_text()).get('updates')
+            plot_learning_curve(run / 'learner' / 'episodes.jsonl', run / 'learning_curve.png',
+                                metrics['eval_success_rate'])
     finally:
         op.close()
-    rate = float(np.mean([r.outcome == 'success' for r in evals]))
-    metrics = {
-        'eval_success_rate': rate,
-        'eval_episodes': len(evals),
-        'eval_return_mean': float(np.mean([r.episode_return for r in evals])),
-        'eval_length_mean': float(np.mean([r.length for r in evals])),
-        'eval_success_per_instruction': success_by_instruction(evals),
-        'eval_outcomes': {o: sum(r.outcome == o for r in evals) for o in sorted({r.outcome for r in evals})},
-        'eval_success_rate_sampled_actions': float(np.mean([r.outcome == 'success' for r in sampled])),
-        'env_steps': env_steps,
-        'wall_clock_s': round(time.monotonic() - t_start, 1),
-        'stage_wall_clock_s': {'record': round(t_rec, 1), 'learn': round(t_learn, 1),
-                               'eval': round(time.monotonic() - t_start - t_rec - t_learn, 1)},
-        'demo_episodes': len(demos),
-        'demo_expert_success_rate': float(np.mean([r.outcome == 'success' for r in demos])),
-        'bag': str(bag.resolve()),
-        'checkpoint': str(ckpt),
-    }
-    ck_meta = ckpt / 'checkpoint.json'
-    if ck_meta.exists():
-        meta = json.loads(ck_meta.read_text())
-        metrics['checkpoint_env_steps'] = meta.get('env_steps')
-        metrics['checkpoint_training_success'] = meta.get('best_training_success')
-    latest_meta = ckpt.parent / 'latest' / 'checkpoint.json'
-    if latest_meta.exists():
-        metrics['learner_updates'] = json.loads(latest_meta.read_text()).get('updates')
+    metrics['wall_clock_s'] = round(time.monotonic() - t_start, 1)
+    metrics['stage_wall_clock_s'] = walls
     (run / 'metrics.json').write_text(json.dumps(metrics, indent=2) + '\n')
-    plot_learning_curve(run / 'learner' / 'episodes.jsonl', run / 'learning_curve.png', rate)
-    print(json.dumps({k: metrics[k] for k in ('eval_success_rate', 'eval_episodes', 'env_steps',
-                                              'wall_clock_s', 'demo_episodes',
-                                              'eval_success_rate_sampled_actions')}))
-    for instr, v in metrics['eval_success_per_instruction'].items():
-        print(f'  {instr:28s} {v["success_rate"]:.2f} ({v["episodes"]} episodes)')
-    print(f'robot-learning demo: metrics in {run / "metrics.json"}, curve in {run / "learning_curve.png"}')
+    headline = ('bc_eval_success_rate', 'bc_dagger_eval_success_rate', 'eval_success_rate',
+                'eval_success_rate_sampled_actions', 'demo_episodes', 'env_steps', 'wall_clock_s')
+    print(json.dumps({k: metrics[k] for k in headline if k in metrics}))
+    for prefix, label in (('bc_eval_', 'BC'), ('bc_dagger_eval_', 'BC + interventions'), ('eval_', 'SAC')):
+        for instr, v in metrics.get(prefix + 'success_per_instruction', {}).items():
+            print(f'  {label:20s} {instr:28s} {v["success_rate"]:.2f} ({v["episodes"]} episodes)')
+    print(f'robot-learning demo: metrics in {run / "metrics.json"}')
     return 0
 
 
@@ -353,7 +466,8 @@ def run_eval_cli(args) -> int:
     """``robot-learning eval --checkpoint DIR --episodes N`` in the built-in sim."""
     import yaml
 
-    from robot_learning.policy import Policy
+    from robot_learning.evaluation import closed_loop_metrics, plot_closed_loop
+    from robot_learning.policy import load_policy
 
     from .launcher import config_dir
     # Fail fast, in one line, before starting anything: the checkpoint must fit what the
@@ -361,7 +475,7 @@ def run_eval_cli(args) -> int:
     cdir = config_dir()
     lidar = yaml.safe_load((cdir / 'lidar_ingest.yaml').read_text())['lidar_ingest']['ros__parameters']
     sim = yaml.safe_load((cdir / 'sim_node.yaml').read_text())['sim_node']['ros__parameters']
-    Policy.from_checkpoint(args.checkpoint, expected={
+    load_policy(args.checkpoint, expected={
         'observation.num_sectors': lidar['num_sectors'], 'observation.colors': sim['colors'],
         'action_dim': 2})
     _isolate_ros_graph()
@@ -373,15 +487,10 @@ def run_eval_cli(args) -> int:
         evals = eval_stage(op, out, Path(args.checkpoint).resolve(), args.episodes, args.seed)
     finally:
         op.close()
-    metrics = {
-        'checkpoint': str(Path(args.checkpoint).resolve()),
-        'eval_success_rate': float(np.mean([r.outcome == 'success' for r in evals])),
-        'eval_episodes': len(evals),
-        'eval_return_mean': float(np.mean([r.episode_return for r in evals])),
-        'eval_length_mean': float(np.mean([r.length for r in evals])),
-        'eval_success_per_instruction': success_by_instruction(evals),
-        'wall_clock_s': round(time.monotonic() - t0, 1),
-    }
+    metrics = {'checkpoint': str(Path(args.checkpoint).resolve()), **closed_loop_metrics(evals),
+               'wall_clock_s': round(time.monotonic() - t0, 1)}
     (out / 'metrics.json').write_text(json.dumps(metrics, indent=2) + '\n')
-    print(json.dumps(metrics, indent=2))
+    plot_closed_loop(evals, out / 'eval.png', Path(args.checkpoint).name)
+    print(json.dumps({k: v for k, v in metrics.items() if k != 'episodes'}, indent=2))
+    print(f'robot-learning eval: metrics in {out / "metrics.json"}, plot in {out / "eval.png"}')
     return 0

@@ -1,0 +1,10 @@
+"""ros2 launch robot_learning_bringup sim_intervene.launch.py — same nodes as `robot-learning up sim_intervene`.
+
+The node list, parameter files and overrides come from config/profiles/sim_intervene.yaml.
+"""
+
+from robot_learning_nodes.launch_description import generate
+
+
+def generate_launch_description():
+    return generate('sim_intervene')

@@ -1,6 +1,7 @@
 """The bag dataset: rosbag2 episode bags -> time-synchronized frames and transitions (ROS-free).
 
-One bag directory (MCAP or sqlite3, read with ``rosbags.highlevel.AnyReader``) is one
+One bag directory (MCAP or sqlite3, read with rosbags: its rosbag2 ``Reader``, or
+``AnyReader`` for bags whose message definitions differ from ROS 2 Jazzy's) is one
 episode. Its messages are replayed in log-time order through the same
 :class:`~robot_learning.transitions.TransitionPipeline` the online SAC learner feeds
 with live topics (design.md: one transition assembler), in ``raw`` mode so every
@@ -35,19 +36,35 @@ import os
 import shutil
 import sys
 import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from .errors import BagError, ConfigError, MessageError
-from .features import (ActionConfig, ObservationConfig, StepInfo, detections_from_msg,
-                       encode_observation, stamp_us, step_info_from_msg, velocity_from_odom)
+from .features import (
+    ActionConfig,
+    ObservationConfig,
+    StepInfo,
+    detections_from_msg,
+    encode_observation,
+    stamp_us,
+    step_info_from_msg,
+    velocity_from_odom,
+)
 from .transitions import SyncedObservation, TransitionPipeline
 
-__all__ = ['DatasetTopics', 'DatasetConfig', 'EpisodeInfo', 'BagDataset', 'DatasetView',
-           'find_bag_dirs', 'CACHE_VERSION']
+__all__ = [
+    'CACHE_VERSION',
+    'BagDataset',
+    'DatasetConfig',
+    'DatasetTopics',
+    'DatasetView',
+    'EpisodeInfo',
+    'find_bag_dirs',
+]
 
 #: Bumped whenever the decoded arrays of a bag would change: old cache entries are ignored.
 CACHE_VERSION = 1
@@ -179,7 +196,7 @@ class DatasetConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> 'DatasetConfig':
+    def from_dict(cls, d: Mapping[str, Any]) -> DatasetConfig:
         """From a mapping with these field names (``topics`` nested).
 
         Raises:
@@ -197,7 +214,7 @@ class DatasetConfig:
         return cls(**kw)
 
     @classmethod
-    def from_yaml(cls, path: str | Path) -> 'DatasetConfig':
+    def from_yaml(cls, path: str | Path) -> DatasetConfig:
         """From a YAML file (the user's ``--dataset-config``), keys as :meth:`from_dict`.
 
         Raises:
@@ -241,6 +258,26 @@ class EpisodeInfo:
 
 
 # --------------------------------------------------------------------------- discovery
+
+def read_custom(path: Path) -> dict[str, str]:
+    """custom_data of a bag's ``metadata.yaml`` (libyaml: ruamel, which rosbags and
+    bagwriter use, costs ~10 ms a file, a tenth of decoding a 100-step episode).
+
+    Raises:
+        BagError: no readable rosbag2 ``metadata.yaml``.
+    """
+    import yaml
+    meta = Path(path) / 'metadata.yaml'
+    try:
+        doc = yaml.load(meta.read_bytes(), Loader=getattr(yaml, 'CSafeLoader', yaml.SafeLoader))
+        custom = doc['rosbag2_bagfile_information'].get('custom_data') or {}
+        return {str(k): str(v) for k, v in dict(custom).items()}
+    except FileNotFoundError:
+        raise BagError(f'{meta} does not exist (recording crashed or still running)') from None
+    except Exception as exc:  # noqa: BLE001 -- YAML errors, or a document of another shape
+        raise BagError(f'{meta} is not a rosbag2 metadata file (truncated?): '
+                       f'{_one_line(exc)}') from None
+
 
 def _storage_format(d: Path) -> str:
     for f in sorted(d.iterdir()):
@@ -287,8 +324,52 @@ def _typestore():
     return _TYPESTORE
 
 
+_HASHES: dict[str, str] = {}
+
+
+def _type_hash(msgtype: str) -> str:
+    if msgtype not in _HASHES:
+        try:
+            _HASHES[msgtype] = _typestore().hash_rihs01(msgtype)
+        except Exception:  # noqa: BLE001 -- a type the store does not know
+            _HASHES[msgtype] = ''
+    return _HASHES[msgtype]
+
+
 class _Skip(Exception):
     """A bag cannot be used; the message is the one line naming topic and problem."""
+
+
+def _open_reader(path: Path, topics: set[str]):
+    """Open a bag: ``(context manager, reader, deserialize(raw, msgtype))``.
+
+    rosbag2 bags whose wanted topics carry the type hashes of the ROS 2 Jazzy store are
+    read with the plain rosbag2 ``Reader`` and the process-wide store (deserializers
+    compiled once); ``AnyReader`` would parse and compile every bag's embedded message
+    definitions again (about 25 ms a bag). Anything else (other definitions, no hashes,
+    rosbag1) goes through ``AnyReader``.
+
+    Raises:
+        _Skip: the bag cannot be opened.
+    """
+    from rosbags.highlevel import AnyReader
+    from rosbags.rosbag2 import Reader
+    store = _typestore()
+    try:
+        fast = Reader(path)
+        fast.open()
+        if all(c.digest and c.digest == _type_hash(c.msgtype)
+               for c in fast.connections if c.topic in topics):
+            return fast, fast, store.deserialize_cdr
+        fast.close()
+    except Exception:  # noqa: BLE001, S110 -- AnyReader below names the problem
+        pass
+    try:
+        cm = AnyReader([path], default_typestore=store)
+        reader = cm.__enter__()
+    except Exception as exc:  # noqa: BLE001 -- rosbags raises many kinds on broken files
+        raise _Skip(f'cannot open bag: {_one_line(exc)}') from None
+    return cm, reader, reader.deserialize
 
 
 def _decode_image(msg, msgtype: str, size: tuple[int, int]) -> np.ndarray:
@@ -319,6 +400,7 @@ class _Streams:
         self.stamped_actions = True
         self.steps: list[tuple[int, StepInfo]] = []
         self.instructions: list[str] = []
+        self._action_times: np.ndarray | None = None   # log µs of untimed (Twist) actions
 
 
 def _read_bag(path: Path, cfg: DatasetConfig, obs_cfg: ObservationConfig,
@@ -328,7 +410,6 @@ def _read_bag(path: Path, cfg: DatasetConfig, obs_cfg: ObservationConfig,
     Raises:
         _Skip: unreadable bag, missing required topic or wrong type.
     """
-    from rosbags.highlevel import AnyReader
     t = cfg.topics
     roles = {r: getattr(t, r) for r in ACCEPTED_TYPES if getattr(t, r)}
     if not cfg.images:
@@ -336,11 +417,7 @@ def _read_bag(path: Path, cfg: DatasetConfig, obs_cfg: ObservationConfig,
     required = [r for r in roles if r not in ('instruction', 'intervention')
                 and not (r == 'episode' and cfg.rate_hz > 0)]
     st = _Streams()
-    try:
-        reader_cm = AnyReader([path], default_typestore=_typestore())
-        reader = reader_cm.__enter__()
-    except Exception as exc:  # noqa: BLE001 -- rosbags raises many kinds on broken files
-        raise _Skip(f'cannot open bag: {_one_line(exc)}') from None
+    reader_cm, reader, deserialize = _open_reader(path, set(roles.values()))
     try:
         by_topic: dict[str, list] = {}
         for c in reader.connections:
@@ -369,13 +446,12 @@ def _read_bag(path: Path, cfg: DatasetConfig, obs_cfg: ObservationConfig,
         errors: dict[str, tuple[int, str]] = {}
         if 'action' in roles and roles['action'] in by_topic:
             st.stamped_actions = by_topic[roles['action']][0].msgtype.endswith('TwistStamped')
-        deser = reader.deserialize
         try:
             for conn, log_ns, raw in reader.messages(connections=conns):
                 role, msgtype, topic = role_of[conn.id]
                 log_us = log_ns // 1000
                 try:
-                    msg = deser(raw, msgtype)
+                    msg = deserialize(raw, msgtype)
                     header = getattr(msg, 'header', None)
                     stamp = stamp_us(header) if header is not None else log_us
                     if role == 'episode':
@@ -420,8 +496,8 @@ def _read_bag(path: Path, cfg: DatasetConfig, obs_cfg: ObservationConfig,
             problems.append(f'topic {topic}: {n} message(s) dropped: {first}')
     finally:
         try:
-            reader_cm.__exit__(None, None, None)
-        except Exception:  # noqa: BLE001 -- closing a broken file
+            reader_cm.close()
+        except Exception:  # noqa: BLE001, S110 -- closing a broken file
             pass
     return st
 
@@ -429,9 +505,10 @@ def _read_bag(path: Path, cfg: DatasetConfig, obs_cfg: ObservationConfig,
 def _gap_problems(st: _Streams, cfg: DatasetConfig, problems: list[str]) -> None:
     """One line per stream whose stamps leave a gap far above its usual period."""
     t = cfg.topics
-    series = {getattr(t, r): [s for _, s, _ in v] for r, v in st.sensor.items()}
-    if st.steps:
-        series[t.episode] = [i.stamp for _, i in st.steps]
+    if cfg.rate_hz > 0:
+        series = {getattr(t, r): [s for _, s, _ in v] for r, v in st.sensor.items()}
+    else:   # the episode steps are the clock; sensors share their stamps
+        series = {t.episode: [i.stamp for _, i in st.steps]}
     for topic, stamps in series.items():
         if len(stamps) < 3:
             continue
@@ -442,7 +519,7 @@ def _gap_problems(st: _Streams, cfg: DatasetConfig, problems: list[str]) -> None
         if big.size:
             k = big[0]
             problems.append(f'topic {topic}: {big.size} gap(s) in stamps, the first {d[k] / 1e6:.2f} s '
-                            f'after t={stamps[k] / 1e6:.3f} s (no step spans it in rate mode)')
+                            f'after t={stamps[k] / 1e6:.3f} s')
 
 
 def _action_at(st: _Streams, key: int) -> tuple | None:
@@ -505,8 +582,8 @@ def _replay_episode_mode(st: _Streams, pipe: TransitionPipeline, cfg: DatasetCon
 def _replay_rate_mode(st: _Streams, pipe: TransitionPipeline, cfg: DatasetConfig,
                       obs_cfg: ObservationConfig, outcome: str, instruction: str) -> list:
     """Resample at ``rate_hz`` and feed the ticks through the pipeline as steps."""
-    dt = int(round(1e6 / cfg.rate_hz))
-    tol = int(round(cfg.tolerance_s * 1e6))
+    dt = round(1e6 / cfg.rate_hz)
+    tol = round(cfg.tolerance_s * 1e6)
     roles = [r for r in ('scan', 'odom', 'detections', 'image') if r in st.sensor]
     if not roles or not st.actions:
         return []
@@ -538,14 +615,13 @@ def _replay_rate_mode(st: _Streams, pipe: TransitionPipeline, cfg: DatasetConfig
         s_stamp = np.array([i.stamp for _, i in st.steps], np.int64)
         s_rew = np.array([i.reward for _, i in st.steps], np.float64)
         csum = np.concatenate([[0.0], np.cumsum(s_rew)])
-        rewards = lambda a, b: float(csum[np.searchsorted(s_stamp, b, 'right')]  # noqa: E731
+        rewards = lambda a, b: float(csum[np.searchsorted(s_stamp, b, 'right')]
                                      - csum[np.searchsorted(s_stamp, a, 'right')])
     nan_det = np.full((len(obs_cfg.colors), 2), np.nan, np.float32)
     terminal = outcome in ('success', 'failure')
-    out, prev_k, n = [], -2, 0
+    out, prev_k = [], -2
     last_k = int(idx[-1])
-    for k in idx:
-        k = int(k)
+    for n, k in enumerate(idx.tolist()):
         tick = int(ticks[k])
         for r in roles:
             value = st.sensor[r][int(pick[r][k])][2]
@@ -566,9 +642,8 @@ def _replay_rate_mode(st: _Streams, pipe: TransitionPipeline, cfg: DatasetConfig
         prev = int(ticks[prev_k]) if prev_k == k - 1 else -1
         end = k == last_k
         reward = rewards(prev, tick) if (rewards is not None and prev >= 0) else 0.0
-        n += 1
         out += pipe.push_step(StepInfo(tick, prev, reward, end and terminal, end and not terminal,
-                                       outcome if end else 'running', 0, n - 1, float('nan'),
+                                       outcome if end else 'running', 0, n, float('nan'),
                                        instruction))
         prev_k = k
     return out
@@ -585,13 +660,12 @@ def decode_bag(path: Path, cfg: DatasetConfig, obs_cfg: ObservationConfig,
     Raises:
         BagError: the bag cannot give any transition (one line: bag, topic, problem).
     """
-    from .bagwriter import read_custom_data
     problems: list[str] = []
     try:
         if not (path / 'metadata.yaml').exists():
-            raise _Skip('no metadata.yaml (recording crashed or still running); bag skipped')
+            raise _Skip('no metadata.yaml (recording crashed or still running)')
         try:
-            custom = read_custom_data(path)
+            custom = read_custom(path)
         except BagError as exc:
             raise _Skip(_one_line(exc)) from None
         st = _read_bag(path, cfg, obs_cfg, problems)
@@ -600,7 +674,7 @@ def decode_bag(path: Path, cfg: DatasetConfig, obs_cfg: ObservationConfig,
         if not instruction and st.steps:
             instruction = st.steps[-1][1].instruction
         outcome = custom.get('outcome', 'unknown')
-        pipe = TransitionPipeline(obs_cfg, act_cfg, int(round(cfg.tolerance_s * 1e6)),
+        pipe = TransitionPipeline(obs_cfg, act_cfg, round(cfg.tolerance_s * 1e6),
                                   extra_streams=('image',) if cfg.images else (), raw=True)
         pipe.push_instruction(instruction)
         if cfg.rate_hz > 0:
@@ -617,13 +691,13 @@ def decode_bag(path: Path, cfg: DatasetConfig, obs_cfg: ObservationConfig,
                 f'{names[r] or r} {n}' for r, n in counts.items() if names[r] or n) + ')')
     except _Skip as exc:
         raise BagError(f'bag {path}: {exc}; bag skipped') from None
-    return _episode_arrays(trans, cfg, obs_cfg, instruction), {
+    return _episode_arrays(trans, cfg, obs_cfg, instruction, pipe.encoded), {
         'instruction': instruction, 'outcome': outcome, 'format': _storage_format(path),
         'custom': custom, 'problems': [f'bag {path}: {p}' for p in problems]}
 
 
 def _episode_arrays(trans: list, cfg: DatasetConfig, obs_cfg: ObservationConfig,
-                    instruction: str) -> dict[str, np.ndarray]:
+                    instruction: str, encoded: dict) -> dict[str, np.ndarray]:
     frames: dict[int, Any] = {}
     for t in trans:
         frames[t.observation.stamp] = t.observation
@@ -636,8 +710,10 @@ def _episode_arrays(trans: list, cfg: DatasetConfig, obs_cfg: ObservationConfig,
         'sectors': np.stack([r.sectors for r in raws]).astype(np.float32),
         'detections': np.stack([np.asarray(r.detections, np.float32).reshape(-1, 2) for r in raws]),
         'velocity': np.array([r.velocity for r in raws], np.float32).reshape(n, 2),
-        'observation': np.stack([encode_observation(r.sectors, r.detections, r.velocity,
-                                                    instruction, obs_cfg) for r in raws]),
+        'observation': np.stack([
+            encoded[(s, instruction)] if (s, instruction) in encoded else
+            encode_observation(r.sectors, r.detections, r.velocity, instruction, obs_cfg)
+            for s, r in zip(stamps, raws)]),
         'prev': np.maximum(np.arange(n, dtype=np.int64) - 1, 0),
         'stamp': np.array(stamps, np.int64),
     }
@@ -776,7 +852,7 @@ class BagDataset:
     @classmethod
     def build(cls, paths: Sequence[str | Path], cfg: DatasetConfig, obs_cfg: ObservationConfig,
               act_cfg: ActionConfig, progress: bool = True, log: Callable[[str], None] = print,
-              workers: int = 0) -> 'BagDataset':
+              workers: int = 0) -> BagDataset:
         """Decode (or load from the cache) every bag at or below ``paths``.
 
         Args:
@@ -787,7 +863,7 @@ class BagDataset:
             progress: tqdm bar over bags on stderr.
             log: receives one line per skipped bag / problem.
             workers: decoding processes; 0 -> up to 8 (one per CPU) when 8 or more bags
-                need decoding, else 1.
+                need decoding on 4 or more CPUs, else 1 (this process).
 
         Raises:
             BagError: a path does not exist or holds no bag, or no usable episode with a
@@ -812,29 +888,36 @@ class BagDataset:
                 metas[i] = meta
                 continue
             if cfg.outcomes and (d / 'metadata.yaml').exists():
-                from .bagwriter import read_custom_data
                 try:   # do not decode bags the selection drops anyway
-                    outcome = read_custom_data(d).get('outcome', 'unknown')
+                    outcome = read_custom(d).get('outcome', 'unknown')
                     if outcome not in cfg.outcomes:
                         metas[i] = {'outcome': outcome, 'error': '', 'undecoded': True}
                         continue
                 except BagError:
                     pass   # decode_bag names the problem
             todo.append(i)
-        n_workers = workers if workers > 0 else (min(8, os.cpu_count() or 1) if len(todo) >= 8 else 1)
+        cpus = os.cpu_count() or 1
+        # Spawned workers pay ~1 s of imports each: worth it for many bags on many cores.
+        n_workers = workers if workers > 0 else (min(8, cpus) if len(todo) >= 8 and cpus >= 4 else 1)
         bar = tqdm(total=len(bag_dirs), desc='bags', unit='bag', disable=not progress, file=sys.stderr,
                    initial=len(bag_dirs) - len(todo))
-        args = lambda i: (str(bag_dirs[i]), str(cache / 'episodes' / keys[i]), cfg, obs_cfg, act_cfg)  # noqa: E731
+        args = lambda i: (str(bag_dirs[i]), str(cache / 'episodes' / keys[i]), cfg, obs_cfg, act_cfg)
         if n_workers > 1 and len(todo) > 1:
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor, as_completed
-            with ProcessPoolExecutor(n_workers, mp_context=mp.get_context('spawn')) as ex:
-                futs = {ex.submit(_decode_to_cache, *args(i)): i for i in todo}
-                for f in as_completed(futs):
-                    metas[futs[f]] = f.result()
-                    bar.update()
-        else:
-            for i in todo:
+            from concurrent.futures.process import BrokenProcessPool
+            try:
+                # spawn, not fork: the caller may hold threads (torch, rclpy executors).
+                with ProcessPoolExecutor(n_workers, mp_context=mp.get_context('spawn')) as ex:
+                    futs = {ex.submit(_decode_to_cache, *args(i)): i for i in todo}
+                    for f in as_completed(futs):
+                        metas[futs[f]] = f.result()
+                        bar.update()
+            except (BrokenProcessPool, OSError) as exc:
+                log(f'parallel decoding failed ({_one_line(exc) or type(exc).__name__}): decoding '
+                    f'the remaining bags in this process')
+        for i in todo:
+            if i not in metas:
                 metas[i] = _decode_to_cache(*args(i))
                 bar.update()
         bar.close()
@@ -864,40 +947,41 @@ class BagDataset:
                                 [metas[i] for i in chosen], skipped, cfg)
 
     @classmethod
-    def _consolidate(cls, cache: Path, dirs, keys, metas, skipped, cfg) -> 'BagDataset':
+    def _consolidate(cls, cache: Path, dirs, keys, metas, skipped, cfg) -> BagDataset:
         instructions = sorted({m['instruction'] for m in metas})
         set_dir = cache / 'sets' / _hash({'v': CACHE_VERSION, 'episodes': keys})
         nf = np.cumsum([0] + [m['n_frames'] for m in metas])
         nt = np.cumsum([0] + [m['n_transitions'] for m in metas])
         if _read_meta(set_dir) is None:
             def fill(tmp: Path) -> None:
-                srcs = [_load_arrays(cache / 'episodes' / k, [f for f in _FRAME_KEYS] +
-                                     [f't_{t}' for t in _TRANSITION_KEYS]) for k in keys]
-                instr = {s: j for j, s in enumerate(instructions)}
-                per_frame = {
-                    'instruction': lambda e, s: np.full(len(s['stamp']), instr[metas[e]['instruction']], np.int32),
-                    'episode': lambda e, s: np.full(len(s['stamp']), e, np.int32),
-                    'prev': lambda e, s: s['prev'] + nf[e],
+                instr = np.array([instructions.index(m['instruction']) for m in metas], np.int32)
+                derived = {   # arrays made from the episode's own, given (episode id, array)
+                    'instruction': ('stamp', lambda e, a: np.full(len(a), instr[e], np.int32)),
+                    'episode': ('stamp', lambda e, a: np.full(len(a), e, np.int32)),
+                    'prev': ('prev', lambda e, a: a + nf[e]),
+                    't_obs': ('t_obs', lambda e, a: a + nf[e]),
+                    't_next_obs': ('t_next_obs', lambda e, a: a + nf[e]),
+                    't_episode': ('t_obs', lambda e, a: np.full(len(a), e, np.int32)),
                 }
-                per_trans = {
-                    'obs': lambda e, s: s['t_obs'] + nf[e], 'next_obs': lambda e, s: s['t_next_obs'] + nf[e],
-                    'episode': lambda e, s: np.full(len(s['t_obs']), e, np.int32),
-                }
-                for names, total, table, prefix in ((_FRAME_KEYS, nf[-1], per_frame, ''),
-                                                    (_TRANSITION_KEYS, nt[-1], per_trans, 't_')):
-                    for k in names:
-                        if k not in table and prefix + k not in srcs[0]:
-                            continue
-                        first = table[k](0, srcs[0]) if k in table else srcs[0][prefix + k]
-                        out = np.lib.format.open_memmap(tmp / f'{prefix}{k}.npy', mode='w+', dtype=first.dtype,
-                                                        shape=(int(total),) + first.shape[1:])
-                        pos = 0
-                        for e, s in enumerate(srcs):
-                            a = table[k](e, s) if k in table else s[prefix + k]
-                            out[pos:pos + len(a)] = a
-                            pos += len(a)
-                        out.flush()
-                        del out
+                names = [(k, nf[-1]) for k in _FRAME_KEYS] + [(f't_{k}', nt[-1]) for k in _TRANSITION_KEYS]
+                for name, total in names:
+                    src, fn = derived.get(name, (name, lambda e, a: a))
+                    if not (cache / 'episodes' / keys[0] / f'{src}.npy').exists():
+                        continue   # no images
+                    out = None
+                    pos = 0
+                    # Array by array, one episode file mapped at a time: thousands of
+                    # episodes must not hold thousands of maps open.
+                    for e, k in enumerate(keys):
+                        a = fn(e, np.load(cache / 'episodes' / k / f'{src}.npy', mmap_mode='r'))
+                        if out is None:
+                            out = np.lib.format.open_memmap(tmp / f'{name}.npy', mode='w+', dtype=a.dtype,
+                                                            shape=(int(total),) + a.shape[1:])
+                        out[pos:pos + len(a)] = a
+                        pos += len(a)
+                        del a
+                    out.flush()
+                    del out
                 (tmp / 'meta.json').write_text(json.dumps({'instructions': instructions, 'keys': keys}), 'utf8')
             _atomic_dir(set_dir, fill)
         frames = _load_arrays(set_dir, _FRAME_KEYS)
@@ -909,16 +993,16 @@ class BagDataset:
         return cls(frames, transitions, instructions, episodes, skipped, cfg, set_dir)
 
     # ------------------------------------------------------------------ views
-    def view(self, episode_ids=None) -> 'DatasetView':
+    def view(self, episode_ids=None) -> DatasetView:
         """The episodes ``episode_ids`` (all when None) with all their transitions."""
         ids = np.arange(len(self.episodes)) if episode_ids is None else np.asarray(episode_ids, np.int64)
         return DatasetView(self, ids)
 
-    def select(self, outcomes=None, interventions_only: bool = False) -> 'DatasetView':
+    def select(self, outcomes=None, interventions_only: bool = False) -> DatasetView:
         """See :meth:`DatasetView.select`."""
         return self.view().select(outcomes, interventions_only)
 
-    def split(self, val_fraction: float, seed: int) -> tuple['DatasetView', 'DatasetView']:
+    def split(self, val_fraction: float, seed: int) -> tuple[DatasetView, DatasetView]:
         """See :meth:`DatasetView.split`."""
         return self.view().split(val_fraction, seed)
 
@@ -959,11 +1043,11 @@ class DatasetView:
     def instructions(self) -> list[str]:
         return self.dataset.instructions
 
-    def _subset(self, episode_ids) -> 'DatasetView':
+    def _subset(self, episode_ids) -> DatasetView:
         keep = np.isin(np.asarray(self.dataset.transitions['episode'])[self.transition_indices], episode_ids)
         return DatasetView(self.dataset, episode_ids, self.transition_indices[keep])
 
-    def select(self, outcomes=None, interventions_only: bool = False) -> 'DatasetView':
+    def select(self, outcomes=None, interventions_only: bool = False) -> DatasetView:
         """Episodes whose outcome is in ``outcomes`` (None: any); with
         ``interventions_only``, only the transitions a human drove (and their episodes)."""
         eps = self.dataset.episodes
@@ -976,7 +1060,7 @@ class DatasetView:
             view = DatasetView(self.dataset, ids, t)
         return view
 
-    def split(self, val_fraction: float, seed: int) -> tuple['DatasetView', 'DatasetView']:
+    def split(self, val_fraction: float, seed: int) -> tuple[DatasetView, DatasetView]:
         """(train, val) by episode, never by frame: a seeded permutation of the episodes;
         ``round(val_fraction * n)`` of them (at least 1 when ``val_fraction > 0`` and
         n >= 2, at most n - 1) go to val.
@@ -988,13 +1072,13 @@ class DatasetView:
             raise ConfigError(f'val_fraction {val_fraction} must be in [0, 1)')
         ids = self.episode_ids
         n = ids.size
-        n_val = int(round(val_fraction * n))
+        n_val = round(val_fraction * n)
         if val_fraction > 0 and n >= 2:
             n_val = min(max(n_val, 1), n - 1)
         perm = np.random.default_rng(seed).permutation(ids)
         return self._subset(np.sort(perm[n_val:])), self._subset(np.sort(perm[:n_val]))
 
-    def shard(self, rank: int, world_size: int) -> 'DatasetView':
+    def shard(self, rank: int, world_size: int) -> DatasetView:
         """Episodes of rank ``rank`` of ``world_size`` (DDP): disjoint shards covering the
         view, balanced greedily by transition count (longest episode to the lightest rank).
 

@@ -1,5 +1,8 @@
 """Bags -> transitions: seeds the learner's demo buffer from recorded episodes.
 
+:func:`load_demo_transitions` is a thin layer over :mod:`robot_learning.bagdataset`
+(the cached, multi-bag dataset); :func:`episode_transitions` replays one bag directly.
+
 Each episode is one rosbag2 directory (``demo_recorder`` layout) whose metadata
 ``custom_data`` holds ``instruction`` and ``outcome``. Messages are read in log-time
 order with ``rosbags`` and fed to the same :class:`TransitionPipeline` the online
@@ -8,16 +11,17 @@ learner uses on live topics (design.md: one transition assembler).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
 from .bagwriter import read_custom_data
 from .errors import BagError
 from .features import (ActionConfig, ObservationConfig, detections_from_msg, sectors_from_msg,
-                       stamp_us, step_info_from_msg, velocity_from_odom)
+                       StepInfo, stamp_us, step_info_from_msg, velocity_from_odom)
 from .transitions import Transition, TransitionPipeline
 
 
@@ -105,21 +109,44 @@ def episode_transitions(bag: EpisodeBag, obs_cfg: ObservationConfig, act_cfg: Ac
 
 def load_demo_transitions(paths: Sequence[str | Path], obs_cfg: ObservationConfig,
                           act_cfg: ActionConfig, outcomes: Sequence[str] = ('success',),
-                          topics: BagTopics = BagTopics()) -> tuple[list[Transition], list[EpisodeBag]]:
+                          topics: BagTopics = BagTopics(), cache_dir: str = '',
+                          log: Callable[[str], None] | None = None
+                          ) -> tuple[list[Transition], list[EpisodeBag]]:
     """Transitions of every episode under ``paths`` whose outcome is in ``outcomes``.
 
+    Built with :class:`~robot_learning.bagdataset.BagDataset` (cached; no images), so
+    the observations are the frames' ``observation`` vectors and a broken bag is
+    skipped (one ``log`` line, default: a warning of logger ``robot_learning.dataset``)
+    instead of stopping the learner.
+
     Returns:
-        (transitions, episodes used).
+        (transitions, episodes used). ``Transition.info`` carries the stamps (µs) of the
+        two observations, the reward, the termination flags and the episode outcome.
 
     Raises:
-        BagError: a missing path, an unreadable bag, or no episode with a wanted outcome.
+        BagError: a missing path, or no usable episode with a wanted outcome.
     """
-    bags = [b for b in find_episode_bags(paths) if not outcomes or b.outcome in outcomes]
-    if not bags:
-        raise BagError(f'no episode with outcome in {list(outcomes)} under {", ".join(map(str, paths))}')
+    from .bagdataset import BagDataset, DatasetConfig, DatasetTopics
+    t = DatasetTopics(image='', scan=topics.scan, odom=topics.odom, detections=topics.detections,
+                      instruction=topics.instruction, action=topics.action,
+                      intervention=topics.intervention, episode=topics.episode)
+    cfg = DatasetConfig(topics=t, image_size=(0, 0), outcomes=tuple(outcomes), cache_dir=cache_dir)
+    ds = BagDataset.build(paths, cfg, obs_cfg, act_cfg, progress=False,
+                          log=log or logging.getLogger('robot_learning.dataset').warning)
+    f, tr = ds.frames, ds.transitions
+    obs = np.asarray(f['observation'])
+    stamp = np.asarray(f['stamp'])
     out: list[Transition] = []
-    for b in bags:
-        out += episode_transitions(b, obs_cfg, act_cfg, topics)
+    for e, ep in enumerate(ds.episodes):
+        for k in range(*ep.transitions):
+            o, n = int(tr['obs'][k]), int(tr['next_obs'][k])
+            term, trunc = bool(tr['terminated'][k]), bool(tr['truncated'][k])
+            info = StepInfo(int(stamp[n]), int(stamp[o]), float(tr['reward'][k]), term, trunc,
+                            ep.outcome if (term or trunc) else 'running', e, k - ep.transitions[0] + 1,
+                            float('nan'), ep.instruction)
+            out.append(Transition(obs[o], np.array(tr['action'][k]), float(tr['reward'][k]), obs[n],
+                                  term, trunc, bool(tr['intervention'][k]), info))
+    bags = [EpisodeBag(Path(ep.path), ep.instruction, ep.outcome, dict(ep.custom)) for ep in ds.episodes]
     return out, bags
 
 

@@ -53,20 +53,26 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from .checkpoint import save_checkpoint
-from .errors import ConfigError
+from .checkpoint import check_spec, load_checkpoint, save_checkpoint
+from .errors import CheckpointError, ConfigError
 from .features import ActionConfig, ObservationConfig
-from .networks import SquashedGaussianActor, TwinQCritic, mlp, mlp_forward, tanh_log_det_jacobian
+from .networks import (
+    SquashedGaussianActor,
+    TwinQCritic,
+    mlp,
+    mlp_forward,
+    tanh_log_det_jacobian,
+)
 from .policy import ACTOR_PREFIX, policy_metadata
-from .sac import SAC, Batch, SACConfig, polyak_update
+from .sac import SAC, Batch, SACConfig, load_actor_weights, polyak_update
 
 __all__ = [
     'ACTION_CLIP',
+    'TRAINERS',
     'IQLConfig',
     'IQLTrainer',
     'SACPretrainConfig',
     'SACPretrainer',
-    'TRAINERS',
     'expectile_loss',
     'squashed_gaussian_log_prob',
 ]
@@ -248,6 +254,22 @@ class _TransitionData:
             np.ascontiguousarray(self.observations[self.next_obs_index[rows]], np.float32),
             self.terminated[rows].astype(np.float32),
         )
+
+
+def _load_for(path: str | Path, obs_cfg: ObservationConfig,
+              act_cfg: ActionConfig) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Checkpoint tensors and sidecar, refused (CheckpointError, one line) unless it was
+    trained on this observation/action spec."""
+    tensors, meta = load_checkpoint(path)
+    expected: dict[str, Any] = {'obs_dim': obs_cfg.dim, 'action_dim': act_cfg.dim}
+    expected.update({f'observation.{k}': v for k, v in obs_cfg.to_dict().items()})
+    expected.update({f'action.{k}': v for k, v in act_cfg.to_dict().items()})
+    check_spec(meta, expected)
+    return tensors, meta
+
+
+def _prefixed(tensors: Mapping[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
 
 
 def _to_tensors(batch: Batch, device: torch.device) -> tuple[torch.Tensor, ...]:
@@ -510,6 +532,29 @@ class IQLTrainer:
             mean, _ = self.actor(torch.as_tensor(np.asarray(observations, np.float32), device=self.device))
         return torch.tanh(mean).cpu().numpy()
 
+    def load(self, path: str | Path) -> None:
+        """Start from a checkpoint (``train --init-from``): its actor, and its critics and
+        value network when it holds ``iql.*`` (an IQL checkpoint); an actor-only one (SAC,
+        low-dimensional BC with this actor) leaves the critics fresh.
+
+        Raises:
+            CheckpointError: unreadable, another spec, or weights of another size (one line).
+        """
+        tensors, _ = _load_for(path, self.obs_cfg, self.act_cfg)
+        actor = _prefixed(tensors, ACTOR_PREFIX)
+        if not actor:
+            raise CheckpointError(f'{path} has no actor weights ({ACTOR_PREFIX}*): not a policy checkpoint')
+        load_actor_weights(self.actor, actor)
+        modules = (('critic', self.critic), ('critic_target', self.critic_target), ('value', self.value))
+        if any(k.startswith('iql.') for k in tensors):
+            for prefix, module in modules:
+                state = _prefixed(tensors, f'iql.{prefix}.')
+                try:
+                    module.load_state_dict(state)
+                except RuntimeError as exc:
+                    raise CheckpointError(f'{path}: iql.{prefix} does not fit IQLConfig.hidden/critic_layer_norm '
+                                          f'({str(exc).strip().splitlines()[0]})') from None
+
     def save(self, path: Path, extra_metadata: Mapping[str, Any] | None = None) -> Path:
         """Write a checkpoint directory that :meth:`policy.Policy.from_checkpoint` loads.
 
@@ -648,6 +693,9 @@ class SACPretrainer:
         self.data = _TransitionData(data, obs_cfg, act_cfg, train_indices)
         self.sac_cfg = cfg.sac_config(obs_cfg.dim, act_cfg.dim, str(self.device))
         self.sac = SAC(self.sac_cfg)
+        # The networks as attributes too (checksums of the train loop, tests); they are
+        # SAC's own modules, whose parameters are views of its flat buffers.
+        self.actor, self.critic, self.critic_target = self.sac.actor, self.sac.critic, self.sac.critic_target
         if _distributed():
             with torch.no_grad():
                 for module in (self.sac.actor, self.sac.critic, self.sac.critic_target):
@@ -698,6 +746,31 @@ class SACPretrainer:
     def act(self, observations: np.ndarray) -> np.ndarray:
         """Deterministic actions: ``(B, obs_dim)`` -> float32 ``(B, action_dim)``."""
         return self.sac.act(observations, deterministic=True)
+
+    def load(self, path: str | Path) -> None:
+        """Start from a checkpoint (``train --init-from``): the full SAC state when it holds
+        ``sac.*`` (this trainer's or ``sac_learner``'s checkpoints; the learning rates of
+        this config stay in force), else only its actor (e.g. IQL).
+
+        Raises:
+            CheckpointError: unreadable, another spec, or networks of another size (one line).
+        """
+        tensors, _ = _load_for(path, self.obs_cfg, self.act_cfg)
+        state = _prefixed(tensors, 'sac.')
+        if state:
+            if self.device.type != 'cpu':
+                state = {k: v for k, v in state.items() if not k.startswith('rng.')}
+            self.sac.load_state_dict(state)
+            cfg = self.sac_cfg
+            for group, lr in ((self.sac.critic_optimizer.param_groups[0], cfg.critic_lr),
+                              (self.sac.actor_optimizer.param_groups[0], cfg.actor_lr),
+                              (self.sac.actor_optimizer.param_groups[1], cfg.alpha_lr)):
+                group['lr'] = lr
+            return
+        actor = _prefixed(tensors, ACTOR_PREFIX)
+        if not actor:
+            raise CheckpointError(f'{path} has neither sac.* nor {ACTOR_PREFIX}* weights: not a policy checkpoint')
+        self.sac.load_actor_state(actor)
 
     def save(self, path: Path, extra_metadata: Mapping[str, Any] | None = None) -> Path:
         """Write a checkpoint in the ``sac_learner``'s format (``SacLearner.save``).

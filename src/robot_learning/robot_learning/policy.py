@@ -117,7 +117,10 @@ def _from_parts(tensors: dict, metadata: dict, source: str):
     if algorithm == 'bc':
         from .bc import BCPolicy
         try:
-            return BCPolicy.from_tensors(tensors, metadata)
+            policy = BCPolicy.from_tensors(tensors, metadata)
+            if not hasattr(policy, 'act_observation'):
+                policy.act_observation = policy.act
+            return policy
         except CheckpointError:
             raise
         except (KeyError, ValueError, RuntimeError, TypeError) as exc:

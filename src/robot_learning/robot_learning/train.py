@@ -54,6 +54,8 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
                          'demo_recorder')
     ap.add_argument('--outcomes', default='success',
                     help="comma-separated episode outcomes to train on ('all' = every episode)")
+    ap.add_argument('--cache-dir', default='',
+                    help='decoded-dataset cache (default ~/.cache/robot_learning/datasets)')
     ap.add_argument('--val-fraction', type=float, default=0.1, help='validation share of episodes')
     ap.add_argument('--steps', type=int, default=0, help='gradient steps (0 = the algorithm default)')
     ap.add_argument('--minutes', type=float, default=0.0, help='wall-clock cap (0 = none)')
@@ -174,6 +176,15 @@ def apply_overrides(cfg: Any, pairs: list[str]) -> Any:
             raise ConfigError(f'--set {key}: no such field in {type(cfg).__name__} '
                               f'(fields: {", ".join(sorted(names))})')
         value = yaml.safe_load(raw)
+        current = getattr(cfg, key)
+        try:
+            # YAML reads '1e-3' as a string: coerce to the field's current type.
+            if isinstance(current, float) and isinstance(value, (int, str)) and not isinstance(value, bool):
+                value = float(value)
+            elif isinstance(current, int) and not isinstance(current, bool) and isinstance(value, str):
+                value = int(value)
+        except ValueError:
+            raise ConfigError(f'--set {key}={raw}: expected a number like {current!r}') from None
         if isinstance(value, list):
             value = tuple(value)
         changes[key] = value
@@ -189,10 +200,10 @@ def _algorithm(args) -> tuple[Any, Callable[..., Any], str]:
         from . import bc
         cfg = bc.BCConfig()
         if args.inputs == 'lowdim':
-            cfg = bc.BCConfig.lowdim() if hasattr(bc.BCConfig, 'lowdim') else \
-                dataclasses.replace(cfg, use_image=False, use_detections=True)
+            # LiDAR + detections + velocity + instruction (the issue's low-dimensional BC).
+            cfg = dataclasses.replace(cfg, use_image=False, use_detections=True)
         if args.text_encoder:
-            cfg = dataclasses.replace(cfg, text_encoder=args.text_encoder)
+            cfg = dataclasses.replace(cfg, text_encoder_path=args.text_encoder)
         return cfg, bc.BCTrainer, f'behaviour cloning ({args.inputs})'
     from . import offline_rl
     if args.algo == 'iql':
@@ -204,10 +215,13 @@ def _dataset_config(args, cfg: Any):
     from .bagdataset import DatasetConfig
     dcfg = DatasetConfig.from_yaml(args.dataset_config) if args.dataset_config else DatasetConfig()
     uses_image = bool(getattr(cfg, 'use_image', False))
-    size = tuple(getattr(cfg, 'image_size', dcfg.image_size)) if uses_image else (0, 0)
+    size = (int(cfg.image_width), int(cfg.image_height)) if uses_image else (0, 0)
     outcomes = () if args.outcomes.strip() in ('all', '') else \
         tuple(o.strip() for o in args.outcomes.split(',') if o.strip())
-    return dataclasses.replace(dcfg, image_size=size, outcomes=outcomes)
+    changes = {'image_size': size, 'outcomes': outcomes}
+    if args.cache_dir:
+        changes['cache_dir'] = args.cache_dir
+    return dataclasses.replace(dcfg, **changes)
 
 
 # --- selection ----------------------------------------------------------------------

@@ -210,6 +210,9 @@ class TransitionPipeline:
         self.assembler = TransitionAssembler()
         self.instruction = ''
         self.dropped: dict[str, int] = {}
+        #: raw mode: {(stamp, instruction): float32 (obs_dim,)} of every emitted frame
+        #: (grows with the replayed bag; the dataset reuses the vectors).
+        self.encoded: dict[tuple[int, str], np.ndarray] = {}
 
     def _drop(self, why: str) -> None:
         self.dropped[why] = self.dropped.get(why, 0) + 1
@@ -228,8 +231,8 @@ class TransitionPipeline:
         for t in transitions:
             instr = t.info.instruction or t.observation.instruction
             try:
-                o = t.observation.encode(self.obs_cfg, instr)
-                n = t.next_observation.encode(self.obs_cfg, instr)
+                o = self._encode_one(t.observation, instr)
+                n = self._encode_one(t.next_observation, instr)
             except MessageError:
                 self._drop('observation_spec_mismatch')
                 continue
@@ -242,6 +245,16 @@ class TransitionPipeline:
             else:
                 out.append(t._replace(observation=o, next_observation=n))
         return out
+
+    def _encode_one(self, obs, instruction: str) -> np.ndarray:
+        if not self.raw:
+            return obs.encode(self.obs_cfg, instruction)
+        # A frame closes two transitions (as next, then as start): encode it once.
+        key = (obs.stamp, instruction)
+        vec = self.encoded.get(key)
+        if vec is None:
+            vec = self.encoded[key] = obs.encode(self.obs_cfg, instruction)
+        return vec
 
     def push_scan(self, stamp: int, sectors: np.ndarray) -> list[Transition]:
         """LiDAR sectors (float32 (num_sectors,), m) at ``stamp`` (µs key)."""

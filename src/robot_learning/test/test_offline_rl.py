@@ -17,7 +17,7 @@ import torch
 import torch.distributed as dist
 
 from robot_learning.checkpoint import load_checkpoint
-from robot_learning.errors import ConfigError
+from robot_learning.errors import CheckpointError, ConfigError
 from robot_learning.features import ActionConfig, ObservationConfig
 from robot_learning.networks import squashed_gaussian_sample
 from robot_learning.offline_rl import (
@@ -37,7 +37,8 @@ OBS = ObservationConfig(num_sectors=1, colors=('red',))  # 13 features
 ACT = ActionConfig()
 
 
-def toy_dataset(episodes: int = 150, steps: int = 8, p_good: float = 0.3, seed: int = 0) -> SimpleNamespace:
+def toy_dataset(episodes: int = 150, steps: int = 8, p_good: float = 0.3, seed: int = 0,
+                obs_cfg: ObservationConfig = OBS) -> SimpleNamespace:
     """Frames/transitions in the bag-dataset layout (trainer_api contract)."""
     rng = np.random.default_rng(seed)
     xs: list[float] = []
@@ -64,7 +65,7 @@ def toy_dataset(episodes: int = 150, steps: int = 8, p_good: float = 0.3, seed: 
             x = nx
             if done:
                 break
-    obs = np.zeros((len(xs), OBS.dim), np.float32)
+    obs = np.zeros((len(xs), obs_cfg.dim), np.float32)
     obs[:, 0] = xs
     n = len(xs)
     frames = {'observation': obs, 'episode': np.array(frame_episode, np.int32), 'prev': np.array(prev, np.int64),
@@ -101,7 +102,7 @@ def _train(trainer, indices, steps: int, batch: int, seed: int = 0):
 
 
 def _small_iql(**overrides) -> IQLConfig:
-    fields = dict(hidden=(32, 32), batch_size=128, actor_lr=1e-3, critic_lr=1e-3, value_lr=1e-3)
+    fields: dict = {'hidden': (32, 32), 'batch_size': 128, 'actor_lr': 1e-3, 'critic_lr': 1e-3, 'value_lr': 1e-3}
     fields.update(overrides)
     return IQLConfig(**fields)
 
@@ -168,6 +169,16 @@ def test_iql_checkpoint_acts_in_policy_and_evaluate_changes_nothing(data, tmp_pa
     assert meta['dataset']['train_transitions'] == train.size
     assert IQLConfig.from_dict(meta['iql_config']) == trainer.cfg
 
+    # train --init-from: a fresh trainer continues from every network of the checkpoint.
+    resumed = IQLTrainer(data, _small_iql(seed=7), OBS, ACT, train)
+    resumed.load(path)
+    for name in ('actor', 'critic', 'critic_target', 'value'):
+        want, got = getattr(trainer, name).state_dict(), getattr(resumed, name).state_dict()
+        assert all(torch.equal(want[k], got[k]) for k in want), name
+    other = ObservationConfig(num_sectors=2, colors=('red',))
+    with pytest.raises(CheckpointError, match='checkpoint obs_dim is 13, this policy needs 14'):
+        IQLTrainer(toy_dataset(episodes=3, obs_cfg=other), _small_iql(), other, ACT, np.arange(3)).load(path)
+
 
 # ------------------------------------------------------------------------ SAC pretraining
 
@@ -195,9 +206,11 @@ def test_sac_pretrainer_checkpoint_restores_the_full_sac_state(data, tmp_path):
     policy = Policy.from_checkpoint(path, expected={'obs_dim': OBS.dim})
     _, obs = _test_observations()
     np.testing.assert_allclose(np.stack([policy.act(o) for o in obs]), fresh.act(obs, deterministic=True), atol=1e-6)
-    # Both continue identically: same batch -> same update.
+    # Both continue identically: same batch -> same update; so does a trainer that loads it.
+    resumed = SACPretrainer(data, SACPretrainConfig(hidden=(32, 32), batch_size=64, seed=9), OBS, ACT, train)
+    resumed.load(path)
     batch = trainer.sample(train, 64, np.random.default_rng(3))
-    assert trainer.sac.update(batch) == fresh.update(batch)
+    assert trainer.sac.update(batch) == fresh.update(batch) == resumed.sac.update(batch)
 
 
 def test_sac_pretrainer_takes_a_sac_config_and_samples_utd_rows(data):
@@ -217,7 +230,7 @@ def test_sac_pretrainer_takes_a_sac_config_and_samples_utd_rows(data):
 
 def test_bad_data_and_config_raise_one_line_config_errors(data):
     train, _ = _split(data)
-    with pytest.raises(ConfigError, match=r'observation has shape .*\(N, 41\)'):
+    with pytest.raises(ConfigError, match=rf'observation has shape .*\(N, {ObservationConfig().dim}\)'):
         IQLTrainer(data, _small_iql(), ObservationConfig(), ACT, train)
     with pytest.raises(ConfigError, match='train_indices'):
         SACPretrainer(data, SACPretrainConfig(hidden=(8,)), OBS, ACT, np.array([], np.int64))

@@ -7,7 +7,9 @@ half online (RLPD, Ball et al. 2023). Gradient steps run in a worker thread, cap
 ``sac.utd_ratio`` updates per received transition, while the executor keeps taking
 messages. Every ``push_every`` updates the actor goes to the policy node as a versioned
 safetensors blob on ``policy/weights``; checkpoints (safetensors + JSON sidecar) land in
-``<run_dir>/checkpoints/``.
+``<run_dir>/checkpoints/``. ``init_from`` starts from the full SAC state of a checkpoint
+(``robot_learning.offline_rl.SACPretrainer.save`` or this node's own ``checkpoints/latest``)
+instead of fresh networks.
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ from std_msgs.msg import String, UInt8MultiArray
 from std_srvs.srv import Trigger
 
 from robot_learning.buffers import ReplayBuffer, sample_mixed
-from robot_learning.checkpoint import save_checkpoint, weights_to_bytes
+from robot_learning.checkpoint import (check_spec, load_checkpoint, save_checkpoint,
+                                       weights_to_bytes)
 from robot_learning.dataset import load_demo_transitions, stack_transitions
-from robot_learning.errors import RobotLearningError
+from robot_learning.errors import CheckpointError, RobotLearningError
 from robot_learning.features import (ActionConfig, ObservationConfig, detections_from_msg,
                                      sectors_from_msg, stamp_us, step_info_from_msg,
                                      velocity_from_odom)
@@ -57,6 +60,8 @@ class SacLearner(Node):
         self.checkpoint_every = declare(self, 'checkpoint_every', 5000, 'write a checkpoint every N updates (0 = only on request/exit)')
         self.best_window = declare(self, 'best_window', 50, 'training episodes in the rolling success rate that selects checkpoints/best')
         self.max_env_steps = declare(self, 'max_env_steps', 0, 'stop updating after this many transitions (0 = never)')
+        self.init_from = declare(self, 'init_from', '', 'checkpoint directory whose full SAC state to start from '
+                                 '(SACPretrainer.save or <run_dir>/checkpoints/latest); empty = fresh networks')
         torch.set_num_threads(declare(self, 'torch_threads', 1, 'torch intra-op threads for updates'))
         self.obs_cfg = declare_dataclass(self, ObservationConfig, 'observation.')
         self.act_cfg = ActionConfig(
@@ -65,6 +70,12 @@ class SacLearner(Node):
         self.sac_cfg = declare_dataclass(self, SACConfig, 'sac.', skip=('device',),
                                          obs_dim=self.obs_cfg.dim, action_dim=self.act_cfg.dim)
         self.sac = SAC(self.sac_cfg)
+        if self.init_from:
+            try:
+                self._load_init(Path(self.init_from))
+            except RobotLearningError:
+                Node.destroy_node(self)  # nothing else exists yet; spin_node prints the one line
+                raise
         self.rng = np.random.default_rng(self.sac_cfg.seed)
         self.online = ReplayBuffer(self.obs_cfg.dim, self.act_cfg.dim, capacity, seed=self.sac_cfg.seed)
         self.demo: ReplayBuffer | None = None
@@ -111,6 +122,44 @@ class SacLearner(Node):
         self.get_logger().info(
             f'SAC learner: obs_dim {self.obs_cfg.dim}, demo buffer {len(self.demo) if self.demo else 0} '
             f'transitions from {self.demo_episodes} episodes, UTD {self.sac_cfg.utd_ratio}')
+
+    def _load_init(self, path: Path) -> None:
+        """Load networks, target critics, temperature and (if saved) Adam state from the
+        checkpoint at ``path``; the node's learning rates stay in force.
+
+        Raises:
+            CheckpointError: unreadable checkpoint, another observation/action spec or
+                network size (one line naming the mismatch), or no SAC state in it.
+        """
+        tensors, meta = load_checkpoint(path)
+        expected = {'obs_dim': self.obs_cfg.dim, 'action_dim': self.act_cfg.dim}
+        expected.update({f'observation.{k}': v for k, v in self.obs_cfg.to_dict().items()})
+        expected.update({f'action.{k}': v for k, v in self.act_cfg.to_dict().items()})
+        check_spec(meta, expected)
+        state = {k[len('sac.'):]: v for k, v in tensors.items() if k.startswith('sac.')}
+        if not state:
+            raise CheckpointError(f'init_from {path} holds no SAC state (algorithm {meta.get("algorithm")!r}): '
+                                  'use a checkpoint of SACPretrainer or of sac_learner')
+        saved = meta.get('sac_config') or {}
+        for name in ('hidden', 'critic_layer_norm'):
+            mine = getattr(self.sac_cfg, name)
+            theirs = saved.get(name, list(mine) if isinstance(mine, tuple) else mine)
+            if (list(theirs) if isinstance(theirs, (list, tuple)) else theirs) != (
+                    list(mine) if isinstance(mine, tuple) else mine):
+                raise CheckpointError(f'init_from {path} has sac.{name} {theirs}, this learner {mine}: '
+                                      f'set sac.{name} to {theirs} or use another checkpoint')
+        self.sac.load_state_dict(state)
+        # load_state_dict restores the checkpoint's Adam hyperparameters; this node's govern.
+        groups = ((self.sac.critic_optimizer.param_groups[0], self.sac_cfg.critic_lr),
+                  (self.sac.actor_optimizer.param_groups[0], self.sac_cfg.actor_lr),
+                  (self.sac.actor_optimizer.param_groups[1], self.sac_cfg.alpha_lr))
+        for group, lr in groups:
+            group['lr'] = lr
+        optim = 'with' if any(k.startswith('optim.') for k in state) else 'without'
+        origin = 'offline pretraining' if meta.get('pretrained') == 'offline' else 'sac_learner'
+        self.get_logger().info(
+            f'init_from {path}: SAC state of {origin} ({meta.get("algorithm")}, {meta.get("updates", "?")} updates, '
+            f'{meta.get("env_steps", "?")} env steps), alpha {self.sac.alpha:.4g}, {optim} optimizer state')
 
     # --- data -----------------------------------------------------------------------
     def _seed_demos(self, bags, outcomes) -> None:
@@ -201,7 +250,7 @@ class SacLearner(Node):
     def _metadata(self) -> dict:
         return policy_metadata(self.obs_cfg, self.act_cfg, self.sac_cfg.hidden, 'sac',
                                version=self.version, env_steps=self.transitions, updates=self.updates,
-                               demo_episodes=self.demo_episodes,
+                               demo_episodes=self.demo_episodes, init_from=self.init_from,
                                sac_config={k: (list(v) if isinstance(v, tuple) else v)
                                            for k, v in vars(self.sac_cfg).items()})
 

@@ -274,7 +274,8 @@ def _load_metadata(path: Path) -> tuple[Path, dict]:
     except FileNotFoundError:
         raise BagError(f'{meta} does not exist (not a closed rosbag2 bag)') from None
     except Exception as exc:
-        raise BagError(f'cannot read {meta}: {exc}') from None
+        first = ' '.join(str(exc).split())[:200]  # YAML errors span lines: keep one
+        raise BagError(f'cannot read {meta} (truncated or not rosbag2 metadata): {first}') from None
     return meta, doc
 
 
@@ -284,8 +285,11 @@ def read_custom_data(path: str | Path) -> dict[str, str]:
     Raises:
         BagError: no readable ``metadata.yaml``.
     """
-    _, doc = _load_metadata(Path(path))
-    return dict(doc['rosbag2_bagfile_information'].get('custom_data') or {})
+    meta, doc = _load_metadata(Path(path))
+    info = doc['rosbag2_bagfile_information']
+    if not isinstance(info, dict):  # a truncated file can parse to a scalar
+        raise BagError(f'{meta} is truncated or malformed (rosbag2_bagfile_information is not a mapping)')
+    return dict(info.get('custom_data') or {})
 
 
 def update_custom_data(path: str | Path, updates: Mapping[str, str]) -> dict[str, str]:

@@ -415,10 +415,9 @@ def _run(args, device: str, info: DistInfo) -> int:
         window.append(stats)
         if bar is not None:
             bar.update(1)
-        last = step == steps
-        if step % args.eval_every == 0 or last:
-            if args.minutes > 0:
-                stop = _agree_stop(info, time.monotonic() - t_train > args.minutes * 60.0)
+        if args.minutes > 0 and step % 10 == 0:
+            stop = _agree_stop(info, time.monotonic() - t_train > args.minutes * 60.0)
+        if step % args.eval_every == 0 or step == steps or stop:
             row = {'step': step, **_mean_stats(window)}
             window = []
             if val_batches:

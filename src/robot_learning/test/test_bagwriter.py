@@ -147,3 +147,12 @@ def test_discard_and_abort(tmp_path):
     assert not (tmp_path / 'crashed' / 'metadata.yaml').exists()
     with Reader(tmp_path / 'first') as reader:
         assert [bytes(r) for _, _, r in reader.messages()] == [string_msg('kept')]
+
+
+@pytest.mark.parametrize('text', ['rosbag2_bagfile_information:', 'rosbag2_bagfile_information: 3',
+                                  'rosbag2_bagfile_information: {version: [', ''])
+def test_truncated_metadata_is_one_line_bag_error(tmp_path, text):
+    (tmp_path / 'metadata.yaml').write_text(text)
+    with pytest.raises(BagError) as err:
+        read_custom_data(tmp_path)
+    assert '\n' not in str(err.value) and 'metadata.yaml' in str(err.value)

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +51,7 @@ from torch import nn
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .errors import CheckpointError, ConfigError, MessageError
-from .features import ActionConfig, ObservationConfig, RawObservation
+from .features import ActionConfig, ObservationConfig, RawObservation, tokenize
 from .language import PretrainedTextEncoder, Vocabulary
 from .networks import mlp
 from .policy import policy_metadata
@@ -94,6 +95,18 @@ class BCConfig:
         batch_size: rows per update.
         drq_pad: random-shift padding in pixels (0 = off).
         color_jitter: per-sample brightness/contrast jitter amplitude (0 = off).
+        color_permute: relabel the pillar colours of each training sample by a random
+            permutation, in the instruction words and in the inputs alike (a symmetry of
+            the task: "go to the red pillar" with red and green swapped is "go to the
+            green pillar"): detection blocks are permuted; images get their RGB channels
+            permuted, which is exact only for pillars in the primary colours (red, green,
+            blue, as in the built-in sim; walls and boxes change tint, a colour
+            augmentation), so with images other colours raise ConfigError. Forces the
+            network to find the pillar the instruction names instead of memorising layouts.
+        mirror: reflect half of the training samples left-right (image flipped
+            horizontally, LiDAR sectors mirrored, lateral detection and yaw rate and the
+            turn command negated): the robot and task are left-right symmetric, so this
+            doubles the data (needs sectors that cover a symmetric field of view).
         grad_clip: gradient norm clip (0 = off).
         seed: initialisation and augmentation seed.
     """
@@ -122,6 +135,8 @@ class BCConfig:
     batch_size: int = 64
     drq_pad: int = 4
     color_jitter: float = 0.0
+    color_permute: bool = True
+    mirror: bool = True
     grad_clip: float = 1.0
     seed: int = 0
 
@@ -165,6 +180,7 @@ class BCBatch(NamedTuple):
     lowdim: np.ndarray            # float32 (B, T * F) raw (un-normalized) features
     text: np.ndarray              # int64 (B, max_tokens) ids, or float32 (B, D) embeddings
     action: np.ndarray            # float32 (B, 2) in [-1, 1]
+    instruction: Optional[np.ndarray] = None  # int64 (B,) index into data.instructions
 
 
 # ----------------------------------------------------------------------------- features
@@ -394,6 +410,33 @@ def image_tensor(images: np.ndarray) -> torch.Tensor:
 
 # ----------------------------------------------------------------------------- trainer
 
+def _mirror_map(obs_cfg: ObservationConfig, cfg: BCConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """Index and sign vectors that reflect a raw low-dim row (all history frames) about
+    the robot's x axis: sector k <-> S-1-k (sectors span [-pi, pi) symmetrically), yaw
+    rate and each detection's sin(bearing) change sign."""
+    idx, sign = [], []
+    for _ in cfg.history:
+        base = len(idx)
+        if cfg.use_sectors:
+            idx += [base + obs_cfg.num_sectors - 1 - k for k in range(obs_cfg.num_sectors)]
+            sign += [1.0] * obs_cfg.num_sectors
+        if cfg.use_velocity:
+            idx += [len(idx), len(idx) + 1]
+            sign += [1.0, -1.0]
+        if cfg.use_detections:
+            for _c in obs_cfg.colors:
+                idx += [len(idx) + j for j in range(4)]
+                sign += [1.0, 1.0, -1.0, 1.0]
+    return torch.tensor(idx, dtype=torch.long), torch.tensor(sign)
+
+
+def _permute_words(text: str, colors: Sequence[str], perm: Sequence[int]) -> str:
+    """``text`` with colour word ``colors[k]`` replaced by ``colors[perm[k]]`` (lower-case
+    tokens joined by spaces; the tokenizer sees the same words)."""
+    index = {c: k for k, c in enumerate(colors)}
+    return ' '.join(colors[perm[index[w]]] if w in index else w for w in tokenize(text))
+
+
 _FRAME_KEYS = ('sectors', 'velocity', 'instruction', 'prev')
 
 
@@ -438,20 +481,59 @@ class BCTrainer:
                                    frames.get('detections'), obs_cfg, cfg)
         self.obs_idx = np.asarray(trans['obs'], np.int64)
         self.actions = np.asarray(trans['action'], np.float32)
-        self.text_encoder = None
+        # Colour permutations (identity first) and the instructions they produce.
+        colors = list(obs_cfg.colors)
+        self.perms = [tuple(range(len(colors)))]
+        primaries = ('red', 'green', 'blue')
+        if cfg.color_permute and cfg.use_image and sorted(colors) != sorted(primaries):
+            raise ConfigError(f'color_permute with images swaps RGB channels, so the pillar colours '
+                              f'must be red, green, blue (got {colors}): set color_permute=False')
+        if cfg.color_permute and (cfg.use_detections or cfg.use_image) and len(colors) > 1:
+            all_perms = list(itertools.islice(itertools.permutations(range(len(colors))), 1, 720))
+            self.perms += all_perms
+        texts = [_permute_words(t, colors, p) for p in self.perms for t in self.instructions]
         if cfg.text_encoder_path:
             enc = PretrainedTextEncoder(cfg.text_encoder_path)
             self.vocab = None
-            self.text_table = enc.encode(self.instructions).astype(np.float32)
-            vocab_size, text_in = 0, self.text_table.shape[1]
+            table = enc.encode(texts).astype(np.float32)
+            vocab_size, text_in = 0, table.shape[1]
         else:
-            self.vocab = Vocabulary.from_texts(self.instructions)
-            self.text_table = self.vocab.encode_many(self.instructions, cfg.max_tokens)
+            self.vocab = Vocabulary.from_texts(texts)
+            table = self.vocab.encode_many(texts, cfg.max_tokens)
             vocab_size, text_in = len(self.vocab), 0
+        # (P, n_instructions, ...): text of instruction i under permutation p.
+        self.perm_text = table.reshape(len(self.perms), len(self.instructions), *table.shape[1:])
+        self.text_table = self.perm_text[0]
         lowdim = self.feat[self.hist[self.obs_idx[train_indices]]].reshape(len(train_indices), -1)
-        self.mean = lowdim.mean(0).astype(np.float32)
+        mean, std = lowdim.mean(0), lowdim.std(0)
+        per_frame = self.feat.shape[1]
+        self._det_slice = None
+        if cfg.use_detections:
+            start = (obs_cfg.num_sectors if cfg.use_sectors else 0) + (2 if cfg.use_velocity else 0)
+            self._det_slice = (start, start + 4 * len(colors))
+            if len(self.perms) > 1:  # the permuted data has colour-symmetric statistics
+                for arr in (mean, std):
+                    view = arr.reshape(len(cfg.history), per_frame)[:, start:start + 4 * len(colors)]
+                    view[:] = np.tile(view.reshape(len(cfg.history), len(colors), 4).mean(1),
+                                      (1, len(colors)))
+        self.mean = mean.astype(np.float32)
         # Floor on std: constant features (e.g. a colour never present) stay finite.
-        self.std = np.maximum(lowdim.std(0), 1e-2).astype(np.float32)
+        self.std = np.maximum(std, 1e-2).astype(np.float32)
+        self._mirror_idx, self._mirror_sign = _mirror_map(obs_cfg, cfg)
+        # inverse permutations: new block k is old block inv[p][k]
+        self._inv = torch.from_numpy(np.argsort(np.array(self.perms, np.int64), axis=1))
+        # Image channel permutation of each colour permutation: the pillar of colour k
+        # (pure-ish primary in channel ch[k]) must appear as colour perm[k].
+        if cfg.use_image and len(self.perms) > 1:
+            ch = [primaries.index(c) for c in colors]
+            src = np.zeros((len(self.perms), 3), np.int64)
+            for i, perm in enumerate(self.perms):
+                for k in range(len(colors)):
+                    src[i, ch[perm[k]]] = ch[k]
+            frames_t = len(cfg.history)
+            self._channel_src = torch.from_numpy(
+                np.concatenate([src + 3 * t for t in range(frames_t)], axis=1))
+        self._perm_text_t = torch.from_numpy(self.perm_text)
         torch.manual_seed(cfg.seed)
         self.net = BCNet(cfg, lowdim.shape[1], vocab_size, text_in).to(self.device)
         self.model = self.net
@@ -475,8 +557,8 @@ class BCTrainer:
         h = self.hist[f]
         image = self.frames['image'][h] if self.cfg.use_image else None
         lowdim = self.feat[h].reshape(len(rows), -1)
-        text = self.text_table[np.asarray(self.frames['instruction'], np.int64)[f]]
-        return BCBatch(image, lowdim, text, self.actions[rows])
+        instr = np.asarray(self.frames['instruction'], np.int64)[f]
+        return BCBatch(image, lowdim, self.text_table[instr], self.actions[rows], instr)
 
     def _tensors(self, batch: BCBatch, augment: bool):
         image = None
@@ -490,10 +572,36 @@ class BCTrainer:
                     contrast = 1.0 + amp * (2 * torch.rand(b, 1, 1, 1, generator=self._gen) - 1)
                     bright = 0.5 * amp * (2 * torch.rand(b, 1, 1, 1, generator=self._gen) - 1)
                     image = image * contrast + bright
+        lowdim = torch.from_numpy(batch.lowdim)
+        text = torch.from_numpy(np.asarray(batch.text))
+        action = torch.from_numpy(np.asarray(batch.action, np.float32))
+        if augment and self.cfg.mirror:
+            flip = torch.rand(lowdim.shape[0], generator=self._gen) < 0.5
+            if image is not None:
+                image = torch.where(flip.view(-1, 1, 1, 1), image.flip(-1), image)
+            lowdim = torch.where(flip.view(-1, 1), lowdim[:, self._mirror_idx] * self._mirror_sign,
+                                 lowdim)
+            action = torch.where(flip.view(-1, 1), action * torch.tensor([1.0, -1.0]), action)
+        if augment and len(self.perms) > 1 and batch.instruction is not None:
+            b = lowdim.shape[0]
+            p = torch.randint(0, len(self.perms), (b,), generator=self._gen)
+            text = self._perm_text_t[p, torch.from_numpy(np.asarray(batch.instruction, np.int64))]
+            if self._det_slice is not None:
+                a, z = self._det_slice
+                n_col = (z - a) // 4
+                frames = lowdim.view(b, len(self.cfg.history), -1).clone()
+                det = frames[:, :, a:z].reshape(b, len(self.cfg.history), n_col, 4)
+                idx = self._inv[p].view(b, 1, n_col, 1).expand_as(det)
+                frames[:, :, a:z] = det.gather(2, idx).reshape(b, len(self.cfg.history), -1)
+                lowdim = frames.view(b, -1)
+            if image is not None:
+                idx = self._channel_src[p].view(b, -1, 1, 1).expand_as(image)
+                image = image.gather(1, idx)
+        if image is not None:
             image = image.to(self.device)
-        lowdim = (torch.from_numpy(batch.lowdim).to(self.device) - self._mean_t) / self._std_t
-        text = torch.from_numpy(np.asarray(batch.text)).to(self.device)
-        action = torch.from_numpy(np.asarray(batch.action, np.float32)).to(self.device)
+        lowdim = (lowdim.to(self.device) - self._mean_t) / self._std_t
+        text = text.to(self.device)
+        action = action.to(self.device)
         return image, lowdim, text, action
 
     def update(self, batch: BCBatch) -> dict[str, float]:

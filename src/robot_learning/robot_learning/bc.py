@@ -5,11 +5,19 @@ Network (:class:`BCNet`), camera variant::
     instruction tokens -> mean of learned word embeddings -> MLP -> e (text_dim)
     images of the history, stacked on channels (B, 3T, H, W)
         -> [conv 3x3 -> FiLM(e) -> ReLU] per layer -> flatten -> Linear -> ReLU
-    LiDAR sectors + odometry velocity of the history (normalized) -> MLP
+    LiDAR sectors (+ odometry velocity if enabled) of the history (normalized) -> MLP
     [image features, low-dim features, e] -> MLP (dropout) -> action head
 
-Low-dimensional variant (``use_image=False, use_detections=True``): no image; the
-per-colour pillar detections join the LiDAR and velocity features.
+Low-dimensional variant (:meth:`BCConfig.lowdim`): no image; the per-colour pillar
+detections join the LiDAR features.
+
+Measured in the built-in sim (bench/bc_world.py, 50 expert episodes; numbers in that
+file's docstring): the levers that matter are the augmentations that
+encode the task's symmetries (left-right mirror, colour relabelling), DrQ shifts for the
+camera, the discretized head for the camera, and NOT feeding odometry velocity or a
+low-dim history: the expert's command is smooth, so the current velocity predicts it
+almost perfectly and the clone copies it ("copycat"/causal confusion, de Haan, Jayaraman,
+Levine, "Causal Confusion in Imitation Learning", NeurIPS 2019) and stalls closed-loop.
 
 Sources:
 
@@ -30,6 +38,11 @@ Sources:
   appendix F), so the expected value of the target distribution is exactly the action.
   Deterministic decoding takes the most likely bin and the probability-weighted mean of
   it and its two neighbours (the mode, at sub-bin resolution).
+* Symmetry augmentations (``mirror``, ``color_permute``): the task is invariant under a
+  left-right reflection and under renaming the pillar colours consistently in the
+  observation and the instruction; training on transformed copies is data augmentation
+  by known invariances (e.g. Simard et al. 1992 "Tangent Prop"; van der Pol et al. 2020
+  "MDP Homomorphic Networks" for the RL view).
 
 Nothing here imports rclpy.
 """
@@ -76,7 +89,8 @@ class BCConfig:
             e.g. ``(0, 2, 4)`` = now, 0.2 s and 0.4 s ago at 10 Hz. At an episode start
             missing past frames repeat the first one (``frames['prev']``).
         use_sectors: LiDAR sectors as input.
-        use_velocity: odometry (v, w) as input (tells which way the robot already turns).
+        use_velocity: odometry (v, w) as input. Off by default: it tells which way the
+            robot already turns, but the clone then copies it (see module docs).
         use_detections: per-colour pillar detections as input (low-dimensional variant;
             privileged in the sim, never for the camera policy).
         conv_channels, conv_strides: 3x3 conv layers of the image encoder.
@@ -107,6 +121,8 @@ class BCConfig:
             horizontally, LiDAR sectors mirrored, lateral detection and yaw rate and the
             turn command negated): the robot and task are left-right symmetric, so this
             doubles the data (needs sectors that cover a symmetric field of view).
+        lowdim_noise: std of Gaussian noise added to the normalized low-dim features in
+            training (input-noise regularisation, Bishop 1995; 0 = off).
         grad_clip: gradient norm clip (0 = off).
         seed: initialisation and augmentation seed.
     """
@@ -116,7 +132,7 @@ class BCConfig:
     image_height: int = 48
     history: tuple = (0, 2, 4)
     use_sectors: bool = True
-    use_velocity: bool = True
+    use_velocity: bool = False
     use_detections: bool = False
     conv_channels: tuple = (32, 32, 64, 64)
     conv_strides: tuple = (2, 2, 2, 1)
@@ -137,6 +153,7 @@ class BCConfig:
     color_jitter: float = 0.0
     color_permute: bool = True
     mirror: bool = True
+    lowdim_noise: float = 0.0
     grad_clip: float = 1.0
     seed: int = 0
 
@@ -600,6 +617,9 @@ class BCTrainer:
         if image is not None:
             image = image.to(self.device)
         lowdim = (lowdim.to(self.device) - self._mean_t) / self._std_t
+        if augment and self.cfg.lowdim_noise > 0:
+            lowdim = lowdim + self.cfg.lowdim_noise * torch.randn(
+                lowdim.shape, generator=self._gen).to(self.device)
         text = text.to(self.device)
         action = action.to(self.device)
         return image, lowdim, text, action

@@ -259,3 +259,26 @@ def test_mirror_map_reflects_features_like_a_mirrored_world():
     out = (row[idx] * sign).numpy()
     assert np.allclose(out, np.concatenate([mirrored, mirrored]), atol=1e-6)
     assert np.allclose((row[idx] * sign)[idx] * sign, row)  # an involution
+
+
+def test_image_colour_permutation_renames_the_pillar_the_text_names():
+    """With RGB-primary pillars, swapping image channels and colour words together keeps
+    the instruction pointing at the same blob."""
+    data = make_data()
+    cfg = BCConfig(**{**SMALL, 'mirror': False, 'drq_pad': 0})
+    tr = BCTrainer(data, cfg, OBS, ACT, np.arange(len(data.transitions['obs'])))
+    rows = np.arange(40)
+    batch = tr.gather(rows)
+    image, _, text, action = tr._tensors(batch, augment=True)
+    word_channel = {tr.vocab.tokens.index(c): k for k, c in enumerate(('red', 'green', 'blue'))}
+    changed = 0
+    for i in range(len(rows)):
+        named = [word_channel[int(t)] for t in text[i] if int(t) in word_channel][0]
+        col = 3 if float(action[i, 1]) > 0 else W - 4  # the instructed blob's centre column
+        pixel = image[i, 0:3, 6, col]
+        assert int(pixel.argmax()) == named
+        changed += named != int(batch.instruction[i])
+    assert changed > 0  # some rows were relabelled
+    with pytest.raises(ConfigError, match='color_permute'):
+        BCTrainer(data, cfg, ObservationConfig(num_sectors=8, colors=('red', 'green', 'white')),
+                  ACT, np.arange(3))

@@ -150,6 +150,8 @@ def _operate_episodes(op: Operator, procs: ProfileProcesses, run: Path, episodes
                       stage: str, desc: str) -> list[EpisodeRecord]:
     """Record ``episodes`` episodes the way a person at the keyboard would: start a bag,
     reset the sim, wait for the episode to end, label it, stop the bag."""
+    # A fresh sim process restarts its clock and episode ids: forget the last stage's.
+    op.reset_counts()
     kept: list[EpisodeRecord] = []
     bar = _bar(episodes, desc, 'episode')
     while len(kept) < episodes:

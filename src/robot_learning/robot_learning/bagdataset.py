@@ -313,15 +313,7 @@ def find_bag_dirs(paths: Sequence[str | Path]) -> list[Path]:
 
 # --------------------------------------------------------------------------- decoding
 
-_TYPESTORE = None
-
-
-def _typestore():
-    global _TYPESTORE
-    if _TYPESTORE is None:
-        from rosbags.typesys import Stores, get_typestore
-        _TYPESTORE = get_typestore(Stores.ROS2_JAZZY)
-    return _TYPESTORE
+from .bagwriter import jazzy_typestore as _typestore  # noqa: E402 -- one shared typestore
 
 
 _HASHES: dict[str, str] = {}

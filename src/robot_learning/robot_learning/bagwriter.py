@@ -35,7 +35,8 @@ _STORAGES = ('mcap', 'sqlite3')
 _typestore = None
 
 
-def _get_typestore():
+def jazzy_typestore():
+    """The rosbags ROS 2 Jazzy typestore, built once per process (building costs ~50 ms)."""
     global _typestore
     if _typestore is None:
         from rosbags.typesys import Stores, get_typestore
@@ -174,7 +175,7 @@ class EpisodeBagWriter:
                 raise BagError(f'topic {topic} was added as {self._types[topic]}, '
                                f'cannot add it again as {msgtype}')
             return
-        store = _get_typestore()
+        store = jazzy_typestore()
         if msgtype not in store.fielddefs:
             raise BagError(f'message type {msgtype} is unknown to the ROS 2 Jazzy typestore')
         qos = _parse_qos(qos_yaml)

@@ -18,6 +18,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from .bagdataset import DatasetTopics
 from .bagwriter import read_custom_data
 from .errors import BagError
 from .features import (ActionConfig, ObservationConfig, detections_from_msg, sectors_from_msg,
@@ -26,16 +27,11 @@ from .transitions import Transition, TransitionPipeline
 
 
 @dataclass
-class BagTopics:
-    """Topic names as recorded (absolute)."""
+class BagTopics(DatasetTopics):
+    """Topic names as recorded (absolute) for :func:`episode_transitions`, which reads
+    the sectors ``lidar_ingest`` published rather than the raw scan."""
 
     scan: str = '/observation/scan'
-    odom: str = '/odom'
-    detections: str = '/detections'
-    instruction: str = '/instruction'
-    action: str = '/action'
-    intervention: str = '/intervention'
-    episode: str = '/episode'
 
 
 @dataclass

@@ -468,18 +468,9 @@ def _run(args, device: str, info: DistInfo) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m robot_learning.train ...`` (what torchrun runs): same as the CLI verb."""
-    from .errors import RobotLearningError
-    ap = argparse.ArgumentParser(prog='robot-learning train', description=__doc__.split('\n')[0])
-    add_arguments(ap)
-    args = ap.parse_args(argv)
-    try:
-        return run(args)
-    except RobotLearningError as exc:
-        print(f'robot-learning train: {exc}', file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+    """``python -m robot_learning.train ...`` (what torchrun runs): the CLI's ``train`` verb."""
+    from .cli import main as cli_main
+    return cli_main(['train', *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == '__main__':

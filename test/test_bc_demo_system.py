@@ -16,7 +16,7 @@ from robot_learning.policy import load_policy
 
 def test_demo_bc_and_dagger_stages(tmp_path):
     rc = cli.main(['demo', '--stages', 'record,bc,dagger', '--demo-episodes', '3',
-                   '--bc-minutes', '0.1', '--intervention-episodes', '2', '--eval-episodes', '2',
+                   '--bc-minutes', '0.1', '--intervention-episodes', '2', '--bc-eval-episodes', '2',
                    '--runs-dir', str(tmp_path)])
     assert rc == 0
     run = (tmp_path / 'latest').resolve()

@@ -399,7 +399,7 @@ def run_demo(args) -> int:
             bc_ckpt = train_stage(run, 'bc', [bag], args.bc_minutes, args.seed)
             lap('bc_train', t0)
             t0 = time.monotonic()
-            bc_evals = eval_stage(op, run, bc_ckpt, args.eval_episodes, args.seed + 10_000)
+            bc_evals = eval_stage(op, run, bc_ckpt, args.bc_eval_episodes, args.seed + 10_000)
             lap('bc_eval', t0)
             metrics.update(_summary(bc_evals, 'bc_eval_'))
             metrics['bc_checkpoint'] = str(bc_ckpt.resolve())
@@ -413,7 +413,7 @@ def run_demo(args) -> int:
                                       ['--intervention-bags', str(ibag)])
             lap('dagger_train', t0)
             t0 = time.monotonic()
-            dagger_evals = eval_stage(op, run, dagger_ckpt, args.eval_episodes, args.seed + 10_000)
+            dagger_evals = eval_stage(op, run, dagger_ckpt, args.bc_eval_episodes, args.seed + 10_000)
             lap('dagger_eval', t0)
             from robot_learning.dataset import find_episode_bags
             ibags = find_episode_bags([ibag])

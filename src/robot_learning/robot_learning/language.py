@@ -16,8 +16,9 @@ Nothing here imports rclpy.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -52,7 +53,7 @@ class Vocabulary:
         self._index = {t: i for i, t in enumerate(tokens)}
 
     @classmethod
-    def from_texts(cls, texts: Iterable[str]) -> 'Vocabulary':
+    def from_texts(cls, texts: Iterable[str]) -> Vocabulary:
         """Vocabulary of every word in ``texts`` (sorted, so the ids do not depend on the
         order the instructions were seen in)."""
         words = sorted({w for text in texts for w in tokenize(text)} - {PAD, UNK})
@@ -79,7 +80,7 @@ class Vocabulary:
         return {'tokens': list(self.tokens)}
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> 'Vocabulary':
+    def from_dict(cls, d: Mapping[str, Any]) -> Vocabulary:
         """Inverse of :meth:`to_dict`.
 
         Raises:

@@ -201,7 +201,7 @@ def _algorithm(args) -> tuple[Any, Callable[..., Any], str]:
         cfg = bc.BCConfig()
         if args.inputs == 'lowdim':
             # LiDAR + detections + velocity + instruction (the issue's low-dimensional BC).
-            cfg = dataclasses.replace(cfg, use_image=False, use_detections=True)
+            cfg = bc.BCConfig.lowdim()
         if args.text_encoder:
             cfg = dataclasses.replace(cfg, text_encoder_path=args.text_encoder)
         return cfg, bc.BCTrainer, f'behaviour cloning ({args.inputs})'

@@ -7,9 +7,17 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-
-from robot_learning.bc import (BCConfig, BCPolicy, BCTrainer, _permute_words, _two_hot, decode,
-                               head_loss, history_indices, random_shift)
+from robot_learning.bc import (
+    BCConfig,
+    BCPolicy,
+    BCTrainer,
+    _permute_words,
+    _two_hot,
+    decode,
+    head_loss,
+    history_indices,
+    random_shift,
+)
 from robot_learning.checkpoint import load_checkpoint, save_checkpoint
 from robot_learning.errors import CheckpointError, ConfigError, MessageError
 from robot_learning.features import ActionConfig, ObservationConfig, RawObservation
@@ -19,9 +27,9 @@ torch.set_num_threads(1)
 OBS = ObservationConfig(num_sectors=8)
 ACT = ActionConfig()
 W, H = 16, 12
-SMALL = dict(image_width=W, image_height=H, conv_channels=(8, 8), conv_strides=(2, 2),
-             image_features=32, text_dim=16, lowdim_hidden=(32,), hidden=(64,), dropout=0.0,
-             lr=3e-3, history=(0, 1))
+SMALL = {'image_width': W, 'image_height': H, 'conv_channels': (8, 8), 'conv_strides': (2, 2),
+         'image_features': 32, 'text_dim': 16, 'lowdim_hidden': (32,), 'hidden': (64,),
+         'dropout': 0.0, 'lr': 3e-3, 'history': (0, 1), 'lowdim_noise': 0.0}
 
 
 def make_data(episodes=12, steps=6, seed=0):
@@ -195,7 +203,7 @@ def test_lowdim_variant_needs_no_image_and_colour_permutation_is_consistent():
     raw = lowdim * tr._std_t + tr._mean_t
     ids = {tr.vocab.tokens.index(c): k for k, c in enumerate(OBS.colors)}
     for row in range(24):
-        named = [ids[int(t)] for t in text[row] if int(t) in ids][0]
+        named = next(ids[int(t)] for t in text[row] if int(t) in ids)
         orig = int(batch.instruction[row])
         assert torch.allclose(raw[row].view(3, 4)[named],
                               torch.from_numpy(batch.lowdim[row].reshape(3, 4)[orig]), atol=1e-4)
@@ -265,7 +273,7 @@ def test_image_colour_permutation_renames_the_pillar_the_text_names():
     """With RGB-primary pillars, swapping image channels and colour words together keeps
     the instruction pointing at the same blob."""
     data = make_data()
-    cfg = BCConfig(**{**SMALL, 'mirror': False, 'drq_pad': 0})
+    cfg = BCConfig(**{**SMALL, 'mirror': False, 'drq_pad': 0, 'image_color_permute': True})
     tr = BCTrainer(data, cfg, OBS, ACT, np.arange(len(data.transitions['obs'])))
     rows = np.arange(40)
     batch = tr.gather(rows)
@@ -273,12 +281,13 @@ def test_image_colour_permutation_renames_the_pillar_the_text_names():
     word_channel = {tr.vocab.tokens.index(c): k for k, c in enumerate(('red', 'green', 'blue'))}
     changed = 0
     for i in range(len(rows)):
-        named = [word_channel[int(t)] for t in text[i] if int(t) in word_channel][0]
+        named = next(word_channel[int(t)] for t in text[i] if int(t) in word_channel)
         col = 3 if float(action[i, 1]) > 0 else W - 4  # the instructed blob's centre column
         pixel = image[i, 0:3, 6, col]
         assert int(pixel.argmax()) == named
         changed += named != int(batch.instruction[i])
     assert changed > 0  # some rows were relabelled
-    with pytest.raises(ConfigError, match='color_permute'):
+    assert len(BCTrainer(data, BCConfig(**SMALL), OBS, ACT, np.arange(3)).perms) == 1
+    with pytest.raises(ConfigError, match='image_color_permute'):
         BCTrainer(data, cfg, ObservationConfig(num_sectors=8, colors=('red', 'green', 'white')),
                   ACT, np.arange(3))

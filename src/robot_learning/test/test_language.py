@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-
 from robot_learning.errors import ConfigError
 from robot_learning.language import PAD, UNK, PretrainedTextEncoder, Vocabulary
 

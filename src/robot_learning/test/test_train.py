@@ -153,3 +153,18 @@ def test_two_ddp_ranks_stay_in_sync(tmp_path, bags):
     assert ddp['in_sync'] and len(ddp['param_checksums']) == 2
     # Sanity: the replicas trained (a run on one rank with other data ends elsewhere).
     assert ddp['param_checksums'][0] != 0.0
+
+
+def test_bc_fine_tunes_from_a_previous_round(tmp_path, bags):
+    """--init-from (DAgger's next round): starts where the checkpoint ended."""
+    rc, first = train(tmp_path / 'a', bags, '--inputs', 'lowdim', '--steps', '60', '--batch-size', '32')
+    assert rc == 0
+    rc, again = train(tmp_path / 'b', bags, '--inputs', 'lowdim', '--steps', '10', '--batch-size', '32',
+                      '--init-from', str(first / 'checkpoints' / 'last'))
+    assert rc == 0
+    start = json.loads((first / 'metrics.json').read_text())['history']
+    resumed = json.loads((again / 'metrics.json').read_text())['history']
+    assert resumed[0]['loss'] < start[0]['loss']
+    rc, _ = train(tmp_path / 'c', bags, '--algo', 'iql', '--steps', '5', '--outcomes', 'all',
+                  '--init-from', str(first / 'checkpoints' / 'last'))
+    assert rc == 2  # an IQL trainer refuses a BC checkpoint in one line

@@ -409,8 +409,10 @@ def run_demo(args) -> int:
             ibag, deployed = intervene_stage(op, run, bc_ckpt, args.intervention_episodes, args.seed + 20_000)
             lap('dagger_deploy', t0)
             t0 = time.monotonic()
-            dagger_ckpt = train_stage(run, 'bc_dagger', [bag], args.bc_minutes, args.seed,
-                                      ['--intervention-bags', str(ibag)])
+            # DAgger's next round: continue from the deployed policy on demos + the human's
+            # corrections (HG-DAgger aggregation), for half the first round's budget.
+            dagger_ckpt = train_stage(run, 'bc_dagger', [bag], args.bc_minutes / 2, args.seed,
+                                      ['--intervention-bags', str(ibag), '--init-from', str(bc_ckpt)])
             lap('dagger_train', t0)
             t0 = time.monotonic()
             dagger_evals = eval_stage(op, run, dagger_ckpt, args.bc_eval_episodes, args.seed + 10_000)

@@ -486,7 +486,7 @@ class BCTrainer:
     """
 
     def __init__(self, data, cfg: BCConfig, obs_cfg: ObservationConfig, act_cfg: ActionConfig,
-                 train_indices: np.ndarray, device: str = 'cpu'):
+                 train_indices: np.ndarray, device: str = 'cpu', vocabulary: Vocabulary | None = None):
         self.cfg, self.obs_cfg, self.act_cfg = cfg, obs_cfg, act_cfg
         self.device = torch.device(device)
         frames, trans = data.frames, data.transitions
@@ -531,7 +531,9 @@ class BCTrainer:
             table = enc.encode(texts).astype(np.float32)
             vocab_size, text_in = 0, table.shape[1]
         else:
-            self.vocab = Vocabulary.from_texts(texts)
+            # A given vocabulary (fine-tuning a checkpoint) keeps token ids stable; words it
+            # lacks map to <unk>, as they would for that checkpoint at deploy time.
+            self.vocab = vocabulary if vocabulary is not None else Vocabulary.from_texts(texts)
             table = self.vocab.encode_many(texts, cfg.max_tokens)
             vocab_size, text_in = len(self.vocab), 0
         # (P, n_instructions, ...): text of instruction i under permutation p.

@@ -372,7 +372,15 @@ def _run(args, device: str, info: DistInfo) -> int:
         f'built in {build_s:.1f} s; {title}, {steps} steps'
         + (f', {info.world_size} ranks ({info.backend})' if info.world_size > 1 else ''))
 
-    trainer = trainer_cls(data, cfg, obs_cfg, act_cfg, train_idx, device=device)
+    kwargs = {}
+    if args.init_from and args.algo == 'bc':
+        # Fine-tuning keeps the checkpoint's token ids (new words become <unk>).
+        from .checkpoint import load_checkpoint
+        from .language import Vocabulary
+        vocab = load_checkpoint(args.init_from)[1].get('vocabulary')
+        if vocab:
+            kwargs['vocabulary'] = Vocabulary.from_dict(vocab)
+    trainer = trainer_cls(data, cfg, obs_cfg, act_cfg, train_idx, device=device, **kwargs)
     if args.init_from:
         if not hasattr(trainer, 'load'):
             raise ConfigError(f'--init-from is not supported by --algo {args.algo}')

@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
                       help='comma-separated subset of record,bc,dagger,sac (in that order)')
     demo.add_argument('--demo-episodes', type=int, default=50)
     demo.add_argument('--bc-minutes', type=float, default=8.0, help='wall-clock cap of each BC training')
+    demo.add_argument('--bc-steps', type=int, default=8000,
+                      help='gradient steps of BC training (the DAgger round fine-tunes for half)')
     demo.add_argument('--bc-eval-episodes', type=int, default=100,
                       help='closed-loop episodes per BC evaluation (the issue-3 target is on 100)')
     demo.add_argument('--intervention-episodes', type=int, default=30,

@@ -20,9 +20,10 @@ its own order), so everything is paired by stamp; a scan waits until its inputs 
 ``takeover: on_trouble`` makes the expert a human supervising a deployed policy
 (HG-DAgger, Kelly et al. 2019): it still computes its command every step (its map stays
 current) but publishes only while engaged. It engages when the robot makes less than
-``stall_progress_m`` progress toward the goal over ``stall_steps`` steps, or comes closer
-than ``near_obstacle_m`` to something, and drives for ``takeover_steps`` steps before it
-hands back. The policy node forwards those commands marked as interventions, which the
+``stall_progress_m`` progress toward the goal over ``stall_steps`` steps, moves more than
+``away_m`` away from the goal over ``away_steps`` steps (heading for another pillar), or
+comes closer than ``near_obstacle_m`` to something, and drives for ``takeover_steps``
+steps before it hands back. The policy node forwards those commands marked as interventions, which the
 recorder stores; ``takeovers`` counts them on diagnostics.
 
 A scan older than one already answered is dropped (``stale_scans``): in lockstep its
@@ -91,9 +92,13 @@ class ExpertTeleop(Node):
                                       'over stall_steps engages')
         self.near_obstacle = declare(self, 'near_obstacle_m', 0.22,
                                      'on_trouble: a scan range below this (m, from the lidar at the base centre; chassis radius 0.17) engages (0 = off)')
+        self.away_m = declare(self, 'away_m', 0.0,
+                              'on_trouble: moving this much (m) away from the goal over '
+                              'away_steps engages (0 = off)')
+        self.away_steps = int(declare(self, 'away_steps', 5, 'on_trouble: window of away_m'))
         self.takeover_steps = int(declare(self, 'takeover_steps', 30,
                                           'on_trouble: steps driven per takeover'))
-        self._dist: deque[float] = deque(maxlen=max(2, self.stall_steps))
+        self._dist: deque[float] = deque(maxlen=max(2, self.stall_steps, self.away_steps + 1))
         self._engaged_left = 0
         self.policy = ExpertPolicy(ExpertConfig(max_linear=max_lin, max_angular=max_ang))
         self.add_on_set_parameters_callback(self._on_params)
@@ -236,13 +241,17 @@ class ExpertTeleop(Node):
         close = np.where(np.isneginf(ranges), 0.0, ranges)
         close = close[np.isfinite(close)]
         near = self.near_obstacle > 0 and close.size and float(close.min()) < self.near_obstacle
-        stalled = (len(self._dist) == self._dist.maxlen
-                   and self._dist[0] - self._dist[-1] < self.stall_progress)
-        if near or stalled:
+        n = max(2, self.stall_steps)
+        stalled = len(self._dist) >= n and self._dist[-n] - self._dist[-1] < self.stall_progress
+        k = self.away_steps
+        away = (self.away_m > 0 and len(self._dist) > k
+                and self._dist[-1] - self._dist[-1 - k] > self.away_m)
+        if near or stalled or away:
             self._engaged_left = self.takeover_steps - 1
             self._dist.clear()
             self.diag.count('takeovers')
-            self.diag.count('takeovers_stalled' if stalled else 'takeovers_near_obstacle')
+            self.diag.count('takeovers_near_obstacle' if near else
+                            'takeovers_moving_away' if away else 'takeovers_stalled')
             return True
         return False
 

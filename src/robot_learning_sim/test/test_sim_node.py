@@ -4,6 +4,7 @@ import math
 import time
 from collections import defaultdict
 
+import numpy as np
 import pytest
 
 rclpy = pytest.importorskip('rclpy')
@@ -415,3 +416,20 @@ def test_expert_takes_over_only_when_the_robot_stalls(sim_env):
     assert first >= 4 and taken[:4] == list(range(first, first + 4)), taken
     assert len(taken) > 4 and taken[4] == first + 4 + 4, taken
     assert teleop.diag.counters.get('takeovers', 0) >= 2
+
+
+def test_expert_takes_over_when_the_robot_heads_away_from_the_goal(rclpy_context):
+    teleop = ExpertTeleop(parameter_overrides=[
+        Parameter('takeover', value='on_trouble'), Parameter('stall_steps', value=50),
+        Parameter('away_m', value=0.1), Parameter('away_steps', value=3),
+        Parameter('near_obstacle_m', value=0.0), Parameter('takeover_steps', value=2)])
+    try:
+        ranges = np.full(360, 2.0, np.float32)
+        goal = (3.0, 0.0)
+        # Driving toward the goal: never engaged; then backing away 0.05 m per step.
+        assert not any(teleop._engaged((0.1 * i, 0.0, 0.0), goal, ranges) for i in range(10))
+        away = [teleop._engaged((0.9 - 0.05 * i, 0.0, 0.0), goal, ranges) for i in range(1, 6)]
+        assert away == [False, False, True, True, False]  # 0.15 m over 3 steps > 0.1, 2 steps held
+        assert teleop.diag.counters.get('takeovers_moving_away') == 1
+    finally:
+        teleop.destroy_node()

@@ -64,7 +64,7 @@ from .networks import (
     tanh_log_det_jacobian,
 )
 from .policy import ACTOR_PREFIX, policy_metadata
-from .sac import SAC, Batch, SACConfig, load_actor_weights, polyak_update
+from .sac import SAC, Batch, SACConfig, config_from_dict, load_actor_weights, polyak_update
 
 __all__ = [
     'ACTION_CLIP',
@@ -119,17 +119,6 @@ def _check_hidden(owner: str, hidden: Any) -> tuple[int, ...]:
     if not sizes or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s <= 0 for s in sizes):
         raise ConfigError(f'{owner}.hidden must be one or more positive integers, got {hidden!r}')
     return tuple(int(s) for s in sizes)
-
-
-def _config_from_dict(cls: type, data: Mapping[str, Any]) -> Any:
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - names)
-    if unknown:
-        raise ConfigError(f'unknown {cls.__name__} field {unknown[0]!r}')
-    try:
-        return cls(**data)
-    except TypeError as exc:
-        raise ConfigError(f'{cls.__name__}: {exc}') from None
 
 
 def _config_to_dict(cfg: Any) -> dict[str, Any]:
@@ -348,7 +337,7 @@ class IQLConfig:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> IQLConfig:
         """Inverse of :meth:`to_dict`. Raises ConfigError on an unknown field or bad value."""
-        return _config_from_dict(cls, data)
+        return config_from_dict(cls, data)
 
 
 class IQLTrainer:
@@ -628,7 +617,7 @@ class SACPretrainConfig:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SACPretrainConfig:
         """Inverse of :meth:`to_dict`. Raises ConfigError on an unknown field or bad value."""
-        return _config_from_dict(cls, data)
+        return config_from_dict(cls, data)
 
 
 def _allreduce_before_step(optimizer: torch.optim.Optimizer) -> None:

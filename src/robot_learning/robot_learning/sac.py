@@ -87,6 +87,21 @@ def _finite_float(name: str, value: Any) -> float:
     return value
 
 
+def config_from_dict(cls: type, data: Mapping[str, Any]) -> Any:
+    """Build dataclass ``cls`` from a mapping of its field names (checkpoint sidecars).
+
+    Raises:
+        ConfigError: an unknown or missing field, or a value ``cls`` rejects.
+    """
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(f'unknown {cls.__name__} field {unknown[0]!r}')
+    try:
+        return cls(**data)
+    except TypeError as exc:
+        raise ConfigError(f'{cls.__name__}: {exc}') from None
+
 @dataclass
 class SACConfig:
     """Hyperparameters of :class:`SAC`. Defaults are SB3's ``SAC`` defaults unless noted.
@@ -202,14 +217,7 @@ class SACConfig:
         Raises:
             ConfigError: an unknown or missing field, or a field out of range.
         """
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise ConfigError(f'unknown SACConfig field {unknown[0]!r}')
-        try:
-            return cls(**data)
-        except TypeError as exc:
-            raise ConfigError(f'SACConfig: {exc}') from None
+        return config_from_dict(cls, data)
 
 
 @torch.no_grad()

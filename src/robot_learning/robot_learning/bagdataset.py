@@ -204,10 +204,7 @@ class DatasetConfig:
         """
         if not isinstance(d, Mapping):
             raise ConfigError(f'dataset config must be a mapping, got {type(d).__name__}')
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise ConfigError(f'dataset config has unknown key(s) {unknown} (known: {sorted(names)})')
+        _check_keys(d, cls, 'dataset config')
         kw = dict(d)
         if 'topics' in kw:
             kw['topics'] = _topics_from_dict(kw['topics'] or {})
@@ -228,15 +225,20 @@ class DatasetConfig:
         return cls.from_dict(doc or {})
 
 
+def _check_keys(d: Mapping, cls: type, what: str) -> None:
+    """Raise ConfigError naming keys of ``d`` that are not fields of dataclass ``cls``."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(d) - names)
+    if unknown:
+        raise ConfigError(f'{what} has unknown key(s) {unknown} (known: {sorted(names)})')
+
+
 def _topics_from_dict(d: Any) -> DatasetTopics:
     if isinstance(d, DatasetTopics):
         return d
     if not isinstance(d, Mapping):
         raise ConfigError(f'dataset topics must be a mapping of role: topic, got {d!r}')
-    names = {f.name for f in dataclasses.fields(DatasetTopics)}
-    unknown = sorted(set(d) - names)
-    if unknown:
-        raise ConfigError(f'dataset topics has unknown key(s) {unknown} (known: {sorted(names)})')
+    _check_keys(d, DatasetTopics, 'dataset topics')
     return DatasetTopics(**{k: ('' if v is None else v) for k, v in d.items()})
 
 

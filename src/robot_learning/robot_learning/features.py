@@ -123,6 +123,134 @@ class ActionConfig:
         return np.clip(a, -1.0, 1.0).astype(np.float32)
 
 
+@dataclass
+class VectorObservationConfig:
+    """A flat observation vector, e.g. the joint state of an arm or a gymnasium observation.
+
+    On topics it travels as ``sensor_msgs/JointState`` (``joint_states``, stamped so the
+    transition assembler can pair it): the vector is ``position ‖ velocity ‖ effort``
+    (:func:`vector_from_joint_state`), unscaled (the gym bridge publishes the
+    environment's observation exactly).
+
+    Attributes:
+        dim: length of the vector (> 0).
+        names: optional joint / feature names (documentation and checks only).
+
+    Raises:
+        ConfigError: ``dim`` is not a positive integer.
+    """
+
+    dim: int = 1
+    names: tuple = ()
+    kind: str = field(default='vector', init=False)
+
+    def __post_init__(self):
+        if isinstance(self.dim, bool) or not isinstance(self.dim, (int, np.integer)) or self.dim < 1:
+            raise ConfigError(f'vector observation dim must be a positive integer, got {self.dim!r}')
+        self.dim = int(self.dim)
+        self.names = tuple(str(n) for n in self.names)
+
+    def to_dict(self) -> dict:
+        return {'kind': 'vector', 'dim': self.dim, 'names': list(self.names)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> 'VectorObservationConfig':
+        return cls(dim=int(d['dim']), names=tuple(d.get('names', ())))
+
+    def encode(self, values: Any) -> np.ndarray:
+        """Vector -> float32 (dim,).
+
+        Raises:
+            MessageError: wrong length (the message names the expected one).
+        """
+        vec = np.asarray(values, np.float32).reshape(-1)
+        if vec.shape != (self.dim,):
+            raise MessageError(f'joint_states has {vec.size} values (position+velocity+effort), '
+                               f'the policy expects {self.dim}')
+        return vec
+
+
+@dataclass
+class JointActionConfig:
+    """Affine map between network actions in [-1, 1]^n and joint commands.
+
+    Commands are in the joint's units (N·m for effort, rad or m for position, rad/s or
+    m/s for velocity; for a gymnasium env, its action space's units). ``low``/``high``
+    are the bounds that -1 and +1 map to (a gymnasium ``Box``'s ``low``/``high``).
+
+    Attributes:
+        names: joint names, one per action dimension (may be empty).
+        low, high: per-joint bounds, same length, ``low < high``.
+
+    Raises:
+        ConfigError: lengths differ, a bound is not finite, or ``low >= high``.
+    """
+
+    low: tuple = (-1.0,)
+    high: tuple = (1.0,)
+    names: tuple = ()
+    kind: str = field(default='joint', init=False)
+
+    def __post_init__(self):
+        self.low = tuple(float(x) for x in self.low)
+        self.high = tuple(float(x) for x in self.high)
+        self.names = tuple(str(n) for n in self.names)
+        if not self.low or len(self.low) != len(self.high):
+            raise ConfigError(f'joint action low {list(self.low)} and high {list(self.high)} '
+                              'must be non-empty and of equal length')
+        if self.names and len(self.names) != len(self.low):
+            raise ConfigError(f'joint action has {len(self.names)} names for {len(self.low)} bounds')
+        for i, (lo, hi) in enumerate(zip(self.low, self.high)):
+            if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+                raise ConfigError(f'joint action bound {i} must be finite with low < high, got ({lo}, {hi})')
+
+    @property
+    def dim(self) -> int:
+        return len(self.low)
+
+    def to_dict(self) -> dict:
+        return {'kind': 'joint', 'names': list(self.names), 'low': list(self.low),
+                'high': list(self.high), 'dim': self.dim}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> 'JointActionConfig':
+        return cls(low=tuple(d['low']), high=tuple(d['high']), names=tuple(d.get('names', ())))
+
+    def to_command(self, action: np.ndarray) -> np.ndarray:
+        """Network action (dim,) in [-1, 1] -> float64 (dim,) command; out-of-range is clipped."""
+        lo, hi = np.asarray(self.low), np.asarray(self.high)
+        a = np.clip(np.asarray(action, np.float64).reshape(self.dim), -1.0, 1.0)
+        return lo + (a + 1.0) * 0.5 * (hi - lo)
+
+    def from_command(self, command: Any) -> np.ndarray:
+        """Command (dim,) in joint units -> float32 (dim,) action in [-1, 1] (clipped).
+
+        Raises:
+            MessageError: wrong length.
+        """
+        cmd = np.asarray(command, np.float64).reshape(-1)
+        if cmd.shape != (self.dim,):
+            raise MessageError(f'joint command has {cmd.size} values, expected {self.dim}')
+        lo, hi = np.asarray(self.low), np.asarray(self.high)
+        return np.clip(2.0 * (cmd - lo) / (hi - lo) - 1.0, -1.0, 1.0).astype(np.float32)
+
+
+def observation_config_from_dict(d: Mapping[str, Any]):
+    """Sidecar ``observation`` dict -> :class:`ObservationConfig` or
+    :class:`VectorObservationConfig` (``kind: vector``)."""
+    if d.get('kind') == 'vector':
+        return VectorObservationConfig.from_dict(d)
+    return ObservationConfig.from_dict(d)
+
+
+def action_config_from_dict(d: Mapping[str, Any]):
+    """Sidecar ``action`` dict -> :class:`ActionConfig` (Twist) or :class:`JointActionConfig`
+    (``kind: joint``)."""
+    if d.get('kind') == 'joint':
+        return JointActionConfig.from_dict(d)
+    return ActionConfig.from_dict(d)
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-case word tokens of an instruction (punctuation dropped)."""
     return re.findall(r"[a-z0-9']+", text.lower())
@@ -231,6 +359,37 @@ class RawObservation(NamedTuple):
         """
         return encode_observation(self.sectors, self.detections, self.velocity,
                                   self.instruction if instruction is None else instruction, cfg)
+
+
+class VectorObservation(NamedTuple):
+    """A flat observation vector of one stamp (from ``sensor_msgs/JointState``)."""
+
+    stamp: int                 # µs key (stamp_us)
+    vector: np.ndarray         # float64 (n,) as received
+    instruction: str = ''
+
+    def encode(self, cfg: 'VectorObservationConfig', instruction: str | None = None) -> np.ndarray:
+        """-> float32 (cfg.dim,). ``instruction`` is accepted for interface parity and unused.
+
+        Raises:
+            MessageError: wrong length.
+        """
+        return cfg.encode(self.vector)
+
+
+def vector_from_joint_state(msg) -> np.ndarray:
+    """JointState -> float64 (len(position) + len(velocity) + len(effort),) vector."""
+    return np.concatenate([np.asarray(msg.position, np.float64), np.asarray(msg.velocity, np.float64),
+                           np.asarray(msg.effort, np.float64)])
+
+
+def command_from_joint_state(msg) -> np.ndarray:
+    """A stamped joint command carried in a JointState (``joint_action``): the first
+    non-empty of ``effort``, ``velocity``, ``position`` as float64 (n,)."""
+    for values in (msg.effort, msg.velocity, msg.position):
+        if len(values):
+            return np.asarray(values, np.float64)
+    return np.zeros(0, np.float64)
 
 
 class StepInfo(NamedTuple):

@@ -13,19 +13,24 @@ import torch
 
 from .checkpoint import bytes_to_weights, check_spec, load_checkpoint
 from .errors import CheckpointError
-from .features import ActionConfig, ObservationConfig
+from .features import action_config_from_dict, observation_config_from_dict
 from .networks import SquashedGaussianActor
 
 ACTOR_PREFIX = 'actor.'
 
 
-def policy_metadata(obs_cfg: ObservationConfig, act_cfg: ActionConfig, hidden, algorithm: str,
-                    **extra: Any) -> dict:
-    """The sidecar fields every actor carries (see design.md, Checkpoints)."""
+def policy_metadata(obs_cfg, act_cfg, hidden, algorithm: str, **extra: Any) -> dict:
+    """The sidecar fields every actor carries (see design.md, Checkpoints).
+
+    ``obs_cfg``: :class:`ObservationConfig` or :class:`~robot_learning.features.VectorObservationConfig`;
+    ``act_cfg``: :class:`ActionConfig` (Twist) or :class:`~robot_learning.features.JointActionConfig`.
+    """
+    vector = getattr(obs_cfg, 'kind', '') == 'vector'
     return {'algorithm': algorithm, 'observation': obs_cfg.to_dict(), 'obs_dim': obs_cfg.dim,
             'action': act_cfg.to_dict(), 'action_dim': act_cfg.dim,
             'actor_hidden': list(hidden),
-            'normalization': 'fixed scales in observation (features.encode_observation)',
+            'normalization': ('none: the vector as published on joint_states' if vector else
+                              'fixed scales in observation (features.encode_observation)'),
             **extra}
 
 
@@ -44,8 +49,8 @@ class Policy:
     def __init__(self, actor: SquashedGaussianActor, metadata: dict):
         self.actor = actor.eval()
         self.metadata = metadata
-        self.obs_cfg = ObservationConfig.from_dict(metadata['observation'])
-        self.act_cfg = ActionConfig.from_dict(metadata['action'])
+        self.obs_cfg = observation_config_from_dict(metadata['observation'])
+        self.act_cfg = action_config_from_dict(metadata['action'])
         self.version = int(metadata.get('version', 0))
 
     needs_image = False

@@ -1,15 +1,43 @@
-"""SAC learner node: online Soft Actor-Critic fed from live topics.
+"""SAC learner node: online Soft Actor-Critic fed from live topics by one or more robots.
 
-Transitions come from the observation topics, ``action`` and ``episode`` through the
-core :class:`~robot_learning.transitions.TransitionPipeline` (the same one the bag
-dataset uses). A demo buffer is seeded from recorded bags and every batch is half demo,
-half online (RLPD, Ball et al. 2023). Gradient steps run in a worker thread, capped at
-``sac.utd_ratio`` updates per received transition, while the executor keeps taking
-messages. Every ``push_every`` updates the actor goes to the policy node as a versioned
-safetensors blob on ``policy/weights``; checkpoints (safetensors + JSON sidecar) land in
-``<run_dir>/checkpoints/``. ``init_from`` starts from the full SAC state of a checkpoint
-(``robot_learning.offline_rl.SACPretrainer.save`` or this node's own ``checkpoints/latest``)
-instead of fresh networks.
+Transitions come from each robot's observation topics, its stamped action echo and its
+``episode`` statuses, assembled by the core (:class:`~robot_learning.transitions.TransitionPipeline`
+for the navigation robot, :class:`~robot_learning.transitions.TransitionAssembler` for
+joint-space robots and gymnasium environments; the same code the bag dataset uses).
+Gradient steps run in a worker thread, at most one :meth:`SAC.update` call (each of
+``sac.utd_ratio`` critic steps) per received transition, while the executor keeps taking
+messages. A demo buffer seeded from recorded bags supplies ``sac.demo_ratio`` of every
+batch (RLPD, Ball et al. 2023).
+
+Observation kinds (``observation_type``):
+
+* ``navigation``: ``observation/scan`` (lidar_ingest sectors), ``odom``, ``detections``,
+  ``instruction``; action echo ``action`` (TwistStamped).
+* ``joint_state``: ``joint_states`` (sensor_msgs/JointState, vector = position ‖ velocity ‖
+  effort, ``vector_observation.dim`` long); action echo ``joint_action`` (JointState
+  stamped with the observation it answers, command in joint units, mapped to [-1, 1] by
+  ``joint_action.low``/``high``).
+
+Several robots (``robots``, e.g. ``['/robot1', '/robot2']``): every topic above is read
+under each robot's namespace, each robot has its own assembler (stamps of different
+robots never meet), all transitions go into one replay buffer, and every weight version
+is published to each robot's ``policy/weights`` (the same blob). Per-robot transition
+counts and rates are on ``/diagnostics`` and in TensorBoard.
+
+Resume: ``checkpoints/latest`` holds everything needed to continue (networks, target
+critics, Adam moments, temperature, RNG states, the online and demo replay buffers,
+counters), written atomically every ``checkpoint_every`` updates and on shutdown. With
+``resume: true`` a learner started on a run directory that has one continues from it
+(a learner killed with SIGKILL loses only what came after that checkpoint); the policy
+nodes keep acting on the last weights they received meanwhile.
+
+Pacing: every ``progress_every`` updates the learner publishes ``learner/progress``
+(std_msgs/UInt64, per robot: transitions trained through) so that a lockstep simulator can
+keep the actor from running ahead of the learner (gym_bridge ``lockstep_max_lag``).
+
+Bad input never enters the buffer: non-finite observations, actions or rewards and
+messages of the wrong length are dropped, counted on diagnostics and reported in one
+throttled line naming the expected length.
 """
 
 from __future__ import annotations
@@ -26,23 +54,75 @@ from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseArray, TwistStamped
 from nav_msgs.msg import Odometry
 from rclpy.node import Node
-from sensor_msgs.msg import LaserScan
-from std_msgs.msg import String, UInt8MultiArray
+from sensor_msgs.msg import JointState, LaserScan
+from std_msgs.msg import String, UInt8MultiArray, UInt64
 from std_srvs.srv import Trigger
 
 from robot_learning.buffers import ReplayBuffer, sample_mixed
 from robot_learning.checkpoint import (check_spec, load_checkpoint, save_checkpoint,
                                        weights_to_bytes)
+from robot_learning.curves import plot_learning_curve
 from robot_learning.dataset import load_demo_transitions, stack_transitions
-from robot_learning.errors import CheckpointError, RobotLearningError
-from robot_learning.features import (ActionConfig, ObservationConfig, detections_from_msg,
-                                     sectors_from_msg, stamp_us, step_info_from_msg,
+from robot_learning.errors import CheckpointError, ConfigError, MessageError, RobotLearningError
+from robot_learning.features import (ActionConfig, JointActionConfig, ObservationConfig,
+                                     VectorObservationConfig, command_from_joint_state,
+                                     detections_from_msg, sectors_from_msg, stamp_us,
+                                     step_info_from_msg, vector_from_joint_state,
                                      velocity_from_odom)
 from robot_learning.policy import ACTOR_PREFIX, policy_metadata
 from robot_learning.sac import SAC, SACConfig
-from robot_learning.transitions import EpisodeRecord, EpisodeTracker, TransitionPipeline
+from robot_learning.transitions import (EpisodeRecord, EpisodeTracker, TransitionAssembler,
+                                        TransitionPipeline)
 
 from .common import DEEP_RELIABLE_QOS, LATCHED_QOS, Diagnostics, declare, declare_dataclass, spin_node
+
+_OBSERVATION_TYPES = ('navigation', 'joint_state')
+_BUFFER_PREFIX = {'online': 'buffer.online.', 'demo': 'buffer.demo.'}
+
+
+def _topic(robot: str, name: str) -> str:
+    """``name`` under ``robot``'s namespace ('' = the learner's own)."""
+    return f'{robot.rstrip("/")}/{name}' if robot else name
+
+
+class RobotStream:
+    """One robot's streams into the learner: its assembler, episode tracker and counters.
+
+    Args:
+        name: namespace prefix of its topics ('' = the learner's namespace, 'robot1' relative,
+            '/robot1' absolute).
+        learner: the owning :class:`SacLearner`.
+    """
+
+    def __init__(self, name: str, learner: 'SacLearner'):
+        self.name = name
+        self.label = name.strip('/').replace('/', '_') or 'robot'
+        self.learner = learner
+        self.transitions = 0
+        self.episodes = 0
+        self.dropped: dict[str, int] = {}
+        self._rate_mark = (time.monotonic(), 0)
+        self.rate = 0.0
+        if learner.joint_mode:
+            self.assembler = TransitionAssembler()
+        else:
+            self.pipeline = TransitionPipeline(learner.obs_cfg, learner.act_cfg)
+        self.tracker = EpisodeTracker(lambda rec: learner._on_episode(self, rec))
+        self.progress_pub = learner.create_publisher(UInt64, _topic(name, 'learner/progress'), 10)
+        self.weights_pub = learner.create_publisher(UInt8MultiArray, _topic(name, 'policy/weights'), LATCHED_QOS)
+
+    def drop(self, why: str, message: str | None = None) -> None:
+        self.dropped[why] = self.dropped.get(why, 0) + 1
+        if message:
+            self.learner.diag.error(f'error_{why}', f'{self.label}: {message}')
+
+    def update_rate(self) -> float:
+        now = time.monotonic()
+        t0, n0 = self._rate_mark
+        if now - t0 >= 1.0:
+            self.rate = (self.transitions - n0) / (now - t0)
+            self._rate_mark = (now, self.transitions)
+        return self.rate
 
 
 class SacLearner(Node):
@@ -53,49 +133,83 @@ class SacLearner(Node):
         self.run_dir = Path(declare(self, 'run_dir', 'runs/learner', 'where checkpoints, episodes.jsonl and TensorBoard events go'))
         demo_bags = declare(self, 'demo_bags', [''], 'bag directories (episodes or sessions) seeding the demo buffer')
         demo_outcomes = declare(self, 'demo_outcomes', ['success'], 'episode outcomes taken from demo bags')
-        self.demo_fraction = declare(self, 'demo_fraction', 0.5, 'share of each batch drawn from demos (RLPD: 0.5)')
         capacity = declare(self, 'buffer_capacity', 300000, 'online replay buffer capacity (transitions)')
         self.warmup = declare(self, 'warmup_transitions', 256, 'online transitions before the first update')
         self.push_every = declare(self, 'push_every', 100, 'send actor weights every N updates')
-        self.checkpoint_every = declare(self, 'checkpoint_every', 5000, 'write a checkpoint every N updates (0 = only on request/exit)')
+        self.checkpoint_every = declare(self, 'checkpoint_every', 5000, 'write checkpoints/latest (with replay buffers) every N updates (0 = only on request/exit)')
+        self.progress_every = declare(self, 'progress_every', 10, 'publish learner/progress every N updates')
         self.best_window = declare(self, 'best_window', 50, 'training episodes in the rolling success rate that selects checkpoints/best')
         self.max_env_steps = declare(self, 'max_env_steps', 0, 'stop updating after this many transitions (0 = never)')
         self.init_from = declare(self, 'init_from', '', 'checkpoint directory whose full SAC state to start from '
                                  '(SACPretrainer.save or <run_dir>/checkpoints/latest); empty = fresh networks')
+        self.resume = declare(self, 'resume', True, 'continue from <run_dir>/checkpoints/latest when it holds a '
+                              'learner state (networks, optimizers, buffers, counters)', read_only=True)
+        robots = [r for r in declare(self, 'robots', [''], "robot namespaces feeding this learner ('' = the "
+                                     "learner's own; e.g. ['/robot1', '/robot2'])", read_only=True)]
         torch.set_num_threads(declare(self, 'torch_threads', 1, 'torch intra-op threads for updates'))
-        self.obs_cfg = declare_dataclass(self, ObservationConfig, 'observation.')
-        self.act_cfg = ActionConfig(
-            linear=tuple(declare(self, 'action.linear', [-0.3, 0.6], 'linear speed range (m/s) of action -1..1')),
-            angular=tuple(declare(self, 'action.angular', [-1.5, 1.5], 'yaw rate range (rad/s) of action -1..1')))
-        self.sac_cfg = declare_dataclass(self, SACConfig, 'sac.', skip=('device',),
-                                         obs_dim=self.obs_cfg.dim, action_dim=self.act_cfg.dim)
+        self.observation_type = declare(self, 'observation_type', 'navigation',
+                                        "'navigation' (LiDAR sectors, detections, odometry, instruction) or "
+                                        "'joint_state' (joint_states vector, joint_action commands)", read_only=True)
+        if self.observation_type not in _OBSERVATION_TYPES:
+            Node.destroy_node(self)
+            raise ConfigError(f'sac_learner: observation_type {self.observation_type!r} must be one of '
+                              f'{list(_OBSERVATION_TYPES)}')
+        self.joint_mode = self.observation_type == 'joint_state'
+        try:
+            if self.joint_mode:
+                self.obs_cfg = VectorObservationConfig(
+                    dim=declare(self, 'vector_observation.dim', 3, 'length of the joint_states vector (position+velocity+effort)'),
+                    names=tuple(n for n in declare(self, 'vector_observation.names', [''], 'names (documentation)') if n))
+                self.act_cfg = JointActionConfig(
+                    low=tuple(declare(self, 'joint_action.low', [-1.0], 'command that action -1 maps to, per joint (joint units)')),
+                    high=tuple(declare(self, 'joint_action.high', [1.0], 'command that action +1 maps to, per joint')),
+                    names=tuple(n for n in declare(self, 'joint_action.names', [''], 'joint names') if n))
+            else:
+                self.obs_cfg = declare_dataclass(self, ObservationConfig, 'observation.')
+                self.act_cfg = ActionConfig(
+                    linear=tuple(declare(self, 'action.linear', [-0.3, 0.6], 'linear speed range (m/s) of action -1..1')),
+                    angular=tuple(declare(self, 'action.angular', [-1.5, 1.5], 'yaw rate range (rad/s) of action -1..1')))
+            self.sac_cfg = declare_dataclass(self, SACConfig, 'sac.', skip=('device',),
+                                             obs_dim=self.obs_cfg.dim, action_dim=self.act_cfg.dim)
+        except RobotLearningError:
+            Node.destroy_node(self)
+            raise
+        self.demo_ratio = float(getattr(self.sac_cfg, 'demo_ratio', 0.5))
         self.sac = SAC(self.sac_cfg)
-        if self.init_from:
-            try:
-                self._load_init(Path(self.init_from))
-            except RobotLearningError:
-                Node.destroy_node(self)  # nothing else exists yet; spin_node prints the one line
-                raise
         self.rng = np.random.default_rng(self.sac_cfg.seed)
         self.online = ReplayBuffer(self.obs_cfg.dim, self.act_cfg.dim, capacity, seed=self.sac_cfg.seed)
         self.demo: ReplayBuffer | None = None
         self.demo_episodes = 0
-        bags = [b for b in demo_bags if b]
-        if bags:
-            self._seed_demos(bags, tuple(demo_outcomes))
-
-        self.diag = Diagnostics(self)
-        self.pipeline = TransitionPipeline(self.obs_cfg, self.act_cfg)
-        self.tracker = EpisodeTracker(self._on_episode)
-        self.lock = threading.Lock()        # buffers and counters
-        self.train_lock = threading.Lock()  # networks: updates vs. checkpoint saves
         self.transitions = 0
         self.updates = 0
         self.version = 0
-        self.last_stats: dict[str, float] = {}
-        self._recent = deque(maxlen=max(1, self.best_window))
         self.best_success = -1.0
+        self._recent = deque(maxlen=max(1, self.best_window))
+        self._rows: list[dict] = []  # finished episodes (learning curve)
+        self._robot_counts: dict[str, int] = {}
+        self.resumed_from: Path | None = None
+        self._resume_meta: dict = {}
+        try:
+            latest = self._latest_checkpoint() if self.resume else None
+            if latest is not None:
+                self._resume(latest)
+            elif self.init_from:
+                self._load_init(Path(self.init_from))
+            bags = [b for b in demo_bags if b]
+            if bags and self.demo is None:
+                self._seed_demos(bags, tuple(demo_outcomes))
+        except RobotLearningError:
+            Node.destroy_node(self)  # nothing else exists yet; spin_node prints the one line
+            raise
+
+        self.diag = Diagnostics(self)
+        self.lock = threading.Lock()        # buffers and counters
+        self.train_lock = threading.Lock()  # networks: updates vs. checkpoint saves
+        self.last_stats: dict[str, float] = {}
         self.t0 = time.monotonic()
+        self._wall_offset = float(self._resume_meta.get('wall_s', 0.0)) if self.resumed_from else 0.0
+        self._updates_mark = (time.monotonic(), self.updates)
+        self._updates_rate = 0.0
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self._episodes_file = open(self.run_dir / 'episodes.jsonl', 'a', buffering=1)
         self._tb = None
@@ -105,23 +219,78 @@ class SacLearner(Node):
         except ImportError:  # tensorboard is in requirements; stay usable without it
             self.get_logger().warning('tensorboard not installed: no event files')
 
-        self.weights_pub = self.create_publisher(UInt8MultiArray, 'policy/weights', LATCHED_QOS)
-        q = DEEP_RELIABLE_QOS
-        self.create_subscription(LaserScan, 'observation/scan', self._on_scan, q)
-        self.create_subscription(Odometry, 'odom', self._on_odom, q)
-        self.create_subscription(PoseArray, 'detections', self._on_detections, q)
-        self.create_subscription(String, 'instruction', lambda m: self.pipeline.push_instruction(m.data), LATCHED_QOS)
-        self.create_subscription(TwistStamped, 'action', self._on_action, q)
-        self.create_subscription(DiagnosticArray, 'episode', self._on_episode_msg, q)
+        self.robots = [RobotStream(r, self) for r in (robots or [''])]
+        for robot in self.robots:
+            robot.transitions = self._robot_counts.get(robot.label, 0)
+            robot._rate_mark = (time.monotonic(), robot.transitions)
+            self._subscribe(robot)
         self.create_service(Trigger, 'learner/save_checkpoint', self._on_save)
         self.create_timer(1.0, self._report)
         self.push_weights()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._train_loop, name='sac_updates', daemon=True)
         self._thread.start()
+        origin = f'resumed from {self.resumed_from} at {self.transitions} transitions, {self.updates} updates' \
+            if self.resumed_from else 'fresh'
         self.get_logger().info(
-            f'SAC learner: obs_dim {self.obs_cfg.dim}, demo buffer {len(self.demo) if self.demo else 0} '
-            f'transitions from {self.demo_episodes} episodes, UTD {self.sac_cfg.utd_ratio}')
+            f'SAC learner ({self.observation_type}, {origin}): obs_dim {self.obs_cfg.dim}, action_dim '
+            f'{self.act_cfg.dim}, robots {[r.label for r in self.robots]}, demo buffer '
+            f'{len(self.demo) if self.demo else 0} transitions from {self.demo_episodes} episodes, '
+            f'UTD {self.sac_cfg.utd_ratio}, critics {getattr(self.sac_cfg, "num_critics", 2)}')
+
+    def _subscribe(self, robot: RobotStream) -> None:
+        q = DEEP_RELIABLE_QOS
+        t = robot.name
+        if self.joint_mode:
+            self.create_subscription(JointState, _topic(t, 'joint_states'), lambda m: self._on_joint_state(robot, m), q)
+            self.create_subscription(JointState, _topic(t, 'joint_action'), lambda m: self._on_joint_action(robot, m), q)
+        else:
+            p = robot.pipeline
+            self.create_subscription(LaserScan, _topic(t, 'observation/scan'),
+                                     lambda m: self._add(robot, p.push_scan(stamp_us(m.header), sectors_from_msg(m))), q)
+            self.create_subscription(Odometry, _topic(t, 'odom'),
+                                     lambda m: self._add(robot, p.push_odom(stamp_us(m.header), velocity_from_odom(m))), q)
+            self.create_subscription(PoseArray, _topic(t, 'detections'), lambda m: self._on_detections(robot, m), q)
+            self.create_subscription(String, _topic(t, 'instruction'), lambda m: p.push_instruction(m.data), LATCHED_QOS)
+            self.create_subscription(TwistStamped, _topic(t, 'action'),
+                                     lambda m: self._add(robot, p.push_action(stamp_us(m.header), m.twist.linear.x,
+                                                                               m.twist.angular.z)), q)
+        self.create_subscription(DiagnosticArray, _topic(t, 'episode'), lambda m: self._on_episode_msg(robot, m), q)
+
+    # --- checkpoints in -------------------------------------------------------------
+    def _expected_spec(self) -> dict:
+        expected = {'obs_dim': self.obs_cfg.dim, 'action_dim': self.act_cfg.dim}
+        expected.update({f'observation.{k}': v for k, v in self.obs_cfg.to_dict().items()})
+        expected.update({f'action.{k}': v for k, v in self.act_cfg.to_dict().items()})
+        return expected
+
+    def _check_network(self, path: Path, meta: dict, what: str) -> None:
+        saved = meta.get('sac_config') or {}
+        for name in ('hidden', 'critic_layer_norm', 'num_critics'):
+            if not hasattr(self.sac_cfg, name):
+                continue
+            mine = getattr(self.sac_cfg, name)
+            mine = list(mine) if isinstance(mine, tuple) else mine
+            theirs = saved.get(name, {'num_critics': 2}.get(name, mine))
+            theirs = list(theirs) if isinstance(theirs, (list, tuple)) else theirs
+            if theirs != mine:
+                raise CheckpointError(f'{what} {path} has sac.{name} {theirs}, this learner {mine}: '
+                                      f'set sac.{name} to {theirs} or use another checkpoint')
+
+    def _load_sac_state(self, path: Path, tensors: dict, meta: dict, what: str) -> None:
+        check_spec(meta, self._expected_spec())
+        self._check_network(path, meta, what)
+        state = {k[len('sac.'):]: v for k, v in tensors.items() if k.startswith('sac.')}
+        if not state:
+            raise CheckpointError(f'{what} {path} holds no SAC state (algorithm {meta.get("algorithm")!r}): '
+                                  'use a checkpoint of SACPretrainer or of sac_learner')
+        self.sac.load_state_dict(state)
+        # load_state_dict restores the checkpoint's Adam hyperparameters; this node's govern.
+        groups = ((self.sac.critic_optimizer.param_groups[0], self.sac_cfg.critic_lr),
+                  (self.sac.actor_optimizer.param_groups[0], self.sac_cfg.actor_lr),
+                  (self.sac.actor_optimizer.param_groups[1], self.sac_cfg.alpha_lr))
+        for group, lr in groups:
+            group['lr'] = lr
 
     def _load_init(self, path: Path) -> None:
         """Load networks, target critics, temperature and (if saved) Adam state from the
@@ -132,37 +301,82 @@ class SacLearner(Node):
                 network size (one line naming the mismatch), or no SAC state in it.
         """
         tensors, meta = load_checkpoint(path)
-        expected = {'obs_dim': self.obs_cfg.dim, 'action_dim': self.act_cfg.dim}
-        expected.update({f'observation.{k}': v for k, v in self.obs_cfg.to_dict().items()})
-        expected.update({f'action.{k}': v for k, v in self.act_cfg.to_dict().items()})
-        check_spec(meta, expected)
-        state = {k[len('sac.'):]: v for k, v in tensors.items() if k.startswith('sac.')}
-        if not state:
-            raise CheckpointError(f'init_from {path} holds no SAC state (algorithm {meta.get("algorithm")!r}): '
-                                  'use a checkpoint of SACPretrainer or of sac_learner')
-        saved = meta.get('sac_config') or {}
-        for name in ('hidden', 'critic_layer_norm'):
-            mine = getattr(self.sac_cfg, name)
-            theirs = saved.get(name, list(mine) if isinstance(mine, tuple) else mine)
-            if (list(theirs) if isinstance(theirs, (list, tuple)) else theirs) != (
-                    list(mine) if isinstance(mine, tuple) else mine):
-                raise CheckpointError(f'init_from {path} has sac.{name} {theirs}, this learner {mine}: '
-                                      f'set sac.{name} to {theirs} or use another checkpoint')
-        self.sac.load_state_dict(state)
-        # load_state_dict restores the checkpoint's Adam hyperparameters; this node's govern.
-        groups = ((self.sac.critic_optimizer.param_groups[0], self.sac_cfg.critic_lr),
-                  (self.sac.actor_optimizer.param_groups[0], self.sac_cfg.actor_lr),
-                  (self.sac.actor_optimizer.param_groups[1], self.sac_cfg.alpha_lr))
-        for group, lr in groups:
-            group['lr'] = lr
-        optim = 'with' if any(k.startswith('optim.') for k in state) else 'without'
+        self._load_sac_state(path, tensors, meta, 'init_from')
+        optim = 'with' if any(k.startswith('sac.optim.') for k in tensors) else 'without'
         origin = 'offline pretraining' if meta.get('pretrained') == 'offline' else 'sac_learner'
         self.get_logger().info(
             f'init_from {path}: SAC state of {origin} ({meta.get("algorithm")}, {meta.get("updates", "?")} updates, '
             f'{meta.get("env_steps", "?")} env steps), alpha {self.sac.alpha:.4g}, {optim} optimizer state')
 
+    def _latest_checkpoint(self) -> Path | None:
+        """``checkpoints/latest`` if it holds a learner state; after a kill in the instant
+        between moving the old one aside and renaming the new one in
+        (checkpoint.save_checkpoint), the old one left next to it."""
+        latest = self.run_dir / 'checkpoints' / 'latest'
+        candidates = [latest] + sorted((self.run_dir / 'checkpoints').glob('.latest.old-*/checkpoint'))
+        for path in candidates:
+            meta_file = path / 'metadata.json'
+            if not meta_file.is_file():
+                continue
+            try:
+                if json.loads(meta_file.read_text()).get('learner_state'):
+                    return path
+            except (OSError, ValueError):
+                continue
+        return None
+
+    def _resume(self, path: Path) -> None:
+        """Continue from a learner state written by :meth:`save` (``full=True``).
+
+        Raises:
+            CheckpointError: unreadable, or another observation/action spec or network
+                (one line naming the mismatch), or its buffers do not fit.
+        """
+        tensors, meta = load_checkpoint(path)
+        self._load_sac_state(path, tensors, meta, 'resume: checkpoint')
+        try:
+            for name, prefix in _BUFFER_PREFIX.items():
+                state = {k[len(prefix):]: v.numpy() for k, v in tensors.items() if k.startswith(prefix)}
+                if not state:
+                    continue
+                buffer = ReplayBuffer.from_state(state)
+                if (buffer.obs_dim, buffer.action_dim) != (self.obs_cfg.dim, self.act_cfg.dim):
+                    raise CheckpointError(f'resume: {path} {name} buffer is {buffer.obs_dim}/{buffer.action_dim} '
+                                          f'wide, this learner needs {self.obs_cfg.dim}/{self.act_cfg.dim}')
+                if name == 'online':
+                    if buffer.capacity != self.online.capacity:
+                        self.get_logger().warning(
+                            f'resume: the saved replay buffer has capacity {buffer.capacity}, buffer_capacity '
+                            f'is {self.online.capacity}: keeping the saved one')
+                    self.online = buffer
+                else:
+                    self.demo = buffer
+        except ConfigError as exc:
+            raise CheckpointError(f'resume: {path}: {exc}') from None
+        self.transitions = int(meta.get('env_steps', 0))
+        self.updates = int(meta.get('updates', 0))
+        self.version = int(meta.get('version', 0))
+        self.demo_episodes = int(meta.get('demo_episodes', 0))
+        self.best_success = float(meta.get('best_training_success_so_far', -1.0))
+        self._recent.extend(bool(x) for x in meta.get('recent_success', []))
+        self._robot_counts = {str(k): int(v) for k, v in (meta.get('robot_transitions') or {}).items()}
+        self._resume_meta = meta
+        self.resumed_from = path
+        rows = self.run_dir / 'episodes.jsonl'
+        if rows.is_file():
+            for line in rows.read_text().splitlines():
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    continue
+                if row.get('env_steps', 0) <= self.transitions:
+                    self._rows.append(row)
+
     # --- data -----------------------------------------------------------------------
     def _seed_demos(self, bags, outcomes) -> None:
+        if self.joint_mode:
+            raise ConfigError('demo_bags: only navigation demos (recorded by demo_recorder) can seed the '
+                              'demo buffer; leave demo_bags empty with observation_type joint_state')
         transitions, episodes = load_demo_transitions(bags, self.obs_cfg, self.act_cfg, outcomes)
         if not transitions:
             raise RobotLearningError(f'demo bags {bags} gave no transitions: were action and episode recorded?')
@@ -172,45 +386,87 @@ class SacLearner(Node):
                            arr['next_observations'], arr['terminated'])
         self.demo_episodes = len(episodes)
 
-    def _add(self, transitions) -> None:
+    def _add(self, robot: RobotStream, transitions) -> None:
         if not transitions:
             return
+        good = []
+        for t in transitions:
+            # The assemblers already drop non-finite actions, rewards and (navigation)
+            # observations; this is the last gate before the buffer, for every kind.
+            if not (np.isfinite(t.observation).all() and np.isfinite(t.next_observation).all()
+                    and np.isfinite(t.action).all() and np.isfinite(t.reward)):
+                robot.drop('nonfinite', 'non-finite transition dropped (observation, action or reward)')
+                continue
+            good.append(t)
+        if not good:
+            return
         with self.lock:
-            for t in transitions:
+            for t in good:
                 self.online.add(t.observation, t.action, t.reward, t.next_observation, float(t.terminated))
-            self.transitions += len(transitions)
+            self.transitions += len(good)
+            robot.transitions += len(good)
 
-    def _on_scan(self, msg: LaserScan) -> None:
-        self._add(self.pipeline.push_scan(stamp_us(msg.header), sectors_from_msg(msg)))
+    def _on_detections(self, robot: RobotStream, msg: PoseArray) -> None:
+        try:
+            det = detections_from_msg(msg)
+        except (AttributeError, ValueError) as exc:
+            robot.drop('detections', f'malformed detections: {exc}')
+            return
+        self._add(robot, robot.pipeline.push_detections(stamp_us(msg.header), det))
 
-    def _on_odom(self, msg: Odometry) -> None:
-        self._add(self.pipeline.push_odom(stamp_us(msg.header), velocity_from_odom(msg)))
+    def _on_joint_state(self, robot: RobotStream, msg: JointState) -> None:
+        vec = vector_from_joint_state(msg)
+        if vec.size != self.obs_cfg.dim:
+            robot.drop('observation_length', f'joint_states has {vec.size} values (position+velocity+effort), '
+                       f'expected {self.obs_cfg.dim} (vector_observation.dim)')
+            return
+        if not np.isfinite(vec).all():
+            robot.drop('nonfinite_observation', 'joint_states has non-finite values: dropped')
+            return
+        self._add(robot, robot.assembler.add_observation(stamp_us(msg.header), vec.astype(np.float32)))
 
-    def _on_detections(self, msg: PoseArray) -> None:
-        self._add(self.pipeline.push_detections(stamp_us(msg.header), detections_from_msg(msg)))
+    def _on_joint_action(self, robot: RobotStream, msg: JointState) -> None:
+        command = command_from_joint_state(msg)
+        try:
+            action = self.act_cfg.from_command(command)
+        except MessageError:
+            robot.drop('action_length', f'joint_action has {command.size} values, expected {self.act_cfg.dim} '
+                       f'(joint_action.low/high): rejected')
+            return
+        if not np.isfinite(command).all():
+            robot.drop('nonfinite_action', 'joint_action has non-finite values: dropped')
+            return
+        self._add(robot, robot.assembler.add_action(stamp_us(msg.header), action))
 
-    def _on_action(self, msg: TwistStamped) -> None:
-        self._add(self.pipeline.push_action(stamp_us(msg.header), msg.twist.linear.x, msg.twist.angular.z))
-
-    def _on_episode_msg(self, msg: DiagnosticArray) -> None:
+    def _on_episode_msg(self, robot: RobotStream, msg: DiagnosticArray) -> None:
         try:
             info = step_info_from_msg(msg)
         except RobotLearningError as exc:
-            self.diag.error('error_episode_msg', str(exc))
+            robot.drop('episode_msg', str(exc))
             return
-        self._add(self.pipeline.push_step(info))
-        self.tracker.add_step(info)
+        if not np.isfinite(info.reward):
+            robot.drop('nonfinite_reward', f'non-finite reward at step {info.step} of episode {info.episode}: '
+                       'transition dropped')
+        elif self.joint_mode:
+            self._add(robot, robot.assembler.add_step(info))
+        else:
+            self._add(robot, robot.pipeline.push_step(info))
+        robot.tracker.add_step(info)
 
-    def _on_episode(self, rec: EpisodeRecord) -> None:
-        row = {'episode': rec.episode, 'instruction': rec.instruction, 'outcome': rec.outcome,
-               'success': rec.outcome == 'success', 'return': rec.episode_return,
+    def _on_episode(self, robot: RobotStream, rec: EpisodeRecord) -> None:
+        robot.episodes += 1
+        row = {'episode': rec.episode, 'robot': robot.label, 'instruction': rec.instruction,
+               'outcome': rec.outcome, 'success': rec.outcome == 'success', 'return': rec.episode_return,
                'length': rec.length, 'env_steps': self.transitions, 'updates': self.updates,
-               'weights_version': self.version, 'wall_s': round(time.monotonic() - self.t0, 2)}
+               'weights_version': self.version, 'wall_s': round(self._wall_s(), 2)}
         self._episodes_file.write(json.dumps(row) + '\n')
+        self._rows.append(row)
         if self._tb is not None:
             self._tb.add_scalar('episode/return', rec.episode_return, self.transitions)
             self._tb.add_scalar('episode/success', float(row['success']), self.transitions)
             self._tb.add_scalar('episode/length', rec.length, self.transitions)
+            if len(self.robots) > 1:
+                self._tb.add_scalar(f'robots/{robot.label}/return', rec.episode_return, self.transitions)
         # Keep the actor with the best rolling training success (SB3's EvalCallback keeps a
         # best model the same way, from separate evaluation episodes): online SAC here
         # plateaus and wobbles, and the last weights are not always the best ones.
@@ -219,7 +475,7 @@ class SacLearner(Node):
             rate = float(np.mean(self._recent))
             if rate > self.best_success:
                 self.best_success = rate
-                self.save('best', best_training_success=rate)
+                self.save('best', full=False, best_training_success=rate)
 
     # --- learning -------------------------------------------------------------------
     def _train_loop(self) -> None:
@@ -230,22 +486,35 @@ class SacLearner(Node):
             # relative speed of robot and learner.
             capped = self.max_env_steps and self.updates >= self.max_env_steps
             if n < self.warmup or self.updates >= n or capped:
-                time.sleep(0.002)
+                time.sleep(0.001)
                 continue
             with self.lock:
                 batch = sample_mixed(self.online, self.demo, self.sac.rows_per_update,
-                                     self.demo_fraction, self.rng)
+                                     self.demo_ratio, self.rng)
             with self.train_lock:
                 stats = self.sac.update(batch)
             self.updates += 1
             self.last_stats = stats
             if self.updates % self.push_every == 0:
                 self.push_weights()
+            if self.progress_every and self.updates % self.progress_every == 0:
+                self._publish_progress()
             if self._tb is not None and self.updates % 100 == 0:
                 for k, v in stats.items():
                     self._tb.add_scalar(f'train/{k}', v, self.updates)
             if self.checkpoint_every and self.updates % self.checkpoint_every == 0:
                 self.save('latest')
+
+    def _publish_progress(self) -> None:
+        """Per robot: how many of its transitions the learner has trained through (its
+        share of ``updates``, one update per transition)."""
+        total = max(self.transitions, 1)
+        done = min(self.updates, total)
+        for robot in self.robots:
+            robot.progress_pub.publish(UInt64(data=int(done * robot.transitions // total)))
+
+    def _wall_s(self) -> float:
+        return self._wall_offset + time.monotonic() - self.t0
 
     def _metadata(self) -> dict:
         return policy_metadata(self.obs_cfg, self.act_cfg, self.sac_cfg.hidden, 'sac',
@@ -255,21 +524,46 @@ class SacLearner(Node):
                                            for k, v in vars(self.sac_cfg).items()})
 
     def push_weights(self) -> None:
-        """Publish the actor (safetensors bytes, metadata carries ``version``)."""
+        """Publish the actor (safetensors bytes; metadata carries ``version`` and the send
+        time ``sent_unix``) to every robot's ``policy/weights``."""
+        sent = time.time()
         self.version += 1
         tensors = {ACTOR_PREFIX + k: v.detach().clone() for k, v in self.sac.actor_state().items()}
         msg = UInt8MultiArray()
-        msg.data = weights_to_bytes(tensors, self._metadata())
-        self.weights_pub.publish(msg)
+        msg.data = weights_to_bytes(tensors, {**self._metadata(), 'sent_unix': sent})
+        for robot in self.robots:
+            robot.weights_pub.publish(msg)
 
-    def save(self, name: str = 'latest', **extra) -> Path:
-        """Write ``<run_dir>/checkpoints/<name>`` (actor + full SAC state) atomically;
-        ``extra`` goes into the sidecar."""
-        with self.train_lock:
+    def save(self, name: str = 'latest', full: bool = True, **extra) -> Path:
+        """Write ``<run_dir>/checkpoints/<name>`` atomically: actor + full SAC state, and
+        with ``full`` also the replay buffers and counters (a learner state :attr:`resume`
+        continues from). ``extra`` goes into the sidecar."""
+        with self.train_lock, self.lock:
             tensors = {ACTOR_PREFIX + k: v.detach().clone() for k, v in self.sac.actor_state().items()}
             tensors.update({'sac.' + k: v.detach().clone() for k, v in self.sac.state_dict().items()})
             meta = {**self._metadata(), **extra}
-        return save_checkpoint(self.run_dir / 'checkpoints' / name, tensors, meta)
+            if full:
+                buffers = (('online', self.online), ('demo', self.demo))
+                for buf_name, buffer in buffers:
+                    if buffer is None:
+                        continue
+                    for k, v in buffer.state().items():
+                        tensors[_BUFFER_PREFIX[buf_name] + k] = torch.from_numpy(np.ascontiguousarray(v))
+                meta.update(learner_state=True, wall_s=round(self._wall_s(), 2),
+                            robot_transitions={r.label: r.transitions for r in self.robots},
+                            best_training_success_so_far=self.best_success,
+                            recent_success=[bool(x) for x in self._recent])
+        path = save_checkpoint(self.run_dir / 'checkpoints' / name, tensors, meta)
+        if full:
+            self._plot()
+        return path
+
+    def _plot(self) -> None:
+        try:
+            plot_learning_curve(list(self._rows), self.run_dir / 'learning_curve.png',
+                                title=f'SAC learner ({self.observation_type})')
+        except (OSError, ValueError) as exc:
+            self.get_logger().warning(f'learning curve not written: {exc}')
 
     def _on_save(self, _req, resp):
         try:
@@ -280,19 +574,35 @@ class SacLearner(Node):
         return resp
 
     def _report(self) -> None:
-        el = time.monotonic() - self.t0
+        now = time.monotonic()
+        t_mark, u_mark = self._updates_mark
+        if now - t_mark >= 1.0:
+            self._updates_rate = (self.updates - u_mark) / (now - t_mark)
+            self._updates_mark = (now, self.updates)
         self.diag.set('transitions', self.transitions)
         self.diag.set('updates', self.updates)
-        self.diag.set('updates_per_s', f'{self.updates / max(el, 1e-6):.1f}')
+        self.diag.set('updates_per_s', f'{self._updates_rate:.1f}')
         self.diag.set('weights_version', self.version)
         self.diag.set('online_buffer', len(self.online))
         self.diag.set('demo_buffer', len(self.demo) if self.demo else 0)
-        for k, v in self.pipeline.dropped.items():
+        dropped: dict[str, int] = {}
+        for robot in self.robots:
+            rate = robot.update_rate()
+            self.diag.set(f'transitions_{robot.label}', robot.transitions)
+            self.diag.set(f'transitions_per_s_{robot.label}', f'{rate:.1f}')
+            self.diag.set(f'episodes_{robot.label}', robot.episodes)
+            pipeline_drops = robot.pipeline.dropped if not self.joint_mode else {}
+            for k, v in {**pipeline_drops, **robot.dropped}.items():
+                dropped[k] = dropped.get(k, 0) + v
+            if self._tb is not None:
+                self._tb.add_scalar(f'robots/{robot.label}/transitions_per_s', rate, self.transitions)
+                self._tb.add_scalar(f'robots/{robot.label}/transitions', robot.transitions, self.transitions)
+        for k, v in dropped.items():
             self.diag.set(f'dropped_{k}', v)
         for k, v in self.last_stats.items():
             self.diag.set(k, f'{v:.4g}')
         if self._tb is not None:
-            self._tb.add_scalar('learner/updates_per_s', self.updates / max(el, 1e-6), self.transitions)
+            self._tb.add_scalar('learner/updates_per_s', self._updates_rate, self.transitions)
             self._tb.add_scalar('learner/weights_version', self.version, self.transitions)
 
     def close(self) -> None:

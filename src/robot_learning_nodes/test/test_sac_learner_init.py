@@ -88,7 +88,7 @@ def test_learner_refuses_another_spec_or_a_checkpoint_without_sac_state(ros, tmp
         _learner(ros, tmp_path, 'x', init_from=str(pretrained), **{'observation.num_sectors': 12})
     with pytest.raises(CheckpointError, match=r'checkpoint action.linear is \[-0.3, 0.6\], this policy needs'):
         _learner(ros, tmp_path, 'x', init_from=str(pretrained), **{'action.linear': [-0.2, 0.5]})
-    with pytest.raises(CheckpointError, match=r'has sac.hidden \[32, 32\], this learner \(16,\)'):
+    with pytest.raises(CheckpointError, match=r'has sac.hidden \[32, 32\], this learner \[16\]'):
         _learner(ros, tmp_path, 'x', init_from=str(pretrained), **{'sac.hidden': [16]})
     obs_cfg = ObservationConfig()
     iql = IQLTrainer(_dataset(obs_cfg), IQLConfig(hidden=HIDDEN), obs_cfg, ActionConfig(), np.arange(64))

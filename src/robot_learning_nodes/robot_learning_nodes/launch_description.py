@@ -28,6 +28,7 @@ def profile_nodes(profile_name: str) -> list[dict]:
                 'params_files': [str(config_dir() / f) for f in ([params] if isinstance(params, str) else params)],
                 'parameters': {'use_sim_time': bool(prof.get('use_sim_time', False)), **(spec.get('parameters') or {})},
                 'remaps': dict(spec.get('remaps') or {}),
+                'namespace': spec.get('namespace', ''),
             })
     return out
 
@@ -43,7 +44,7 @@ def generate(profile_name: str):
     actions = [DeclareLaunchArgument('namespace', default_value='', description='namespace for every node')]
     for n in profile_nodes(profile_name):
         actions.append(Node(package=n['package'], executable=n['executable'], name=n['name'],
-                            namespace=ns, output='screen',
+                            namespace=n['namespace'] or ns, output='screen',
                             parameters=n['params_files'] + [n['parameters']],
                             remappings=list(n['remaps'].items())))
     return LaunchDescription(actions)

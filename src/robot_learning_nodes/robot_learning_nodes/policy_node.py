@@ -107,6 +107,7 @@ class PolicyNode(Node):
         self._last_cmd: tuple | None = None  # (stamp, v, w, intervention) or (stamp, command)
         self._zero_sent = False
         self.last_weights_latency_ms: float | None = None
+        self._latency_max_ms = 0.0
         self._limits = (None, None)
         self._names: list[str] = []
         if self.joint_mode:
@@ -191,7 +192,9 @@ class PolicyNode(Node):
             # Send (learner, before serialising) to active (here): both wall clocks; on one
             # machine exact, across machines as good as their clock sync.
             self.last_weights_latency_ms = 1e3 * (time.time() - sent)
+            self._latency_max_ms = max(self._latency_max_ms, self.last_weights_latency_ms)
             self.diag.set('weights_latency_ms', f'{self.last_weights_latency_ms:.1f}')
+            self.diag.set('weights_latency_max_ms', f'{self._latency_max_ms:.1f}')
         self.diag.count('weights_received')
 
     def _teleop_active(self) -> bool:

@@ -59,7 +59,7 @@ from std_msgs.msg import String, UInt8MultiArray, UInt64
 from std_srvs.srv import Trigger
 
 from robot_learning.buffers import ReplayBuffer, sample_mixed
-from robot_learning.checkpoint import (check_spec, load_checkpoint, save_checkpoint,
+from robot_learning.checkpoint import (METADATA_FILE, check_spec, load_checkpoint, save_checkpoint,
                                        weights_to_bytes)
 from robot_learning.curves import plot_learning_curve
 from robot_learning.dataset import load_demo_transitions, stack_transitions
@@ -157,13 +157,21 @@ class SacLearner(Node):
         self.joint_mode = self.observation_type == 'joint_state'
         try:
             if self.joint_mode:
-                self.obs_cfg = VectorObservationConfig(
-                    dim=declare(self, 'vector_observation.dim', 3, 'length of the joint_states vector (position+velocity+effort)'),
-                    names=tuple(n for n in declare(self, 'vector_observation.names', [''], 'names (documentation)') if n))
-                self.act_cfg = JointActionConfig(
-                    low=tuple(declare(self, 'joint_action.low', [-1.0], 'command that action -1 maps to, per joint (joint units)')),
-                    high=tuple(declare(self, 'joint_action.high', [1.0], 'command that action +1 maps to, per joint')),
-                    names=tuple(n for n in declare(self, 'joint_action.names', [''], 'joint names') if n))
+                dim = declare(self, 'vector_observation.dim', 0, 'length of the joint_states vector (position+'
+                              'velocity+effort); 0 = take the spec from gym/spec (gym_bridge)', read_only=True)
+                names = [n for n in declare(self, 'vector_observation.names', [''], 'names (documentation)') if n]
+                low = declare(self, 'joint_action.low', [0.0], 'command that action -1 maps to, per joint (joint units)')
+                high = declare(self, 'joint_action.high', [0.0], 'command that action +1 maps to, per joint')
+                joints = [n for n in declare(self, 'joint_action.names', [''], 'joint names') if n]
+                spec_timeout = declare(self, 'spec_timeout_s', 30.0, 'how long to wait for gym/spec when '
+                                       'vector_observation.dim is 0')
+                if dim <= 0:
+                    spec = self._wait_for_spec(_topic(robots[0] if robots else '', 'gym/spec'), spec_timeout)
+                    dim, names = int(spec['observation_dim']), list(spec.get('observation_names') or names)
+                    low, high = list(spec['action_low']), list(spec['action_high'])
+                    joints = list(spec.get('action_names') or joints)
+                self.obs_cfg = VectorObservationConfig(dim=dim, names=tuple(names))
+                self.act_cfg = JointActionConfig(low=tuple(low), high=tuple(high), names=tuple(joints))
             else:
                 self.obs_cfg = declare_dataclass(self, ObservationConfig, 'observation.')
                 self.act_cfg = ActionConfig(
@@ -237,6 +245,38 @@ class SacLearner(Node):
             f'{self.act_cfg.dim}, robots {[r.label for r in self.robots]}, demo buffer '
             f'{len(self.demo) if self.demo else 0} transitions from {self.demo_episodes} episodes, '
             f'UTD {self.sac_cfg.utd_ratio}, critics {getattr(self.sac_cfg, "num_critics", 2)}')
+
+    def _wait_for_spec(self, topic: str, timeout: float) -> dict:
+        """The JSON spec the gym bridge latches on ``gym/spec`` (observation dim, action
+        bounds), read before the networks can be built.
+
+        Raises:
+            ConfigError: nothing within ``timeout`` seconds, or the spec is unreadable.
+        """
+        import rclpy
+        from rclpy.executors import SingleThreadedExecutor
+
+        got: list[str] = []
+        sub = self.create_subscription(String, topic, lambda m: got.append(m.data), LATCHED_QOS)
+        executor = SingleThreadedExecutor(context=self.context)
+        executor.add_node(self)
+        deadline = time.monotonic() + float(timeout)
+        try:
+            while not got and time.monotonic() < deadline and rclpy.ok(context=self.context):
+                executor.spin_once(timeout_sec=0.1)
+        finally:
+            executor.remove_node(self)
+            self.destroy_subscription(sub)
+        if not got:
+            raise ConfigError(f'sac_learner: no spec on {self.resolve_topic_name(topic)} within {timeout:.0f} s: start '
+                              'gym_bridge first or set vector_observation.dim and joint_action.low/high')
+        try:
+            spec = json.loads(got[-1])
+            int(spec['observation_dim']), list(spec['action_low']), list(spec['action_high'])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f'sac_learner: unreadable gym/spec ({exc}): {got[-1][:120]}') from None
+        self.get_logger().info(f'spec from {self.resolve_topic_name(topic)}: {got[-1]}')
+        return spec
 
     def _subscribe(self, robot: RobotStream) -> None:
         q = DEEP_RELIABLE_QOS
@@ -315,7 +355,7 @@ class SacLearner(Node):
         latest = self.run_dir / 'checkpoints' / 'latest'
         candidates = [latest] + sorted((self.run_dir / 'checkpoints').glob('.latest.old-*/checkpoint'))
         for path in candidates:
-            meta_file = path / 'metadata.json'
+            meta_file = path / METADATA_FILE
             if not meta_file.is_file():
                 continue
             try:

@@ -1,0 +1,10 @@
+"""ros2 launch robot_learning_bringup gym_learn_two_robots.launch.py — same nodes as `robot-learning up gym_learn_two_robots`.
+
+The node list, parameter files and overrides come from config/profiles/gym_learn_two_robots.yaml.
+"""
+
+from robot_learning_nodes.launch_description import generate
+
+
+def generate_launch_description():
+    return generate('gym_learn_two_robots')

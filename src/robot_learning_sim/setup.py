@@ -21,6 +21,7 @@ setup(
         'console_scripts': [
             'sim_node = robot_learning_sim.sim_node:main',
             'expert_teleop = robot_learning_sim.expert_teleop:main',
+            'gym_bridge = robot_learning_sim.gym_bridge:main',
         ],
     },
 )

@@ -167,7 +167,8 @@ class SacLearner(Node):
                                        'vector_observation.dim is 0')
                 if dim <= 0:
                     spec = self._wait_for_spec(_topic(robots[0] if robots else '', 'gym/spec'), spec_timeout)
-                    dim, names = int(spec['observation_dim']), list(spec.get('observation_names') or names)
+                    dim = int(spec['obs_dim'])
+                    names = list(spec.get('observation_names') or spec.get('joint_names') or names)
                     low, high = list(spec['action_low']), list(spec['action_high'])
                     joints = list(spec.get('action_names') or joints)
                 self.obs_cfg = VectorObservationConfig(dim=dim, names=tuple(names))
@@ -272,7 +273,11 @@ class SacLearner(Node):
                               'gym_bridge first or set vector_observation.dim and joint_action.low/high')
         try:
             spec = json.loads(got[-1])
-            int(spec['observation_dim']), list(spec['action_low']), list(spec['action_high'])
+            if 'obs_dim' not in spec and 'observation_dim' in spec:
+                spec['obs_dim'] = spec['observation_dim']
+            int(spec['obs_dim']), list(spec['action_low']), list(spec['action_high'])
+            if any(v is None for v in spec['action_low'] + spec['action_high']):
+                raise ValueError('unbounded action space: set joint_action.low/high')
         except (ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f'sac_learner: unreadable gym/spec ({exc}): {got[-1][:120]}') from None
         self.get_logger().info(f'spec from {self.resolve_topic_name(topic)}: {got[-1]}')

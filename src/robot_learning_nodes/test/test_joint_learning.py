@@ -213,7 +213,7 @@ def test_learner_refuses_to_resume_another_spec(ros, tmp_path):
 
 def test_learner_reads_its_spec_from_gym_spec(ros, tmp_path):
     spec = ros.helper.create_publisher(String, 'gym/spec', LATCHED_QOS)
-    spec.publish(String(data=json.dumps({'env_id': 'X', 'observation_dim': 5, 'observation_names': [],
+    spec.publish(String(data=json.dumps({'env_id': 'X', 'obs_dim': 5, 'joint_names': [],
                                          'action_dim': 2, 'action_low': [-1.0, -3.0], 'action_high': [1.0, 3.0],
                                          'action_names': ['a', 'b']})))
     learner = _learner(ros, tmp_path, **{'vector_observation.dim': 0, 'spec_timeout_s': 5.0})

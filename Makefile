@@ -14,7 +14,7 @@ PKG_SOURCES := $(shell find src -name '*.py' -o -name 'package.xml' -o -name 'se
 export MUJOCO_GL ?= egl
 export ROS_AUTOMATIC_DISCOVERY_RANGE ?= LOCALHOST
 
-.PHONY: all setup apt venv build test demo bench clean
+.PHONY: all setup apt venv build test demo bench bench-deps clean
 
 all: build
 
@@ -54,7 +54,13 @@ test: build
 demo: build
 	source $(VENV)/bin/activate && source install/setup.bash && robot-learning demo
 
-bench: build
+# Benchmark-only dependencies (Stable-Baselines3 for bench/sac_vs_sb3.py), pinned beside torch.
+bench-deps: $(STAMP)/bench-deps
+$(STAMP)/bench-deps: $(STAMP)/venv requirements-bench.txt
+	$(VPY) -m pip install -q -r requirements.txt -r requirements-bench.txt
+	@touch $@
+
+bench: build bench-deps
 	source $(VENV)/bin/activate && source install/setup.bash && \
 	  for b in bench/*.py; do echo "== $$b"; python $$b || exit 1; done
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from robot_learning.buffers import ReplayBuffer, sample_mixed
+from robot_learning.buffers import NStepAccumulator, NStepTransition, ReplayBuffer, sample_mixed
 from robot_learning.errors import ConfigError
 from robot_learning.sac import Batch
 
@@ -67,8 +67,9 @@ def test_sample_shapes_dtypes():
     batch = buffer.sample(32)
     assert isinstance(batch, Batch)
     shapes = [x.shape for x in batch]
-    assert shapes == [(32, 4), (32, 2), (32,), (32, 4), (32,)]
+    assert shapes == [(32, 4), (32, 2), (32,), (32, 4), (32,), (32,)]
     assert all(x.dtype == np.float32 for x in batch)
+    assert batch.n_steps.tolist() == [1.0] * 32  # 1-step transitions unless told otherwise
     assert buffer.sample(0).observations.shape == (0, 4)
 
 
@@ -163,3 +164,153 @@ def test_from_state_rejects_bad_state():
     del state['rewards']
     with pytest.raises(ConfigError, match='rewards'):
         ReplayBuffer.from_state(state)
+
+
+# ---------------------------------------------------------------- n_steps in the buffer
+
+
+def test_n_steps_stored_sampled_and_validated():
+    buffer = ReplayBuffer(2, 1, capacity=10, seed=0)
+    buffer.add(np.zeros(2), np.zeros(1), 1.0, np.ones(2), False)
+    buffer.add(np.zeros(2), np.zeros(1), 2.0, np.ones(2), False, n_steps=3)
+    buffer.add_many(np.zeros((2, 2)), np.zeros((2, 1)), [3.0, 4.0], np.ones((2, 2)), [0, 1], n_steps=[[2], [1]])
+    buffer.add_many(np.zeros((1, 2)), np.zeros((1, 1)), [5.0], np.ones((1, 2)), [0])  # default: 1
+    assert buffer.n_steps[:5].tolist() == [1, 3, 2, 1, 1]
+    batch = buffer.sample(200)
+    np.testing.assert_array_equal(batch.n_steps, np.array([1, 3, 2, 1, 1], np.float32)[batch.rewards.astype(int) - 1])
+    with pytest.raises(ConfigError, match='n_steps') as info:
+        buffer.add(np.zeros(2), np.zeros(1), 0.0, np.ones(2), False, n_steps=0)
+    assert '\n' not in str(info.value)
+    with pytest.raises(ConfigError, match='n_steps'):
+        buffer.add_many(np.zeros((2, 2)), np.zeros((2, 1)), [0, 0], np.ones((2, 2)), [0, 0], n_steps=[1, float('nan')])
+    with pytest.raises(ConfigError, match='n_steps'):
+        buffer.add_many(np.zeros((2, 2)), np.zeros((2, 1)), [0, 0], np.ones((2, 2)), [0, 0], n_steps=[1, 2, 3])
+    assert len(buffer) == 5  # rejected rows were not written
+
+
+def test_sample_mixed_carries_n_steps():
+    online, demo = ReplayBuffer(2, 1, 10, seed=1), ReplayBuffer(2, 1, 10, seed=2)
+    online.add(np.zeros(2), np.zeros(1), 0.0, np.ones(2), False, n_steps=3)
+    demo.add(np.zeros(2), np.zeros(1), 1.0, np.ones(2), False)
+    batch = sample_mixed(online, demo, 8, 0.25)
+    assert len(batch) == 6 and batch.n_steps.tolist() == [1, 1] + [3] * 6
+
+
+def test_version_1_state_loads_with_unit_n_steps():
+    buffer = ReplayBuffer(3, 2, capacity=6, seed=4)
+    _fill(buffer, 0, 4)
+    state = buffer.state()
+    assert state['meta'][0] == 2 and state['n_steps'].tolist() == [1] * 4
+    old = {k: v for k, v in state.items() if k != 'n_steps'}
+    old['meta'] = state['meta'].copy()
+    old['meta'][0] = 1
+    restored = ReplayBuffer.from_state(old)
+    assert restored.n_steps[:4].tolist() == [1] * 4
+    np.testing.assert_array_equal(restored.rewards, buffer.rewards)
+    del state['n_steps']  # a version-2 state must have it
+    with pytest.raises(ConfigError, match='n_steps'):
+        ReplayBuffer.from_state(state)
+
+
+# ---------------------------------------------------------------- NStepAccumulator
+
+
+def _reference_n_step(steps, n, gamma):
+    """Brute force: for each step t of each episode, k = min(n, steps left in the episode)."""
+    out, start = [], 0
+    for end, step in enumerate(steps):
+        if not (step[4] or step[5]):
+            continue
+        episode = steps[start:end + 1]
+        for t in range(len(episode)):
+            k = min(n, len(episode) - t)
+            ret = sum(gamma ** i * episode[t + i][2] for i in range(k))
+            last = episode[t + k - 1]
+            out.append((episode[t][0], episode[t][1], ret, last[3], bool(last[4]) and t + k == len(episode), k))
+        start = end + 1
+    return out, steps[start:]
+
+
+@pytest.mark.parametrize('n', [1, 2, 3, 7])
+def test_n_step_accumulator_matches_brute_force(n):
+    gamma = 0.9
+    rng = np.random.default_rng(n)
+    steps, t = [], 0
+    for length in (1, 2, 3, 5, 9, 4):  # episodes shorter and longer than n
+        for i in range(length):
+            last = i == length - 1
+            terminated = last and length % 2 == 1  # odd lengths terminate, even ones are truncated
+            steps.append((np.full(2, t, np.float32), np.full(1, t / 100, np.float32), float(rng.standard_normal()),
+                          np.full(2, t + 1, np.float32), terminated, last and not terminated))
+            t += 1
+    acc = NStepAccumulator(n, gamma)
+    got = []
+    for step in steps:
+        emitted = acc.add(*step)
+        assert all(isinstance(e, NStepTransition) for e in emitted)
+        got.extend(emitted)
+        assert len(acc) < n
+    expected, _ = _reference_n_step(steps, n, gamma)
+    got.sort(key=lambda e: float(e.obs[0]))  # an episode's end emits its pending steps oldest first anyway
+    assert len(got) == len(expected) == len(steps)  # every 1-step transition starts exactly one
+    for e, (obs, act, ret, nxt, term, k) in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(e.obs, obs)
+        np.testing.assert_array_equal(e.action, act)
+        assert e.reward == pytest.approx(ret, rel=1e-12, abs=1e-12)
+        np.testing.assert_array_equal(e.next_obs, nxt)
+        assert (e.terminated, e.n_steps) == (term, k)
+
+
+def test_n_step_accumulator_small_example_and_order():
+    acc = NStepAccumulator(3, 0.5)
+    obs = [np.array([float(i)]) for i in range(6)]
+    assert acc.add(obs[0], [0.0], 1.0, obs[1], False) == []
+    assert acc.add(obs[1], [0.0], 2.0, obs[2], False) == []
+    (first,) = acc.add(obs[2], [0.0], 4.0, obs[3], False, False)
+    assert (first.reward, float(first.next_obs[0]), first.terminated, first.n_steps) == (1 + 1 + 1, 3.0, False, 3)
+    ended = acc.add(obs[3], [0.0], 8.0, obs[4], True)  # terminated: flush 1, 2, 3 in order
+    assert [float(e.obs[0]) for e in ended] == [1.0, 2.0, 3.0]
+    assert [e.reward for e in ended] == [2 + 2 + 2, 4 + 4, 8]
+    assert [e.n_steps for e in ended] == [3, 2, 1]
+    assert all(e.terminated and float(e.next_obs[0]) == 4.0 for e in ended)
+    assert len(acc) == 0
+
+
+def test_n_step_accumulator_flush_reset_copy_and_errors():
+    acc = NStepAccumulator(4, 0.9)
+    obs = np.zeros(2, np.float32)
+    acc.add(obs, [0.1], 1.0, np.ones(2), False)
+    obs[:] = 7.0  # the caller reuses its array: the accumulator kept a copy
+    acc.add(np.ones(2), [0.2], 1.0, np.full(2, 2.0), False)
+    flushed = acc.flush()
+    assert [e.n_steps for e in flushed] == [2, 1] and not any(e.terminated for e in flushed)
+    assert flushed[0].obs.tolist() == [0.0, 0.0] and flushed[0].next_obs.tolist() == [2.0, 2.0]
+    assert flushed[0].reward == pytest.approx(1.9)
+    assert acc.flush() == []
+    acc.add(obs, [0.0], 1.0, obs, False)
+    acc.reset()
+    assert len(acc) == 0 and acc.flush() == []
+    # n = 1 is the identity
+    one = NStepAccumulator(1, 0.99)
+    (e,) = one.add(obs, [0.5], 3.0, np.ones(2), False)
+    assert (e.reward, e.n_steps, e.terminated) == (3.0, 1, False)
+    for bad in (dict(n=0, gamma=0.9), dict(n=2.0, gamma=0.9), dict(n=2, gamma=1.0), dict(n=True, gamma=0.9)):
+        with pytest.raises(ConfigError):
+            NStepAccumulator(**bad)
+    with pytest.raises(ConfigError, match='finite'):
+        one.add(obs, [0.0], float('nan'), obs, False)
+
+
+def test_n_step_transitions_into_buffer_and_sac_update():
+    from robot_learning.sac import SAC, SACConfig
+
+    cfg = SACConfig(obs_dim=2, action_dim=1, hidden=(16,), batch_size=8, n_step=3, seed=3)
+    acc, buffer = NStepAccumulator(cfg.n_step, cfg.gamma), ReplayBuffer(2, 1, 100, seed=cfg.seed)
+    rng = np.random.default_rng(0)
+    for t in range(20):
+        for e in acc.add(rng.standard_normal(2), rng.uniform(-1, 1, 1), 1.0, rng.standard_normal(2), False, t == 9):
+            buffer.add(e.obs, e.action, e.reward, e.next_obs, e.terminated, n_steps=e.n_steps)
+    assert len(buffer) == 18 and len(acc) == 2
+    assert sorted(set(buffer.n_steps[:18].tolist())) == [1, 2, 3]
+    metrics = SAC(cfg).update(buffer.sample(cfg.batch_size))
+    assert np.isfinite(metrics['critic_loss'])

@@ -7,7 +7,8 @@ joint-space robots and gymnasium environments; the same code the bag dataset use
 Gradient steps run in a worker thread, at most one :meth:`SAC.update` call (each of
 ``sac.utd_ratio`` critic steps) per received transition, while the executor keeps taking
 messages. A demo buffer seeded from recorded bags supplies ``sac.demo_ratio`` of every
-batch (RLPD, Ball et al. 2023).
+batch (RLPD, Ball et al. 2023). With ``sac.n_step`` > 1 each robot's transitions become
+n-step transitions (:class:`~robot_learning.buffers.NStepAccumulator`) before the buffer.
 
 Observation kinds (``observation_type``):
 
@@ -58,7 +59,7 @@ from sensor_msgs.msg import JointState, LaserScan
 from std_msgs.msg import String, UInt8MultiArray, UInt64
 from std_srvs.srv import Trigger
 
-from robot_learning.buffers import ReplayBuffer, sample_mixed
+from robot_learning.buffers import NStepAccumulator, ReplayBuffer, sample_mixed
 from robot_learning.checkpoint import (METADATA_FILE, check_spec, load_checkpoint, save_checkpoint,
                                        weights_to_bytes)
 from robot_learning.curves import plot_learning_curve
@@ -108,6 +109,9 @@ class RobotStream:
         else:
             self.pipeline = TransitionPipeline(learner.obs_cfg, learner.act_cfg)
         self.tracker = EpisodeTracker(lambda rec: learner._on_episode(self, rec))
+        # n-step returns per robot (SACConfig.n_step): one robot's steps in time order.
+        self.nstep = NStepAccumulator(learner.sac_cfg.n_step, learner.sac_cfg.gamma)
+        self.last_stamp = -1
         self.progress_pub = learner.create_publisher(UInt64, _topic(name, 'learner/progress'), 10)
         self.weights_pub = learner.create_publisher(UInt8MultiArray, _topic(name, 'policy/weights'), LATCHED_QOS)
 
@@ -183,7 +187,7 @@ class SacLearner(Node):
         except RobotLearningError:
             Node.destroy_node(self)
             raise
-        self.demo_ratio = float(getattr(self.sac_cfg, 'demo_ratio', 0.5))
+        self.demo_ratio = self.sac_cfg.demo_ratio
         self.sac = SAC(self.sac_cfg)
         self.rng = np.random.default_rng(self.sac_cfg.seed)
         self.online = ReplayBuffer(self.obs_cfg.dim, self.act_cfg.dim, capacity, seed=self.sac_cfg.seed)
@@ -245,7 +249,7 @@ class SacLearner(Node):
             f'SAC learner ({self.observation_type}, {origin}): obs_dim {self.obs_cfg.dim}, action_dim '
             f'{self.act_cfg.dim}, robots {[r.label for r in self.robots]}, demo buffer '
             f'{len(self.demo) if self.demo else 0} transitions from {self.demo_episodes} episodes, '
-            f'UTD {self.sac_cfg.utd_ratio}, critics {getattr(self.sac_cfg, "num_critics", 2)}')
+            f'UTD {self.sac_cfg.utd_ratio}, critics {self.sac_cfg.num_critics}, n-step {self.sac_cfg.n_step}')
 
     def _wait_for_spec(self, topic: str, timeout: float) -> dict:
         """The JSON spec the gym bridge latches on ``gym/spec`` (observation dim, action
@@ -445,9 +449,19 @@ class SacLearner(Node):
             good.append(t)
         if not good:
             return
+        rows = []
+        for t in good:
+            if t.info.prev_stamp != robot.last_stamp and len(robot.nstep):
+                # A step went missing (dropped or lost): never splice across the gap.
+                rows += robot.nstep.flush()
+            robot.last_stamp = t.info.stamp
+            rows += robot.nstep.add(t.observation, t.action, t.reward, t.next_observation,
+                                    t.terminated, t.truncated)
         with self.lock:
-            for t in good:
-                self.online.add(t.observation, t.action, t.reward, t.next_observation, float(t.terminated))
+            for r in rows:
+                self.online.add(r.obs, r.action, r.reward, r.next_obs, float(r.terminated), n_steps=r.n_steps)
+            # Counted per received 1-step transition (what UTD and learner/progress refer to);
+            # n-step rows reach the buffer up to n-1 steps later.
             self.transitions += len(good)
             robot.transitions += len(good)
 

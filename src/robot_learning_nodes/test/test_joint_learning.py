@@ -130,12 +130,12 @@ def test_policy_node_refuses_a_twist_policy_for_joint_commands(ros, tmp_path):
 def _learner(ros, tmp_path, name='run', **params):
     values = {'run_dir': str(tmp_path / name), 'observation_type': 'joint_state', 'vector_observation.dim': 3,
               'joint_action.low': [-2.0], 'joint_action.high': [2.0], 'sac.hidden': [16, 16],
-              'warmup_transitions': 10**6, 'checkpoint_every': 0, **params}
+              'warmup_transitions': 10**6, 'checkpoint_every': 0, 'sac.n_step': 1, **params}
     return ros.add(SacLearner(namespace=ros.ns, parameter_overrides=[
         Parameter(k, value=v) for k, v in values.items()]))
 
 
-def _feed(ros, pubs, steps: int, start: int = 1, bad_reward_at: int | None = None):
+def _feed(ros, pubs, steps: int, start: int = 1, bad_reward_at: int | None = None, terminate: bool = False):
     """One episode per robot: ``steps`` transitions each, stamps start..start+steps."""
     obs_pub, act_pub, ep_pub = pubs
     for pub in pubs:
@@ -147,7 +147,7 @@ def _feed(ros, pubs, steps: int, start: int = 1, bad_reward_at: int | None = Non
         obs_pub.publish(_joint_state(sec, rng.uniform(-1, 1, 3)))
         if k:
             reward = float('nan') if k == bad_reward_at else -float(k)
-            ep_pub.publish(_episode(sec, sec - 1, reward, k))
+            ep_pub.publish(_episode(sec, sec - 1, reward, k, terminated=terminate and k == steps))
         if k < steps:
             act_pub.publish(_action(sec, [rng.uniform(-2, 2)]))
         ros.spin_for(0.005)
@@ -174,6 +174,16 @@ def test_learner_takes_two_robots_and_drops_bad_input(ros, tmp_path):
     assert np.isfinite(learner.online.rewards[:9]).all()
     ros.spin_until(lambda: weights['r1'] and weights['r2'], 5.0, 'weights on both robots')
     assert bytes(weights['r1'][0].data) == bytes(weights['r2'][0].data)
+
+
+def test_learner_stores_n_step_returns_per_robot(ros, tmp_path):
+    learner = _learner(ros, tmp_path, **{'sac.n_step': 3, 'sac.gamma': 0.5})
+    _feed(ros, _pubs(ros, ''), 6, start=20, terminate=True)
+    ros.spin_until(lambda: len(learner.online) == 6, 5.0, 'six n-step rows')
+    assert learner.online.n_steps[:6].tolist() == [3, 3, 3, 3, 2, 1]
+    assert learner.online.terminated[:6].tolist() == [0, 0, 0, 1, 1, 1]
+    # rewards -1..-6: the first row is -1 + 0.5 * -2 + 0.25 * -3
+    assert learner.online.rewards[0] == pytest.approx(-2.75)
 
 
 def test_learner_resumes_with_its_buffer_counters_and_networks(ros, tmp_path):

@@ -115,7 +115,9 @@ def test_learner_killed_with_sigkill_resumes_from_its_checkpoint(ros, tmp_path):
         tensors, _ = load_checkpoint(run_dir / 'checkpoints' / 'latest')
         resumed_obs = tensors['buffer.online.observations'].numpy()
         assert np.array_equal(resumed_obs[:len(saved_obs)], saved_obs)  # the buffer came back intact
-        assert len(resumed_obs) == after['env_steps']
+        # Every received transition is in the buffer except the n-step ones still pending
+        # (n_step 3: up to 2 at the kill, which are lost, and up to 2 now).
+        assert 0 <= after['env_steps'] - len(resumed_obs) <= 4
         spin_until(ros, procs, lambda: watch.value('policy_node', 'weights_version') > version, 30,
                    'new weights from the resumed learner')
     finally:

@@ -16,7 +16,8 @@ Same hyperparameters where they overlap: MLP 256x256 actor and critics, batch 25
 Adam 3e-4, gamma 0.99, tau 0.005, automatic temperature from 1.0 with target entropy
 -|A|, UTD 1, ``--learning-starts`` random-action steps, replay as large as the budget.
 Our critic LayerNorm is whatever the learner's config says (``--set`` to change).
-Both run with one torch thread.
+Both use ``--threads`` torch intra-op threads (default 2, this machine's cores): our
+learner while the actor runs beside it, SB3 for its synchronous updates.
 
 Evaluation is identical for both: every ``--eval-every`` env steps the actor then in
 use is snapshotted (ours: the newest weights the policy node had received, taken from
@@ -85,7 +86,7 @@ def run_sb3(env_id: str, seed: int, args) -> dict:
     from stable_baselines3 import SAC
     from stable_baselines3.common.callbacks import BaseCallback
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     env = gym.make(env_id)
     model = SAC('MlpPolicy', env, learning_rate=3e-4, buffer_size=max(args.steps, 1000),
                 learning_starts=args.learning_starts, batch_size=256, tau=0.005, gamma=0.99,
@@ -180,7 +181,8 @@ def run_ours(env_id: str, seed: int, args, out: Path) -> dict:
                  f'sac_learner.run_dir={run_dir}', f'sac_learner.sac.seed={seed}', 'sac_learner.resume=false',
                  f'sac_learner.warmup_transitions={args.learning_starts}', 'sac_learner.push_every=10',
                  f'sac_learner.max_env_steps={args.steps}', f'sac_learner.buffer_capacity={max(args.steps, 1000)}',
-                 'sac_learner.checkpoint_every=0', 'policy_node.deterministic=false', *args.set]
+                 'sac_learner.checkpoint_every=0', f'sac_learner.torch_threads={args.threads}',
+                 'policy_node.deterministic=false', *args.set]
     domain = str(90 + seed % 10)
     os.environ['ROS_DOMAIN_ID'] = domain
     rclpy.init()
@@ -248,8 +250,11 @@ def steps_to(curve: dict, threshold: float):
 
 def report(results: dict, args, out: Path) -> str:
     lines = [f'# SAC through ROS 2 (ours) vs Stable-Baselines3 in-process — {args.steps} env steps, '
-             f'seeds {args.seeds}, eval {args.eval_episodes} episodes every {args.eval_every} steps', '']
-    marks = sorted({args.steps // 5, args.steps // 2, args.steps})
+             f'seeds {args.seeds}, eval {args.eval_episodes} episodes every {args.eval_every} steps, '
+             f'{args.threads} torch threads each', '']
+    # Fixed step counts on the evaluation grid (multiples of --eval-every).
+    grid = list(range(args.eval_every, args.steps + 1, args.eval_every))
+    marks = sorted({grid[max(0, len(grid) // 5 - 1)], grid[max(0, len(grid) // 2 - 1)], grid[-1]})
     for env_id, by_impl in results.items():
         thr = THRESHOLDS.get(env_id)
         lines += [f'## {env_id}', '',
@@ -334,6 +339,8 @@ def main(argv=None) -> int:
     ap.add_argument('--eval-episodes', type=int, default=5)
     ap.add_argument('--learning-starts', type=int, default=100)
     ap.add_argument('--max-lag', type=int, default=150, help='gym_bridge lockstep_max_lag (steps the actor may run ahead)')
+    ap.add_argument('--threads', type=int, default=2,
+                    help="torch intra-op threads of our learner and of SB3 (both the same)")
     ap.add_argument('--only', choices=['ours', 'sb3'])
     ap.add_argument('--set', action='append', default=[], help='extra profile override node.param=value')
     ap.add_argument('--timeout', type=float, default=1200.0, help='per run (s)')

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import math
-import pickle
 
 import numpy as np
 import pytest
@@ -86,9 +85,7 @@ def test_batch_is_five_fields_unless_n_steps_given():
     assert Batch._make([1, 2, 3, 4, 5, 6]) == six
     assert isinstance(six, tuple) and isinstance(six._replace(actions=0), Batch)
     for value in (five, six):
-        restored = pickle.loads(pickle.dumps(value))
-        assert restored == value and type(restored) is Batch
-        assert copy.deepcopy(value) == value
+        assert copy.deepcopy(value) == value and type(copy.deepcopy(value)) is Batch
     with pytest.raises(ValueError, match='no field'):
         five._replace(dones=1)
     with pytest.raises(TypeError):

@@ -86,6 +86,23 @@ def _topic(robot: str, name: str) -> str:
     return f'{robot.rstrip("/")}/{name}' if robot else name
 
 
+class RateMeter:
+    """Events per second of a growing counter, over windows of at least ``window_s``."""
+
+    def __init__(self, count: int = 0, window_s: float = 1.0):
+        self._mark = (time.monotonic(), count)
+        self.window_s = window_s
+        self.rate = 0.0
+
+    def update(self, count: int) -> float:
+        now = time.monotonic()
+        t0, n0 = self._mark
+        if now - t0 >= self.window_s:
+            self.rate = (count - n0) / (now - t0)
+            self._mark = (now, count)
+        return self.rate
+
+
 class RobotStream:
     """One robot's streams into the learner: its assembler, episode tracker and counters.
 
@@ -102,8 +119,7 @@ class RobotStream:
         self.transitions = 0
         self.episodes = 0
         self.dropped: dict[str, int] = {}
-        self._rate_mark = (time.monotonic(), 0)
-        self.rate = 0.0
+        self.meter = RateMeter()
         if learner.joint_mode:
             self.assembler = TransitionAssembler()
         else:
@@ -120,13 +136,6 @@ class RobotStream:
         if message:
             self.learner.diag.error(f'error_{why}', f'{self.label}: {message}')
 
-    def update_rate(self) -> float:
-        now = time.monotonic()
-        t0, n0 = self._rate_mark
-        if now - t0 >= 1.0:
-            self.rate = (self.transitions - n0) / (now - t0)
-            self._rate_mark = (now, self.transitions)
-        return self.rate
 
 
 class SacLearner(Node):
@@ -224,8 +233,7 @@ class SacLearner(Node):
         self.last_stats: dict[str, float] = {}
         self.t0 = time.monotonic()
         self._wall_offset = float(self._resume_meta.get('wall_s', 0.0)) if self.resumed_from else 0.0
-        self._updates_mark = (time.monotonic(), self.updates)
-        self._updates_rate = 0.0
+        self._updates_meter = RateMeter(self.updates)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self._episodes_file = open(self.run_dir / 'episodes.jsonl', 'a', buffering=1)
         self._tb = None
@@ -238,7 +246,7 @@ class SacLearner(Node):
         self.robots = [RobotStream(r, self) for r in (robots or [''])]
         for robot in self.robots:
             robot.transitions = self._robot_counts.get(robot.label, 0)
-            robot._rate_mark = (time.monotonic(), robot.transitions)
+            robot.meter = RateMeter(robot.transitions)
             self._subscribe(robot)
         self.create_service(Trigger, 'learner/save_checkpoint', self._on_save)
         self.create_timer(1.0, self._report)
@@ -636,20 +644,16 @@ class SacLearner(Node):
         return resp
 
     def _report(self) -> None:
-        now = time.monotonic()
-        t_mark, u_mark = self._updates_mark
-        if now - t_mark >= 1.0:
-            self._updates_rate = (self.updates - u_mark) / (now - t_mark)
-            self._updates_mark = (now, self.updates)
+        updates_rate = self._updates_meter.update(self.updates)
         self.diag.set('transitions', self.transitions)
         self.diag.set('updates', self.updates)
-        self.diag.set('updates_per_s', f'{self._updates_rate:.1f}')
+        self.diag.set('updates_per_s', f'{updates_rate:.1f}')
         self.diag.set('weights_version', self.version)
         self.diag.set('online_buffer', len(self.online))
         self.diag.set('demo_buffer', len(self.demo) if self.demo else 0)
         dropped: dict[str, int] = {}
         for robot in self.robots:
-            rate = robot.update_rate()
+            rate = robot.meter.update(robot.transitions)
             self.diag.set(f'transitions_{robot.label}', robot.transitions)
             self.diag.set(f'transitions_per_s_{robot.label}', f'{rate:.1f}')
             self.diag.set(f'episodes_{robot.label}', robot.episodes)
@@ -664,7 +668,7 @@ class SacLearner(Node):
         for k, v in self.last_stats.items():
             self.diag.set(k, f'{v:.4g}')
         if self._tb is not None:
-            self._tb.add_scalar('learner/updates_per_s', self._updates_rate, self.transitions)
+            self._tb.add_scalar('learner/updates_per_s', updates_rate, self.transitions)
             self._tb.add_scalar('learner/weights_version', self.version, self.transitions)
 
     def close(self) -> None:

@@ -267,9 +267,8 @@ class PolicyNode(Node):
             if self._last_cmd is not None and self._last_cmd[0] == stamp:
                 self.diag.count('resends_answered')
                 self._publish_joint(*self._last_cmd)
-            elif self._last_cmd is None or self._last_cmd[0] != stamp:
-                if self._last_obs is not None:
-                    self._act_joint(self._last_obs[0])
+            elif self._last_obs is not None:
+                self._act_joint(self._last_obs[0])
             return
         vec = vector_from_joint_state(msg)
         if not np.isfinite(vec).all():

@@ -139,9 +139,13 @@ def run_group(profile_name: str, group: str, overrides: list[str], namespace: st
     try:
         nodes = create_nodes(profile, group, parse_overrides(overrides), namespace)
     except RobotLearningError as exc:
+        if not rclpy.ok():
+            return 0  # stopped while starting (another group failed, or Ctrl-C): not this group's error
         print(f'robot-learning up: {exc}', file=sys.stderr)
         rclpy.try_shutdown()
         return 2
+    except rclpy.exceptions.NotInitializedException:
+        return 0  # stopped before its nodes existed: nothing to report
     ex = SingleThreadedExecutor()
     for n in nodes:
         ex.add_node(n)

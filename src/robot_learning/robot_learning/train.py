@@ -324,6 +324,11 @@ def run(args) -> int:
     finally:
         if dist_info.world_size > 1:
             import torch.distributed as dist
+            # Leave together: a rank tearing gloo down while rank 0 still writes the run
+            # aborted its peer now and then (SIGABRT in the 2-rank CI test). torchrun stops
+            # the other ranks itself when one fails, so this barrier only runs on success.
+            if sys.exc_info()[0] is None:
+                dist.barrier()
             dist.destroy_process_group()
 
 

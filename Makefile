@@ -14,7 +14,7 @@ PKG_SOURCES := $(shell find src -name '*.py' -o -name 'package.xml' -o -name 'se
 export MUJOCO_GL ?= egl
 export ROS_AUTOMATIC_DISCOVERY_RANGE ?= LOCALHOST
 
-.PHONY: all setup apt venv build test demo bench bench-deps clean
+.PHONY: all setup apt venv build test test-deps demo bench bench-deps clean
 
 all: build
 
@@ -45,8 +45,22 @@ $(STAMP)/build: $(STAMP)/venv $(STAMP)/apt $(PKG_SOURCES)
 	source $(VENV)/bin/activate && colcon build --symlink-install --event-handlers console_cohesion- summary- status- 2>&1 | tail -n 20
 	@touch $@
 
-# colcon test runs each package's pytest suite; test/ holds the cross-package system tests.
-test: build
+# Test-only dependencies (linters, an independent MCAP reader) and, when ../shared/wheels
+# exists, the upstream launch/launch_ros wheels (--no-deps: never resolve `launch` from the
+# index). Without that folder the launch tests skip with one line.
+WHEELS ?= ../shared/wheels
+test-deps: $(STAMP)/test-deps
+$(STAMP)/test-deps: $(STAMP)/venv requirements-test.txt
+	$(VPY) -m pip install -q -r requirements.txt -r requirements-test.txt
+	@if ls $(WHEELS)/*.whl >/dev/null 2>&1; then \
+	  echo "test-deps: installing launch/launch_ros from $(WHEELS)"; \
+	  $(VPY) -m pip install -q --no-deps $(WHEELS)/*.whl; \
+	else echo "test-deps: $(WHEELS) not found: launch tests will be skipped"; fi
+	@touch $@
+
+# colcon test runs each package's pytest suite (and its flake8/pep257 linters); test/ holds
+# the cross-package system tests.
+test: build test-deps
 	source $(VENV)/bin/activate && source install/setup.bash && \
 	  colcon test --return-code-on-test-failure --event-handlers console_direct+ --pytest-args -q && \
 	  python -m pytest test -q

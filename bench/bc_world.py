@@ -45,24 +45,24 @@ import dataclasses
 import hashlib
 import json
 import os
-import time
 from pathlib import Path
+import time
 from types import SimpleNamespace
 
 os.environ.setdefault('MUJOCO_GL', 'egl')
 
 import numpy as np
-import torch
 from robot_learning.bc import BCConfig, BCTrainer
 from robot_learning.features import (
     ActionConfig,
+    encode_observation,
     ObservationConfig,
     RawObservation,
-    encode_observation,
 )
 from robot_learning.ingest import resize_rgb, scan_to_sectors
 from robot_learning_sim.expert import ExpertConfig, ExpertPolicy
 from robot_learning_sim.world import World, WorldConfig
+import torch
 
 CACHE = Path('/tmp/bc_world_cache')
 DEMO_SEED, EVAL_SEED = 10_000, 50_000
@@ -71,20 +71,45 @@ DEMO_SEED, EVAL_SEED = 10_000, 50_000
 def sectors_of(world: World, obs_cfg: ObservationConfig) -> np.ndarray:
     """lidar_ingest's processing of the sim scan (360 rays from -pi)."""
     c = world.cfg
-    return scan_to_sectors(world.scan(), -np.pi, 2 * np.pi / c.lidar_rays, c.range_min,
-                           obs_cfg.range_max, obs_cfg.num_sectors)
+    return scan_to_sectors(
+        world.scan(),
+        -np.pi,
+        2 * np.pi / c.lidar_rays,
+        c.range_min,
+        obs_cfg.range_max,
+        obs_cfg.num_sectors,
+    )
 
 
-def collect(episodes: int, width: int, height: int, obs_cfg: ObservationConfig,
-            act_cfg: ActionConfig, expert_cfg: ExpertConfig, noise: float = 0.0,
-            seed: int = DEMO_SEED) -> SimpleNamespace:
+def collect(
+    episodes: int,
+    width: int,
+    height: int,
+    obs_cfg: ObservationConfig,
+    act_cfg: ActionConfig,
+    expert_cfg: ExpertConfig,
+    noise: float = 0.0,
+    seed: int = DEMO_SEED,
+) -> SimpleNamespace:
     """Expert episodes in the dataset shape; cached in /tmp by their parameters.
 
     ``noise``: std of Gaussian noise (in [-1, 1] action units) added to the EXECUTED
     action while the label stays the expert's (DART, Laskey et al. 2017); 0 = plain.
     """
-    key = json.dumps([episodes, width, height, obs_cfg.to_dict(), act_cfg.to_dict(),
-                      dataclasses.asdict(expert_cfg), noise, seed], sort_keys=True, default=str)
+    key = json.dumps(
+        [
+            episodes,
+            width,
+            height,
+            obs_cfg.to_dict(),
+            act_cfg.to_dict(),
+            dataclasses.asdict(expert_cfg),
+            noise,
+            seed,
+        ],
+        sort_keys=True,
+        default=str,
+    )
     path = CACHE / f'demo_{hashlib.sha1(key.encode()).hexdigest()[:12]}.npz'
     instructions = [f'go to the {c} pillar' for c in obs_cfg.colors]
     if path.exists():
@@ -95,10 +120,32 @@ def collect(episodes: int, width: int, height: int, obs_cfg: ObservationConfig,
     world = World(WorldConfig())
     expert = ExpertPolicy(expert_cfg)
     rng = np.random.default_rng(seed)
-    F = {k: [] for k in ('image', 'sectors', 'detections', 'velocity', 'observation',
-                         'instruction', 'episode', 'prev')}
-    T = {k: [] for k in ('obs', 'next_obs', 'action', 'reward', 'terminated', 'truncated',
-                         'intervention', 'episode')}
+    F = {
+        k: []
+        for k in (
+            'image',
+            'sectors',
+            'detections',
+            'velocity',
+            'observation',
+            'instruction',
+            'episode',
+            'prev',
+        )
+    }
+    T = {
+        k: []
+        for k in (
+            'obs',
+            'next_obs',
+            'action',
+            'reward',
+            'terminated',
+            'truncated',
+            'intervention',
+            'episode',
+        )
+    }
     outcomes = []
 
     def add_frame(ep, prev):
@@ -107,8 +154,9 @@ def collect(episodes: int, width: int, height: int, obs_cfg: ObservationConfig,
         F['sectors'].append(s)
         F['detections'].append(world.detections())
         F['velocity'].append(np.array(world.velocity(), np.float32))
-        F['observation'].append(encode_observation(s, world.detections(), world.velocity(),
-                                                   world.instruction, obs_cfg))
+        F['observation'].append(
+            encode_observation(s, world.detections(), world.velocity(), world.instruction, obs_cfg)
+        )
         F['instruction'].append(instructions.index(world.instruction))
         F['episode'].append(ep)
         idx = len(F['episode']) - 1
@@ -125,33 +173,66 @@ def collect(episodes: int, width: int, height: int, obs_cfg: ObservationConfig,
             ex = np.clip(a + noise * rng.standard_normal(2), -1, 1) if noise > 0 else a
             res = world.step(*act_cfg.to_twist(ex))
             nxt = add_frame(ep, cur)
-            for k, val in (('obs', cur), ('next_obs', nxt), ('action', a), ('reward', res.reward),
-                           ('terminated', res.terminated), ('truncated', res.truncated),
-                           ('intervention', False), ('episode', ep)):
+            for k, val in (
+                ('obs', cur),
+                ('next_obs', nxt),
+                ('action', a),
+                ('reward', res.reward),
+                ('terminated', res.terminated),
+                ('truncated', res.truncated),
+                ('intervention', False),
+                ('episode', ep),
+            ):
                 T[k].append(val)
             cur = nxt
             if res.terminated or res.truncated:
                 outcomes.append(res.outcome)
                 break
     world.close()
-    dtypes = {'image': np.uint8, 'sectors': np.float32, 'detections': np.float32,
-              'velocity': np.float32, 'observation': np.float32, 'instruction': np.int32,
-              'episode': np.int32, 'prev': np.int64}
+    dtypes = {
+        'image': np.uint8,
+        'sectors': np.float32,
+        'detections': np.float32,
+        'velocity': np.float32,
+        'observation': np.float32,
+        'instruction': np.int32,
+        'episode': np.int32,
+        'prev': np.int64,
+    }
     frames = {k: np.asarray(v, dtypes[k]) for k, v in F.items()}
-    tdt = {'obs': np.int64, 'next_obs': np.int64, 'action': np.float32, 'reward': np.float32,
-           'terminated': bool, 'truncated': bool, 'intervention': bool, 'episode': np.int32}
+    tdt = {
+        'obs': np.int64,
+        'next_obs': np.int64,
+        'action': np.float32,
+        'reward': np.float32,
+        'terminated': bool,
+        'truncated': bool,
+        'intervention': bool,
+        'episode': np.int32,
+    }
     trans = {k: np.asarray(v, tdt[k]) for k, v in T.items()}
     CACHE.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix('.tmp.npz')
-    np.savez(tmp, **{'f_' + k: v for k, v in frames.items()}, **{'t_' + k: v for k, v in trans.items()})
+    np.savez(
+        tmp, **{'f_' + k: v for k, v in frames.items()}, **{'t_' + k: v for k, v in trans.items()}
+    )
     os.replace(tmp, path)
-    print(f'collected {episodes} episodes ({len(trans["obs"])} transitions), expert success '
-          f'{outcomes.count("success") / episodes:.2f}', flush=True)
+    print(
+        f'collected {episodes} episodes ({len(trans["obs"])} transitions), expert success '
+        f'{outcomes.count("success") / episodes:.2f}',
+        flush=True,
+    )
     return SimpleNamespace(frames=frames, transitions=trans, instructions=instructions)
 
 
-def evaluate(policy, episodes: int, obs_cfg: ObservationConfig, act_cfg: ActionConfig,
-             deterministic: bool = True, seed: int = EVAL_SEED) -> dict:
+def evaluate(
+    policy,
+    episodes: int,
+    obs_cfg: ObservationConfig,
+    act_cfg: ActionConfig,
+    deterministic: bool = True,
+    seed: int = EVAL_SEED,
+) -> dict:
     """Closed-loop episodes; returns per-instruction and overall success."""
     world = World(WorldConfig())
     per: dict[str, list[bool]] = {}
@@ -161,8 +242,13 @@ def evaluate(policy, episodes: int, obs_cfg: ObservationConfig, act_cfg: ActionC
         world.reset(seed=seed + ep)
         policy.reset()
         while True:
-            raw = RawObservation(0, sectors_of(world, obs_cfg), world.detections(),
-                                 world.velocity(), world.instruction)
+            raw = RawObservation(
+                0,
+                sectors_of(world, obs_cfg),
+                world.detections(),
+                world.velocity(),
+                world.instruction,
+            )
             img = resize_rgb(world.render_camera(), w, h) if policy.needs_image else None
             res = world.step(*act_cfg.to_twist(policy.act(raw, img, deterministic)))
             if res.terminated or res.truncated:
@@ -171,10 +257,12 @@ def evaluate(policy, episodes: int, obs_cfg: ObservationConfig, act_cfg: ActionC
         outcomes.append(res.outcome)
         steps.append(world.episode_steps)
     world.close()
-    return {'success': float(np.mean([o == 'success' for o in outcomes])),
-            'per_instruction': {c: float(np.mean(v)) for c, v in sorted(per.items())},
-            'counts': {k: outcomes.count(k) for k in sorted(set(outcomes))},
-            'mean_steps': float(np.mean(steps))}
+    return {
+        'success': float(np.mean([o == 'success' for o in outcomes])),
+        'per_instruction': {c: float(np.mean(v)) for c, v in sorted(per.items())},
+        'counts': {k: outcomes.count(k) for k in sorted(set(outcomes))},
+        'mean_steps': float(np.mean(steps)),
+    }
 
 
 def main() -> None:
@@ -184,11 +272,20 @@ def main() -> None:
     ap.add_argument('--minutes', type=float, default=10.0, help='training wall-clock budget')
     ap.add_argument('--max-updates', type=int, default=0, help='0 = until the time budget')
     ap.add_argument('--eval-episodes', type=int, default=100)
-    ap.add_argument('--eval-every', type=int, default=0, help='updates between closed-loop evals (0 = end only)')
+    ap.add_argument(
+        '--eval-every',
+        type=int,
+        default=0,
+        help='updates between closed-loop evals (0 = end only)',
+    )
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--threads', type=int, default=1)
-    ap.add_argument('--noise', type=float, default=0.3,
-                    help='DART: std of noise on the executed demo actions (labels stay the expert\'s)')
+    ap.add_argument(
+        '--noise',
+        type=float,
+        default=0.3,
+        help='DART: std of noise on the executed demo actions (labels stay the expert\'s)',
+    )
     ap.add_argument('--sampled', action='store_true', help='also evaluate sampled actions')
     ap.add_argument('--save', default='', help='checkpoint directory to write')
     ap.add_argument('--cfg', default='{}', help='JSON overrides of BCConfig fields')
@@ -198,12 +295,22 @@ def main() -> None:
     over = {'seed': a.seed, **json.loads(a.cfg)}
     cfg = BCConfig.lowdim(**over) if a.variant == 'lowdim' else BCConfig(**over)
     t0 = time.perf_counter()
-    data = collect(a.episodes, cfg.image_width, cfg.image_height, obs_cfg, act_cfg, ExpertConfig(),
-                   noise=a.noise)
+    data = collect(
+        a.episodes,
+        cfg.image_width,
+        cfg.image_height,
+        obs_cfg,
+        act_cfg,
+        ExpertConfig(),
+        noise=a.noise,
+    )
     if not cfg.use_image:
         data.frames.pop('image', None)
-    print(f'data: {a.episodes} episodes, {len(data.transitions["obs"])} transitions '
-          f'({time.perf_counter() - t0:.0f} s)', flush=True)
+    print(
+        f'data: {a.episodes} episodes, {len(data.transitions["obs"])} transitions '
+        f'({time.perf_counter() - t0:.0f} s)',
+        flush=True,
+    )
     print('config:', json.dumps(cfg.to_dict()), flush=True)
     train = np.arange(len(data.transitions['obs']))
     trainer = BCTrainer(data, cfg, obs_cfg, act_cfg, train)
@@ -217,26 +324,40 @@ def main() -> None:
         losses.append(stats['loss'])
         step += 1
         if step % 500 == 0:
-            print(f'update {step:6d}  loss {np.mean(losses[-500:]):.4f}  train wall {t_train:.0f} s  '
-                  f'({1e3 * t_train / step:.1f} ms/update)', flush=True)
+            print(
+                f'update {step:6d}  loss {np.mean(losses[-500:]):.4f}  train wall {t_train:.0f} s  '
+                f'({1e3 * t_train / step:.1f} ms/update)',
+                flush=True,
+            )
         if a.eval_every and step % a.eval_every == 0:
             r = evaluate(trainer.policy(), a.eval_episodes, obs_cfg, act_cfg)
-            print(f'  eval @ {step}: success {r["success"]:.2f} {r["per_instruction"]} {r["counts"]}',
-                  flush=True)
-    print(f'trained {step} updates in {t_train:.0f} s wall ({1e3 * t_train / max(step, 1):.1f} ms/update, '
-          f'load avg {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)', flush=True)
+            print(
+                f'  eval @ {step}: success {r["success"]:.2f} {r["per_instruction"]} {r["counts"]}',
+                flush=True,
+            )
+    print(
+        f'trained {step} updates in {t_train:.0f} s wall ({1e3 * t_train / max(step, 1):.1f} ms/update, '
+        f'load avg {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)',
+        flush=True,
+    )
     policy = trainer.policy()
     if a.save:
         trainer.save(Path(a.save), {'bench': 'bc_world'})
     t1 = time.perf_counter()
     r = evaluate(policy, a.eval_episodes, obs_cfg, act_cfg)
-    print(f'RESULT {a.variant} episodes={a.episodes} updates={step} train_s={t_train:.0f} '
-          f'success={r["success"]:.2f} per_instruction={r["per_instruction"]} counts={r["counts"]} '
-          f'mean_steps={r["mean_steps"]:.1f} (eval {time.perf_counter() - t1:.0f} s)', flush=True)
+    print(
+        f'RESULT {a.variant} episodes={a.episodes} updates={step} train_s={t_train:.0f} '
+        f'success={r["success"]:.2f} per_instruction={r["per_instruction"]} counts={r["counts"]} '
+        f'mean_steps={r["mean_steps"]:.1f} (eval {time.perf_counter() - t1:.0f} s)',
+        flush=True,
+    )
     if a.sampled:
         r = evaluate(policy, a.eval_episodes, obs_cfg, act_cfg, deterministic=False)
-        print(f'RESULT sampled success={r["success"]:.2f} per_instruction={r["per_instruction"]} '
-              f'counts={r["counts"]}', flush=True)
+        print(
+            f'RESULT sampled success={r["success"]:.2f} per_instruction={r["per_instruction"]} '
+            f'counts={r["counts"]}',
+            flush=True,
+        )
 
 
 if __name__ == '__main__':

@@ -46,6 +46,7 @@ def _world(args) -> dict[int, tuple[str, int]]:
     """The same episodes (ids 1..N: the ROS run starts with a reset) on the World."""
     from robot_learning_sim.expert import ExpertPolicy
     from robot_learning_sim.world import World, WorldConfig
+
     world = World(WorldConfig(seed=args.seed, camera_width=96, camera_height=72))
     policy, out, steps = ExpertPolicy(), {}, 0
     t0 = time.perf_counter()
@@ -61,8 +62,10 @@ def _world(args) -> dict[int, tuple[str, int]]:
     dt = time.perf_counter() - t0
     n = len(out)
     succ = sum(o == 'success' for o, _ in out.values())
-    print(f'world: success {succ}/{n} = {succ / n:.3f}, {steps / n:.1f} steps/episode, '
-          f'{steps / dt:.0f} steps/s (no camera, no ROS)')
+    print(
+        f'world: success {succ}/{n} = {succ / n:.3f}, {steps / n:.1f} steps/episode, '
+        f'{steps / dt:.0f} steps/s (no camera, no ROS)'
+    )
     return out
 
 
@@ -71,8 +74,12 @@ def main() -> int:
     ap.add_argument('--episodes', type=int, default=60)
     ap.add_argument('--reset', choices=('service', 'auto'), default='service')
     ap.add_argument('--seed', type=int, default=0)
-    ap.add_argument('--gap', type=float, default=0.0,
-                    help='service mode: seconds between the terminal status and sim/reset')
+    ap.add_argument(
+        '--gap',
+        type=float,
+        default=0.0,
+        help='service mode: seconds between the terminal status and sim/reset',
+    )
     ap.add_argument('--camera', default='96x72', help="WxH, or '0' for no camera")
     ap.add_argument('--episode-timeout', type=float, default=120.0, help='wall s per episode')
     ap.add_argument('--set', action='append', default=[], help='extra node.param=value')
@@ -82,15 +89,17 @@ def main() -> int:
     args = ap.parse_args()
     world = _world(args) if args.world else None
 
-    import rclpy
     from diagnostic_msgs.msg import DiagnosticArray
+    import rclpy
     from rclpy.executors import SingleThreadedExecutor
+    from robot_learning_nodes.common import DEEP_RELIABLE_QOS
     from std_srvs.srv import Trigger
 
-    from robot_learning_nodes.common import DEEP_RELIABLE_QOS
-
-    sets = ['sim_node.mode=lockstep', f'sim_node.seed={args.seed}',
-            f'sim_node.autoreset={"true" if args.reset == "auto" else "false"}']
+    sets = [
+        'sim_node.mode=lockstep',
+        f'sim_node.seed={args.seed}',
+        f'sim_node.autoreset={"true" if args.reset == "auto" else "false"}',
+    ]
     if args.camera == '0':
         sets.append('sim_node.camera_every=0')
     else:
@@ -104,9 +113,12 @@ def main() -> int:
     log = open(log_path, 'w')
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(
-        [os.path.join(ROOT, 'src', p) for p in ('robot_learning', 'robot_learning_nodes',
-                                                 'robot_learning_sim')]
-        + ([env['PYTHONPATH']] if env.get('PYTHONPATH') else []))
+        [
+            os.path.join(ROOT, 'src', p)
+            for p in ('robot_learning', 'robot_learning_nodes', 'robot_learning_sim')
+        ]
+        + ([env['PYTHONPATH']] if env.get('PYTHONPATH') else [])
+    )
     child = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
 
     rclpy.init()
@@ -122,8 +134,16 @@ def main() -> int:
                 continue
             kv = {k.key: k.value for k in st.values}
             ep, step = int(kv['episode']), int(kv['step'])
-            e = eps.setdefault(ep, {'t0': time.monotonic(), 'end': None, 'steps': 0,
-                                    'outcome': 'running', 'ret': 0.0})
+            e = eps.setdefault(
+                ep,
+                {
+                    't0': time.monotonic(),
+                    'end': None,
+                    'steps': 0,
+                    'outcome': 'running',
+                    'ret': 0.0,
+                },
+            )
             e['steps'] = max(e['steps'], step)
             if (kv['terminated'] == '1' or kv['truncated'] == '1') and e['end'] is None:
                 e['end'] = time.monotonic()
@@ -175,8 +195,11 @@ def main() -> int:
             e = eps[ep]
             counted.append((ep, e))
             if args.verbose:
-                print(f'episode {ep:4d}: {e["outcome"]:8s} {e["steps"]:4d} steps '
-                      f'return {e["ret"]:7.2f}  {e["end"] - e["t0"]:.2f} s', flush=True)
+                print(
+                    f'episode {ep:4d}: {e["outcome"]:8s} {e["steps"]:4d} steps '
+                    f'return {e["ret"]:7.2f}  {e["end"] - e["t0"]:.2f} s',
+                    flush=True,
+                )
     except RuntimeError as exc:
         ok = False
         print(f'expert_ros: {exc}; child log {log_path}:', file=sys.stderr)
@@ -199,9 +222,11 @@ def main() -> int:
         outc = collections.Counter(e['outcome'] for _, e in counted)
         steps = sum(e['steps'] for _, e in counted)
         wall = sum(e['end'] - e['t0'] for _, e in counted)
-        print(f'ros ({args.reset} reset, lockstep): success {outc["success"]}/{n} = '
-              f'{outc["success"] / n:.3f} (failure {outc["failure"]}, timeout {outc["timeout"]}), '
-              f'{steps / n:.1f} steps/episode, {steps / max(wall, 1e-9):.1f} steps/s')
+        print(
+            f'ros ({args.reset} reset, lockstep): success {outc["success"]}/{n} = '
+            f'{outc["success"] / n:.3f} (failure {outc["failure"]}, timeout {outc["timeout"]}), '
+            f'{steps / n:.1f} steps/episode, {steps / max(wall, 1e-9):.1f} steps/s'
+        )
         if world is not None:
             same = sum(world.get(ep) == (e['outcome'], e['steps']) for ep, e in counted)
             print(f'episodes identical to the World loop (outcome and length): {same}/{n}')

@@ -19,10 +19,10 @@ import argparse
 import array
 import math
 import os
+from pathlib import Path
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -54,11 +54,17 @@ def timeit(fn, min_time: float = 0.5) -> float:
 
 
 def bench_core() -> None:
-    import cv2
     from types import SimpleNamespace as NS
 
-    from robot_learning.ingest import (compressed_to_rgb, image_to_rgb, points_to_sectors,
-                                       pointcloud_to_xyz, resize_rgb, scan_to_sectors)
+    import cv2
+    from robot_learning.ingest import (
+        compressed_to_rgb,
+        image_to_rgb,
+        pointcloud_to_xyz,
+        points_to_sectors,
+        resize_rgb,
+        scan_to_sectors,
+    )
 
     rng = np.random.default_rng(0)
     r = rng.uniform(0.05, 12.0, 360).astype(np.float32)
@@ -88,11 +94,16 @@ def bench_core() -> None:
     n = 100_000
     pts = np.zeros((n, 8), np.float32)  # x y z pad intensity pad pad pad (32 B/point)
     pts[:, :3] = rng.uniform(-10, 10, (n, 3))
-    fields = [NS(name=nm, offset=off, datatype=7, count=1)
-              for nm, off in (('x', 0), ('y', 4), ('z', 8), ('intensity', 16))]
+    fields = [
+        NS(name=nm, offset=off, datatype=7, count=1)
+        for nm, off in (('x', 0), ('y', 4), ('z', 8), ('intensity', 16))
+    ]
     cloud = array.array('B', pts.tobytes())
-    t = timeit(lambda: points_to_sectors(pointcloud_to_xyz(cloud, fields, 32, 32 * n, n, 1),
-                                         24, 0.1, 10.0, -0.3, 1.0))
+    t = timeit(
+        lambda: points_to_sectors(
+            pointcloud_to_xyz(cloud, fields, 32, 32 * n, n, 1), 24, 0.1, 10.0, -0.3, 1.0
+        )
+    )
     print(f'PointCloud2 100k points -> xyz -> 24 sectors:         {t * 1e3:8.3f} ms')
 
 
@@ -103,8 +114,10 @@ def bench_writer() -> None:
     scan = os.urandom(1_504)
     with tempfile.TemporaryDirectory() as tmp:
         for storage in ('mcap', 'sqlite3'):
-            for name, payload, count in (('640x480 rgb8 image', img, 300),
-                                         ('360-ray scan', scan, 20_000)):
+            for name, payload, count in (
+                ('640x480 rgb8 image', img, 300),
+                ('360-ray scan', scan, 20_000),
+            ):
                 w = EpisodeBagWriter(Path(tmp) / f'{storage}_{count}', storage)
                 w.add_topic('/x', 'sensor_msgs/msg/Image')
                 t0 = time.perf_counter()
@@ -113,8 +126,10 @@ def bench_writer() -> None:
                 w.close({})
                 dt = time.perf_counter() - t0
                 mb = len(payload) * count / 1e6
-                print(f'EpisodeBagWriter {storage:7s} {name:18s}: {mb / dt:8.1f} MB/s '
-                      f'({count / dt:8.0f} msg/s, incl. close)')
+                print(
+                    f'EpisodeBagWriter {storage:7s} {name:18s}: {mb / dt:8.1f} MB/s '
+                    f'({count / dt:8.0f} msg/s, incl. close)'
+                )
 
 
 def bench_recorder(seconds: float = 5.0) -> None:
@@ -124,20 +139,24 @@ def bench_recorder(seconds: float = 5.0) -> None:
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.parameter import Parameter
     from rclpy.qos import QoSProfile, ReliabilityPolicy
-    from sensor_msgs.msg import Image
-
     from robot_learning_nodes.demo_recorder import DemoRecorder
+    from sensor_msgs.msg import Image
 
     rclpy.init()
     ns = f'/bench{os.getpid()}'
     with tempfile.TemporaryDirectory() as tmp:
-        rec = DemoRecorder(namespace=ns, parameter_overrides=[
-            Parameter('output_dir', value=tmp), Parameter('session', value='b'),
-            Parameter('topics', value=['camera/image_raw:sensor_msgs/msg/Image'])])
+        rec = DemoRecorder(
+            namespace=ns,
+            parameter_overrides=[
+                Parameter('output_dir', value=tmp),
+                Parameter('session', value='b'),
+                Parameter('topics', value=['camera/image_raw:sensor_msgs/msg/Image']),
+            ],
+        )
         pub_node = rclpy.create_node('bench_pub', namespace=ns)
-        pub = pub_node.create_publisher(Image, 'camera/image_raw',
-                                        QoSProfile(depth=50,
-                                                   reliability=ReliabilityPolicy.RELIABLE))
+        pub = pub_node.create_publisher(
+            Image, 'camera/image_raw', QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
+        )
         ex = SingleThreadedExecutor()
         ex.add_node(rec)
         ex.add_node(pub_node)
@@ -162,9 +181,11 @@ def bench_recorder(seconds: float = 5.0) -> None:
         nbytes = rec._episode.writer.bytes_written
         rec.stop_episode()
         lost = sum(v for k, v in rec.diag.counters.items() if k.startswith('lost'))
-        print(f'demo_recorder end to end, 640x480 rgb8 (pub+rec, 1 process): '
-              f'{nbytes / dt / 1e6:8.1f} MB/s ({got / dt:6.1f} msg/s), sent {sent}, '
-              f'recorded {got}, lost {lost}')
+        print(
+            f'demo_recorder end to end, 640x480 rgb8 (pub+rec, 1 process): '
+            f'{nbytes / dt / 1e6:8.1f} MB/s ({got / dt:6.1f} msg/s), sent {sent}, '
+            f'recorded {got}, lost {lost}'
+        )
         ex.shutdown()
         rec.destroy_node()
         pub_node.destroy_node()

@@ -58,13 +58,13 @@ load from other jobs.)
 from __future__ import annotations
 
 import argparse
+from concurrent.futures import as_completed, ProcessPoolExecutor
 import json
 import math
 import multiprocessing
+from pathlib import Path
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from pathlib import Path
 
 import numpy as np
 
@@ -95,7 +95,9 @@ def _evaluate(sac, env_id: str, episodes: int) -> float:
         obs, _ = env.reset(seed=10_000 + episode)
         total, done = 0.0, False
         while not done:
-            obs, reward, terminated, truncated, _ = env.step(_scale(sac.act(obs, deterministic=True), low, high))
+            obs, reward, terminated, truncated, _ = env.step(
+                _scale(sac.act(obs, deterministic=True), low, high)
+            )
             total += float(reward)
             done = terminated or truncated
         returns.append(total)
@@ -106,10 +108,9 @@ def _evaluate(sac, env_id: str, episodes: int) -> float:
 def run_one(variant: str, seed: int, args: dict) -> dict:
     """Train one (variant, seed) and return its evaluation curve and timings."""
     import gymnasium as gym
-    import torch
-
     from robot_learning.buffers import NStepAccumulator, ReplayBuffer
     from robot_learning.sac import SAC, SACConfig, tune_cpu_allocator
+    import torch
 
     torch.set_num_threads(1)
     tune_cpu_allocator()  # as the learner node and the train CLI do
@@ -118,10 +119,18 @@ def run_one(variant: str, seed: int, args: dict) -> dict:
     action_dim = int(np.prod(env.action_space.shape))
     low, high = env.action_space.low, env.action_space.high
     fields = dict(
-        obs_dim=obs_dim, action_dim=action_dim, batch_size=args['batch'], actor_lr=args['lr'], critic_lr=args['lr'],
-        alpha_lr=args['lr'], seed=seed,
+        obs_dim=obs_dim,
+        action_dim=action_dim,
+        batch_size=args['batch'],
+        actor_lr=args['lr'],
+        critic_lr=args['lr'],
+        alpha_lr=args['lr'],
+        seed=seed,
         # The baseline is SB3's SAC whatever SACConfig's defaults are; variants change one thing.
-        critic_layer_norm=False, num_critics=2, num_target_critics=2, n_step=1,
+        critic_layer_norm=False,
+        num_critics=2,
+        num_target_critics=2,
+        n_step=1,
     )
     fields.update(VARIANTS[variant])
     cfg = SACConfig(**fields)
@@ -151,21 +160,33 @@ def run_one(variant: str, seed: int, args: dict) -> dict:
             start = time.perf_counter()
     train_s += time.perf_counter() - start
     return {
-        'variant': variant, 'seed': seed, 'env': args['env'], 'steps': args['steps'], 'curve': curve,
-        'train_s': train_s, 'update_ms': update_s / max(1, sac.num_updates) * 1e3, 'config': cfg.to_dict(),
+        'variant': variant,
+        'seed': seed,
+        'env': args['env'],
+        'steps': args['steps'],
+        'curve': curve,
+        'train_s': train_s,
+        'update_ms': update_s / max(1, sac.num_updates) * 1e3,
+        'config': cfg.to_dict(),
     }
 
 
 def _mean_se(values: list[float]) -> tuple[float, float]:
     mean = float(np.mean(values))
-    se = float(np.std(values, ddof=1) / math.sqrt(len(values))) if len(values) > 1 else float('nan')
+    se = (
+        float(np.std(values, ddof=1) / math.sqrt(len(values))) if len(values) > 1 else float('nan')
+    )
     return mean, se
 
 
 def _table(runs: list[dict], variants: list[str]) -> str:
     points = sorted({step for run in runs for step, _ in run['curve']})
-    header = f'{"variant":<11}' + ''.join(f'{f"@{p}":>16}' for p in points) + f'{"mean of evals":>16}' \
+    header = (
+        f'{"variant":<11}'
+        + ''.join(f'{f"@{p}":>16}' for p in points)
+        + f'{"mean of evals":>16}'
         + f'{"train s/run":>13}{"update ms":>11}{"seeds":>7}'
+    )
     lines = [header]
     for variant in variants:
         mine = [run for run in runs if run['variant'] == variant]
@@ -222,23 +243,43 @@ def main() -> None:
     parser.add_argument('--eval-episodes', type=int, default=5)
     parser.add_argument('--learning-starts', type=int, default=100)
     parser.add_argument('--batch', type=int, default=256)
-    parser.add_argument('--lr', type=float, default=1e-3, help='all three learning rates (RL Zoo Pendulum: 1e-3)')
-    parser.add_argument('--workers', type=int, default=2, help='runs in parallel, 1 torch thread each')
+    parser.add_argument(
+        '--lr', type=float, default=1e-3, help='all three learning rates (RL Zoo Pendulum: 1e-3)'
+    )
+    parser.add_argument(
+        '--workers', type=int, default=2, help='runs in parallel, 1 torch thread each'
+    )
     parser.add_argument('--out', type=Path, default=ROOT / 'runs' / 'bench' / 'sac_options')
-    parser.add_argument('--fresh', action='store_true', help='ignore runs already in <out>/results.json')
+    parser.add_argument(
+        '--fresh', action='store_true', help='ignore runs already in <out>/results.json'
+    )
     a = parser.parse_args()
     args = {
-        'env': a.env, 'steps': a.steps, 'eval_every': a.eval_every, 'eval_episodes': a.eval_episodes,
-        'learning_starts': a.learning_starts, 'batch': a.batch, 'lr': a.lr,
+        'env': a.env,
+        'steps': a.steps,
+        'eval_every': a.eval_every,
+        'eval_episodes': a.eval_episodes,
+        'learning_starts': a.learning_starts,
+        'batch': a.batch,
+        'lr': a.lr,
     }
     a.out.mkdir(parents=True, exist_ok=True)
     results_path = a.out / 'results.json'
     runs: list[dict] = []
     if results_path.exists() and not a.fresh:
-        runs = [r for r in json.loads(results_path.read_text()) if r['env'] == a.env and r['steps'] == a.steps]
+        runs = [
+            r
+            for r in json.loads(results_path.read_text())
+            if r['env'] == a.env and r['steps'] == a.steps
+        ]
     done = {(r['variant'], r['seed']) for r in runs}
     # Expensive variants first, so that the pool's two workers finish together.
-    todo = [(v, s) for s in a.seeds for v in sorted(a.variants, key=lambda v: v != 'redq') if (v, s) not in done]
+    todo = [
+        (v, s)
+        for s in a.seeds
+        for v in sorted(a.variants, key=lambda v: v != 'redq')
+        if (v, s) not in done
+    ]
     print(f'{a.env}: {len(todo)} runs to do, {len(done)} already in {results_path}', flush=True)
     context = multiprocessing.get_context('spawn')
     with ProcessPoolExecutor(max_workers=max(1, a.workers), mp_context=context) as pool:
@@ -248,11 +289,16 @@ def main() -> None:
             runs.append(run)
             results_path.write_text(json.dumps(runs, indent=1))
             last = run['curve'][-1][1] if run['curve'] else float('nan')
-            print(f'  {run["variant"]:<11} seed {run["seed"]}: final eval {last:8.1f}, '
-                  f'{run["train_s"]:.0f} s, {run["update_ms"]:.1f} ms/update', flush=True)
+            print(
+                f'  {run["variant"]:<11} seed {run["seed"]}: final eval {last:8.1f}, '
+                f'{run["train_s"]:.0f} s, {run["update_ms"]:.1f} ms/update',
+                flush=True,
+            )
     runs = [r for r in runs if r['variant'] in a.variants and r['seed'] in a.seeds]
-    print(f'\n{a.env}, {a.steps} steps, deterministic eval return (mean ± SE over seeds, '
-          f'{a.eval_episodes} episodes each):')
+    print(
+        f'\n{a.env}, {a.steps} steps, deterministic eval return (mean ± SE over seeds, '
+        f'{a.eval_episodes} episodes each):'
+    )
     print(_table(runs, a.variants))
     _plot(runs, a.variants, a.out / 'curves.png')
     print(f'wrote {results_path} and {a.out / "curves.png"}')

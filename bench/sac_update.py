@@ -46,23 +46,25 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+from pathlib import Path
 import platform
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
+import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'src' / 'robot_learning'))
 
 from robot_learning import networks  # noqa: E402
 from robot_learning.buffers import ReplayBuffer  # noqa: E402
-from robot_learning.networks import mlp as _mlp  # noqa: E402  (same layers; the reference differs in how it runs them)
-from robot_learning.sac import SAC, Batch, SACConfig, tune_cpu_allocator  # noqa: E402
+from robot_learning.networks import (  # noqa: E402  (same layers; the reference differs in how it runs them)
+    mlp as _mlp,
+)
+from robot_learning.sac import Batch, SAC, SACConfig, tune_cpu_allocator  # noqa: E402
 
 
 class _NaiveActor(nn.Module):
@@ -98,7 +100,9 @@ class NaiveSAC:
         self.qf2_target = _mlp(d_in, cfg.hidden, 1, cfg.critic_layer_norm)
         self.qf1_target.load_state_dict(self.qf1.state_dict())
         self.qf2_target.load_state_dict(self.qf2.state_dict())
-        self.q_optimizer = torch.optim.Adam(list(self.qf1.parameters()) + list(self.qf2.parameters()), lr=cfg.critic_lr)
+        self.q_optimizer = torch.optim.Adam(
+            list(self.qf1.parameters()) + list(self.qf2.parameters()), lr=cfg.critic_lr
+        )
         self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=cfg.actor_lr)
         self.log_alpha = torch.zeros(1, requires_grad=True)
         self.a_optimizer = torch.optim.Adam([self.log_alpha], lr=cfg.alpha_lr)
@@ -140,7 +144,11 @@ class NaiveSAC:
             for net, target_net in ((self.qf1, self.qf1_target), (self.qf2, self.qf2_target)):
                 for p, tp in zip(net.parameters(), target_net.parameters(), strict=True):
                     tp.data.copy_(cfg.tau * p.data + (1 - cfg.tau) * tp.data)
-        return {'critic_loss': critic_loss.item(), 'actor_loss': actor_loss.item(), 'alpha_loss': alpha_loss.item()}
+        return {
+            'critic_loss': critic_loss.item(),
+            'actor_loss': actor_loss.item(),
+            'alpha_loss': alpha_loss.item(),
+        }
 
 
 def _batches(cfg: SACConfig, count: int, seed: int = 0) -> list[Batch]:
@@ -167,7 +175,9 @@ def _block(update, batches: list[Batch], steps: int) -> float:
     return (time.perf_counter() - start) / steps * 1e3
 
 
-def _time_pair(ours, naive, batches: list[Batch], steps: int, repeats: int) -> tuple[list[float], list[float]]:
+def _time_pair(
+    ours, naive, batches: list[Batch], steps: int, repeats: int
+) -> tuple[list[float], list[float]]:
     """Alternate blocks of the two implementations, so that both see the same machine
     load (other processes, frequency changes); returns ms per update of every block."""
     for i in range(20):  # warm-up: allocator, MKL/oneDNN kernel selection
@@ -180,7 +190,9 @@ def _time_pair(ours, naive, batches: list[Batch], steps: int, repeats: int) -> t
     return ours_ms, naive_ms
 
 
-def _ensemble(cfg: SACConfig, members: int, batches: list[Batch], steps: int, repeats: int) -> None:
+def _ensemble(
+    cfg: SACConfig, members: int, batches: list[Batch], steps: int, repeats: int
+) -> None:
     """ms per full SAC.update with a REDQ ensemble (N = members, M = 2), loop vs batched."""
     redq = dataclasses.replace(cfg, num_critics=members, num_target_critics=min(2, members))
     saved = networks.BATCHED_MIN_MEMBERS
@@ -214,8 +226,14 @@ def _sb3_reference(steps: int, repeats: int) -> None:
     # learn() with learning_starts = its length: random actions fill the buffer, no
     # gradient step, and the logger that train() writes to gets configured.
     model = SB3SAC(
-        'MlpPolicy', env, policy_kwargs={'net_arch': [256, 256]}, batch_size=256, learning_starts=fill,
-        device='cpu', seed=0, verbose=0,
+        'MlpPolicy',
+        env,
+        policy_kwargs={'net_arch': [256, 256]},
+        batch_size=256,
+        learning_starts=fill,
+        device='cpu',
+        seed=0,
+        verbose=0,
     )
     model.learn(total_timesteps=fill)
     cfg = SACConfig(obs_dim=3, action_dim=1, batch_size=256, critic_layer_norm=False)
@@ -224,8 +242,11 @@ def _sb3_reference(steps: int, repeats: int) -> None:
     sb3_buffer = model.replay_buffer
     n = sb3_buffer.size()
     buffer.add_many(
-        sb3_buffer.observations[:n, 0], sb3_buffer.actions[:n, 0], sb3_buffer.rewards[:n, 0],
-        sb3_buffer.next_observations[:n, 0], sb3_buffer.dones[:n, 0] * (1.0 - sb3_buffer.timeouts[:n, 0]),
+        sb3_buffer.observations[:n, 0],
+        sb3_buffer.actions[:n, 0],
+        sb3_buffer.rewards[:n, 0],
+        sb3_buffer.next_observations[:n, 0],
+        sb3_buffer.dones[:n, 0] * (1.0 - sb3_buffer.timeouts[:n, 0]),
     )
 
     def ours_step(_: object) -> None:
@@ -261,10 +282,18 @@ def main() -> None:
     parser.add_argument('--steps', type=int, default=50)
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--threads', type=int, nargs='+', default=[1, 2])
-    parser.add_argument('--skip-tuned', action='store_true', help='do not measure after tune_cpu_allocator()')
-    parser.add_argument('--ensemble', type=int, default=10, help='REDQ ensemble size to time (0 = skip)')
-    parser.add_argument('--sb3-steps', type=int, default=50, help='gradient steps per SB3 train() block')
-    parser.add_argument('--skip-sb3', action='store_true', help='do not time the Stable-Baselines3 reference')
+    parser.add_argument(
+        '--skip-tuned', action='store_true', help='do not measure after tune_cpu_allocator()'
+    )
+    parser.add_argument(
+        '--ensemble', type=int, default=10, help='REDQ ensemble size to time (0 = skip)'
+    )
+    parser.add_argument(
+        '--sb3-steps', type=int, default=50, help='gradient steps per SB3 train() block'
+    )
+    parser.add_argument(
+        '--skip-sb3', action='store_true', help='do not time the Stable-Baselines3 reference'
+    )
     args = parser.parse_args()
 
     cfg = SACConfig(
@@ -280,7 +309,9 @@ def main() -> None:
         f'critic LayerNorm {cfg.critic_layer_norm}; '
         f'torch {torch.__version__}, {platform.processor() or platform.machine()}'
     )
-    print(f'ms per update: median of {args.repeats} blocks of {args.steps} updates (best block in brackets)')
+    print(
+        f'ms per update: median of {args.repeats} blocks of {args.steps} updates (best block in brackets)'
+    )
     for allocator in ('glibc default', 'tune_cpu_allocator()'):
         if allocator != 'glibc default':
             if args.skip_tuned or not tune_cpu_allocator():
@@ -290,7 +321,9 @@ def main() -> None:
             torch.set_num_threads(threads)
             ours = SAC(cfg)
             naive = NaiveSAC(cfg)
-            ours_ms, naive_ms = _time_pair(ours.update, naive.update, batches, args.steps, args.repeats)
+            ours_ms, naive_ms = _time_pair(
+                ours.update, naive.update, batches, args.steps, args.repeats
+            )
             ours_med, naive_med = statistics.median(ours_ms), statistics.median(naive_ms)
             print(
                 f'  threads={threads}: robot_learning.SAC {ours_med:6.2f} ms [{min(ours_ms):5.2f}]   '
@@ -302,6 +335,7 @@ def main() -> None:
                 _ensemble(cfg, args.ensemble, batches, max(10, args.steps // 3), args.repeats)
             if not args.skip_sb3:
                 _sb3_reference(args.sb3_steps, args.repeats)
+
 
 if __name__ == '__main__':
     main()

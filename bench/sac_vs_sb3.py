@@ -42,11 +42,11 @@ import argparse
 import json
 import math
 import os
+from pathlib import Path
 import statistics
 import sys
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -61,9 +61,11 @@ THRESHOLDS = {'Pendulum-v1': -200.0, 'InvertedPendulum-v5': 950.0}
 
 # --------------------------------------------------------------------------- evaluation
 
+
 def evaluate(env_id: str, act, episodes: int, seed0: int = 10_000) -> float:
     """Mean undiscounted return of ``act(obs) -> env action`` over ``episodes`` episodes."""
     import gymnasium as gym
+
     env = gym.make(env_id)
     returns = []
     for i in range(episodes):
@@ -80,18 +82,32 @@ def evaluate(env_id: str, act, episodes: int, seed0: int = 10_000) -> float:
 
 # --------------------------------------------------------------------------- SB3
 
+
 def run_sb3(env_id: str, seed: int, args) -> dict:
     import gymnasium as gym
-    import torch
     from stable_baselines3 import SAC
     from stable_baselines3.common.callbacks import BaseCallback
+    import torch
 
     torch.set_num_threads(args.threads)
     env = gym.make(env_id)
-    model = SAC('MlpPolicy', env, learning_rate=3e-4, buffer_size=max(args.steps, 1000),
-                learning_starts=args.learning_starts, batch_size=256, tau=0.005, gamma=0.99,
-                train_freq=1, gradient_steps=1, ent_coef='auto', seed=seed, device='cpu',
-                policy_kwargs={'net_arch': [256, 256]}, verbose=0)
+    model = SAC(
+        'MlpPolicy',
+        env,
+        learning_rate=3e-4,
+        buffer_size=max(args.steps, 1000),
+        learning_starts=args.learning_starts,
+        batch_size=256,
+        tau=0.005,
+        gamma=0.99,
+        train_freq=1,
+        gradient_steps=1,
+        ent_coef='auto',
+        seed=seed,
+        device='cpu',
+        policy_kwargs={'net_arch': [256, 256]},
+        verbose=0,
+    )
     snapshots: dict[int, dict] = {}
     train_time = [0.0, 0]
     original_train = model.train
@@ -101,12 +117,15 @@ def run_sb3(env_id: str, seed: int, args) -> dict:
         original_train(gradient_steps=gradient_steps, batch_size=batch_size)
         train_time[0] += time.perf_counter() - t
         train_time[1] += gradient_steps
+
     model.train = timed_train
 
     class Snap(BaseCallback):
         def _on_step(self) -> bool:
             if self.num_timesteps % args.eval_every == 0:
-                snapshots[self.num_timesteps] = {k: v.detach().clone() for k, v in model.actor.state_dict().items()}
+                snapshots[self.num_timesteps] = {
+                    k: v.detach().clone() for k, v in model.actor.state_dict().items()
+                }
             return True
 
     t0 = time.perf_counter()
@@ -115,12 +134,19 @@ def run_sb3(env_id: str, seed: int, args) -> dict:
     curve = {}
     for step, state in sorted(snapshots.items()):
         model.actor.load_state_dict(state)
-        curve[step] = evaluate(env_id, lambda o: model.predict(o, deterministic=True)[0], args.eval_episodes)
-    return {'wall_s': wall, 'updates': train_time[1],
-            'updates_per_s': train_time[1] / max(train_time[0], 1e-9), 'curve': curve}
+        curve[step] = evaluate(
+            env_id, lambda o: model.predict(o, deterministic=True)[0], args.eval_episodes
+        )
+    return {
+        'wall_s': wall,
+        'updates': train_time[1],
+        'updates_per_s': train_time[1] / max(train_time[0], 1e-9),
+        'curve': curve,
+    }
 
 
 # --------------------------------------------------------------------------- ours
+
 
 class _Watcher:
     """Counts env steps from ``episode``, keeps the newest weights and the learner progress."""
@@ -158,6 +184,7 @@ class _Watcher:
 
     def _on_episode(self, msg) -> None:
         from robot_learning.features import step_info_from_msg
+
         info = step_info_from_msg(msg)
         if info.prev_stamp < 0 or info.stamp in self._seen:
             return  # an episode start or a lockstep resend: not a step
@@ -165,7 +192,11 @@ class _Watcher:
         self.steps += 1
         if self.t_first_step is None:
             self.t_first_step = time.perf_counter()
-        if self.steps % self.eval_every == 0 and self.steps <= self.budget and self.latest_blob is not None:
+        if (
+            self.steps % self.eval_every == 0
+            and self.steps <= self.budget
+            and self.latest_blob is not None
+        ):
             self.snapshots[self.steps] = self.latest_blob
 
 
@@ -176,13 +207,24 @@ def run_ours(env_id: str, seed: int, args, out: Path) -> dict:
     from robot_learning_nodes.launcher import ProfileProcesses
 
     run_dir = out / 'ours' / env_id / f'seed{seed}'
-    overrides = [f'gym_bridge.env_id={env_id}', f'gym_bridge.seed={seed}', 'gym_bridge.lockstep_max_rate=0.0',
-                 f'gym_bridge.lockstep_max_lag={args.max_lag}', f'gym_bridge.max_steps={args.steps}',
-                 f'sac_learner.run_dir={run_dir}', f'sac_learner.sac.seed={seed}', 'sac_learner.resume=false',
-                 f'sac_learner.warmup_transitions={args.learning_starts}', 'sac_learner.push_every=10',
-                 f'sac_learner.max_env_steps={args.steps}', f'sac_learner.buffer_capacity={max(args.steps, 1000)}',
-                 'sac_learner.checkpoint_every=0', f'sac_learner.torch_threads={args.threads}',
-                 'policy_node.deterministic=false', *args.set]
+    overrides = [
+        f'gym_bridge.env_id={env_id}',
+        f'gym_bridge.seed={seed}',
+        'gym_bridge.lockstep_max_rate=0.0',
+        f'gym_bridge.lockstep_max_lag={args.max_lag}',
+        f'gym_bridge.max_steps={args.steps}',
+        f'sac_learner.run_dir={run_dir}',
+        f'sac_learner.sac.seed={seed}',
+        'sac_learner.resume=false',
+        f'sac_learner.warmup_transitions={args.learning_starts}',
+        'sac_learner.push_every=10',
+        f'sac_learner.max_env_steps={args.steps}',
+        f'sac_learner.buffer_capacity={max(args.steps, 1000)}',
+        'sac_learner.checkpoint_every=0',
+        f'sac_learner.torch_threads={args.threads}',
+        'policy_node.deterministic=false',
+        *args.set,
+    ]
     domain = str(90 + seed % 10)
     os.environ['ROS_DOMAIN_ID'] = domain
     rclpy.init()
@@ -191,16 +233,22 @@ def run_ours(env_id: str, seed: int, args, out: Path) -> dict:
     ex = SingleThreadedExecutor()
     ex.add_node(node)
     stop = threading.Event()
-    spinner = threading.Thread(target=lambda: [ex.spin_once(timeout_sec=0.05) for _ in iter(stop.is_set, True)],
-                               daemon=True)
+    spinner = threading.Thread(
+        target=lambda: [ex.spin_once(timeout_sec=0.05) for _ in iter(stop.is_set, True)],
+        daemon=True,
+    )
     spinner.start()
-    procs = ProfileProcesses('gym_learn', overrides, log_dir=run_dir / 'logs', env={'ROS_DOMAIN_ID': domain})
+    procs = ProfileProcesses(
+        'gym_learn', overrides, log_dir=run_dir / 'logs', env={'ROS_DOMAIN_ID': domain}
+    )
     t_start = time.perf_counter()
     done_at = None
     try:
         while time.perf_counter() - t_start < args.timeout:
             if procs.failed():
-                raise RuntimeError(f'a process exited early: {procs.failed()}; logs in {run_dir / "logs"}')
+                raise RuntimeError(
+                    f'a process exited early: {procs.failed()}; logs in {run_dir / "logs"}'
+                )
             trained = watcher.progress[-1][1] if watcher.progress else 0
             if watcher.steps >= args.steps and trained >= args.steps - 10:
                 done_at = watcher.progress[-1][0]
@@ -213,24 +261,41 @@ def run_ours(env_id: str, seed: int, args, out: Path) -> dict:
         node.destroy_node()
         rclpy.try_shutdown()
     if done_at is None:
-        raise RuntimeError(f'{env_id} seed {seed}: not done within {args.timeout} s '
-                           f'({watcher.steps} steps, progress {watcher.progress[-1:]}); logs in {run_dir / "logs"}')
+        raise RuntimeError(
+            f'{env_id} seed {seed}: not done within {args.timeout} s '
+            f'({watcher.steps} steps, progress {watcher.progress[-1:]}); logs in {run_dir / "logs"}'
+        )
     t0 = watcher.t_first_step or t_start
     prog = [p for p in watcher.progress if p[1] > 0]
-    ups = (prog[-1][1] - prog[0][1]) / max(prog[-1][0] - prog[0][0], 1e-9) if len(prog) > 1 else float('nan')
+    ups = (
+        (prog[-1][1] - prog[0][1]) / max(prog[-1][0] - prog[0][0], 1e-9)
+        if len(prog) > 1
+        else float('nan')
+    )
     curve = {}
     for step, blob in sorted(watcher.snapshots.items()):
         policy = policy_from_bytes(blob)
-        curve[step] = evaluate(env_id, lambda o: policy.act_cfg.to_command(policy.act(np.asarray(o, np.float32))),
-                               args.eval_episodes)
-    return {'wall_s': done_at - t0, 'wall_with_startup_s': done_at - t_start, 'updates': prog[-1][1] if prog else 0,
-            'updates_per_s': ups, 'curve': curve,
-            'weights_latency_ms': {'median': statistics.median(watcher.latency_ms) if watcher.latency_ms else None,
-                                   'max': max(watcher.latency_ms) if watcher.latency_ms else None,
-                                   'samples': len(watcher.latency_ms)}}
+        curve[step] = evaluate(
+            env_id,
+            lambda o: policy.act_cfg.to_command(policy.act(np.asarray(o, np.float32))),
+            args.eval_episodes,
+        )
+    return {
+        'wall_s': done_at - t0,
+        'wall_with_startup_s': done_at - t_start,
+        'updates': prog[-1][1] if prog else 0,
+        'updates_per_s': ups,
+        'curve': curve,
+        'weights_latency_ms': {
+            'median': statistics.median(watcher.latency_ms) if watcher.latency_ms else None,
+            'max': max(watcher.latency_ms) if watcher.latency_ms else None,
+            'samples': len(watcher.latency_ms),
+        },
+    }
 
 
 # --------------------------------------------------------------------------- report
+
 
 def _mean_se(values):
     values = [v for v in values if v is not None and not math.isnan(v)]
@@ -249,18 +314,25 @@ def steps_to(curve: dict, threshold: float):
 
 
 def report(results: dict, args, out: Path) -> str:
-    lines = [f'# SAC through ROS 2 (ours) vs Stable-Baselines3 in-process — {args.steps} env steps, '
-             f'seeds {args.seeds}, eval {args.eval_episodes} episodes every {args.eval_every} steps, '
-             f'{args.threads} torch threads each', '']
+    lines = [
+        f'# SAC through ROS 2 (ours) vs Stable-Baselines3 in-process — {args.steps} env steps, '
+        f'seeds {args.seeds}, eval {args.eval_episodes} episodes every {args.eval_every} steps, '
+        f'{args.threads} torch threads each',
+        '',
+    ]
     # Fixed step counts on the evaluation grid (multiples of --eval-every).
     grid = list(range(args.eval_every, args.steps + 1, args.eval_every))
     marks = sorted({grid[max(0, len(grid) // 5 - 1)], grid[max(0, len(grid) // 2 - 1)], grid[-1]})
     for env_id, by_impl in results.items():
         thr = THRESHOLDS.get(env_id)
-        lines += [f'## {env_id}', '',
-                  '| | ' + ' | '.join(f'return @ {m}' for m in marks) +
-                  f' | steps to {thr} | wall-clock s | updates/s |',
-                  '|---|' + '---|' * (len(marks) + 3)]
+        lines += [
+            f'## {env_id}',
+            '',
+            '| | '
+            + ' | '.join(f'return @ {m}' for m in marks)
+            + f' | steps to {thr} | wall-clock s | updates/s |',
+            '|---|' + '---|' * (len(marks) + 3),
+        ]
         summary = {}
         for impl in ('ours', 'sb3'):
             runs = by_impl.get(impl) or []
@@ -277,31 +349,42 @@ def report(results: dict, args, out: Path) -> str:
             ups = _mean_se([r['updates_per_s'] for r in runs])
             summary.setdefault(impl, {})['wall'] = wall[0]
             summary.setdefault(impl, {})['ups'] = ups[0]
-            lines.append(f'| {impl} | ' + ' | '.join(cells) + f' | {reach_txt} | {wall[0]:.0f} ± {wall[1]:.0f} | '
-                         f'{ups[0]:.0f} |')
+            lines.append(
+                f'| {impl} | '
+                + ' | '.join(cells)
+                + f' | {reach_txt} | {wall[0]:.0f} ± {wall[1]:.0f} | '
+                f'{ups[0]:.0f} |'
+            )
         if 'ours' in summary and 'sb3' in summary:
             o, s = summary['ours'], summary['sb3']
             final = args.steps
             within = o[final][0] >= s[final][0] - max(s[final][1], o[final][1])
-            lines += ['', f'- return at {final}: ours {o[final][0]:.1f} vs SB3 {s[final][0]:.1f} '
-                      f'({"within one SE or better" if within else "worse by more than one SE"})',
-                      f'- wall-clock ours / SB3: {o["wall"] / s["wall"]:.2f} (target <= 0.8)',
-                      f'- updates/s ours / SB3: {o["ups"] / s["ups"]:.2f} (target >= 1.2)']
+            lines += [
+                '',
+                f'- return at {final}: ours {o[final][0]:.1f} vs SB3 {s[final][0]:.1f} '
+                f'({"within one SE or better" if within else "worse by more than one SE"})',
+                f'- wall-clock ours / SB3: {o["wall"] / s["wall"]:.2f} (target <= 0.8)',
+                f'- updates/s ours / SB3: {o["ups"] / s["ups"]:.2f} (target >= 1.2)',
+            ]
             lat = [r.get('weights_latency_ms', {}).get('max') for r in by_impl['ours']]
             lat = [v for v in lat if v is not None]
             med = [r.get('weights_latency_ms', {}).get('median') for r in by_impl['ours']]
             med = [v for v in med if v is not None]
             if lat:
-                lines.append(f'- weight push send -> active (policy node, sampled at 1 Hz): median '
-                             f'{statistics.median(med):.1f} ms, max {max(lat):.1f} ms (target <= 50 ms)')
+                lines.append(
+                    f'- weight push send -> active (policy node, sampled at 1 Hz): median '
+                    f'{statistics.median(med):.1f} ms, max {max(lat):.1f} ms (target <= 50 ms)'
+                )
         lines.append('')
     return '\n'.join(lines)
 
 
 def plot(results: dict, args, out: Path) -> Path:
     import matplotlib
+
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+
     envs = list(results)
     fig, axes = plt.subplots(1, len(envs), figsize=(6 * len(envs), 4), squeeze=False)
     for ax, env_id in zip(axes[0], envs):
@@ -310,7 +393,9 @@ def plot(results: dict, args, out: Path) -> Path:
             if not runs:
                 continue
             steps = sorted({int(k) for r in runs for k in r['curve']})
-            stats = [_mean_se([r['curve'].get(s, r['curve'].get(str(s))) for r in runs]) for s in steps]
+            stats = [
+                _mean_se([r['curve'].get(s, r['curve'].get(str(s))) for r in runs]) for s in steps
+            ]
             mean = np.array([m for m, _ in stats])
             se = np.array([e for _, e in stats])
             label = 'ours (ROS 2 lockstep)' if impl == 'ours' else 'Stable-Baselines3'
@@ -338,11 +423,22 @@ def main(argv=None) -> int:
     ap.add_argument('--eval-every', type=int, default=1000)
     ap.add_argument('--eval-episodes', type=int, default=5)
     ap.add_argument('--learning-starts', type=int, default=100)
-    ap.add_argument('--max-lag', type=int, default=150, help='gym_bridge lockstep_max_lag (steps the actor may run ahead)')
-    ap.add_argument('--threads', type=int, default=2,
-                    help="torch intra-op threads of our learner and of SB3 (both the same)")
+    ap.add_argument(
+        '--max-lag',
+        type=int,
+        default=150,
+        help='gym_bridge lockstep_max_lag (steps the actor may run ahead)',
+    )
+    ap.add_argument(
+        '--threads',
+        type=int,
+        default=2,
+        help="torch intra-op threads of our learner and of SB3 (both the same)",
+    )
     ap.add_argument('--only', choices=['ours', 'sb3'])
-    ap.add_argument('--set', action='append', default=[], help='extra profile override node.param=value')
+    ap.add_argument(
+        '--set', action='append', default=[], help='extra profile override node.param=value'
+    )
     ap.add_argument('--timeout', type=float, default=1200.0, help='per run (s)')
     ap.add_argument('--out', type=Path, default=ROOT / 'runs' / 'bench' / 'sac_vs_sb3')
     args = ap.parse_args(argv)
@@ -350,7 +446,10 @@ def main(argv=None) -> int:
         import stable_baselines3  # noqa: F401
     except ImportError:
         if args.only != 'ours':
-            print('sac_vs_sb3: stable-baselines3 is not installed: pip install -r requirements-bench.txt', file=sys.stderr)
+            print(
+                'sac_vs_sb3: stable-baselines3 is not installed: pip install -r requirements-bench.txt',
+                file=sys.stderr,
+            )
             return 2
     args.out.mkdir(parents=True, exist_ok=True)
     results_file = args.out / 'results.json'
@@ -361,14 +460,21 @@ def main(argv=None) -> int:
                 if args.only and impl != args.only:
                     continue
                 t = time.perf_counter()
-                r = run_ours(env_id, seed, args, args.out) if impl == 'ours' else run_sb3(env_id, seed, args)
+                r = (
+                    run_ours(env_id, seed, args, args.out)
+                    if impl == 'ours'
+                    else run_sb3(env_id, seed, args)
+                )
                 r['seed'] = seed
                 runs = results.setdefault(env_id, {}).setdefault(impl, [])
                 runs[:] = [x for x in runs if x.get('seed') != seed] + [r]
                 last = max(r['curve'], key=int) if r['curve'] else None
-                print(f'{env_id} seed {seed} {impl}: wall {r["wall_s"]:.0f} s, updates/s {r["updates_per_s"]:.0f}, '
-                      f'final eval {r["curve"].get(last) if last is not None else None} '
-                      f'({time.perf_counter() - t:.0f} s with evaluation)', flush=True)
+                print(
+                    f'{env_id} seed {seed} {impl}: wall {r["wall_s"]:.0f} s, updates/s {r["updates_per_s"]:.0f}, '
+                    f'final eval {r["curve"].get(last) if last is not None else None} '
+                    f'({time.perf_counter() - t:.0f} s with evaluation)',
+                    flush=True,
+                )
                 results_file.write_text(json.dumps(results, indent=1))
     text = report({e: results[e] for e in args.envs if e in results}, args, args.out)
     (args.out / 'table.md').write_text(text)

@@ -14,20 +14,22 @@ import argparse
 import time
 
 import numpy as np
-import torch
-
 from robot_learning.buffers import ReplayBuffer, sample_mixed
-from robot_learning.features import ActionConfig, ObservationConfig, encode_observation
+from robot_learning.features import ActionConfig, encode_observation, ObservationConfig
 from robot_learning.ingest import scan_to_sectors
 from robot_learning.sac import SAC, SACConfig
 from robot_learning_sim.expert import ExpertPolicy
 from robot_learning_sim.world import World, WorldConfig
+import torch
 
 
 def observe(world: World, cfg: ObservationConfig) -> np.ndarray:
-    sectors = scan_to_sectors(world.scan(), -np.pi, 2 * np.pi / 360, 0.12, cfg.range_max,
-                              cfg.num_sectors)
-    return encode_observation(sectors, world.detections(), world.velocity(), world.instruction, cfg)
+    sectors = scan_to_sectors(
+        world.scan(), -np.pi, 2 * np.pi / 360, 0.12, cfg.range_max, cfg.num_sectors
+    )
+    return encode_observation(
+        sectors, world.detections(), world.velocity(), world.instruction, cfg
+    )
 
 
 def run_episode(world, act_fn, obs_cfg, act_cfg, buffer=None, seed=None):
@@ -70,10 +72,22 @@ def main() -> None:
     ok = 0
     for i in range(a.demos):
         expert.reset()
-        ok += run_episode(world, expert_act, obs_cfg, act_cfg, demo, seed=10_000 + i)[0] == 'success'
-    print(f'demos: {a.demos} episodes, {len(demo)} transitions, expert success {ok / max(a.demos, 1):.2f}')
-    sac = SAC(SACConfig(obs_dim=obs_cfg.dim, action_dim=2, init_alpha=a.init_alpha, utd_ratio=a.utd, seed=a.seed,
-                        hidden=(a.hidden, a.hidden)))
+        ok += (
+            run_episode(world, expert_act, obs_cfg, act_cfg, demo, seed=10_000 + i)[0] == 'success'
+        )
+    print(
+        f'demos: {a.demos} episodes, {len(demo)} transitions, expert success {ok / max(a.demos, 1):.2f}'
+    )
+    sac = SAC(
+        SACConfig(
+            obs_dim=obs_cfg.dim,
+            action_dim=2,
+            init_alpha=a.init_alpha,
+            utd_ratio=a.utd,
+            seed=a.seed,
+            hidden=(a.hidden, a.hidden),
+        )
+    )
     online = ReplayBuffer(obs_cfg.dim, 2, a.steps + 10, seed=2)
     rng = np.random.default_rng(a.seed)
     t0 = time.perf_counter()
@@ -96,15 +110,30 @@ def main() -> None:
             sac.update(sample_mixed(online, demo, sac.rows_per_update, 0.5, rng))
             t_upd += time.perf_counter() - t1
         if step % a.eval_every == 0:
-            line = f'step {step:6d}  train success (last 50) {np.mean(succ[-50:]) if succ else 0:.2f}'
+            line = (
+                f'step {step:6d}  train success (last 50) {np.mean(succ[-50:]) if succ else 0:.2f}'
+            )
             for det in (True, False):
-                outcomes = [run_episode(world, lambda o: sac.act(o, deterministic=det), obs_cfg, act_cfg,
-                                        seed=50_000 + k)[0] for k in range(a.eval_episodes)]
+                outcomes = [
+                    run_episode(
+                        world,
+                        lambda o: sac.act(o, deterministic=det),
+                        obs_cfg,
+                        act_cfg,
+                        seed=50_000 + k,
+                    )[0]
+                    for k in range(a.eval_episodes)
+                ]
                 counts = {k: outcomes.count(k) for k in sorted(set(outcomes))}
-                line += (f'  eval {"mean" if det else "sampled"} '
-                         f'{np.mean([o == "success" for o in outcomes]):.2f} {counts}')
-            print(f'{line}  alpha {sac.alpha:.3f}  wall {time.perf_counter() - t0:.0f}s  '
-                  f'update {1e3 * t_upd / step:.1f} ms', flush=True)
+                line += (
+                    f'  eval {"mean" if det else "sampled"} '
+                    f'{np.mean([o == "success" for o in outcomes]):.2f} {counts}'
+                )
+            print(
+                f'{line}  alpha {sac.alpha:.3f}  wall {time.perf_counter() - t0:.0f}s  '
+                f'update {1e3 * t_upd / step:.1f} ms',
+                flush=True,
+            )
             world.reset()
             obs = observe(world, obs_cfg)
 

@@ -15,7 +15,6 @@ os.environ.setdefault('MUJOCO_GL', 'egl')
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'src', 'robot_learning_sim'))
 
 import numpy as np  # noqa: E402
-
 from robot_learning_sim.expert import ExpertPolicy  # noqa: E402
 from robot_learning_sim.world import World, WorldConfig  # noqa: E402
 
@@ -49,10 +48,14 @@ def main():
             world.reset()
             resets += 1
     total = time.perf_counter() - t0
-    print(f'world.step              {t_step / a.steps * 1e6:8.1f} us/step   '
-          f'({a.steps} steps, {world._n_sub} physics substeps each)')
-    print(f'world.scan              {_per_call_us(world.scan, 2000):8.1f} us/scan   '
-          f'({world.cfg.lidar_rays} rays)')
+    print(
+        f'world.step              {t_step / a.steps * 1e6:8.1f} us/step   '
+        f'({a.steps} steps, {world._n_sub} physics substeps each)'
+    )
+    print(
+        f'world.scan              {_per_call_us(world.scan, 2000):8.1f} us/scan   '
+        f'({world.cfg.lidar_rays} rays)'
+    )
     us = _per_call_us(lambda: (world.step(0.3, 0.5), world.scan()), 2000)
     print(f'step + scan             {us:8.1f} us')
     print(f'world.reset             {_per_call_us(world.reset, 200):8.1f} us/reset')
@@ -61,8 +64,10 @@ def main():
     try:
         world.render_camera()  # first frame creates the GL context
         us = _per_call_us(world.render_camera, a.frames)
-        print(f'world.render_camera     {us:8.1f} us/frame  ({a.width}x{a.height} rgb, '
-              f'MUJOCO_GL={os.environ.get("MUJOCO_GL")})')
+        print(
+            f'world.render_camera     {us:8.1f} us/frame  ({a.width}x{a.height} rgb, '
+            f'MUJOCO_GL={os.environ.get("MUJOCO_GL")})'
+        )
     except Exception as e:  # no GL here
         print(f'world.render_camera     unavailable: {e}')
     policy = ExpertPolicy()

@@ -15,9 +15,23 @@ from robot_learning.policy import load_policy
 
 
 def test_demo_bc_and_dagger_stages(tmp_path):
-    rc = cli.main(['demo', '--stages', 'record,bc,dagger', '--demo-episodes', '3',
-                   '--bc-minutes', '0.1', '--intervention-episodes', '2', '--bc-eval-episodes', '2',
-                   '--runs-dir', str(tmp_path)])
+    rc = cli.main(
+        [
+            'demo',
+            '--stages',
+            'record,bc,dagger',
+            '--demo-episodes',
+            '3',
+            '--bc-minutes',
+            '0.1',
+            '--intervention-episodes',
+            '2',
+            '--bc-eval-episodes',
+            '2',
+            '--runs-dir',
+            str(tmp_path),
+        ]
+    )
     assert rc == 0
     run = (tmp_path / 'latest').resolve()
     m = json.loads((run / 'metrics.json').read_text())
@@ -30,9 +44,15 @@ def test_demo_bc_and_dagger_stages(tmp_path):
     # A barely trained policy stalls: the expert takes over, the recorder counts it.
     episodes = sorted((run / 'bags' / 'interventions').glob('episode_*'))
     assert len(episodes) == 2 and m['dagger_intervention_steps'] > 0
-    assert sum(int(read_custom_data(e)['intervention_steps']) for e in episodes) == m['dagger_intervention_steps']
+    assert (
+        sum(int(read_custom_data(e)['intervention_steps']) for e in episodes)
+        == m['dagger_intervention_steps']
+    )
     train_m = json.loads((run / 'bc_dagger' / 'metrics.json').read_text())
-    assert train_m['train_transitions'] > json.loads((run / 'bc' / 'metrics.json').read_text())['train_transitions']
+    assert (
+        train_m['train_transitions']
+        > json.loads((run / 'bc' / 'metrics.json').read_text())['train_transitions']
+    )
     assert Path(m['dagger_checkpoint']).exists()
     for png in ('bc_eval.png', 'bc_dagger_eval.png'):
         assert (run / png).stat().st_size > 0

@@ -3,15 +3,14 @@
 import ast
 import configparser
 import importlib
-import re
 from pathlib import Path
+import re
 
 import pytest
-import yaml
-
-from robot_learning_nodes.launch_description import profile_nodes
-from robot_learning_nodes.launcher import load_profile, parse_overrides
 from robot_learning.errors import ProfileError
+from robot_learning_nodes.launch_description import profile_nodes
+from robot_learning_nodes.launcher import load_profile, params_file_section, parse_overrides
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCH_FILES = sorted((ROOT / 'launch').glob('*.launch.py'))
@@ -24,7 +23,11 @@ def console_scripts(package: str) -> set[str]:
 
 def launched_profile(path: Path) -> str:
     tree = ast.parse(path.read_text())
-    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, 'id', '') == 'generate']
+    calls = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and getattr(n.func, 'id', '') == 'generate'
+    ]
     assert calls, f'{path.name} does not call generate(<profile>)'
     return calls[0].args[0].value
 
@@ -39,18 +42,21 @@ def test_launch_file_names_existing_nodes_and_params(launch_file):
     nodes = profile_nodes(launched_profile(launch_file))
     assert nodes
     for n in nodes:
-        assert n['executable'] in console_scripts(n['package']), \
-            f"{launch_file.name}: {n['package']} has no executable {n['executable']}"
+        assert n['executable'] in console_scripts(
+            n['package']
+        ), f"{launch_file.name}: {n['package']} has no executable {n['executable']}"
         module = importlib.import_module(f"{n['package']}.{n['executable']}")
         assert callable(getattr(module, 'main', None))
         for f in n['params_files']:
             assert Path(f).is_file(), f'{launch_file.name}: missing parameter file {f}'
-            data = yaml.safe_load(Path(f).read_text())
-            assert n['name'] in data and 'ros__parameters' in data[n['name']], \
-                f"{f} has no '{n['name']}: ros__parameters:' section"
+            # Keyed /**/<name>: the file applies under any namespace (issue 8).
+            assert params_file_section(Path(f), n['name']) is not None
+            assert f"/**/{n['name']}" in yaml.safe_load(Path(f).read_text())
 
 
-@pytest.mark.parametrize('profile', sorted(p.stem for p in (ROOT / 'config' / 'profiles').glob('*.yaml')))
+@pytest.mark.parametrize(
+    'profile', sorted(p.stem for p in (ROOT / 'config' / 'profiles').glob('*.yaml'))
+)
 def test_profile_classes_import(profile):
     prof = load_profile(profile)
     for nodes in prof['groups'].values():
@@ -64,7 +70,10 @@ def test_bad_profile_and_override_say_what_to_fix():
         load_profile('nope')
     with pytest.raises(ProfileError, match='node.param=value'):
         parse_overrides(['mode=lockstep'])
-    assert parse_overrides(['sim_node.seed=3', 'a.b=[1, 2]']) == {'sim_node': {'seed': 3}, 'a': {'b': [1, 2]}}
+    assert parse_overrides(['sim_node.seed=3', 'a.b=[1, 2]']) == {
+        'sim_node': {'seed': 3},
+        'a': {'b': [1, 2]},
+    }
 
 
 def test_setup_cfg_installs_node_executables_for_ros2_run():

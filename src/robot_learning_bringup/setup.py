@@ -1,5 +1,5 @@
-import os
 from glob import glob
+import os
 
 from setuptools import setup
 
@@ -16,7 +16,10 @@ setup(
         ('share/' + package_name, ['package.xml']),
         ('share/' + package_name + '/launch', glob(os.path.join(top, 'launch', '*.launch.py'))),
         ('share/' + package_name + '/config', glob(os.path.join(top, 'config', '*.yaml'))),
-        ('share/' + package_name + '/config/profiles', glob(os.path.join(top, 'config', 'profiles', '*.yaml'))),
+        (
+            'share/' + package_name + '/config/profiles',
+            glob(os.path.join(top, 'config', 'profiles', '*.yaml')),
+        ),
     ],
     install_requires=['setuptools'],
     zip_safe=True,

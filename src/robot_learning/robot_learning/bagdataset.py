@@ -28,30 +28,30 @@ and :attr:`BagDataset.skipped`) and only what is broken is left out.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 import dataclasses
+from dataclasses import dataclass, field
 import hashlib
 import json
 import math
 import os
+from pathlib import Path
 import shutil
 import sys
-import uuid
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
+import uuid
 
 import numpy as np
 
 from .errors import BagError, ConfigError, MessageError
 from .features import (
     ActionConfig,
-    ObservationConfig,
-    StepInfo,
     detections_from_msg,
     encode_observation,
+    ObservationConfig,
     stamp_us,
     step_info_from_msg,
+    StepInfo,
     velocity_from_odom,
 )
 from .transitions import SyncedObservation, TransitionPipeline
@@ -81,13 +81,31 @@ ACCEPTED_TYPES: dict[str, tuple[str, ...]] = {
     'episode': ('diagnostic_msgs/msg/DiagnosticArray',),
 }
 _STORAGE_SUFFIXES = {'.mcap': 'mcap', '.db3': 'sqlite3'}
-_FRAME_KEYS = ('image', 'sectors', 'detections', 'velocity', 'observation', 'instruction',
-               'episode', 'prev', 'stamp')
-_TRANSITION_KEYS = ('obs', 'next_obs', 'action', 'reward', 'terminated', 'truncated',
-                    'intervention', 'episode')
+_FRAME_KEYS = (
+    'image',
+    'sectors',
+    'detections',
+    'velocity',
+    'observation',
+    'instruction',
+    'episode',
+    'prev',
+    'stamp',
+)
+_TRANSITION_KEYS = (
+    'obs',
+    'next_obs',
+    'action',
+    'reward',
+    'terminated',
+    'truncated',
+    'intervention',
+    'episode',
+)
 
 
 # --------------------------------------------------------------------------- config
+
 
 @dataclass
 class DatasetTopics:
@@ -148,11 +166,18 @@ class DatasetConfig:
             self.topics = _topics_from_dict(self.topics)
         for name, value in dataclasses.asdict(self.topics).items():
             if not isinstance(value, str) or (value and not value.startswith('/')):
-                raise ConfigError(f'dataset topic {name}: {value!r} must be an absolute name '
-                                  f"('/scan') or '' for unused")
+                raise ConfigError(
+                    f'dataset topic {name}: {value!r} must be an absolute name '
+                    f"('/scan') or '' for unused"
+                )
         for name in ('rate_hz', 'tolerance_s', 'points_range_min'):
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            if (
+                isinstance(v, bool)
+                or not isinstance(v, (int, float))
+                or not math.isfinite(v)
+                or v < 0
+            ):
                 raise ConfigError(f'dataset {name}: {v!r} must be a finite number >= 0')
             setattr(self, name, float(v))
         if self.tolerance_s <= 0:
@@ -161,11 +186,15 @@ class DatasetConfig:
             w, h = (int(x) for x in self.image_size)
             zmin, zmax = (float(x) for x in self.points_z)
         except (TypeError, ValueError):
-            raise ConfigError(f'dataset image_size {self.image_size!r} must be [width, height] and '
-                              f'points_z {self.points_z!r} [z_min, z_max]') from None
+            raise ConfigError(
+                f'dataset image_size {self.image_size!r} must be [width, height] and '
+                f'points_z {self.points_z!r} [z_min, z_max]'
+            ) from None
         if w < 0 or h < 0 or (w == 0) != (h == 0):
-            raise ConfigError(f'dataset image_size {self.image_size!r}: both positive, or [0, 0] '
-                              f'for no images')
+            raise ConfigError(
+                f'dataset image_size {self.image_size!r}: both positive, or [0, 0] '
+                f'for no images'
+            )
         if not zmax >= zmin:
             raise ConfigError(f'dataset points_z {self.points_z!r}: z_max must be >= z_min')
         self.image_size, self.points_z = (w, h), (zmin, zmax)
@@ -177,13 +206,17 @@ class DatasetConfig:
         if not isinstance(self.cache_dir, str):
             raise ConfigError(f'dataset cache_dir {self.cache_dir!r} must be a path string')
         if self.rate_hz == 0 and not self.topics.episode:
-            raise ConfigError('dataset topics.episode is empty but rate_hz is 0: name the episode '
-                              'topic or set rate_hz > 0 to resample the bags')
+            raise ConfigError(
+                'dataset topics.episode is empty but rate_hz is 0: name the episode '
+                'topic or set rate_hz > 0 to resample the bags'
+            )
         for role in ('scan', 'action'):
             if not getattr(self.topics, role):
                 raise ConfigError(f'dataset topics.{role} must be named (it is required)')
         if self.image_size != (0, 0) and not self.topics.image:
-            raise ConfigError('dataset topics.image is empty: set image_size to [0, 0] for no images')
+            raise ConfigError(
+                'dataset topics.image is empty: set image_size to [0, 0] for no images'
+            )
 
     @property
     def images(self) -> bool:
@@ -191,8 +224,11 @@ class DatasetConfig:
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
-        d['image_size'], d['outcomes'], d['points_z'] = (list(self.image_size), list(self.outcomes),
-                                                        list(self.points_z))
+        d['image_size'], d['outcomes'], d['points_z'] = (
+            list(self.image_size),
+            list(self.outcomes),
+            list(self.points_z),
+        )
         return d
 
     @classmethod
@@ -218,6 +254,7 @@ class DatasetConfig:
             ConfigError: unreadable file, bad YAML, unknown keys or bad values.
         """
         import yaml
+
         try:
             doc = yaml.safe_load(Path(path).read_text('utf8'))
         except (OSError, yaml.YAMLError) as exc:
@@ -254,12 +291,13 @@ class EpisodeInfo:
     outcome: str
     frames: tuple
     transitions: tuple
-    interventions: int          # transitions whose action came from a human
-    format: str                 # 'mcap' | 'sqlite3'
+    interventions: int  # transitions whose action came from a human
+    format: str  # 'mcap' | 'sqlite3'
     custom: dict = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- discovery
+
 
 def read_custom(path: Path) -> dict[str, str]:
     """custom_data of a bag's ``metadata.yaml`` (libyaml: ruamel, which rosbags and
@@ -269,6 +307,7 @@ def read_custom(path: Path) -> dict[str, str]:
         BagError: no readable rosbag2 ``metadata.yaml``.
     """
     import yaml
+
     meta = Path(path) / 'metadata.yaml'
     try:
         doc = yaml.load(meta.read_bytes(), Loader=getattr(yaml, 'CSafeLoader', yaml.SafeLoader))
@@ -277,8 +316,9 @@ def read_custom(path: Path) -> dict[str, str]:
     except FileNotFoundError:
         raise BagError(f'{meta} does not exist (recording crashed or still running)') from None
     except Exception as exc:  # noqa: BLE001 -- YAML errors, or a document of another shape
-        raise BagError(f'{meta} is not a rosbag2 metadata file (truncated?): '
-                       f'{_one_line(exc)}') from None
+        raise BagError(
+            f'{meta} is not a rosbag2 metadata file (truncated?): ' f'{_one_line(exc)}'
+        ) from None
 
 
 def _storage_format(d: Path) -> str:
@@ -299,7 +339,9 @@ def find_bag_dirs(paths: Sequence[str | Path]) -> list[Path]:
     for p in paths:
         p = Path(p)
         if not p.exists():
-            raise BagError(f'bag path {p} does not exist: pass a bag directory or a session of them')
+            raise BagError(
+                f'bag path {p} does not exist: pass a bag directory or a session of them'
+            )
         if p.is_file():
             p = p.parent
         dirs = {m.parent for m in p.rglob('metadata.yaml')}
@@ -316,7 +358,6 @@ def find_bag_dirs(paths: Sequence[str | Path]) -> list[Path]:
 # --------------------------------------------------------------------------- decoding
 
 from .bagwriter import jazzy_typestore as _typestore  # noqa: E402 -- one shared typestore
-
 
 _HASHES: dict[str, str] = {}
 
@@ -348,12 +389,16 @@ def _open_reader(path: Path, topics: set[str]):
     """
     from rosbags.highlevel import AnyReader
     from rosbags.rosbag2 import Reader
+
     store = _typestore()
     try:
         fast = Reader(path)
         fast.open()
-        if all(c.digest and c.digest == _type_hash(c.msgtype)
-               for c in fast.connections if c.topic in topics):
+        if all(
+            c.digest and c.digest == _type_hash(c.msgtype)
+            for c in fast.connections
+            if c.topic in topics
+        ):
             return fast, fast, store.deserialize_cdr
         fast.close()
     except Exception:  # noqa: BLE001, S110 -- AnyReader below names the problem
@@ -368,20 +413,37 @@ def _open_reader(path: Path, topics: set[str]):
 
 def _decode_image(msg, msgtype: str, size: tuple[int, int]) -> np.ndarray:
     from .ingest import compressed_msg_to_rgb, image_msg_to_rgb, resize_rgb
-    rgb = compressed_msg_to_rgb(msg) if msgtype.endswith('CompressedImage') else image_msg_to_rgb(msg)
+
+    rgb = (
+        compressed_msg_to_rgb(msg)
+        if msgtype.endswith('CompressedImage')
+        else image_msg_to_rgb(msg)
+    )
     out = resize_rgb(rgb, size[0], size[1])
     return np.array(out, np.uint8, copy=True) if out is rgb else out
 
 
 def _decode_scan(msg, msgtype: str, cfg: DatasetConfig, obs_cfg: ObservationConfig) -> np.ndarray:
     from .ingest import pointcloud_msg_to_xyz, points_to_sectors, scan_to_sectors
+
     if msgtype.endswith('PointCloud2'):
-        return points_to_sectors(pointcloud_msg_to_xyz(msg), obs_cfg.num_sectors,
-                                 min(cfg.points_range_min, 0.5 * obs_cfg.range_max),
-                                 obs_cfg.range_max, cfg.points_z[0], cfg.points_z[1])
+        return points_to_sectors(
+            pointcloud_msg_to_xyz(msg),
+            obs_cfg.num_sectors,
+            min(cfg.points_range_min, 0.5 * obs_cfg.range_max),
+            obs_cfg.range_max,
+            cfg.points_z[0],
+            cfg.points_z[1],
+        )
     # As lidar_ingest (the sensor's own limits), then clipped to the observation's range.
-    sectors = scan_to_sectors(msg.ranges, msg.angle_min, msg.angle_increment, msg.range_min,
-                              msg.range_max, obs_cfg.num_sectors)
+    sectors = scan_to_sectors(
+        msg.ranges,
+        msg.angle_min,
+        msg.angle_increment,
+        msg.range_min,
+        msg.range_max,
+        obs_cfg.num_sectors,
+    )
     return np.minimum(sectors, np.float32(obs_cfg.range_max))
 
 
@@ -389,16 +451,21 @@ class _Streams:
     """Messages of one bag by role, after dropping backward stamps: lists of tuples."""
 
     def __init__(self):
-        self.sensor: dict[str, list[tuple[int, int, Any]]] = {}   # role -> (log_us, stamp_us, value)
-        self.actions: list[list] = []       # [log_us, stamp_us (or log_us for Twist), v, w, intervention]
+        self.sensor: dict[str, list[tuple[int, int, Any]]] = (
+            {}
+        )  # role -> (log_us, stamp_us, value)
+        self.actions: list[list] = (
+            []
+        )  # [log_us, stamp_us (or log_us for Twist), v, w, intervention]
         self.stamped_actions = True
         self.steps: list[tuple[int, StepInfo]] = []
         self.instructions: list[str] = []
-        self._action_times: np.ndarray | None = None   # log µs of untimed (Twist) actions
+        self._action_times: np.ndarray | None = None  # log µs of untimed (Twist) actions
 
 
-def _read_bag(path: Path, cfg: DatasetConfig, obs_cfg: ObservationConfig,
-              problems: list[str]) -> _Streams:
+def _read_bag(
+    path: Path, cfg: DatasetConfig, obs_cfg: ObservationConfig, problems: list[str]
+) -> _Streams:
     """Deserialize the configured topics of one bag (log-time order).
 
     Raises:
@@ -408,8 +475,11 @@ def _read_bag(path: Path, cfg: DatasetConfig, obs_cfg: ObservationConfig,
     roles = {r: getattr(t, r) for r in ACCEPTED_TYPES if getattr(t, r)}
     if not cfg.images:
         roles.pop('image', None)
-    required = [r for r in roles if r not in ('instruction', 'intervention')
-                and not (r == 'episode' and cfg.rate_hz > 0)]
+    required = [
+        r
+        for r in roles
+        if r not in ('instruction', 'intervention') and not (r == 'episode' and cfg.rate_hz > 0)
+    ]
     st = _Streams()
     reader_cm, reader, deserialize = _open_reader(path, set(roles.values()))
     try:
@@ -421,13 +491,17 @@ def _read_bag(path: Path, cfg: DatasetConfig, obs_cfg: ObservationConfig,
             cs = by_topic.get(topic)
             if not cs:
                 if role in required:
-                    raise _Skip(f'topic {topic} ({role}): missing from the bag (topics: '
-                                f'{", ".join(sorted(by_topic)) or "none"})')
+                    raise _Skip(
+                        f'topic {topic} ({role}): missing from the bag (topics: '
+                        f'{", ".join(sorted(by_topic)) or "none"})'
+                    )
                 continue
             bad = [c.msgtype for c in cs if c.msgtype not in ACCEPTED_TYPES[role]]
             if bad:
-                line = (f'topic {topic} ({role}): type {bad[0]}, expected '
-                        f'{" or ".join(ACCEPTED_TYPES[role])}')
+                line = (
+                    f'topic {topic} ({role}): type {bad[0]}, expected '
+                    f'{" or ".join(ACCEPTED_TYPES[role])}'
+                )
                 if role in required:
                     raise _Skip(line)
                 problems.append(line + '; topic ignored')
@@ -451,24 +525,31 @@ def _read_bag(path: Path, cfg: DatasetConfig, obs_cfg: ObservationConfig,
                     if role == 'episode':
                         info = step_info_from_msg(msg)
                         stamp = info.stamp
-                    if stamp < last.get(topic, -1 << 62):   # clock jumped back: drop
+                    if stamp < last.get(topic, -1 << 62):  # clock jumped back: drop
                         backwards[topic] = backwards.get(topic, 0) + 1
                         continue
                     last[topic] = stamp
                     if role == 'scan':
                         st.sensor.setdefault('scan', []).append(
-                            (log_us, stamp, _decode_scan(msg, msgtype, cfg, obs_cfg)))
+                            (log_us, stamp, _decode_scan(msg, msgtype, cfg, obs_cfg))
+                        )
                     elif role == 'image':
                         st.sensor.setdefault('image', []).append(
-                            (log_us, stamp, _decode_image(msg, msgtype, cfg.image_size)))
+                            (log_us, stamp, _decode_image(msg, msgtype, cfg.image_size))
+                        )
                     elif role == 'odom':
-                        st.sensor.setdefault('odom', []).append((log_us, stamp, velocity_from_odom(msg)))
+                        st.sensor.setdefault('odom', []).append(
+                            (log_us, stamp, velocity_from_odom(msg))
+                        )
                     elif role == 'detections':
                         st.sensor.setdefault('detections', []).append(
-                            (log_us, stamp, detections_from_msg(msg)))
+                            (log_us, stamp, detections_from_msg(msg))
+                        )
                     elif role == 'action':
                         tw = msg.twist if st.stamped_actions else msg
-                        st.actions.append([log_us, stamp, float(tw.linear.x), float(tw.angular.z), False])
+                        st.actions.append(
+                            [log_us, stamp, float(tw.linear.x), float(tw.angular.z), False]
+                        )
                     elif role == 'intervention':
                         # Published right after each action: it flags the latest one.
                         if st.actions and st.actions[-1][0] <= log_us:
@@ -477,13 +558,21 @@ def _read_bag(path: Path, cfg: DatasetConfig, obs_cfg: ObservationConfig,
                         st.steps.append((log_us, info))
                     elif role == 'instruction':
                         st.instructions.append(str(msg.data))
-                except (MessageError, ValueError, TypeError, AttributeError, KeyError,
-                        IndexError) as exc:
+                except (
+                    MessageError,
+                    ValueError,
+                    TypeError,
+                    AttributeError,
+                    KeyError,
+                    IndexError,
+                ) as exc:
                     n, first = errors.get(topic, (0, _one_line(exc)))
                     errors[topic] = (n + 1, first)
         except Exception as exc:  # noqa: BLE001 -- truncated chunk, bad CDR, I/O error
-            raise _Skip(f'unreadable after {sum(len(v) for v in st.sensor.values()) + len(st.steps)} '
-                        f'messages: {_one_line(exc)}') from None
+            raise _Skip(
+                f'unreadable after {sum(len(v) for v in st.sensor.values()) + len(st.steps)} '
+                f'messages: {_one_line(exc)}'
+            ) from None
         for topic, n in backwards.items():
             problems.append(f'topic {topic}: {n} message(s) with a stamp going backwards dropped')
         for topic, (n, first) in errors.items():
@@ -501,7 +590,7 @@ def _gap_problems(st: _Streams, cfg: DatasetConfig, problems: list[str]) -> None
     t = cfg.topics
     if cfg.rate_hz > 0:
         series = {getattr(t, r): [s for _, s, _ in v] for r, v in st.sensor.items()}
-    else:   # the episode steps are the clock; sensors share their stamps
+    else:  # the episode steps are the clock; sensors share their stamps
         series = {t.episode: [i.stamp for _, i in st.steps]}
     for topic, stamps in series.items():
         if len(stamps) < 3:
@@ -512,8 +601,10 @@ def _gap_problems(st: _Streams, cfg: DatasetConfig, problems: list[str]) -> None
         big = np.flatnonzero(d > limit)
         if big.size:
             k = big[0]
-            problems.append(f'topic {topic}: {big.size} gap(s) in stamps, the first {d[k] / 1e6:.2f} s '
-                            f'after t={stamps[k] / 1e6:.3f} s')
+            problems.append(
+                f'topic {topic}: {big.size} gap(s) in stamps, the first {d[k] / 1e6:.2f} s '
+                f'after t={stamps[k] / 1e6:.3f} s'
+            )
 
 
 def _action_at(st: _Streams, key: int) -> tuple | None:
@@ -523,10 +614,11 @@ def _action_at(st: _Streams, key: int) -> tuple | None:
     return None if i < 0 else st.actions[i]
 
 
-def _replay_episode_mode(st: _Streams, pipe: TransitionPipeline, cfg: DatasetConfig,
-                         obs_cfg: ObservationConfig) -> list:
+def _replay_episode_mode(
+    st: _Streams, pipe: TransitionPipeline, cfg: DatasetConfig, obs_cfg: ObservationConfig
+) -> list:
     """Feed the bag's messages in log order, as the learner gets them live."""
-    events: list[tuple[int, int, str, Any]] = []   # (log_us, seq, kind, payload)
+    events: list[tuple[int, int, str, Any]] = []  # (log_us, seq, kind, payload)
     seq = 0
     for role, items in st.sensor.items():
         for log_us, stamp, value in items:
@@ -573,8 +665,14 @@ def _replay_episode_mode(st: _Streams, pipe: TransitionPipeline, cfg: DatasetCon
     return out
 
 
-def _replay_rate_mode(st: _Streams, pipe: TransitionPipeline, cfg: DatasetConfig,
-                      obs_cfg: ObservationConfig, outcome: str, instruction: str) -> list:
+def _replay_rate_mode(
+    st: _Streams,
+    pipe: TransitionPipeline,
+    cfg: DatasetConfig,
+    obs_cfg: ObservationConfig,
+    outcome: str,
+    instruction: str,
+) -> list:
     """Resample at ``rate_hz`` and feed the ticks through the pipeline as steps."""
     dt = round(1e6 / cfg.rate_hz)
     tol = round(cfg.tolerance_s * 1e6)
@@ -609,8 +707,9 @@ def _replay_rate_mode(st: _Streams, pipe: TransitionPipeline, cfg: DatasetConfig
         s_stamp = np.array([i.stamp for _, i in st.steps], np.int64)
         s_rew = np.array([i.reward for _, i in st.steps], np.float64)
         csum = np.concatenate([[0.0], np.cumsum(s_rew)])
-        rewards = lambda a, b: float(csum[np.searchsorted(s_stamp, b, 'right')]
-                                     - csum[np.searchsorted(s_stamp, a, 'right')])
+        rewards = lambda a, b: float(
+            csum[np.searchsorted(s_stamp, b, 'right')] - csum[np.searchsorted(s_stamp, a, 'right')]
+        )
     nan_det = np.full((len(obs_cfg.colors), 2), np.nan, np.float32)
     terminal = outcome in ('success', 'failure')
     out, prev_k = [], -2
@@ -636,15 +735,27 @@ def _replay_rate_mode(st: _Streams, pipe: TransitionPipeline, cfg: DatasetConfig
         prev = int(ticks[prev_k]) if prev_k == k - 1 else -1
         end = k == last_k
         reward = rewards(prev, tick) if (rewards is not None and prev >= 0) else 0.0
-        out += pipe.push_step(StepInfo(tick, prev, reward, end and terminal, end and not terminal,
-                                       outcome if end else 'running', 0, n, float('nan'),
-                                       instruction))
+        out += pipe.push_step(
+            StepInfo(
+                tick,
+                prev,
+                reward,
+                end and terminal,
+                end and not terminal,
+                outcome if end else 'running',
+                0,
+                n,
+                float('nan'),
+                instruction,
+            )
+        )
         prev_k = k
     return out
 
 
-def decode_bag(path: Path, cfg: DatasetConfig, obs_cfg: ObservationConfig,
-               act_cfg: ActionConfig) -> tuple[dict[str, np.ndarray], dict]:
+def decode_bag(
+    path: Path, cfg: DatasetConfig, obs_cfg: ObservationConfig, act_cfg: ActionConfig
+) -> tuple[dict[str, np.ndarray], dict]:
     """One episode bag -> (episode-local arrays, meta) through the transition pipeline.
 
     Frame arrays as :attr:`BagDataset.frames` (indices local to the episode, no
@@ -668,8 +779,13 @@ def decode_bag(path: Path, cfg: DatasetConfig, obs_cfg: ObservationConfig,
         if not instruction and st.steps:
             instruction = st.steps[-1][1].instruction
         outcome = custom.get('outcome', 'unknown')
-        pipe = TransitionPipeline(obs_cfg, act_cfg, round(cfg.tolerance_s * 1e6),
-                                  extra_streams=('image',) if cfg.images else (), raw=True)
+        pipe = TransitionPipeline(
+            obs_cfg,
+            act_cfg,
+            round(cfg.tolerance_s * 1e6),
+            extra_streams=('image',) if cfg.images else (),
+            raw=True,
+        )
         pipe.push_instruction(instruction)
         if cfg.rate_hz > 0:
             trans = _replay_rate_mode(st, pipe, cfg, obs_cfg, outcome, instruction)
@@ -681,17 +797,25 @@ def decode_bag(path: Path, cfg: DatasetConfig, obs_cfg: ObservationConfig,
             counts = {r: len(v) for r, v in st.sensor.items()}
             counts.update(action=len(st.actions), episode=len(st.steps))
             names = {r: getattr(cfg.topics, r) for r in counts}
-            raise _Skip('empty episode, no transition (messages: ' + ', '.join(
-                f'{names[r] or r} {n}' for r, n in counts.items() if names[r] or n) + ')')
+            raise _Skip(
+                'empty episode, no transition (messages: '
+                + ', '.join(f'{names[r] or r} {n}' for r, n in counts.items() if names[r] or n)
+                + ')'
+            )
     except _Skip as exc:
         raise BagError(f'bag {path}: {exc}; bag skipped') from None
     return _episode_arrays(trans, cfg, obs_cfg, instruction, pipe.encoded), {
-        'instruction': instruction, 'outcome': outcome, 'format': _storage_format(path),
-        'custom': custom, 'problems': [f'bag {path}: {p}' for p in problems]}
+        'instruction': instruction,
+        'outcome': outcome,
+        'format': _storage_format(path),
+        'custom': custom,
+        'problems': [f'bag {path}: {p}' for p in problems],
+    }
 
 
-def _episode_arrays(trans: list, cfg: DatasetConfig, obs_cfg: ObservationConfig,
-                    instruction: str, encoded: dict) -> dict[str, np.ndarray]:
+def _episode_arrays(
+    trans: list, cfg: DatasetConfig, obs_cfg: ObservationConfig, instruction: str, encoded: dict
+) -> dict[str, np.ndarray]:
     frames: dict[int, Any] = {}
     for t in trans:
         frames[t.observation.stamp] = t.observation
@@ -699,30 +823,44 @@ def _episode_arrays(trans: list, cfg: DatasetConfig, obs_cfg: ObservationConfig,
     stamps = sorted(frames)
     index = {s: i for i, s in enumerate(stamps)}
     n = len(stamps)
-    raws = [frames[s].raw if isinstance(frames[s], SyncedObservation) else frames[s] for s in stamps]
+    raws = [
+        frames[s].raw if isinstance(frames[s], SyncedObservation) else frames[s] for s in stamps
+    ]
     out = {
         'sectors': np.stack([r.sectors for r in raws]).astype(np.float32),
-        'detections': np.stack([np.asarray(r.detections, np.float32).reshape(-1, 2) for r in raws]),
+        'detections': np.stack(
+            [np.asarray(r.detections, np.float32).reshape(-1, 2) for r in raws]
+        ),
         'velocity': np.array([r.velocity for r in raws], np.float32).reshape(n, 2),
-        'observation': np.stack([
-            encoded[(s, instruction)] if (s, instruction) in encoded else
-            encode_observation(r.sectors, r.detections, r.velocity, instruction, obs_cfg)
-            for s, r in zip(stamps, raws)]),
+        'observation': np.stack(
+            [
+                (
+                    encoded[(s, instruction)]
+                    if (s, instruction) in encoded
+                    else encode_observation(
+                        r.sectors, r.detections, r.velocity, instruction, obs_cfg
+                    )
+                )
+                for s, r in zip(stamps, raws)
+            ]
+        ),
         'prev': np.maximum(np.arange(n, dtype=np.int64) - 1, 0),
         'stamp': np.array(stamps, np.int64),
     }
     if cfg.images:
         out['image'] = np.stack([frames[s].extras['image'] for s in stamps]).astype(np.uint8)
     trans = sorted(trans, key=lambda t: t.observation.stamp)
-    out.update({
-        't_obs': np.array([index[t.observation.stamp] for t in trans], np.int64),
-        't_next_obs': np.array([index[t.next_observation.stamp] for t in trans], np.int64),
-        't_action': np.stack([t.action for t in trans]).astype(np.float32).reshape(-1, 2),
-        't_reward': np.array([t.reward for t in trans], np.float32),
-        't_terminated': np.array([t.terminated for t in trans], bool),
-        't_truncated': np.array([t.truncated for t in trans], bool),
-        't_intervention': np.array([t.intervention for t in trans], bool),
-    })
+    out.update(
+        {
+            't_obs': np.array([index[t.observation.stamp] for t in trans], np.int64),
+            't_next_obs': np.array([index[t.next_observation.stamp] for t in trans], np.int64),
+            't_action': np.stack([t.action for t in trans]).astype(np.float32).reshape(-1, 2),
+            't_reward': np.array([t.reward for t in trans], np.float32),
+            't_terminated': np.array([t.terminated for t in trans], bool),
+            't_truncated': np.array([t.truncated for t in trans], bool),
+            't_intervention': np.array([t.intervention for t in trans], bool),
+        }
+    )
     return out
 
 
@@ -733,21 +871,32 @@ def _one_line(exc: BaseException) -> str:
 
 # --------------------------------------------------------------------------- cache
 
+
 def _hash(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 
-def _bag_key(path: Path, cfg: DatasetConfig, obs_cfg: ObservationConfig, act_cfg: ActionConfig) -> str:
+def _bag_key(
+    path: Path, cfg: DatasetConfig, obs_cfg: ObservationConfig, act_cfg: ActionConfig
+) -> str:
     files = []
     for f in sorted(path.iterdir()):
         if f.is_file():
             s = f.stat()
             files.append((f.name, s.st_size, s.st_mtime_ns))
     d = cfg.to_dict()
-    for k in ('outcomes', 'cache_dir'):   # do not change what one bag decodes to
+    for k in ('outcomes', 'cache_dir'):  # do not change what one bag decodes to
         d.pop(k)
-    return _hash({'v': CACHE_VERSION, 'path': str(path.resolve()), 'files': files, 'cfg': d,
-                  'obs': obs_cfg.to_dict(), 'act': act_cfg.to_dict()})
+    return _hash(
+        {
+            'v': CACHE_VERSION,
+            'path': str(path.resolve()),
+            'files': files,
+            'cfg': d,
+            'obs': obs_cfg.to_dict(),
+            'act': act_cfg.to_dict(),
+        }
+    )
 
 
 def _atomic_dir(final: Path, fill: Callable[[Path], None]) -> None:
@@ -774,8 +923,9 @@ def _read_meta(entry: Path) -> dict | None:
         return None
 
 
-def _decode_to_cache(path: str, entry: str, cfg: DatasetConfig, obs_cfg: ObservationConfig,
-                     act_cfg: ActionConfig) -> dict:
+def _decode_to_cache(
+    path: str, entry: str, cfg: DatasetConfig, obs_cfg: ObservationConfig, act_cfg: ActionConfig
+) -> dict:
     """Decode one bag into cache entry ``entry`` (also failures: a broken bag is not
     opened again until its files change). Returns the meta. Runs in worker processes."""
     path, entry_p = Path(path), Path(entry)
@@ -788,7 +938,9 @@ def _decode_to_cache(path: str, entry: str, cfg: DatasetConfig, obs_cfg: Observa
     except BagError as exc:
         arrays, meta = {}, {'error': _one_line(exc)}
     except Exception as exc:  # noqa: BLE001 -- any decoder surprise skips one bag only
-        arrays, meta = {}, {'error': f'bag {path}: {type(exc).__name__}: {_one_line(exc)}; bag skipped'}
+        arrays, meta = {}, {
+            'error': f'bag {path}: {type(exc).__name__}: {_one_line(exc)}; bag skipped'
+        }
     meta['path'] = str(path)
 
     def fill(tmp: Path) -> None:
@@ -799,7 +951,9 @@ def _decode_to_cache(path: str, entry: str, cfg: DatasetConfig, obs_cfg: Observa
     try:
         _atomic_dir(entry_p, fill)
     except OSError as exc:
-        meta.setdefault('problems', []).append(f'bag {path}: cache entry not written: {_one_line(exc)}')
+        meta.setdefault('problems', []).append(
+            f'bag {path}: cache entry not written: {_one_line(exc)}'
+        )
     return meta
 
 
@@ -808,6 +962,7 @@ def _load_arrays(d: Path, keys) -> dict[str, np.ndarray]:
 
 
 # --------------------------------------------------------------------------- dataset
+
 
 class BagDataset:
     """Frames and transitions of many episode bags, as contiguous (memory-mapped) arrays.
@@ -838,15 +993,22 @@ class BagDataset:
         self.episodes: list[EpisodeInfo] = episodes
         self.skipped: list[str] = skipped
         self.cfg: DatasetConfig = cfg
-        self.root = root      # consolidated cache directory
+        self.root = root  # consolidated cache directory
 
     def __len__(self) -> int:
         return int(self.transitions['obs'].shape[0])
 
     @classmethod
-    def build(cls, paths: Sequence[str | Path], cfg: DatasetConfig, obs_cfg: ObservationConfig,
-              act_cfg: ActionConfig, progress: bool = True, log: Callable[[str], None] = print,
-              workers: int = 0) -> BagDataset:
+    def build(
+        cls,
+        paths: Sequence[str | Path],
+        cfg: DatasetConfig,
+        obs_cfg: ObservationConfig,
+        act_cfg: ActionConfig,
+        progress: bool = True,
+        log: Callable[[str], None] = print,
+        workers: int = 0,
+    ) -> BagDataset:
         """Decode (or load from the cache) every bag at or below ``paths``.
 
         Args:
@@ -864,8 +1026,11 @@ class BagDataset:
                 wanted outcome remains (the message says why).
         """
         from tqdm import tqdm
+
         bag_dirs = find_bag_dirs(paths)
-        cache = Path(cfg.cache_dir or Path.home() / '.cache' / 'robot_learning' / 'datasets').expanduser()
+        cache = Path(
+            cfg.cache_dir or Path.home() / '.cache' / 'robot_learning' / 'datasets'
+        ).expanduser()
         skipped: list[str] = []
         other_outcome: dict[str, int] = {}
         metas: dict[int, dict] = {}
@@ -875,31 +1040,48 @@ class BagDataset:
             try:
                 keys[i] = _bag_key(d, cfg, obs_cfg, act_cfg)
             except OSError as exc:
-                metas[i] = {'error': f'bag {d}: cannot list its files: {_one_line(exc)}; bag skipped'}
+                metas[i] = {
+                    'error': f'bag {d}: cannot list its files: {_one_line(exc)}; bag skipped'
+                }
                 continue
             meta = _read_meta(cache / 'episodes' / keys[i])
             if meta is not None:
                 metas[i] = meta
                 continue
             if cfg.outcomes and (d / 'metadata.yaml').exists():
-                try:   # do not decode bags the selection drops anyway
+                try:  # do not decode bags the selection drops anyway
                     outcome = read_custom(d).get('outcome', 'unknown')
                     if outcome not in cfg.outcomes:
                         metas[i] = {'outcome': outcome, 'error': '', 'undecoded': True}
                         continue
                 except BagError:
-                    pass   # decode_bag names the problem
+                    pass  # decode_bag names the problem
             todo.append(i)
         cpus = os.cpu_count() or 1
         # Spawned workers pay ~1 s of imports each: worth it for many bags on many cores.
-        n_workers = workers if workers > 0 else (min(8, cpus) if len(todo) >= 8 and cpus >= 4 else 1)
-        bar = tqdm(total=len(bag_dirs), desc='bags', unit='bag', disable=not progress, file=sys.stderr,
-                   initial=len(bag_dirs) - len(todo))
-        args = lambda i: (str(bag_dirs[i]), str(cache / 'episodes' / keys[i]), cfg, obs_cfg, act_cfg)
+        n_workers = (
+            workers if workers > 0 else (min(8, cpus) if len(todo) >= 8 and cpus >= 4 else 1)
+        )
+        bar = tqdm(
+            total=len(bag_dirs),
+            desc='bags',
+            unit='bag',
+            disable=not progress,
+            file=sys.stderr,
+            initial=len(bag_dirs) - len(todo),
+        )
+        args = lambda i: (
+            str(bag_dirs[i]),
+            str(cache / 'episodes' / keys[i]),
+            cfg,
+            obs_cfg,
+            act_cfg,
+        )
         if n_workers > 1 and len(todo) > 1:
-            import multiprocessing as mp
-            from concurrent.futures import ProcessPoolExecutor, as_completed
+            from concurrent.futures import as_completed, ProcessPoolExecutor
             from concurrent.futures.process import BrokenProcessPool
+            import multiprocessing as mp
+
             try:
                 # spawn, not fork: the caller may hold threads (torch, rclpy executors).
                 with ProcessPoolExecutor(n_workers, mp_context=mp.get_context('spawn')) as ex:
@@ -908,8 +1090,10 @@ class BagDataset:
                         metas[futs[f]] = f.result()
                         bar.update()
             except (BrokenProcessPool, OSError) as exc:
-                log(f'parallel decoding failed ({_one_line(exc) or type(exc).__name__}): decoding '
-                    f'the remaining bags in this process')
+                log(
+                    f'parallel decoding failed ({_one_line(exc) or type(exc).__name__}): decoding '
+                    f'the remaining bags in this process'
+                )
         for i in todo:
             if i not in metas:
                 metas[i] = _decode_to_cache(*args(i))
@@ -935,10 +1119,18 @@ class BagDataset:
             others = ', '.join(f'{n} {o}' for o, n in sorted(other_outcome.items()))
             why = f'; other outcomes: {others}' if others else ''
             lines = '; '.join(skipped[:3]) + (' ...' if len(skipped) > 3 else '')
-            raise BagError(f'no usable episode with outcome in {list(cfg.outcomes) or "any"} under '
-                           f'{where} ({len(skipped)} skipped{": " + lines if lines else ""}{why})')
-        return cls._consolidate(cache, [bag_dirs[i] for i in chosen], [keys[i] for i in chosen],
-                                [metas[i] for i in chosen], skipped, cfg)
+            raise BagError(
+                f'no usable episode with outcome in {list(cfg.outcomes) or "any"} under '
+                f'{where} ({len(skipped)} skipped{": " + lines if lines else ""}{why})'
+            )
+        return cls._consolidate(
+            cache,
+            [bag_dirs[i] for i in chosen],
+            [keys[i] for i in chosen],
+            [metas[i] for i in chosen],
+            skipped,
+            cfg,
+        )
 
     @classmethod
     def _consolidate(cls, cache: Path, dirs, keys, metas, skipped, cfg) -> BagDataset:
@@ -947,9 +1139,10 @@ class BagDataset:
         nf = np.cumsum([0] + [m['n_frames'] for m in metas])
         nt = np.cumsum([0] + [m['n_transitions'] for m in metas])
         if _read_meta(set_dir) is None:
+
             def fill(tmp: Path) -> None:
                 instr = np.array([instructions.index(m['instruction']) for m in metas], np.int32)
-                derived = {   # arrays made from the episode's own, given (episode id, array)
+                derived = {  # arrays made from the episode's own, given (episode id, array)
                     'instruction': ('stamp', lambda e, a: np.full(len(a), instr[e], np.int32)),
                     'episode': ('stamp', lambda e, a: np.full(len(a), e, np.int32)),
                     'prev': ('prev', lambda e, a: a + nf[e]),
@@ -957,11 +1150,13 @@ class BagDataset:
                     't_next_obs': ('t_next_obs', lambda e, a: a + nf[e]),
                     't_episode': ('t_obs', lambda e, a: np.full(len(a), e, np.int32)),
                 }
-                names = [(k, nf[-1]) for k in _FRAME_KEYS] + [(f't_{k}', nt[-1]) for k in _TRANSITION_KEYS]
+                names = [(k, nf[-1]) for k in _FRAME_KEYS] + [
+                    (f't_{k}', nt[-1]) for k in _TRANSITION_KEYS
+                ]
                 for name, total in names:
                     src, fn = derived.get(name, (name, lambda e, a: a))
                     if not (cache / 'episodes' / keys[0] / f'{src}.npy').exists():
-                        continue   # no images
+                        continue  # no images
                     out = None
                     pos = 0
                     # Array by array, one episode file mapped at a time: thousands of
@@ -969,27 +1164,47 @@ class BagDataset:
                     for e, k in enumerate(keys):
                         a = fn(e, np.load(cache / 'episodes' / k / f'{src}.npy', mmap_mode='r'))
                         if out is None:
-                            out = np.lib.format.open_memmap(tmp / f'{name}.npy', mode='w+', dtype=a.dtype,
-                                                            shape=(int(total),) + a.shape[1:])
-                        out[pos:pos + len(a)] = a
+                            out = np.lib.format.open_memmap(
+                                tmp / f'{name}.npy',
+                                mode='w+',
+                                dtype=a.dtype,
+                                shape=(int(total),) + a.shape[1:],
+                            )
+                        out[pos : pos + len(a)] = a
                         pos += len(a)
                         del a
                     out.flush()
                     del out
-                (tmp / 'meta.json').write_text(json.dumps({'instructions': instructions, 'keys': keys}), 'utf8')
+                (tmp / 'meta.json').write_text(
+                    json.dumps({'instructions': instructions, 'keys': keys}), 'utf8'
+                )
+
             _atomic_dir(set_dir, fill)
         frames = _load_arrays(set_dir, _FRAME_KEYS)
         transitions = {k: np.load(set_dir / f't_{k}.npy', mmap_mode='r') for k in _TRANSITION_KEYS}
-        episodes = [EpisodeInfo(str(d), m['instruction'], m['outcome'], (int(nf[e]), int(nf[e + 1])),
-                                (int(nt[e]), int(nt[e + 1])), int(m['interventions']), m['format'],
-                                dict(m.get('custom', {})))
-                    for e, (d, m) in enumerate(zip(dirs, metas))]
+        episodes = [
+            EpisodeInfo(
+                str(d),
+                m['instruction'],
+                m['outcome'],
+                (int(nf[e]), int(nf[e + 1])),
+                (int(nt[e]), int(nt[e + 1])),
+                int(m['interventions']),
+                m['format'],
+                dict(m.get('custom', {})),
+            )
+            for e, (d, m) in enumerate(zip(dirs, metas))
+        ]
         return cls(frames, transitions, instructions, episodes, skipped, cfg, set_dir)
 
     # ------------------------------------------------------------------ views
     def view(self, episode_ids=None) -> DatasetView:
         """The episodes ``episode_ids`` (all when None) with all their transitions."""
-        ids = np.arange(len(self.episodes)) if episode_ids is None else np.asarray(episode_ids, np.int64)
+        ids = (
+            np.arange(len(self.episodes))
+            if episode_ids is None
+            else np.asarray(episode_ids, np.int64)
+        )
         return DatasetView(self, ids)
 
     def select(self, outcomes=None, interventions_only: bool = False) -> DatasetView:
@@ -1018,7 +1233,10 @@ class DatasetView:
         if self.episode_ids.size and (self.episode_ids[0] < 0 or self.episode_ids[-1] >= n):
             raise ConfigError(f'episode ids must be in [0, {n}), got {self.episode_ids.tolist()}')
         if transition_indices is None:
-            ranges = [np.arange(*dataset.episodes[e].transitions, dtype=np.int64) for e in self.episode_ids]
+            ranges = [
+                np.arange(*dataset.episodes[e].transitions, dtype=np.int64)
+                for e in self.episode_ids
+            ]
             transition_indices = np.concatenate(ranges) if ranges else np.zeros(0, np.int64)
         self.transition_indices = np.asarray(transition_indices, np.int64)
 
@@ -1038,14 +1256,18 @@ class DatasetView:
         return self.dataset.instructions
 
     def _subset(self, episode_ids) -> DatasetView:
-        keep = np.isin(np.asarray(self.dataset.transitions['episode'])[self.transition_indices], episode_ids)
+        keep = np.isin(
+            np.asarray(self.dataset.transitions['episode'])[self.transition_indices], episode_ids
+        )
         return DatasetView(self.dataset, episode_ids, self.transition_indices[keep])
 
     def select(self, outcomes=None, interventions_only: bool = False) -> DatasetView:
         """Episodes whose outcome is in ``outcomes`` (None: any); with
         ``interventions_only``, only the transitions a human drove (and their episodes)."""
         eps = self.dataset.episodes
-        ids = [e for e in self.episode_ids if outcomes is None or eps[e].outcome in tuple(outcomes)]
+        ids = [
+            e for e in self.episode_ids if outcomes is None or eps[e].outcome in tuple(outcomes)
+        ]
         view = self._subset(ids)
         if interventions_only:
             t = view.transition_indices
@@ -1082,8 +1304,10 @@ class DatasetView:
         if world_size < 1 or not 0 <= rank < world_size:
             raise ConfigError(f'shard rank {rank} of world size {world_size} is invalid')
         if self.episode_ids.size < world_size:
-            raise ConfigError(f'{self.episode_ids.size} episode(s) cannot be sharded over {world_size} '
-                              f'ranks: record more episodes or use fewer ranks')
+            raise ConfigError(
+                f'{self.episode_ids.size} episode(s) cannot be sharded over {world_size} '
+                f'ranks: record more episodes or use fewer ranks'
+            )
         ep = np.asarray(self.dataset.transitions['episode'])[self.transition_indices]
         counts = np.bincount(ep, minlength=len(self.dataset.episodes))[self.episode_ids]
         load = np.zeros(world_size, np.int64)

@@ -12,22 +12,35 @@ the MCAP file); the keys the recorder writes are listed in :data:`CUSTOM_DATA_KE
 
 from __future__ import annotations
 
-import shutil
 from io import StringIO
 from pathlib import Path
+import shutil
 from typing import Any, Mapping, Sequence
 
 from robot_learning.errors import BagError
 
-__all__ = ['EpisodeBagWriter', 'CUSTOM_DATA_KEYS', 'OUTCOMES', 'normalize_msgtype',
-           'qos_dict', 'read_custom_data', 'update_custom_data']
+__all__ = [
+    'EpisodeBagWriter',
+    'CUSTOM_DATA_KEYS',
+    'OUTCOMES',
+    'normalize_msgtype',
+    'qos_dict',
+    'read_custom_data',
+    'update_custom_data',
+]
 
 #: custom_data keys written by the demo recorder (all values are strings):
 #: ``instruction`` (language instruction), ``outcome`` (one of :data:`OUTCOMES`),
 #: ``episode`` (index within the session), ``session``, ``start_time_ns`` /
 #: ``stop_time_ns`` (recorder clock, integer nanoseconds).
-CUSTOM_DATA_KEYS = ('instruction', 'outcome', 'episode', 'session', 'start_time_ns',
-                    'stop_time_ns')
+CUSTOM_DATA_KEYS = (
+    'instruction',
+    'outcome',
+    'episode',
+    'session',
+    'start_time_ns',
+    'stop_time_ns',
+)
 #: Outcomes stored in bags. A discarded episode is deleted, never stored.
 OUTCOMES = ('success', 'failure', 'unknown')
 
@@ -39,7 +52,8 @@ def jazzy_typestore():
     """The rosbags ROS 2 Jazzy typestore, built once per process (building costs ~50 ms)."""
     global _typestore
     if _typestore is None:
-        from rosbags.typesys import Stores, get_typestore
+        from rosbags.typesys import get_typestore, Stores
+
         _typestore = get_typestore(Stores.ROS2_JAZZY)
     return _typestore
 
@@ -58,18 +72,29 @@ def normalize_msgtype(msgtype: str) -> str:
     return '/'.join(parts)
 
 
-def qos_dict(reliability: str = 'reliable', durability: str = 'volatile',
-             history: str = 'keep_last', depth: int = 10) -> dict[str, Any]:
+def qos_dict(
+    reliability: str = 'reliable',
+    durability: str = 'volatile',
+    history: str = 'keep_last',
+    depth: int = 10,
+) -> dict[str, Any]:
     """One offered QoS profile as in rosbag2 metadata version 9 (for :meth:`add_topic`).
 
     Policy names are the lower-case rmw names (``'reliable'``, ``'best_effort'``,
     ``'transient_local'``, ``'volatile'``, ``'keep_last'``, ``'keep_all'`` ...).
     """
     inf = {'sec': 9223372036, 'nsec': 854775807}  # rmw "infinite" duration
-    return {'history': history, 'depth': int(depth), 'reliability': reliability,
-            'durability': durability, 'deadline': dict(inf), 'lifespan': dict(inf),
-            'liveliness': 'automatic', 'liveliness_lease_duration': dict(inf),
-            'avoid_ros_namespace_conventions': False}
+    return {
+        'history': history,
+        'depth': int(depth),
+        'reliability': reliability,
+        'durability': durability,
+        'deadline': dict(inf),
+        'lifespan': dict(inf),
+        'liveliness': 'automatic',
+        'liveliness_lease_duration': dict(inf),
+        'avoid_ros_namespace_conventions': False,
+    }
 
 
 def _parse_qos(qos: str | Sequence[Any]) -> list:
@@ -127,8 +152,7 @@ class EpisodeBagWriter:
         plugin = StoragePlugin.MCAP if storage == 'mcap' else StoragePlugin.SQLITE3
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = Writer(self.path, version=Writer.VERSION_LATEST,
-                                  storage_plugin=plugin)
+            self._writer = Writer(self.path, version=Writer.VERSION_LATEST, storage_plugin=plugin)
             self._writer.open()
         except (WriterError, OSError) as exc:
             raise BagError(f'cannot create bag {self.path}: {exc}') from None
@@ -172,19 +196,23 @@ class EpisodeBagWriter:
         msgtype = normalize_msgtype(msgtype)
         if topic in self._conns:
             if self._types[topic] != msgtype:
-                raise BagError(f'topic {topic} was added as {self._types[topic]}, '
-                               f'cannot add it again as {msgtype}')
+                raise BagError(
+                    f'topic {topic} was added as {self._types[topic]}, '
+                    f'cannot add it again as {msgtype}'
+                )
             return
         store = jazzy_typestore()
         if msgtype not in store.fielddefs:
             raise BagError(f'message type {msgtype} is unknown to the ROS 2 Jazzy typestore')
         qos = _parse_qos(qos_yaml)
         try:
-            conn = self._writer.add_connection(topic, msgtype, typestore=store,
-                                               offered_qos_profiles=qos)
+            conn = self._writer.add_connection(
+                topic, msgtype, typestore=store, offered_qos_profiles=qos
+            )
         except Exception as exc:  # WriterError, typestore errors
-            raise BagError(f'cannot add topic {topic} ({msgtype}) to {self.path}: '
-                           f'{exc}') from None
+            raise BagError(
+                f'cannot add topic {topic} ({msgtype}) to {self.path}: ' f'{exc}'
+            ) from None
         self._conns[topic] = conn
         self._types[topic] = msgtype
         self.counts[topic] = 0
@@ -265,6 +293,7 @@ class EpisodeBagWriter:
 
 # ---------------------------------------------------------------------- metadata
 
+
 def _load_metadata(path: Path) -> tuple[Path, dict]:
     from ruamel.yaml import YAML
 
@@ -276,7 +305,9 @@ def _load_metadata(path: Path) -> tuple[Path, dict]:
         raise BagError(f'{meta} does not exist (not a closed rosbag2 bag)') from None
     except Exception as exc:
         first = ' '.join(str(exc).split())[:200]  # YAML errors span lines: keep one
-        raise BagError(f'cannot read {meta} (truncated or not rosbag2 metadata): {first}') from None
+        raise BagError(
+            f'cannot read {meta} (truncated or not rosbag2 metadata): {first}'
+        ) from None
     return meta, doc
 
 
@@ -289,7 +320,9 @@ def read_custom_data(path: str | Path) -> dict[str, str]:
     meta, doc = _load_metadata(Path(path))
     info = doc['rosbag2_bagfile_information']
     if not isinstance(info, dict):  # a truncated file can parse to a scalar
-        raise BagError(f'{meta} is truncated or malformed (rosbag2_bagfile_information is not a mapping)')
+        raise BagError(
+            f'{meta} is truncated or malformed (rosbag2_bagfile_information is not a mapping)'
+        )
     return dict(info.get('custom_data') or {})
 
 

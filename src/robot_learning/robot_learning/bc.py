@@ -50,18 +50,18 @@ Nothing here imports rclpy.
 from __future__ import annotations
 
 import collections
+from collections.abc import Mapping, Sequence
 import dataclasses
+from dataclasses import dataclass
 import itertools
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
+import torch.nn.functional as F
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .errors import CheckpointError, ConfigError, MessageError
@@ -70,8 +70,16 @@ from .language import PretrainedTextEncoder, Vocabulary
 from .networks import mlp
 from .policy import policy_metadata
 
-__all__ = ['BCBatch', 'BCConfig', 'BCNet', 'BCPolicy', 'BCTrainer', 'frame_features',
-           'history_indices', 'random_shift']
+__all__ = [
+    'BCBatch',
+    'BCConfig',
+    'BCNet',
+    'BCPolicy',
+    'BCTrainer',
+    'frame_features',
+    'history_indices',
+    'random_shift',
+]
 
 #: Key prefix of the network weights in a BC checkpoint.
 NET_PREFIX = 'bc.'
@@ -164,10 +172,15 @@ class BCConfig:
     def __post_init__(self):
         for name in ('history', 'conv_channels', 'conv_strides', 'lowdim_hidden', 'hidden'):
             setattr(self, name, tuple(int(x) for x in getattr(self, name)))
-        if not self.history or self.history[0] != 0 or any(h < 0 for h in self.history) \
-                or len(set(self.history)) != len(self.history):
-            raise ConfigError(f'history must start with 0 and hold distinct offsets >= 0, '
-                              f'got {self.history}')
+        if (
+            not self.history
+            or self.history[0] != 0
+            or any(h < 0 for h in self.history)
+            or len(set(self.history)) != len(self.history)
+        ):
+            raise ConfigError(
+                f'history must start with 0 and hold distinct offsets >= 0, ' f'got {self.history}'
+            )
         if self.head not in HEADS:
             raise ConfigError(f'head must be one of {HEADS}, got {self.head!r}')
         if self.head == 'discrete' and self.bins < 3:
@@ -175,9 +188,13 @@ class BCConfig:
         if len(self.conv_channels) != len(self.conv_strides) or not self.conv_channels:
             raise ConfigError('conv_channels and conv_strides need the same, non-zero length')
         if self.use_image and (self.image_width < 8 or self.image_height < 8):
-            raise ConfigError(f'image size {self.image_width}x{self.image_height} too small (>= 8)')
+            raise ConfigError(
+                f'image size {self.image_width}x{self.image_height} too small (>= 8)'
+            )
         if not (self.use_image or self.use_sectors or self.use_velocity or self.use_detections):
-            raise ConfigError('BCConfig uses no input: enable image, sectors, velocity or detections')
+            raise ConfigError(
+                'BCConfig uses no input: enable image, sectors, velocity or detections'
+            )
         if self.lr <= 0 or self.batch_size < 1 or self.drq_pad < 0 or not 0 <= self.dropout < 1:
             raise ConfigError('lr and batch_size must be positive, drq_pad >= 0, 0 <= dropout < 1')
 
@@ -187,13 +204,21 @@ class BCConfig:
         head (the discretized head over-fits these features: 0.2-0.26 vs 0.6-0.7 success
         in bench/bc_world.py), current frame only (a history lets the clone copy the
         previous command, as velocity does), Gaussian input noise."""
-        base = {'use_image': False, 'use_detections': True, 'use_velocity': False,
-                'history': (0,), 'head': 'mse', 'lowdim_noise': 0.2}
+        base = {
+            'use_image': False,
+            'use_detections': True,
+            'use_velocity': False,
+            'history': (0,),
+            'head': 'mse',
+            'lowdim_noise': 0.2,
+        }
         return cls(**{**base, **overrides})
 
     def to_dict(self) -> dict:
-        return {k: (list(v) if isinstance(v, tuple) else v)
-                for k, v in dataclasses.asdict(self).items()}
+        return {
+            k: (list(v) if isinstance(v, tuple) else v)
+            for k, v in dataclasses.asdict(self).items()
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> BCConfig:
@@ -207,17 +232,23 @@ class BCConfig:
 class BCBatch(NamedTuple):
     """One batch, numpy (augmentation happens in ``update``)."""
 
-    image: np.ndarray | None   # uint8 (B, T, H, W, 3), T = len(history); None if unused
-    lowdim: np.ndarray            # float32 (B, T * F) raw (un-normalized) features
-    text: np.ndarray              # int64 (B, max_tokens) ids, or float32 (B, D) embeddings
-    action: np.ndarray            # float32 (B, 2) in [-1, 1]
+    image: np.ndarray | None  # uint8 (B, T, H, W, 3), T = len(history); None if unused
+    lowdim: np.ndarray  # float32 (B, T * F) raw (un-normalized) features
+    text: np.ndarray  # int64 (B, max_tokens) ids, or float32 (B, D) embeddings
+    action: np.ndarray  # float32 (B, 2) in [-1, 1]
     instruction: np.ndarray | None = None  # int64 (B,) index into data.instructions
 
 
 # ----------------------------------------------------------------------------- features
 
-def frame_features(sectors: np.ndarray, velocity: np.ndarray, detections: np.ndarray | None,
-                   obs_cfg: ObservationConfig, cfg: BCConfig) -> np.ndarray:
+
+def frame_features(
+    sectors: np.ndarray,
+    velocity: np.ndarray,
+    detections: np.ndarray | None,
+    obs_cfg: ObservationConfig,
+    cfg: BCConfig,
+) -> np.ndarray:
     """Low-dimensional features of frames, float32 (N, F).
 
     Per frame: ``sectors / range_max`` clipped to [0, 1] (S), ``[v / max_linear,
@@ -237,25 +268,36 @@ def frame_features(sectors: np.ndarray, velocity: np.ndarray, detections: np.nda
     if cfg.use_sectors:
         s = np.asarray(sectors, np.float32).reshape(n, -1)
         if s.shape[1] != obs_cfg.num_sectors:
-            raise MessageError(f'scan has {s.shape[1]} sectors, the policy needs '
-                               f'{obs_cfg.num_sectors}: set lidar_ingest num_sectors')
+            raise MessageError(
+                f'scan has {s.shape[1]} sectors, the policy needs '
+                f'{obs_cfg.num_sectors}: set lidar_ingest num_sectors'
+            )
         parts.append(np.clip(np.nan_to_num(s, nan=obs_cfg.range_max) / obs_cfg.range_max, 0, 1))
     if cfg.use_velocity:
         v = np.nan_to_num(np.asarray(velocity, np.float32).reshape(n, 2))
-        parts.append(np.clip(v / np.array([obs_cfg.max_linear, obs_cfg.max_angular],
-                                          np.float32), -1, 1))
+        parts.append(
+            np.clip(v / np.array([obs_cfg.max_linear, obs_cfg.max_angular], np.float32), -1, 1)
+        )
     if cfg.use_detections:
         det = np.asarray(detections, np.float32).reshape(n, -1, 2)
         if det.shape[1] != len(obs_cfg.colors):
-            raise MessageError(f'detections has {det.shape[1]} poses, expected '
-                               f'{len(obs_cfg.colors)} (one per colour in {list(obs_cfg.colors)})')
+            raise MessageError(
+                f'detections has {det.shape[1]} poses, expected '
+                f'{len(obs_cfg.colors)} (one per colour in {list(obs_cfg.colors)})'
+            )
         present = np.isfinite(det).all(axis=2)
         x, y = np.where(present, det[..., 0], 0.0), np.where(present, det[..., 1], 0.0)
         dist = np.hypot(x, y)
         safe = np.maximum(dist, 1e-6)
-        block = np.stack([np.where(present, np.minimum(dist / obs_cfg.detection_range, 1), 1),
-                          np.where(present, x / safe, 0), np.where(present, y / safe, 0),
-                          present], axis=2)
+        block = np.stack(
+            [
+                np.where(present, np.minimum(dist / obs_cfg.detection_range, 1), 1),
+                np.where(present, x / safe, 0),
+                np.where(present, y / safe, 0),
+                present,
+            ],
+            axis=2,
+        )
         parts.append(block.reshape(n, -1))
     return (np.concatenate(parts, axis=1) if parts else np.zeros((n, 0))).astype(np.float32)
 
@@ -281,7 +323,9 @@ def history_indices(prev: np.ndarray, offsets: Sequence[int]) -> np.ndarray:
     return out
 
 
-def random_shift(img: torch.Tensor, pad: int, generator: torch.Generator | None = None) -> torch.Tensor:
+def random_shift(
+    img: torch.Tensor, pad: int, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """DrQ random shift (Kostrikov et al. 2021, sec. 3.1): replicate-pad by ``pad`` pixels,
     crop back to the input size at a random integer offset per sample.
 
@@ -301,6 +345,7 @@ def random_shift(img: torch.Tensor, pad: int, generator: torch.Generator | None 
 
 
 # ----------------------------------------------------------------------------- network
+
 
 class BCNet(nn.Module):
     """Policy network (module docstring). Forward returns head outputs:
@@ -324,10 +369,15 @@ class BCNet(nn.Module):
         trunk_in = cfg.text_dim
         if cfg.use_image:
             chans = [3 * len(cfg.history)] + list(cfg.conv_channels)
-            self.convs = nn.ModuleList(nn.Conv2d(a, b, 3, stride=s, padding=1)
-                                       for a, b, s in zip(chans[:-1], chans[1:], cfg.conv_strides))
-            self.films = nn.ModuleList(nn.Linear(cfg.text_dim, 2 * c) for c in cfg.conv_channels) \
-                if cfg.film else None
+            self.convs = nn.ModuleList(
+                nn.Conv2d(a, b, 3, stride=s, padding=1)
+                for a, b, s in zip(chans[:-1], chans[1:], cfg.conv_strides)
+            )
+            self.films = (
+                nn.ModuleList(nn.Linear(cfg.text_dim, 2 * c) for c in cfg.conv_channels)
+                if cfg.film
+                else None
+            )
             if self.films is not None:
                 for lin in self.films:  # start as the identity modulation
                     nn.init.zeros_(lin.weight)
@@ -339,8 +389,11 @@ class BCNet(nn.Module):
             trunk_in += cfg.image_features
         self.lowdim_dim = lowdim_dim
         if lowdim_dim > 0:
-            self.lowdim_mlp = mlp(lowdim_dim, cfg.lowdim_hidden[:-1], cfg.lowdim_hidden[-1]) \
-                if cfg.lowdim_hidden else nn.Identity()
+            self.lowdim_mlp = (
+                mlp(lowdim_dim, cfg.lowdim_hidden[:-1], cfg.lowdim_hidden[-1])
+                if cfg.lowdim_hidden
+                else nn.Identity()
+            )
             trunk_in += cfg.lowdim_hidden[-1] if cfg.lowdim_hidden else lowdim_dim
         out = 2 * cfg.bins if cfg.head == 'discrete' else 2
         layers: list[nn.Module] = []
@@ -361,8 +414,9 @@ class BCNet(nn.Module):
             e = text
         return F.relu(self.text_mlp(e))
 
-    def forward(self, image: torch.Tensor | None, lowdim: torch.Tensor,
-                text: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, image: torch.Tensor | None, lowdim: torch.Tensor, text: torch.Tensor
+    ) -> torch.Tensor:
         """image: float (B, 3T, H, W) in [-0.5, 0.5] or None; lowdim: (B, F*T)
         normalized; text: see :meth:`text_embedding`."""
         e = self.text_embedding(text)
@@ -407,8 +461,12 @@ def head_loss(out: torch.Tensor, action: torch.Tensor, cfg: BCConfig) -> torch.T
     return (torch.tanh(out) - action).square().sum(1).mean()
 
 
-def decode(out: torch.Tensor, cfg: BCConfig, deterministic: bool = True,
-           generator: torch.Generator | None = None) -> torch.Tensor:
+def decode(
+    out: torch.Tensor,
+    cfg: BCConfig,
+    deterministic: bool = True,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """Head outputs -> actions (B, 2) in [-1, 1].
 
     'discrete', deterministic: most likely bin refined by the probability-weighted mean of
@@ -421,14 +479,22 @@ def decode(out: torch.Tensor, cfg: BCConfig, deterministic: bool = True,
     if deterministic:
         k = probs.argmax(-1)
     else:
-        k = torch.multinomial(probs.view(-1, cfg.bins), 1, generator=generator).view(probs.shape[:2])
+        k = torch.multinomial(probs.view(-1, cfg.bins), 1, generator=generator).view(
+            probs.shape[:2]
+        )
     centers = _bin_centers(cfg.bins).to(out.dtype)
     idx = (k.unsqueeze(-1) + torch.tensor([-1, 0, 1])).clamp(0, cfg.bins - 1)  # (B, D, 3)
     p = probs.gather(-1, idx)
-    p = torch.where(torch.tensor([True, False, False]) & (idx[..., :1] == idx[..., 1:2]),
-                    torch.zeros_like(p), p)  # at the lower edge, don't count bin 0 twice
-    p = torch.where(torch.tensor([False, False, True]) & (idx[..., 2:] == idx[..., 1:2]),
-                    torch.zeros_like(p), p)
+    p = torch.where(
+        torch.tensor([True, False, False]) & (idx[..., :1] == idx[..., 1:2]),
+        torch.zeros_like(p),
+        p,
+    )  # at the lower edge, don't count bin 0 twice
+    p = torch.where(
+        torch.tensor([False, False, True]) & (idx[..., 2:] == idx[..., 1:2]),
+        torch.zeros_like(p),
+        p,
+    )
     return (p * centers[idx]).sum(-1) / p.sum(-1).clamp_min(1e-8)
 
 
@@ -440,6 +506,7 @@ def image_tensor(images: np.ndarray) -> torch.Tensor:
 
 
 # ----------------------------------------------------------------------------- trainer
+
 
 def _mirror_map(obs_cfg: ObservationConfig, cfg: BCConfig) -> tuple[torch.Tensor, torch.Tensor]:
     """Index and sign vectors that reflect a raw low-dim row (all history frames) about
@@ -485,31 +552,47 @@ class BCTrainer:
             images have another size than ``cfg.image_width x image_height``.
     """
 
-    def __init__(self, data, cfg: BCConfig, obs_cfg: ObservationConfig, act_cfg: ActionConfig,
-                 train_indices: np.ndarray, device: str = 'cpu', vocabulary: Vocabulary | None = None):
+    def __init__(
+        self,
+        data,
+        cfg: BCConfig,
+        obs_cfg: ObservationConfig,
+        act_cfg: ActionConfig,
+        train_indices: np.ndarray,
+        device: str = 'cpu',
+        vocabulary: Vocabulary | None = None,
+    ):
         self.cfg, self.obs_cfg, self.act_cfg = cfg, obs_cfg, act_cfg
         self.device = torch.device(device)
         frames, trans = data.frames, data.transitions
-        need = list(_FRAME_KEYS) + (['image'] if cfg.use_image else []) + \
-            (['detections'] if cfg.use_detections else [])
+        need = (
+            list(_FRAME_KEYS)
+            + (['image'] if cfg.use_image else [])
+            + (['detections'] if cfg.use_detections else [])
+        )
         missing = [k for k in need if k not in frames]
         if missing:
-            raise ConfigError(f'dataset frames lack {missing} needed by BCConfig '
-                              f'(use_image={cfg.use_image}, use_detections={cfg.use_detections})')
+            raise ConfigError(
+                f'dataset frames lack {missing} needed by BCConfig '
+                f'(use_image={cfg.use_image}, use_detections={cfg.use_detections})'
+            )
         if cfg.use_image:
             shape = tuple(frames['image'].shape[1:])
             if shape != (cfg.image_height, cfg.image_width, 3):
-                raise ConfigError(f'dataset images are {shape[1]}x{shape[0]}, BCConfig wants '
-                                  f'{cfg.image_width}x{cfg.image_height}: set image_width/height '
-                                  'to the recorded camera_ingest size')
+                raise ConfigError(
+                    f'dataset images are {shape[1]}x{shape[0]}, BCConfig wants '
+                    f'{cfg.image_width}x{cfg.image_height}: set image_width/height '
+                    'to the recorded camera_ingest size'
+                )
         train_indices = np.asarray(train_indices, np.int64)
         if train_indices.size == 0:
             raise ConfigError('train_indices is empty')
         self.frames, self.trans = frames, trans
         self.instructions = list(data.instructions)
         self.hist = history_indices(frames['prev'], cfg.history)
-        self.feat = frame_features(frames['sectors'], frames['velocity'],
-                                   frames.get('detections'), obs_cfg, cfg)
+        self.feat = frame_features(
+            frames['sectors'], frames['velocity'], frames.get('detections'), obs_cfg, cfg
+        )
         self.obs_idx = np.asarray(trans['obs'], np.int64)
         self.actions = np.asarray(trans['action'], np.float32)
         # Colour permutations (identity first) and the instructions they produce.
@@ -518,10 +601,15 @@ class BCTrainer:
         primaries = ('red', 'green', 'blue')
         permute_images = cfg.color_permute and cfg.use_image and cfg.image_color_permute
         if permute_images and sorted(colors) != sorted(primaries):
-            raise ConfigError(f'image_color_permute swaps RGB channels, so the pillar colours must '
-                              f'be red, green, blue (got {colors}): set image_color_permute=False')
-        if cfg.color_permute and len(colors) > 1 and (
-                permute_images or (cfg.use_detections and not cfg.use_image)):
+            raise ConfigError(
+                f'image_color_permute swaps RGB channels, so the pillar colours must '
+                f'be red, green, blue (got {colors}): set image_color_permute=False'
+            )
+        if (
+            cfg.color_permute
+            and len(colors) > 1
+            and (permute_images or (cfg.use_detections and not cfg.use_image))
+        ):
             all_perms = list(itertools.islice(itertools.permutations(range(len(colors))), 1, 720))
             self.perms += all_perms
         texts = [_permute_words(t, colors, p) for p in self.perms for t in self.instructions]
@@ -544,13 +632,18 @@ class BCTrainer:
         per_frame = self.feat.shape[1]
         self._det_slice = None
         if cfg.use_detections:
-            start = (obs_cfg.num_sectors if cfg.use_sectors else 0) + (2 if cfg.use_velocity else 0)
+            start = (obs_cfg.num_sectors if cfg.use_sectors else 0) + (
+                2 if cfg.use_velocity else 0
+            )
             self._det_slice = (start, start + 4 * len(colors))
             if len(self.perms) > 1:  # the permuted data has colour-symmetric statistics
                 for arr in (mean, std):
-                    view = arr.reshape(len(cfg.history), per_frame)[:, start:start + 4 * len(colors)]
-                    view[:] = np.tile(view.reshape(len(cfg.history), len(colors), 4).mean(1),
-                                      (1, len(colors)))
+                    view = arr.reshape(len(cfg.history), per_frame)[
+                        :, start : start + 4 * len(colors)
+                    ]
+                    view[:] = np.tile(
+                        view.reshape(len(cfg.history), len(colors), 4).mean(1), (1, len(colors))
+                    )
         self.mean = mean.astype(np.float32)
         # Floor on std: constant features (e.g. a colour never present) stay finite.
         self.std = np.maximum(std, 1e-2).astype(np.float32)
@@ -567,15 +660,19 @@ class BCTrainer:
                     src[i, ch[perm[k]]] = ch[k]
             frames_t = len(cfg.history)
             self._channel_src = torch.from_numpy(
-                np.concatenate([src + 3 * t for t in range(frames_t)], axis=1))
+                np.concatenate([src + 3 * t for t in range(frames_t)], axis=1)
+            )
         self._perm_text_t = torch.from_numpy(self.perm_text)
         torch.manual_seed(cfg.seed)
         self.net = BCNet(cfg, lowdim.shape[1], vocab_size, text_in).to(self.device)
         self.model = self.net
         if torch.distributed.is_available() and torch.distributed.is_initialized():
             self.model = nn.parallel.DistributedDataParallel(
-                self.net, device_ids=None if self.device.type == 'cpu' else [self.device])
-        self.opt = torch.optim.AdamW(self.net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+                self.net, device_ids=None if self.device.type == 'cpu' else [self.device]
+            )
+        self.opt = torch.optim.AdamW(
+            self.net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay
+        )
         self._mean_t = torch.from_numpy(self.mean).to(self.device)
         self._std_t = torch.from_numpy(self.std).to(self.device)
         self._gen = torch.Generator().manual_seed(cfg.seed)
@@ -614,8 +711,9 @@ class BCTrainer:
             flip = torch.rand(lowdim.shape[0], generator=self._gen) < 0.5
             if image is not None:
                 image = torch.where(flip.view(-1, 1, 1, 1), image.flip(-1), image)
-            lowdim = torch.where(flip.view(-1, 1), lowdim[:, self._mirror_idx] * self._mirror_sign,
-                                 lowdim)
+            lowdim = torch.where(
+                flip.view(-1, 1), lowdim[:, self._mirror_idx] * self._mirror_sign, lowdim
+            )
             action = torch.where(flip.view(-1, 1), action * torch.tensor([1.0, -1.0]), action)
         if augment and len(self.perms) > 1 and batch.instruction is not None:
             b = lowdim.shape[0]
@@ -637,7 +735,8 @@ class BCTrainer:
         lowdim = (lowdim.to(self.device) - self._mean_t) / self._std_t
         if augment and self.cfg.lowdim_noise > 0:
             lowdim = lowdim + self.cfg.lowdim_noise * torch.randn(
-                lowdim.shape, generator=self._gen).to(self.device)
+                lowdim.shape, generator=self._gen
+            ).to(self.device)
         text = text.to(self.device)
         action = action.to(self.device)
         return image, lowdim, text, action
@@ -649,8 +748,9 @@ class BCTrainer:
         loss = head_loss(self.model(image, lowdim, text), action, self.cfg)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
-        gn = torch.nn.utils.clip_grad_norm_(self.net.parameters(),
-                                            self.cfg.grad_clip if self.cfg.grad_clip > 0 else math.inf)
+        gn = torch.nn.utils.clip_grad_norm_(
+            self.net.parameters(), self.cfg.grad_clip if self.cfg.grad_clip > 0 else math.inf
+        )
         self.opt.step()
         self.updates += 1
         return {'loss': loss.item(), 'grad_norm': float(gn), 'lr': self.opt.param_groups[0]['lr']}
@@ -670,12 +770,18 @@ class BCTrainer:
         """Sidecar fields of this model (see :meth:`save`)."""
         cfg = self.cfg
         return policy_metadata(
-            self.obs_cfg, self.act_cfg, cfg.hidden, 'bc',
+            self.obs_cfg,
+            self.act_cfg,
+            cfg.hidden,
+            'bc',
             normalization='low-dim features: (x - norm.mean) / norm.std, train split',
-            bc_config=cfg.to_dict(), lowdim_dim=int(self.mean.size),
+            bc_config=cfg.to_dict(),
+            lowdim_dim=int(self.mean.size),
             image_size=[cfg.image_width, cfg.image_height] if cfg.use_image else None,
             vocabulary=self.vocab.to_dict() if self.vocab is not None else None,
-            instructions=list(self.instructions), updates=self.updates)
+            instructions=list(self.instructions),
+            updates=self.updates,
+        )
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
         """Network weights (``bc.*``), normalization (``norm.mean``/``norm.std``) and, with
@@ -704,18 +810,24 @@ class BCTrainer:
         """
         tensors, meta = load_checkpoint(path)
         if meta.get('algorithm') != 'bc':
-            raise CheckpointError(f'{path}: --init-from needs a bc checkpoint, got {meta.get("algorithm")!r}')
+            raise CheckpointError(
+                f'{path}: --init-from needs a bc checkpoint, got {meta.get("algorithm")!r}'
+            )
         mine = self.vocab.to_dict() if self.vocab is not None else None
         if meta.get('vocabulary') != mine:
-            raise CheckpointError(f'{path}: its instruction vocabulary differs from these bags\' '
-                                  f'({meta.get("vocabulary")} vs {mine})')
-        state = {k[len(NET_PREFIX):]: v for k, v in tensors.items() if k.startswith(NET_PREFIX)}
+            raise CheckpointError(
+                f'{path}: its instruction vocabulary differs from these bags\' '
+                f'({meta.get("vocabulary")} vs {mine})'
+            )
+        state = {k[len(NET_PREFIX) :]: v for k, v in tensors.items() if k.startswith(NET_PREFIX)}
         try:
             self.net.load_state_dict(state)
         except RuntimeError as exc:
             lines = str(exc).strip().splitlines()
-            raise CheckpointError(f'{path}: weights do not fit this BC config '
-                                  f'({lines[1].strip() if len(lines) > 1 else lines[0]})') from None
+            raise CheckpointError(
+                f'{path}: weights do not fit this BC config '
+                f'({lines[1].strip() if len(lines) > 1 else lines[0]})'
+            ) from None
         self.mean = tensors['norm.mean'].numpy().astype(np.float32)
         self.std = tensors['norm.std'].numpy().astype(np.float32)
         self._mean_t = torch.from_numpy(self.mean).to(self.device)
@@ -723,11 +835,13 @@ class BCTrainer:
 
     def policy(self) -> BCPolicy:
         """A :class:`BCPolicy` sharing nothing with the trainer (weights copied)."""
-        return BCPolicy.from_tensors({k: v.detach().clone() for k, v in self.state_tensors().items()},
-                                     self.metadata())
+        return BCPolicy.from_tensors(
+            {k: v.detach().clone() for k, v in self.state_tensors().items()}, self.metadata()
+        )
 
 
 # ----------------------------------------------------------------------------- policy
+
 
 class BCPolicy:
     """Deployable BC policy with its own observation history.
@@ -742,15 +856,23 @@ class BCPolicy:
     Build with :meth:`from_checkpoint` or :meth:`from_tensors` (no code runs on load).
     """
 
-    def __init__(self, net: BCNet, metadata: dict, mean: np.ndarray, std: np.ndarray,
-                 text_cache: np.ndarray | None):
+    def __init__(
+        self,
+        net: BCNet,
+        metadata: dict,
+        mean: np.ndarray,
+        std: np.ndarray,
+        text_cache: np.ndarray | None,
+    ):
         self.net = net.eval()
         self.metadata = metadata
         self.cfg: BCConfig = net.cfg
         self.obs_cfg = ObservationConfig.from_dict(metadata['observation'])
         self.act_cfg = ActionConfig.from_dict(metadata['action'])
         self.mean, self.std = mean, std
-        self.vocab = Vocabulary.from_dict(metadata['vocabulary']) if metadata.get('vocabulary') else None
+        self.vocab = (
+            Vocabulary.from_dict(metadata['vocabulary']) if metadata.get('vocabulary') else None
+        )
         self._text_cache: dict[str, np.ndarray] = {}
         if text_cache is not None:
             for text, emb in zip(metadata.get('instructions', []), text_cache):
@@ -771,16 +893,18 @@ class BCPolicy:
         return self.cfg.image_width, self.cfg.image_height
 
     @classmethod
-    def from_tensors(cls, tensors: Mapping[str, torch.Tensor], metadata: dict,
-                     source: str = 'weights') -> BCPolicy:
+    def from_tensors(
+        cls, tensors: Mapping[str, torch.Tensor], metadata: dict, source: str = 'weights'
+    ) -> BCPolicy:
         """Build from checkpoint tensors and sidecar.
 
         Raises:
             CheckpointError: not a BC checkpoint, or weights that do not fit its config.
         """
         if metadata.get('algorithm') != 'bc':
-            raise CheckpointError(f'{source}: algorithm is {metadata.get("algorithm")!r}, '
-                                  "BCPolicy needs 'bc'")
+            raise CheckpointError(
+                f'{source}: algorithm is {metadata.get("algorithm")!r}, ' "BCPolicy needs 'bc'"
+            )
         for key in ('observation', 'action', 'bc_config', 'lowdim_dim'):
             if key not in metadata:
                 raise CheckpointError(f'{source}: sidecar lacks {key!r}; not a BC checkpoint')
@@ -794,23 +918,35 @@ class BCPolicy:
         vocab = metadata.get('vocabulary')
         cache = tensors.get('text.cache')
         if vocab is None and cache is None:
-            raise CheckpointError(f'{source}: neither vocabulary nor text.cache; cannot read instructions')
+            raise CheckpointError(
+                f'{source}: neither vocabulary nor text.cache; cannot read instructions'
+            )
         try:
             vocab_size = len(Vocabulary.from_dict(vocab)) if vocab is not None else 0
         except ConfigError as exc:
             raise CheckpointError(f'{source}: bad vocabulary: {exc}') from None
-        net = BCNet(cfg, int(metadata['lowdim_dim']), vocab_size,
-                    0 if cache is None else int(cache.shape[1]))
-        state = {k[len(NET_PREFIX):]: v for k, v in tensors.items() if k.startswith(NET_PREFIX)}
+        net = BCNet(
+            cfg,
+            int(metadata['lowdim_dim']),
+            vocab_size,
+            0 if cache is None else int(cache.shape[1]),
+        )
+        state = {k[len(NET_PREFIX) :]: v for k, v in tensors.items() if k.startswith(NET_PREFIX)}
         try:
             net.load_state_dict(state)
         except RuntimeError as exc:
             lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
-            raise CheckpointError(f'{source}: BC weights do not fit the sidecar config '
-                                  f'({lines[1] if len(lines) > 1 else lines[0]})') from None
-        return cls(net, metadata, tensors['norm.mean'].float().numpy(),
-                   tensors['norm.std'].float().numpy(),
-                   None if cache is None else cache.float().numpy())
+            raise CheckpointError(
+                f'{source}: BC weights do not fit the sidecar config '
+                f'({lines[1] if len(lines) > 1 else lines[0]})'
+            ) from None
+        return cls(
+            net,
+            metadata,
+            tensors['norm.mean'].float().numpy(),
+            tensors['norm.std'].float().numpy(),
+            None if cache is None else cache.float().numpy(),
+        )
 
     @classmethod
     def from_checkpoint(cls, path) -> BCPolicy:
@@ -834,14 +970,17 @@ class BCPolicy:
                 try:
                     self._encoder = PretrainedTextEncoder(self.cfg.text_encoder_path)
                 except ConfigError as exc:
-                    raise MessageError(f'instruction {instruction!r} was not in training and the '
-                                       f'text encoder is unavailable: {exc}') from None
+                    raise MessageError(
+                        f'instruction {instruction!r} was not in training and the '
+                        f'text encoder is unavailable: {exc}'
+                    ) from None
             self._text_cache[instruction] = self._encoder.encode([instruction])[0]
         return torch.from_numpy(np.asarray(self._text_cache[instruction], np.float32))[None]
 
     @torch.no_grad()
-    def act(self, raw: RawObservation, image: np.ndarray | None = None,
-            deterministic: bool = True) -> np.ndarray:
+    def act(
+        self, raw: RawObservation, image: np.ndarray | None = None, deterministic: bool = True
+    ) -> np.ndarray:
         """Action for one synchronized observation, float32 (2,) in [-1, 1].
 
         Args:
@@ -861,14 +1000,19 @@ class BCPolicy:
             image = np.asarray(image)
             want = (cfg.image_height, cfg.image_width, 3)
             if image.shape != want or image.dtype != np.uint8:
-                raise MessageError(f'image is {image.dtype} {image.shape}, the policy needs uint8 '
-                                   f'{want}: set camera_ingest width={cfg.image_width} '
-                                   f'height={cfg.image_height}')
+                raise MessageError(
+                    f'image is {image.dtype} {image.shape}, the policy needs uint8 '
+                    f'{want}: set camera_ingest width={cfg.image_width} '
+                    f'height={cfg.image_height}'
+                )
             img = image
-        feat = frame_features(np.asarray(raw.sectors, np.float32)[None],
-                              np.asarray(raw.velocity, np.float32)[None],
-                              np.asarray(raw.detections, np.float32)[None] if cfg.use_detections else None,
-                              self.obs_cfg, cfg)[0]
+        feat = frame_features(
+            np.asarray(raw.sectors, np.float32)[None],
+            np.asarray(raw.velocity, np.float32)[None],
+            np.asarray(raw.detections, np.float32)[None] if cfg.use_detections else None,
+            self.obs_cfg,
+            cfg,
+        )[0]
         if not self._frames:
             for _ in range(self._depth):
                 self._frames.append((img, feat))
@@ -877,6 +1021,7 @@ class BCPolicy:
         hist = [self._frames[-1 - off] for off in cfg.history]
         lowdim = (np.concatenate([f for _, f in hist]) - self.mean) / self.std
         image_t = image_tensor(np.stack([i for i, _ in hist])[None]) if cfg.use_image else None
-        out = self.net(image_t, torch.from_numpy(lowdim.astype(np.float32))[None],
-                       self._text(raw.instruction))
+        out = self.net(
+            image_t, torch.from_numpy(lowdim.astype(np.float32))[None], self._text(raw.instruction)
+        )
         return decode(out, cfg, deterministic, self._gen)[0].numpy().astype(np.float32)

@@ -23,10 +23,10 @@ accepts.
 
 from __future__ import annotations
 
-import json
-import math
 from collections import deque
 from collections.abc import Mapping
+import json
+import math
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -99,11 +99,19 @@ class ReplayBuffer:
             if width is None and array.shape == (n, 1):
                 array = array.reshape(n)
         if array.shape != expected:
-            raise ConfigError(f'ReplayBuffer {name} has shape {array.shape}, the buffer needs {expected}')
+            raise ConfigError(
+                f'ReplayBuffer {name} has shape {array.shape}, the buffer needs {expected}'
+            )
         return array
 
     def add(
-        self, obs: Any, action: Any, reward: float, next_obs: Any, terminated: bool | float, n_steps: int = 1
+        self,
+        obs: Any,
+        action: Any,
+        reward: float,
+        next_obs: Any,
+        terminated: bool | float,
+        n_steps: int = 1,
     ) -> None:
         """Append one transition (copied, cast to float32).
 
@@ -137,7 +145,13 @@ class ReplayBuffer:
         self._size = min(self._size + 1, self.capacity)
 
     def add_many(
-        self, obs: Any, actions: Any, rewards: Any, next_obs: Any, terminated: Any, n_steps: Any = None
+        self,
+        obs: Any,
+        actions: Any,
+        rewards: Any,
+        next_obs: Any,
+        terminated: Any,
+        n_steps: Any = None,
     ) -> None:
         """Append ``n`` transitions in order, vectorised (same result as ``n`` :meth:`add`).
 
@@ -154,7 +168,9 @@ class ReplayBuffer:
         """
         o = np.asarray(obs, dtype=np.float32)
         if o.ndim != 2:
-            raise ConfigError(f'ReplayBuffer obs has shape {o.shape}, add_many needs (n, {self.obs_dim})')
+            raise ConfigError(
+                f'ReplayBuffer obs has shape {o.shape}, add_many needs (n, {self.obs_dim})'
+            )
         n = o.shape[0]
         o = self._rows('obs', o, n, self.obs_dim)
         a = self._rows('actions', actions, n, self.action_dim)
@@ -163,7 +179,9 @@ class ReplayBuffer:
         d = self._rows('terminated', terminated, n, None)
         k = np.ones(n, np.float32) if n_steps is None else self._rows('n_steps', n_steps, n, None)
         if not np.all(k >= 1):  # also rejects NaN
-            raise ConfigError(f'ReplayBuffer n_steps must be >= 1, got minimum {float(np.min(k))!r}')
+            raise ConfigError(
+                f'ReplayBuffer n_steps must be >= 1, got minimum {float(np.min(k))!r}'
+            )
         if n == 0:
             return
         if n > self.capacity:
@@ -174,11 +192,21 @@ class ReplayBuffer:
             o, a, r, no, d, k = o[skip:], a[skip:], r[skip:], no[skip:], d[skip:], k[skip:]
             n = self.capacity
         first = min(n, self.capacity - self._ptr)
-        for dst, src in zip((self.observations, self.actions, self.rewards, self.next_observations, self.terminated,
-                             self.n_steps), (o, a, r, no, d, k), strict=True):
-            dst[self._ptr:self._ptr + first] = src[:first]
+        for dst, src in zip(
+            (
+                self.observations,
+                self.actions,
+                self.rewards,
+                self.next_observations,
+                self.terminated,
+                self.n_steps,
+            ),
+            (o, a, r, no, d, k),
+            strict=True,
+        ):
+            dst[self._ptr : self._ptr + first] = src[:first]
             if first < n:
-                dst[:n - first] = src[first:]
+                dst[: n - first] = src[first:]
         self._ptr = (self._ptr + n) % self.capacity
         self._size = min(self._size + n, self.capacity)
 
@@ -226,7 +254,8 @@ class ReplayBuffer:
         n = self._size
         out = {name: getattr(self, name)[:n].copy() for name in _FIELDS}
         out['meta'] = np.array(
-            [_STATE_VERSION, self.obs_dim, self.action_dim, self.capacity, self._ptr, self._size], dtype=np.int64
+            [_STATE_VERSION, self.obs_dim, self.action_dim, self.capacity, self._ptr, self._size],
+            dtype=np.int64,
         )
         rng_json = json.dumps(self.rng.bit_generator.state).encode()
         out['rng_state'] = np.frombuffer(rng_json, dtype=np.uint8).copy()
@@ -245,11 +274,15 @@ class ReplayBuffer:
                 raise ConfigError(f'ReplayBuffer state has no {key!r}')
         meta = np.asarray(state['meta']).astype(np.int64).tolist()
         if len(meta) != 6 or meta[0] not in _READABLE_VERSIONS:
-            raise ConfigError(f'ReplayBuffer state meta {meta} is not version 1 or {_STATE_VERSION}')
+            raise ConfigError(
+                f'ReplayBuffer state meta {meta} is not version 1 or {_STATE_VERSION}'
+            )
         _, obs_dim, action_dim, capacity, ptr, size = meta
         buffer = cls(obs_dim, action_dim, capacity, seed=None)
         if not (0 <= size <= capacity and 0 <= ptr < capacity):
-            raise ConfigError(f'ReplayBuffer state has size {size}, ptr {ptr} for capacity {capacity}')
+            raise ConfigError(
+                f'ReplayBuffer state has size {size}, ptr {ptr} for capacity {capacity}'
+            )
         widths = {'observations': obs_dim, 'actions': action_dim, 'next_observations': obs_dim}
         if 'n_steps' not in state:
             if meta[0] != 1:
@@ -259,14 +292,18 @@ class ReplayBuffer:
             array = np.asarray(state[name], dtype=np.float32)
             expected = (size, widths[name]) if name in widths else (size,)
             if array.shape != expected:
-                raise ConfigError(f'ReplayBuffer state {name} has shape {array.shape}, expected {expected}')
+                raise ConfigError(
+                    f'ReplayBuffer state {name} has shape {array.shape}, expected {expected}'
+                )
             getattr(buffer, name)[:size] = array
         if not np.all(buffer.n_steps[:size] >= 1):
             raise ConfigError('ReplayBuffer state n_steps has values < 1')
         buffer._ptr, buffer._size = ptr, size
         if 'rng_state' in state:
             try:
-                buffer.rng.bit_generator.state = json.loads(np.asarray(state['rng_state'], dtype=np.uint8).tobytes())
+                buffer.rng.bit_generator.state = json.loads(
+                    np.asarray(state['rng_state'], dtype=np.uint8).tobytes()
+                )
             except (ValueError, TypeError, KeyError) as exc:
                 raise ConfigError(f'ReplayBuffer state rng_state is invalid: {exc}') from None
         return buffer
@@ -301,7 +338,11 @@ def sample_mixed(
         ConfigError: ``demo_fraction`` outside [0, 1], ``batch_size`` not positive, the
             two buffers differ in obs/action size, or both are empty.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or batch_size <= 0
+    ):
         raise ConfigError(f'batch_size must be a positive integer, got {batch_size!r}')
     if not 0.0 <= float(demo_fraction) <= 1.0:
         raise ConfigError(f'demo_fraction must be in [0, 1], got {demo_fraction!r}')
@@ -376,8 +417,11 @@ class NStepAccumulator:
     def __init__(self, n: int, gamma: float) -> None:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ConfigError(f'NStepAccumulator n must be a positive integer, got {n!r}')
-        if isinstance(gamma, bool) or not isinstance(gamma, (int, float, np.integer, np.floating)) \
-                or not 0.0 <= float(gamma) < 1.0:
+        if (
+            isinstance(gamma, bool)
+            or not isinstance(gamma, (int, float, np.integer, np.floating))
+            or not 0.0 <= float(gamma) < 1.0
+        ):
             raise ConfigError(f'NStepAccumulator gamma must be in [0, 1), got {gamma!r}')
         self.n = int(n)
         self.gamma = float(gamma)
@@ -392,12 +436,18 @@ class NStepAccumulator:
         """The n-step transition of the oldest pending step, bootstrapping from ``next_obs``."""
         ret = 0.0
         for i, (_, _, reward, _) in enumerate(self._pending):
-            ret += self.gamma ** i * reward
+            ret += self.gamma**i * reward
         obs, action, _, _ = self._pending.popleft()
         return NStepTransition(obs, action, ret, next_obs, terminated, len(self._pending) + 1)
 
     def add(
-        self, obs: Any, action: Any, reward: float, next_obs: Any, terminated: bool, truncated: bool = False
+        self,
+        obs: Any,
+        action: Any,
+        reward: float,
+        next_obs: Any,
+        terminated: bool,
+        truncated: bool = False,
     ) -> list[NStepTransition]:
         """Feed the next 1-step transition of the stream.
 
@@ -422,7 +472,9 @@ class NStepAccumulator:
         if not math.isfinite(reward):
             raise ConfigError(f'NStepAccumulator reward must be finite, got {reward!r}')
         nxt = np.array(next_obs, dtype=np.float32)
-        self._pending.append((np.array(obs, dtype=np.float32), np.array(action, dtype=np.float32), reward, nxt))
+        self._pending.append(
+            (np.array(obs, dtype=np.float32), np.array(action, dtype=np.float32), reward, nxt)
+        )
         if terminated or truncated:
             done = bool(terminated)
             return [self._emit(nxt, done) for _ in range(len(self._pending))]

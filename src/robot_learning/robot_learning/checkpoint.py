@@ -22,22 +22,22 @@ Nothing here imports rclpy.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 import contextlib
 import datetime
 import json
 import os
+from pathlib import Path
 import shutil
 import tempfile
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as _st_load
 from safetensors.torch import load_file as _st_load_file
 from safetensors.torch import save as _st_save
 from safetensors.torch import save_file as _st_save_file
+import torch
 
 from .errors import CheckpointError
 
@@ -84,21 +84,27 @@ def _dumps(metadata: Mapping[str, Any], what: str, **kwargs: Any) -> str:
     try:
         return json.dumps(dict(metadata), default=_json_default, allow_nan=False, **kwargs)
     except (TypeError, ValueError) as exc:
-        raise CheckpointError(f'{what} metadata is not JSON-serialisable: {_one_line(exc)}') from None
+        raise CheckpointError(
+            f'{what} metadata is not JSON-serialisable: {_one_line(exc)}'
+        ) from None
 
 
 def _prepare(tensors: Mapping[str, torch.Tensor], what: str) -> dict[str, torch.Tensor]:
     """Detached, contiguous CPU tensors; tensors sharing storage are cloned (safetensors
     refuses shared memory)."""
     if not isinstance(tensors, Mapping):
-        raise CheckpointError(f'{what} tensors must be a dict of str to Tensor, got {type(tensors).__name__}')
+        raise CheckpointError(
+            f'{what} tensors must be a dict of str to Tensor, got {type(tensors).__name__}'
+        )
     out: dict[str, torch.Tensor] = {}
     seen: set[int] = set()
     for key, value in tensors.items():
         if not isinstance(key, str):
             raise CheckpointError(f'{what} tensor name {key!r} is not a string')
         if not isinstance(value, torch.Tensor):
-            raise CheckpointError(f'{what} value {key!r} is a {type(value).__name__}, not a torch.Tensor')
+            raise CheckpointError(
+                f'{what} value {key!r} is a {type(value).__name__}, not a torch.Tensor'
+            )
         tensor = value.detach().to('cpu').contiguous()
         if tensor.numel():
             ptr = tensor.untyped_storage().data_ptr()
@@ -171,7 +177,9 @@ def save_checkpoint(
         _fsync_dir(tmp)
         if target.exists() or target.is_symlink():
             if not target.is_dir() or target.is_symlink():
-                raise CheckpointError(f'cannot save checkpoint: {target} exists and is not a directory')
+                raise CheckpointError(
+                    f'cannot save checkpoint: {target} exists and is not a directory'
+                )
             old = Path(tempfile.mkdtemp(prefix=f'.{target.name}.old-', dir=target.parent))
             os.replace(target, old / 'checkpoint')
         os.replace(tmp, target)
@@ -224,7 +232,9 @@ def load_checkpoint(
     weights, sidecar = root / WEIGHTS_FILE, root / METADATA_FILE
     for file in (weights, sidecar):
         if not file.is_file():
-            raise CheckpointError(f'checkpoint {root} has no {file.name}: it is incomplete or not a checkpoint')
+            raise CheckpointError(
+                f'checkpoint {root} has no {file.name}: it is incomplete or not a checkpoint'
+            )
     try:
         metadata = json.loads(sidecar.read_text(encoding='utf-8'))
     except json.JSONDecodeError as exc:
@@ -237,7 +247,9 @@ def load_checkpoint(
         raise CheckpointError(f'{sidecar} holds a JSON {type(metadata).__name__}, not an object')
     version = metadata.get('format_version')
     if not isinstance(version, int) or isinstance(version, bool):
-        raise CheckpointError(f'{sidecar} has no integer format_version: not a robot_learning checkpoint')
+        raise CheckpointError(
+            f'{sidecar} has no integer format_version: not a robot_learning checkpoint'
+        )
     if version > FORMAT_VERSION:
         raise CheckpointError(
             f'checkpoint {root} has format_version {version}, '
@@ -313,9 +325,13 @@ def check_spec(metadata: Mapping[str, Any], expected: Mapping[str, Any]) -> None
         got = _lookup(metadata, key)
         fix = f'train a new checkpoint or fix {_hint(key)}'
         if got is _MISSING:
-            raise CheckpointError(f'checkpoint has no {key}, this policy needs {_show(want)}: {fix}')
+            raise CheckpointError(
+                f'checkpoint has no {key}, this policy needs {_show(want)}: {fix}'
+            )
         if _normalise(got) != _normalise(want):
-            raise CheckpointError(f'checkpoint {key} is {_show(got)}, this policy needs {_show(want)}: {fix}')
+            raise CheckpointError(
+                f'checkpoint {key} is {_show(got)}, this policy needs {_show(want)}: {fix}'
+            )
 
 
 def weights_to_bytes(tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, Any]) -> bytes:
@@ -349,7 +365,9 @@ def weights_to_bytes(tensors: Mapping[str, torch.Tensor], metadata: Mapping[str,
         raise CheckpointError(f'cannot serialise weights: {_one_line(exc)}') from None
 
 
-def bytes_to_weights(blob: bytes | bytearray | memoryview) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def bytes_to_weights(
+    blob: bytes | bytearray | memoryview,
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Inverse of :func:`weights_to_bytes`.
 
     Args:
@@ -370,18 +388,24 @@ def bytes_to_weights(blob: bytes | bytearray | memoryview) -> tuple[dict[str, to
         raise CheckpointError(f'weights blob is truncated: {len(data)} bytes')
     size = int.from_bytes(data[:8], 'little')
     if size > min(len(data) - 8, _MAX_HEADER):
-        raise CheckpointError(f'weights blob is truncated or not safetensors: header of {size} bytes in {len(data)}')
+        raise CheckpointError(
+            f'weights blob is truncated or not safetensors: header of {size} bytes in {len(data)}'
+        )
     try:
-        header = json.loads(data[8:8 + size])
+        header = json.loads(data[8 : 8 + size])
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CheckpointError(f'weights blob header is not valid JSON: {_one_line(exc)}') from None
     meta = header.get('__metadata__') if isinstance(header, dict) else None
     if not isinstance(meta, dict) or _BLOB_KEY not in meta:
-        raise CheckpointError(f'weights blob has no {_BLOB_KEY!r} metadata: not written by weights_to_bytes')
+        raise CheckpointError(
+            f'weights blob has no {_BLOB_KEY!r} metadata: not written by weights_to_bytes'
+        )
     try:
         metadata = json.loads(meta[_BLOB_KEY])
     except (json.JSONDecodeError, TypeError) as exc:
-        raise CheckpointError(f'weights blob metadata is not valid JSON: {_one_line(exc)}') from None
+        raise CheckpointError(
+            f'weights blob metadata is not valid JSON: {_one_line(exc)}'
+        ) from None
     if not isinstance(metadata, dict):
         raise CheckpointError('weights blob metadata is not a JSON object')
     try:

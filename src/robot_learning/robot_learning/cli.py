@@ -30,36 +30,80 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument('--namespace', default='')
     sub.add_parser('profiles', help='list run profiles')
     demo = sub.add_parser('demo', help='record demos, learn online with SAC, evaluate (make demo)')
-    demo.add_argument('--stages', default='record,bc,dagger,sac',
-                      help='comma-separated subset of record,bc,dagger,sac (in that order)')
+    demo.add_argument(
+        '--stages',
+        default='record,bc,dagger,sac',
+        help='comma-separated subset of record,bc,dagger,sac (in that order)',
+    )
     demo.add_argument('--demo-episodes', type=int, default=50)
-    demo.add_argument('--bc-minutes', type=float, default=8.0, help='wall-clock cap of each BC training')
-    demo.add_argument('--bc-steps', type=int, default=8000,
-                      help='gradient steps of BC training (the DAgger round fine-tunes for half)')
-    demo.add_argument('--bc-eval-episodes', type=int, default=100,
-                      help='closed-loop episodes per BC evaluation (the issue-3 target is on 100)')
-    demo.add_argument('--intervention-episodes', type=int, default=30,
-                      help='dagger: deployment episodes under expert supervision')
-    demo.add_argument('--learn-steps', type=int, default=42000, help='environment steps of online SAC')
-    demo.add_argument('--learn-minutes', type=float, default=10.5, help='wall-clock cap of the learning stage')
+    demo.add_argument(
+        '--bc-minutes', type=float, default=8.0, help='wall-clock cap of each BC training'
+    )
+    demo.add_argument(
+        '--bc-steps',
+        type=int,
+        default=8000,
+        help='gradient steps of BC training (the DAgger round fine-tunes for half)',
+    )
+    demo.add_argument(
+        '--bc-eval-episodes',
+        type=int,
+        default=100,
+        help='closed-loop episodes per BC evaluation (the issue-3 target is on 100)',
+    )
+    demo.add_argument(
+        '--intervention-episodes',
+        type=int,
+        default=30,
+        help='dagger: deployment episodes under expert supervision',
+    )
+    demo.add_argument(
+        '--learn-steps', type=int, default=42000, help='environment steps of online SAC'
+    )
+    demo.add_argument(
+        '--learn-minutes', type=float, default=10.5, help='wall-clock cap of the learning stage'
+    )
     demo.add_argument('--eval-episodes', type=int, default=50)
-    demo.add_argument('--rate', type=float, default=70.0,
-                      help='lockstep steps per second while learning: on 2 cores the learner '
-                           'keeps one update per step up to about this rate')
+    demo.add_argument(
+        '--rate',
+        type=float,
+        default=70.0,
+        help='lockstep steps per second while learning: on 2 cores the learner '
+        'keeps one update per step up to about this rate',
+    )
     demo.add_argument('--runs-dir', default='runs')
     demo.add_argument('--seed', type=int, default=0)
     from .train import add_arguments
-    add_arguments(sub.add_parser('train', help='train a policy from bags (bc, iql, sac pretraining)'))
-    ev = sub.add_parser('eval', help='evaluate a checkpoint closed-loop in the built-in sim, '
-                                     'or offline on held-out bags')
+
+    add_arguments(
+        sub.add_parser('train', help='train a policy from bags (bc, iql, sac pretraining)')
+    )
+    ev = sub.add_parser(
+        'eval',
+        help='evaluate a checkpoint closed-loop in the built-in sim, '
+        'or offline on held-out bags',
+    )
     ev.add_argument('--checkpoint', required=True)
     ev.add_argument('--episodes', type=int, default=50)
-    ev.add_argument('--offline', action='store_true',
-                    help='no simulator: compare the policy with the recorded actions of --bags')
-    ev.add_argument('--bags', nargs='*', default=[], metavar='DIR', help='held-out episode bags (--offline)')
-    ev.add_argument('--dataset-config', default='', help='--offline: topics of bags not written by demo_recorder')
-    ev.add_argument('--outcomes', default='success', help="--offline: episode outcomes ('all' = every episode)")
-    ev.add_argument('--out', default='', help='directory for metrics.json (default: next to the checkpoint)')
+    ev.add_argument(
+        '--offline',
+        action='store_true',
+        help='no simulator: compare the policy with the recorded actions of --bags',
+    )
+    ev.add_argument(
+        '--bags', nargs='*', default=[], metavar='DIR', help='held-out episode bags (--offline)'
+    )
+    ev.add_argument(
+        '--dataset-config',
+        default='',
+        help='--offline: topics of bags not written by demo_recorder',
+    )
+    ev.add_argument(
+        '--outcomes', default='success', help="--offline: episode outcomes ('all' = every episode)"
+    )
+    ev.add_argument(
+        '--out', default='', help='directory for metrics.json (default: next to the checkpoint)'
+    )
     ev.add_argument('--seed', type=int, default=1000)
     return ap
 
@@ -69,23 +113,29 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.verb == 'profiles':
             from robot_learning_nodes.launcher import available_profiles, load_profile
+
             for name in available_profiles():
                 print(f'{name:14s} {load_profile(name).get("description", "")}')
             return 0
         if args.verb == 'up':
             from robot_learning_nodes.launcher import ProfileProcesses
+
             return ProfileProcesses(args.profile, args.set, args.namespace).wait()
         if args.verb == 'demo':
             from robot_learning_nodes.demo import run_demo
+
             return run_demo(args)
         if args.verb == 'train':
             from .train import run
+
             return run(args)
         if args.verb == 'eval' and args.offline:
             from .evaluation import run_offline_eval
+
             return run_offline_eval(args)
         if args.verb == 'eval':
             from robot_learning_nodes.demo import run_eval_cli
+
             return run_eval_cli(args)
     except RobotLearningError as exc:
         print(f'robot-learning {args.verb}: {exc}', file=sys.stderr)

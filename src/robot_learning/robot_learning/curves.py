@@ -21,7 +21,9 @@ def rolling_mean(values: Sequence[float], window: int) -> np.ndarray:
     return (c[idx] - c[lo]) / (idx - lo)
 
 
-def plot_learning_curve(rows: Sequence[dict], path, title: str = 'learning curve', window: int = 20) -> Path | None:
+def plot_learning_curve(
+    rows: Sequence[dict], path, title: str = 'learning curve', window: int = 20
+) -> Path | None:
     """Episode return (and success rate, when any episode can succeed) against
     environment steps, one colour per robot, with a trailing mean over ``window`` episodes.
 
@@ -40,15 +42,23 @@ def plot_learning_curve(rows: Sequence[dict], path, title: str = 'learning curve
     if not rows:
         return None
     import matplotlib
+
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     robots = sorted({str(r.get('robot', 'robot')) for r in rows})
-    any_success = any(r.get('success') for r in rows) or any(r.get('outcome') == 'success' for r in rows)
-    fig, axes = plt.subplots(2 if any_success else 1, 1, figsize=(7, 6 if any_success else 3.6), sharex=True,
-                             squeeze=False)
+    any_success = any(r.get('success') for r in rows) or any(
+        r.get('outcome') == 'success' for r in rows
+    )
+    fig, axes = plt.subplots(
+        2 if any_success else 1,
+        1,
+        figsize=(7, 6 if any_success else 3.6),
+        sharex=True,
+        squeeze=False,
+    )
     ax = axes[0, 0]
     for robot in robots:
         mine = [r for r in rows if str(r.get('robot', 'robot')) == robot]
@@ -56,11 +66,17 @@ def plot_learning_curve(rows: Sequence[dict], path, title: str = 'learning curve
         ret = np.array([r['return'] for r in mine], np.float64)
         label = robot if len(robots) > 1 else 'episode return'
         points = ax.plot(steps, ret, '.', alpha=0.3, ms=3)[0]
-        ax.plot(steps, rolling_mean(ret, window), color=points.get_color(),
-                label=f'{label} (mean of {window})')
+        ax.plot(
+            steps,
+            rolling_mean(ret, window),
+            color=points.get_color(),
+            label=f'{label} (mean of {window})',
+        )
         if any_success:
             succ = np.array([float(bool(r.get('success'))) for r in mine])
-            axes[1, 0].plot(steps, rolling_mean(succ, window), color=points.get_color(), label=label)
+            axes[1, 0].plot(
+                steps, rolling_mean(succ, window), color=points.get_color(), label=label
+            )
     ax.set_ylabel('return')
     ax.set_title(title)
     ax.legend(fontsize=8)

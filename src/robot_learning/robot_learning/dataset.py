@@ -11,8 +11,8 @@ learner uses on live topics (design.md: one transition assembler).
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
+import logging
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -21,8 +21,16 @@ import numpy as np
 from .bagdataset import DatasetTopics
 from .bagwriter import read_custom_data
 from .errors import BagError
-from .features import (ActionConfig, ObservationConfig, detections_from_msg, sectors_from_msg,
-                       StepInfo, stamp_us, step_info_from_msg, velocity_from_odom)
+from .features import (
+    ActionConfig,
+    detections_from_msg,
+    ObservationConfig,
+    sectors_from_msg,
+    stamp_us,
+    step_info_from_msg,
+    StepInfo,
+    velocity_from_odom,
+)
 from .transitions import Transition, TransitionPipeline
 
 
@@ -54,25 +62,40 @@ def find_episode_bags(paths: Iterable[str | Path]) -> list[EpisodeBag]:
     for p in paths:
         p = Path(p)
         if not p.exists():
-            raise BagError(f'bag path {p} does not exist: pass a bag directory or a session of them')
-        dirs = [p] if (p / 'metadata.yaml').exists() else sorted(m.parent for m in p.rglob('metadata.yaml'))
+            raise BagError(
+                f'bag path {p} does not exist: pass a bag directory or a session of them'
+            )
+        dirs = (
+            [p]
+            if (p / 'metadata.yaml').exists()
+            else sorted(m.parent for m in p.rglob('metadata.yaml'))
+        )
         if not dirs:
             raise BagError(f'{p} holds no rosbag2 bag (no metadata.yaml below it)')
         for d in dirs:
             custom = read_custom_data(d)
-            found.append(EpisodeBag(d, custom.get('instruction', ''), custom.get('outcome', 'unknown'), custom))
+            found.append(
+                EpisodeBag(
+                    d, custom.get('instruction', ''), custom.get('outcome', 'unknown'), custom
+                )
+            )
     return found
 
 
-def episode_transitions(bag: EpisodeBag, obs_cfg: ObservationConfig, act_cfg: ActionConfig,
-                        topics: BagTopics = BagTopics()) -> list[Transition]:
+def episode_transitions(
+    bag: EpisodeBag,
+    obs_cfg: ObservationConfig,
+    act_cfg: ActionConfig,
+    topics: BagTopics = BagTopics(),
+) -> list[Transition]:
     """Replay one episode bag through the transition pipeline.
 
     Raises:
         BagError: the bag lacks the action, episode or observation topics.
     """
     from rosbags.highlevel import AnyReader
-    from rosbags.typesys import Stores, get_typestore
+    from rosbags.typesys import get_typestore, Stores
+
     pipe = TransitionPipeline(obs_cfg, act_cfg)
     if bag.instruction:
         pipe.push_instruction(bag.instruction)
@@ -82,8 +105,10 @@ def episode_transitions(bag: EpisodeBag, obs_cfg: ObservationConfig, act_cfg: Ac
         need = [topics.scan, topics.odom, topics.detections, topics.action, topics.episode]
         missing = [t for t in need if t not in by_topic]
         if missing:
-            raise BagError(f'{bag.path}: missing topic(s) {", ".join(missing)}; record them '
-                           f'(demo_recorder topics) or map names with BagTopics')
+            raise BagError(
+                f'{bag.path}: missing topic(s) {", ".join(missing)}; record them '
+                f'(demo_recorder topics) or map names with BagTopics'
+            )
         conns = [by_topic[t] for t in need + [topics.instruction] if t in by_topic]
         for conn, _t, raw in reader.messages(connections=conns):
             msg = reader.deserialize(raw, conn.msgtype)
@@ -95,7 +120,9 @@ def episode_transitions(bag: EpisodeBag, obs_cfg: ObservationConfig, act_cfg: Ac
             elif topic == topics.detections:
                 out += pipe.push_detections(stamp_us(msg.header), detections_from_msg(msg))
             elif topic == topics.action:
-                out += pipe.push_action(stamp_us(msg.header), msg.twist.linear.x, msg.twist.angular.z)
+                out += pipe.push_action(
+                    stamp_us(msg.header), msg.twist.linear.x, msg.twist.angular.z
+                )
             elif topic == topics.episode:
                 out += pipe.push_step(step_info_from_msg(msg))
             elif topic == topics.instruction:
@@ -103,11 +130,15 @@ def episode_transitions(bag: EpisodeBag, obs_cfg: ObservationConfig, act_cfg: Ac
     return out
 
 
-def load_demo_transitions(paths: Sequence[str | Path], obs_cfg: ObservationConfig,
-                          act_cfg: ActionConfig, outcomes: Sequence[str] = ('success',),
-                          topics: BagTopics = BagTopics(), cache_dir: str = '',
-                          log: Callable[[str], None] | None = None
-                          ) -> tuple[list[Transition], list[EpisodeBag]]:
+def load_demo_transitions(
+    paths: Sequence[str | Path],
+    obs_cfg: ObservationConfig,
+    act_cfg: ActionConfig,
+    outcomes: Sequence[str] = ('success',),
+    topics: BagTopics = BagTopics(),
+    cache_dir: str = '',
+    log: Callable[[str], None] | None = None,
+) -> tuple[list[Transition], list[EpisodeBag]]:
     """Transitions of every episode under ``paths`` whose outcome is in ``outcomes``.
 
     Built with :class:`~robot_learning.bagdataset.BagDataset` (cached; no images), so
@@ -123,12 +154,26 @@ def load_demo_transitions(paths: Sequence[str | Path], obs_cfg: ObservationConfi
         BagError: a missing path, or no usable episode with a wanted outcome.
     """
     from .bagdataset import BagDataset, DatasetConfig, DatasetTopics
-    t = DatasetTopics(image='', scan=topics.scan, odom=topics.odom, detections=topics.detections,
-                      instruction=topics.instruction, action=topics.action,
-                      intervention=topics.intervention, episode=topics.episode)
+
+    t = DatasetTopics(
+        image='',
+        scan=topics.scan,
+        odom=topics.odom,
+        detections=topics.detections,
+        instruction=topics.instruction,
+        action=topics.action,
+        intervention=topics.intervention,
+        episode=topics.episode,
+    )
     cfg = DatasetConfig(topics=t, image_size=(0, 0), outcomes=tuple(outcomes), cache_dir=cache_dir)
-    ds = BagDataset.build(paths, cfg, obs_cfg, act_cfg, progress=False,
-                          log=log or logging.getLogger('robot_learning.dataset').warning)
+    ds = BagDataset.build(
+        paths,
+        cfg,
+        obs_cfg,
+        act_cfg,
+        progress=False,
+        log=log or logging.getLogger('robot_learning.dataset').warning,
+    )
     f, tr = ds.frames, ds.transitions
     obs = np.asarray(f['observation'])
     stamp = np.asarray(f['stamp'])
@@ -137,12 +182,34 @@ def load_demo_transitions(paths: Sequence[str | Path], obs_cfg: ObservationConfi
         for k in range(*ep.transitions):
             o, n = int(tr['obs'][k]), int(tr['next_obs'][k])
             term, trunc = bool(tr['terminated'][k]), bool(tr['truncated'][k])
-            info = StepInfo(int(stamp[n]), int(stamp[o]), float(tr['reward'][k]), term, trunc,
-                            ep.outcome if (term or trunc) else 'running', e, k - ep.transitions[0] + 1,
-                            float('nan'), ep.instruction)
-            out.append(Transition(obs[o], np.array(tr['action'][k]), float(tr['reward'][k]), obs[n],
-                                  term, trunc, bool(tr['intervention'][k]), info))
-    bags = [EpisodeBag(Path(ep.path), ep.instruction, ep.outcome, dict(ep.custom)) for ep in ds.episodes]
+            info = StepInfo(
+                int(stamp[n]),
+                int(stamp[o]),
+                float(tr['reward'][k]),
+                term,
+                trunc,
+                ep.outcome if (term or trunc) else 'running',
+                e,
+                k - ep.transitions[0] + 1,
+                float('nan'),
+                ep.instruction,
+            )
+            out.append(
+                Transition(
+                    obs[o],
+                    np.array(tr['action'][k]),
+                    float(tr['reward'][k]),
+                    obs[n],
+                    term,
+                    trunc,
+                    bool(tr['intervention'][k]),
+                    info,
+                )
+            )
+    bags = [
+        EpisodeBag(Path(ep.path), ep.instruction, ep.outcome, dict(ep.custom))
+        for ep in ds.episodes
+    ]
     return out, bags
 
 
@@ -153,6 +220,8 @@ def stack_transitions(transitions: Sequence[Transition]) -> dict[str, np.ndarray
         'observations': np.stack([t.observation for t in transitions]).astype(np.float32),
         'actions': np.stack([t.action for t in transitions]).astype(np.float32),
         'rewards': np.array([t.reward for t in transitions], np.float32),
-        'next_observations': np.stack([t.next_observation for t in transitions]).astype(np.float32),
+        'next_observations': np.stack([t.next_observation for t in transitions]).astype(
+            np.float32
+        ),
         'terminated': np.array([t.terminated for t in transitions], np.float32),
     }

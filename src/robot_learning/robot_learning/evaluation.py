@@ -9,8 +9,8 @@ would have seen on the robot) and compares its action with the recorded one.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
+import sys
 from typing import Sequence
 
 import numpy as np
@@ -46,8 +46,13 @@ def offline_action_error(policy, data, episode_ids: Sequence[int]) -> dict:
         for t in idx:
             f = int(tr['obs'][t])
             text = data.instructions[int(fr['instruction'][f])]
-            raw = RawObservation(int(fr['stamp'][f]), np.asarray(fr['sectors'][f]),
-                                 np.asarray(fr['detections'][f]), tuple(np.asarray(fr['velocity'][f])), text)
+            raw = RawObservation(
+                int(fr['stamp'][f]),
+                np.asarray(fr['sectors'][f]),
+                np.asarray(fr['detections'][f]),
+                tuple(np.asarray(fr['velocity'][f])),
+                text,
+            )
             image = np.asarray(fr['image'][f]) if policy.needs_image else None
             pred.append(policy.act_observation(raw, image, deterministic=True))
             rec.append(np.asarray(tr['action'][t], np.float32))
@@ -62,19 +67,29 @@ def offline_action_error(policy, data, episode_ids: Sequence[int]) -> dict:
     instr_of = np.array(instr_of)
     for text in sorted(set(instr_of)):
         m = instr_of == text
-        per[text] = {'transitions': int(m.sum()), 'mae_linear_m_s': float(err[m, 0].mean()),
-                     'mae_angular_rad_s': float(err[m, 1].mean())}
-    return {'transitions': int(len(pred)), 'episodes': int(len(episode_ids)),
-            'mse_normalized': float(np.mean((pred - rec) ** 2)),
-            'mae': {'linear_m_s': float(err[:, 0].mean()), 'angular_rad_s': float(err[:, 1].mean())},
-            'per_instruction': per, 'predicted': pred, 'recorded': rec}
+        per[text] = {
+            'transitions': int(m.sum()),
+            'mae_linear_m_s': float(err[m, 0].mean()),
+            'mae_angular_rad_s': float(err[m, 1].mean()),
+        }
+    return {
+        'transitions': int(len(pred)),
+        'episodes': int(len(episode_ids)),
+        'mse_normalized': float(np.mean((pred - rec) ** 2)),
+        'mae': {'linear_m_s': float(err[:, 0].mean()), 'angular_rad_s': float(err[:, 1].mean())},
+        'per_instruction': per,
+        'predicted': pred,
+        'recorded': rec,
+    }
 
 
 def plot_offline(result: dict, out_png: Path, title: str) -> None:
     """Predicted vs recorded action per Twist component (normalized units)."""
     import matplotlib
+
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(1, 2, figsize=(9, 4.2))
     for k, (ax, name) in enumerate(zip(axes, ('linear', 'angular'))):
         ax.plot(result['recorded'][:, k], result['predicted'][:, k], '.', alpha=0.25, ms=3)
@@ -84,7 +99,9 @@ def plot_offline(result: dict, out_png: Path, title: str) -> None:
         ax.set_xlim(-1.05, 1.05)
         ax.set_ylim(-1.05, 1.05)
         ax.set_aspect('equal')
-    fig.suptitle(f'{title}: MSE {result["mse_normalized"]:.4f} over {result["transitions"]} transitions')
+    fig.suptitle(
+        f'{title}: MSE {result["mse_normalized"]:.4f} over {result["transitions"]} transitions'
+    )
     fig.tight_layout()
     fig.savefig(out_png, dpi=100)
     plt.close(fig)
@@ -100,17 +117,28 @@ def closed_loop_metrics(records: Sequence[EpisodeRecord]) -> dict:
         'eval_return_mean': float(np.mean([r.episode_return for r in records])),
         'eval_length_mean': float(np.mean([r.length for r in records])),
         'eval_success_per_instruction': success_by_instruction(records),
-        'eval_outcomes': {o: sum(r.outcome == o for r in records) for o in sorted({r.outcome for r in records})},
-        'episodes': [{'instruction': r.instruction, 'outcome': r.outcome,
-                      'return': round(float(r.episode_return), 3), 'length': int(r.length)} for r in records],
+        'eval_outcomes': {
+            o: sum(r.outcome == o for r in records) for o in sorted({r.outcome for r in records})
+        },
+        'episodes': [
+            {
+                'instruction': r.instruction,
+                'outcome': r.outcome,
+                'return': round(float(r.episode_return), 3),
+                'length': int(r.length),
+            }
+            for r in records
+        ],
     }
 
 
 def plot_closed_loop(records: Sequence[EpisodeRecord], out_png: Path, title: str) -> None:
     """Success per instruction (bars), return and episode length (histograms)."""
     import matplotlib
+
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+
     per = success_by_instruction(records)
     fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=(12, 3.8))
     names = list(per)
@@ -120,13 +148,26 @@ def plot_closed_loop(records: Sequence[EpisodeRecord], out_png: Path, title: str
     a1.set_ylim(0, 1)
     a1.set_ylabel('success rate')
     for i, n in enumerate(names):
-        a1.text(i, per[n]['success_rate'] + 0.02, f"{per[n]['success_rate']:.2f}\n({per[n]['episodes']})",
-                ha='center', fontsize=8)
+        a1.text(
+            i,
+            per[n]['success_rate'] + 0.02,
+            f"{per[n]['success_rate']:.2f}\n({per[n]['episodes']})",
+            ha='center',
+            fontsize=8,
+        )
     ok = [r.outcome == 'success' for r in records]
-    for ax, key, label in ((a2, 'episode_return', 'episode return'), (a3, 'length', 'episode length (steps)')):
+    for ax, key, label in (
+        (a2, 'episode_return', 'episode return'),
+        (a3, 'length', 'episode length (steps)'),
+    ):
         vals = np.array([getattr(r, key) for r in records], float)
-        ax.hist([vals[np.array(ok)], vals[~np.array(ok)]], bins=20, stacked=True,
-                color=['tab:green', 'tab:red'], label=['success', 'other'])
+        ax.hist(
+            [vals[np.array(ok)], vals[~np.array(ok)]],
+            bins=20,
+            stacked=True,
+            color=['tab:green', 'tab:red'],
+            label=['success', 'other'],
+        )
         ax.set_xlabel(label)
         ax.legend()
     fig.suptitle(f'{title}: success {np.mean(ok):.2f} over {len(records)} episodes')
@@ -148,26 +189,41 @@ def run_offline_eval(args) -> int:
     from .bagdataset import BagDataset, DatasetConfig
     from .errors import ConfigError
     from .policy import load_policy
+
     if not args.bags:
         raise ConfigError('--offline needs --bags DIR... (held-out episode bags)')
     torch.set_num_threads(max(1, min(4, torch.get_num_threads())))
     policy = load_policy(args.checkpoint)
     dcfg = DatasetConfig.from_yaml(args.dataset_config) if args.dataset_config else DatasetConfig()
-    outcomes = () if args.outcomes in ('all', '') else tuple(o for o in args.outcomes.split(',') if o)
+    outcomes = (
+        () if args.outcomes in ('all', '') else tuple(o for o in args.outcomes.split(',') if o)
+    )
     size = tuple(policy.image_size) if policy.needs_image else (0, 0)
     dcfg = dataclasses.replace(dcfg, image_size=size, outcomes=())
-    data = BagDataset.build(args.bags, dcfg, policy.obs_cfg, policy.act_cfg, log=lambda m: print(m, file=sys.stderr))
+    data = BagDataset.build(
+        args.bags, dcfg, policy.obs_cfg, policy.act_cfg, log=lambda m: print(m, file=sys.stderr)
+    )
     eps = [i for i, e in enumerate(data.episodes) if not outcomes or e.outcome in outcomes]
     if not eps:
         raise BagError(f'no episode with outcome in {list(outcomes)} under {" ".join(args.bags)}')
     result = offline_action_error(policy, data, eps)
-    out = Path(args.out) if args.out else Path(args.checkpoint).resolve().parent.parent / 'eval_offline'
+    out = (
+        Path(args.out)
+        if args.out
+        else Path(args.checkpoint).resolve().parent.parent / 'eval_offline'
+    )
     out.mkdir(parents=True, exist_ok=True)
-    metrics = {'checkpoint': str(Path(args.checkpoint).resolve()),
-               'bags': [str(Path(b).resolve()) for b in args.bags],
-               **{k: v for k, v in result.items() if k not in ('predicted', 'recorded')}}
+    metrics = {
+        'checkpoint': str(Path(args.checkpoint).resolve()),
+        'bags': [str(Path(b).resolve()) for b in args.bags],
+        **{k: v for k, v in result.items() if k not in ('predicted', 'recorded')},
+    }
     (out / 'metrics.json').write_text(json.dumps(metrics, indent=2) + '\n')
     plot_offline(result, out / 'action_error.png', Path(args.checkpoint).name)
-    print(json.dumps({k: metrics[k] for k in ('transitions', 'episodes', 'mse_normalized', 'mae')}))
-    print(f'robot-learning eval: metrics in {out / "metrics.json"}, plot in {out / "action_error.png"}')
+    print(
+        json.dumps({k: metrics[k] for k in ('transitions', 'episodes', 'mse_normalized', 'mae')})
+    )
+    print(
+        f'robot-learning eval: metrics in {out / "metrics.json"}, plot in {out / "action_error.png"}'
+    )
     return 0

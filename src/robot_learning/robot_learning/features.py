@@ -13,9 +13,9 @@ rosbags-deserialized messages share, so this module never imports rclpy.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass, field
 import math
 import re
-from dataclasses import dataclass, field
 from typing import Any, Mapping, NamedTuple, Sequence
 
 import numpy as np
@@ -54,8 +54,9 @@ class ObservationConfig:
             self.vocabulary = (UNKNOWN_TOKEN, 'go', 'to', 'the', 'pillar') + self.colors
         self.vocabulary = tuple(self.vocabulary)
         if self.vocabulary[0] != UNKNOWN_TOKEN:
-            raise ConfigError(f'vocabulary must start with {UNKNOWN_TOKEN!r}, '
-                              f'got {self.vocabulary[0]!r}')
+            raise ConfigError(
+                f'vocabulary must start with {UNKNOWN_TOKEN!r}, ' f'got {self.vocabulary[0]!r}'
+            )
         if self.num_sectors < 1 or self.range_max <= 0 or self.detection_range <= 0:
             raise ConfigError('num_sectors, range_max and detection_range must be positive')
 
@@ -73,8 +74,9 @@ class ObservationConfig:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> 'ObservationConfig':
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: (tuple(v) if isinstance(v, list) else v)
-                      for k, v in d.items() if k in names})
+        return cls(
+            **{k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in names}
+        )
 
 
 @dataclass
@@ -145,8 +147,14 @@ class VectorObservationConfig:
     kind: str = field(default='vector', init=False)
 
     def __post_init__(self):
-        if isinstance(self.dim, bool) or not isinstance(self.dim, (int, np.integer)) or self.dim < 1:
-            raise ConfigError(f'vector observation dim must be a positive integer, got {self.dim!r}')
+        if (
+            isinstance(self.dim, bool)
+            or not isinstance(self.dim, (int, np.integer))
+            or self.dim < 1
+        ):
+            raise ConfigError(
+                f'vector observation dim must be a positive integer, got {self.dim!r}'
+            )
         self.dim = int(self.dim)
         self.names = tuple(str(n) for n in self.names)
 
@@ -165,8 +173,10 @@ class VectorObservationConfig:
         """
         vec = np.asarray(values, np.float32).reshape(-1)
         if vec.shape != (self.dim,):
-            raise MessageError(f'joint_states has {vec.size} values (position+velocity+effort), '
-                               f'the policy expects {self.dim}')
+            raise MessageError(
+                f'joint_states has {vec.size} values (position+velocity+effort), '
+                f'the policy expects {self.dim}'
+            )
         return vec
 
 
@@ -196,21 +206,32 @@ class JointActionConfig:
         self.high = tuple(float(x) for x in self.high)
         self.names = tuple(str(n) for n in self.names)
         if not self.low or len(self.low) != len(self.high):
-            raise ConfigError(f'joint action low {list(self.low)} and high {list(self.high)} '
-                              'must be non-empty and of equal length')
+            raise ConfigError(
+                f'joint action low {list(self.low)} and high {list(self.high)} '
+                'must be non-empty and of equal length'
+            )
         if self.names and len(self.names) != len(self.low):
-            raise ConfigError(f'joint action has {len(self.names)} names for {len(self.low)} bounds')
+            raise ConfigError(
+                f'joint action has {len(self.names)} names for {len(self.low)} bounds'
+            )
         for i, (lo, hi) in enumerate(zip(self.low, self.high)):
             if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-                raise ConfigError(f'joint action bound {i} must be finite with low < high, got ({lo}, {hi})')
+                raise ConfigError(
+                    f'joint action bound {i} must be finite with low < high, got ({lo}, {hi})'
+                )
 
     @property
     def dim(self) -> int:
         return len(self.low)
 
     def to_dict(self) -> dict:
-        return {'kind': 'joint', 'names': list(self.names), 'low': list(self.low),
-                'high': list(self.high), 'dim': self.dim}
+        return {
+            'kind': 'joint',
+            'names': list(self.names),
+            'low': list(self.low),
+            'high': list(self.high),
+            'dim': self.dim,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> 'JointActionConfig':
@@ -268,8 +289,13 @@ def encode_instruction(text: str, vocabulary: Sequence[str]) -> np.ndarray:
     return out
 
 
-def encode_observation(sectors: np.ndarray, detections: np.ndarray, velocity: Sequence[float],
-                       instruction: str, cfg: ObservationConfig) -> np.ndarray:
+def encode_observation(
+    sectors: np.ndarray,
+    detections: np.ndarray,
+    velocity: Sequence[float],
+    instruction: str,
+    cfg: ObservationConfig,
+) -> np.ndarray:
     """Build the observation vector, float32 (cfg.dim,).
 
     Layout: ``sectors / range_max`` (num_sectors,), then per colour
@@ -288,12 +314,16 @@ def encode_observation(sectors: np.ndarray, detections: np.ndarray, velocity: Se
     """
     sectors = np.asarray(sectors, np.float32)
     if sectors.shape != (cfg.num_sectors,):
-        raise MessageError(f'observation/scan has {sectors.size} sectors, the policy needs '
-                           f'{cfg.num_sectors}: set lidar_ingest num_sectors to {cfg.num_sectors}')
+        raise MessageError(
+            f'observation/scan has {sectors.size} sectors, the policy needs '
+            f'{cfg.num_sectors}: set lidar_ingest num_sectors to {cfg.num_sectors}'
+        )
     det = np.asarray(detections, np.float32).reshape(-1, 2)
     if det.shape[0] != len(cfg.colors):
-        raise MessageError(f'detections has {det.shape[0]} poses, expected {len(cfg.colors)} '
-                           f'(one per colour in {list(cfg.colors)})')
+        raise MessageError(
+            f'detections has {det.shape[0]} poses, expected {len(cfg.colors)} '
+            f'(one per colour in {list(cfg.colors)})'
+        )
     out = np.empty(cfg.dim, np.float32)
     n = cfg.num_sectors
     out[:n] = np.clip(sectors / cfg.range_max, 0.0, 1.0)
@@ -301,20 +331,27 @@ def encode_observation(sectors: np.ndarray, detections: np.ndarray, velocity: Se
     x, y = np.where(present, det[:, 0], 0.0), np.where(present, det[:, 1], 0.0)
     dist = np.hypot(x, y)
     safe = np.maximum(dist, 1e-6)
-    block = np.stack([np.minimum(dist / cfg.detection_range, 1.0),
-                      np.where(present, x / safe, 0.0), np.where(present, y / safe, 0.0),
-                      present.astype(np.float32)], axis=1)
+    block = np.stack(
+        [
+            np.minimum(dist / cfg.detection_range, 1.0),
+            np.where(present, x / safe, 0.0),
+            np.where(present, y / safe, 0.0),
+            present.astype(np.float32),
+        ],
+        axis=1,
+    )
     block[~present, 0] = 1.0
     k = 4 * len(cfg.colors)
-    out[n:n + k] = block.reshape(-1)
+    out[n : n + k] = block.reshape(-1)
     v, w = float(velocity[0]), float(velocity[1])
     out[n + k] = np.clip(v / cfg.max_linear, -1, 1) if math.isfinite(v) else 0.0
     out[n + k + 1] = np.clip(w / cfg.max_angular, -1, 1) if math.isfinite(w) else 0.0
-    out[n + k + 2:] = encode_instruction(instruction, cfg.vocabulary)
+    out[n + k + 2 :] = encode_instruction(instruction, cfg.vocabulary)
     return out
 
 
 # --- duck-typed message readers (rclpy and rosbags messages alike) -------------------
+
 
 def stamp_us(header_or_stamp) -> int:
     """Header or Time -> integer microseconds, the key for matching stamps.
@@ -345,10 +382,10 @@ def velocity_from_odom(msg) -> tuple[float, float]:
 class RawObservation(NamedTuple):
     """Synchronized low-dimensional streams of one stamp, before encoding."""
 
-    stamp: int                 # µs key (stamp_us)
-    sectors: np.ndarray        # float32 (num_sectors,) m
-    detections: np.ndarray     # float32 (n_colors, 2) m, robot frame
-    velocity: tuple            # (v m/s, w rad/s)
+    stamp: int  # µs key (stamp_us)
+    sectors: np.ndarray  # float32 (num_sectors,) m
+    detections: np.ndarray  # float32 (n_colors, 2) m, robot frame
+    velocity: tuple  # (v m/s, w rad/s)
     instruction: str
 
     def encode(self, cfg: 'ObservationConfig', instruction: str | None = None) -> np.ndarray:
@@ -357,15 +394,20 @@ class RawObservation(NamedTuple):
         Raises:
             MessageError: on a length mismatch between streams and ``cfg``.
         """
-        return encode_observation(self.sectors, self.detections, self.velocity,
-                                  self.instruction if instruction is None else instruction, cfg)
+        return encode_observation(
+            self.sectors,
+            self.detections,
+            self.velocity,
+            self.instruction if instruction is None else instruction,
+            cfg,
+        )
 
 
 class VectorObservation(NamedTuple):
     """A flat observation vector of one stamp (from ``sensor_msgs/JointState``)."""
 
-    stamp: int                 # µs key (stamp_us)
-    vector: np.ndarray         # float64 (n,) as received
+    stamp: int  # µs key (stamp_us)
+    vector: np.ndarray  # float64 (n,) as received
     instruction: str = ''
 
     def encode(self, cfg: 'VectorObservationConfig', instruction: str | None = None) -> np.ndarray:
@@ -379,8 +421,13 @@ class VectorObservation(NamedTuple):
 
 def vector_from_joint_state(msg) -> np.ndarray:
     """JointState -> float64 (len(position) + len(velocity) + len(effort),) vector."""
-    return np.concatenate([np.asarray(msg.position, np.float64), np.asarray(msg.velocity, np.float64),
-                           np.asarray(msg.effort, np.float64)])
+    return np.concatenate(
+        [
+            np.asarray(msg.position, np.float64),
+            np.asarray(msg.velocity, np.float64),
+            np.asarray(msg.effort, np.float64),
+        ]
+    )
 
 
 def command_from_joint_state(msg) -> np.ndarray:
@@ -395,12 +442,12 @@ def command_from_joint_state(msg) -> np.ndarray:
 class StepInfo(NamedTuple):
     """One ``episode`` status (docs/interfaces.md): the transition ending at ``stamp``."""
 
-    stamp: int           # µs key (stamp_us)
-    prev_stamp: int      # µs key, -1 on the first observation of an episode
+    stamp: int  # µs key (stamp_us)
+    prev_stamp: int  # µs key, -1 on the first observation of an episode
     reward: float
     terminated: bool
     truncated: bool
-    outcome: str         # running | success | failure | timeout
+    outcome: str  # running | success | failure | timeout
     episode: int
     step: int
     episode_return: float
@@ -419,12 +466,17 @@ def step_info_from_msg(msg) -> StepInfo:
             try:
                 prev = float(kv.get('prev_stamp', '-1'))
                 return StepInfo(
-                    stamp=stamp_us(msg.header), prev_stamp=-1 if prev < 0 else int(round(prev * 1e6)),
-                    reward=float(kv['reward']), terminated=kv['terminated'] == '1',
-                    truncated=kv['truncated'] == '1', outcome=st.message,
-                    episode=int(kv['episode']), step=int(kv['step']),
+                    stamp=stamp_us(msg.header),
+                    prev_stamp=-1 if prev < 0 else int(round(prev * 1e6)),
+                    reward=float(kv['reward']),
+                    terminated=kv['terminated'] == '1',
+                    truncated=kv['truncated'] == '1',
+                    outcome=st.message,
+                    episode=int(kv['episode']),
+                    step=int(kv['step']),
                     episode_return=float(kv.get('return', 'nan')),
-                    instruction=kv.get('instruction', ''))
+                    instruction=kv.get('instruction', ''),
+                )
             except (KeyError, ValueError) as exc:
                 raise MessageError(f'episode status lacks or garbles key {exc}') from None
     raise MessageError("DiagnosticArray on 'episode' has no status named 'episode'")

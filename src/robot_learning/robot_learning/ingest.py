@@ -24,20 +24,31 @@ is one line saying what is wrong.
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
+import math
 from typing import Any, Sequence
 
 import numpy as np
-
 from robot_learning.errors import ConfigError, MessageError
 
 __all__ = [
-    'ANGLE_TOL', 'DEFAULT_DEPTH_RANGE', 'IMAGE_ENCODINGS',
-    'image_to_array', 'image_to_rgb', 'image_msg_to_rgb', 'depth_to_u8',
-    'compressed_to_rgb', 'compressed_msg_to_rgb', 'resize_rgb',
-    'scan_to_sectors', 'scan_msg_to_sectors', 'scan_all_invalid', 'sector_angles',
-    'pointcloud_to_xyz', 'pointcloud_msg_to_xyz', 'points_to_sectors',
+    'ANGLE_TOL',
+    'DEFAULT_DEPTH_RANGE',
+    'IMAGE_ENCODINGS',
+    'image_to_array',
+    'image_to_rgb',
+    'image_msg_to_rgb',
+    'depth_to_u8',
+    'compressed_to_rgb',
+    'compressed_msg_to_rgb',
+    'resize_rgb',
+    'scan_to_sectors',
+    'scan_msg_to_sectors',
+    'scan_all_invalid',
+    'sector_angles',
+    'pointcloud_to_xyz',
+    'pointcloud_msg_to_xyz',
+    'points_to_sectors',
 ]
 
 #: Depth (metres) mapped to 255 (``depth_range[0]``, near) ... 0 (``depth_range[1]``, far).
@@ -58,11 +69,20 @@ IMAGE_ENCODINGS: dict[str, tuple[str, int, str]] = {
 
 # PointField.datatype constants (sensor_msgs/PointField).
 _POINTFIELD_FLOAT32 = 7
-_POINTFIELD_NAMES = {1: 'INT8', 2: 'UINT8', 3: 'INT16', 4: 'UINT16', 5: 'INT32',
-                     6: 'UINT32', 7: 'FLOAT32', 8: 'FLOAT64'}
+_POINTFIELD_NAMES = {
+    1: 'INT8',
+    2: 'UINT8',
+    3: 'INT16',
+    4: 'UINT16',
+    5: 'INT32',
+    6: 'UINT32',
+    7: 'FLOAT32',
+    8: 'FLOAT64',
+}
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def _as_u8(data: Any) -> np.ndarray:
     """Zero-copy 1-D uint8 view of bytes / bytearray / memoryview / array.array / ndarray."""
@@ -75,8 +95,9 @@ def _as_u8(data: Any) -> np.ndarray:
     try:
         return np.frombuffer(data, dtype=np.uint8)
     except (TypeError, ValueError) as exc:
-        raise MessageError(f'message data of type {type(data).__name__} is not a byte '
-                           f'buffer: {exc}') from None
+        raise MessageError(
+            f'message data of type {type(data).__name__} is not a byte ' f'buffer: {exc}'
+        ) from None
 
 
 def _as_f32(values: Any) -> np.ndarray:
@@ -90,6 +111,7 @@ def _as_f32(values: Any) -> np.ndarray:
 
 # --------------------------------------------------------------------------- images
 
+
 def _bgr_to_rgb(arr: np.ndarray) -> np.ndarray:
     """(H, W, 3|4) uint8 BGR(A) -> contiguous (H, W, 3) RGB (cv2 is ~5x faster than a
     negative-stride numpy copy)."""
@@ -99,8 +121,9 @@ def _bgr_to_rgb(arr: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(arr), code)
 
 
-def image_to_array(data: Any, height: int, width: int, encoding: str, step: int,
-                   is_bigendian: bool | int = False) -> np.ndarray:
+def image_to_array(
+    data: Any, height: int, width: int, encoding: str, step: int, is_bigendian: bool | int = False
+) -> np.ndarray:
     """Decode raw ``sensor_msgs/Image`` fields into a native-endian array.
 
     Args:
@@ -121,8 +144,10 @@ def image_to_array(data: Any, height: int, width: int, encoding: str, step: int,
     """
     spec = IMAGE_ENCODINGS.get(encoding)
     if spec is None:
-        raise MessageError(f'Image encoding {encoding!r} is not supported '
-                           f'(expected one of {", ".join(IMAGE_ENCODINGS)})')
+        raise MessageError(
+            f'Image encoding {encoding!r} is not supported '
+            f'(expected one of {", ".join(IMAGE_ENCODINGS)})'
+        )
     dtype_s, channels, _ = spec
     height, width, step = int(height), int(width), int(step)
     if height <= 0 or width <= 0:
@@ -130,12 +155,16 @@ def image_to_array(data: Any, height: int, width: int, encoding: str, step: int,
     itemsize = int(dtype_s[1])
     row_bytes = width * channels * itemsize
     if step < row_bytes:
-        raise MessageError(f'Image step {step} is smaller than width {width} x {channels} '
-                           f'channel(s) x {itemsize} byte(s) = {row_bytes}')
+        raise MessageError(
+            f'Image step {step} is smaller than width {width} x {channels} '
+            f'channel(s) x {itemsize} byte(s) = {row_bytes}'
+        )
     buf = _as_u8(data)
     if buf.size != step * height:
-        raise MessageError(f'Image data has {buf.size} bytes, expected {step * height} '
-                           f'(step {step} x height {height})')
+        raise MessageError(
+            f'Image data has {buf.size} bytes, expected {step * height} '
+            f'(step {step} x height {height})'
+        )
     rows = buf.reshape(height, step)
     if step != row_bytes:
         rows = rows[:, :row_bytes]
@@ -146,8 +175,9 @@ def image_to_array(data: Any, height: int, width: int, encoding: str, step: int,
     return arr.astype(dtype.newbyteorder('='), copy=False)
 
 
-def depth_to_u8(depth_m: np.ndarray,
-                depth_range: tuple[float, float] = DEFAULT_DEPTH_RANGE) -> np.ndarray:
+def depth_to_u8(
+    depth_m: np.ndarray, depth_range: tuple[float, float] = DEFAULT_DEPTH_RANGE
+) -> np.ndarray:
     """Map depth in metres to uint8 intensity: near is bright, far / no data is dark.
 
     ``depth_range[0]`` (and closer, and -inf "too close") -> 255, ``depth_range[1]``
@@ -174,9 +204,15 @@ def depth_to_u8(depth_m: np.ndarray,
     return (scaled + 0.5).astype(np.uint8)
 
 
-def image_to_rgb(data: Any, height: int, width: int, encoding: str, step: int,
-                 is_bigendian: bool | int = False,
-                 depth_range: tuple[float, float] = DEFAULT_DEPTH_RANGE) -> np.ndarray:
+def image_to_rgb(
+    data: Any,
+    height: int,
+    width: int,
+    encoding: str,
+    step: int,
+    is_bigendian: bool | int = False,
+    depth_range: tuple[float, float] = DEFAULT_DEPTH_RANGE,
+) -> np.ndarray:
     """Decode raw ``sensor_msgs/Image`` fields to an RGB image.
 
     rgb8/bgr8/rgba8/bgra8 keep their colours (alpha dropped); mono8 is replicated to
@@ -207,19 +243,22 @@ def image_to_rgb(data: Any, height: int, width: int, encoding: str, step: int,
     return np.repeat(gray[:, :, None], 3, axis=2)
 
 
-def image_msg_to_rgb(msg: Any,
-                     depth_range: tuple[float, float] = DEFAULT_DEPTH_RANGE) -> np.ndarray:
+def image_msg_to_rgb(
+    msg: Any, depth_range: tuple[float, float] = DEFAULT_DEPTH_RANGE
+) -> np.ndarray:
     """``sensor_msgs/Image`` (rclpy or rosbags object) -> ``uint8 (H, W, 3)`` RGB.
 
     Raises:
         MessageError: malformed message (see :func:`image_to_array`).
     """
-    return image_to_rgb(msg.data, msg.height, msg.width, msg.encoding, msg.step,
-                        msg.is_bigendian, depth_range)
+    return image_to_rgb(
+        msg.data, msg.height, msg.width, msg.encoding, msg.step, msg.is_bigendian, depth_range
+    )
 
 
-def compressed_to_rgb(data: Any, fmt: str,
-                      depth_range: tuple[float, float] = DEFAULT_DEPTH_RANGE) -> np.ndarray:
+def compressed_to_rgb(
+    data: Any, fmt: str, depth_range: tuple[float, float] = DEFAULT_DEPTH_RANGE
+) -> np.ndarray:
     """Decode ``sensor_msgs/CompressedImage`` bytes (jpeg or png) to RGB with cv2.imdecode.
 
     ``fmt`` is the message's ``format`` field as written by image_transport, e.g.
@@ -244,8 +283,9 @@ def compressed_to_rgb(data: Any, fmt: str,
         raise MessageError(f'CompressedImage ({fmt!r}) has no data')
     img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
     if img is None or img.size == 0:
-        raise MessageError(f'CompressedImage ({fmt!r}) of {buf.size} bytes cannot be decoded '
-                           f'as jpeg or png')
+        raise MessageError(
+            f'CompressedImage ({fmt!r}) of {buf.size} bytes cannot be decoded ' f'as jpeg or png'
+        )
     if img.dtype == np.uint16:
         if img.ndim == 2 and fmt.split(';')[0].strip() == '16UC1':
             gray = depth_to_u8(img.astype(np.float32) * np.float32(0.001), depth_range)
@@ -262,8 +302,9 @@ def compressed_to_rgb(data: Any, fmt: str,
     raise MessageError(f'CompressedImage ({fmt!r}) decodes to {img.shape[2]} channels')
 
 
-def compressed_msg_to_rgb(msg: Any,
-                          depth_range: tuple[float, float] = DEFAULT_DEPTH_RANGE) -> np.ndarray:
+def compressed_msg_to_rgb(
+    msg: Any, depth_range: tuple[float, float] = DEFAULT_DEPTH_RANGE
+) -> np.ndarray:
     """``sensor_msgs/CompressedImage`` object -> ``uint8 (H, W, 3)`` RGB.
 
     Raises:
@@ -296,8 +337,10 @@ def resize_rgb(img: np.ndarray, width: int, height: int) -> np.ndarray:
 
 # --------------------------------------------------------------------------- LiDAR
 
-def sector_angles(num_sectors: int, fov_min: float = -math.pi,
-                  fov_max: float = math.pi) -> tuple[float, float]:
+
+def sector_angles(
+    num_sectors: int, fov_min: float = -math.pi, fov_max: float = math.pi
+) -> tuple[float, float]:
     """``(angle_min, angle_increment)`` describing sectors as LaserScan rays.
 
     Sector ``k`` covers ``[angle_min + k * inc, angle_min + (k + 1) * inc)``.
@@ -305,16 +348,20 @@ def sector_angles(num_sectors: int, fov_min: float = -math.pi,
     return float(fov_min), (float(fov_max) - float(fov_min)) / int(num_sectors)
 
 
-def _check_sector_args(num_sectors: int, range_min: float, range_max: float,
-                       fov_min: float, fov_max: float) -> None:
+def _check_sector_args(
+    num_sectors: int, range_min: float, range_max: float, fov_min: float, fov_max: float
+) -> None:
     if int(num_sectors) < 1:
         raise ConfigError(f'num_sectors {num_sectors} must be >= 1')
     if not (math.isfinite(fov_min) and math.isfinite(fov_max) and fov_max > fov_min):
         raise ConfigError(f'field of view [{fov_min}, {fov_max}] must be finite and non-empty')
-    if not (math.isfinite(range_min) and math.isfinite(range_max)
-            and range_max > range_min >= 0.0):
-        raise MessageError(f'range limits [{range_min}, {range_max}] must be finite with '
-                           f'range_max > range_min >= 0')
+    if not (
+        math.isfinite(range_min) and math.isfinite(range_max) and range_max > range_min >= 0.0
+    ):
+        raise MessageError(
+            f'range limits [{range_min}, {range_max}] must be finite with '
+            f'range_max > range_min >= 0'
+        )
 
 
 #: Angles within this tolerance (rad) below a sector boundary count as on it: LaserScan
@@ -323,8 +370,9 @@ def _check_sector_args(num_sectors: int, range_min: float, range_max: float,
 ANGLE_TOL = 1e-5
 
 
-def _sector_index(angles: np.ndarray, num_sectors: int, fov_min: float, fov_max: float,
-                  tol: float) -> tuple[np.ndarray, np.ndarray]:
+def _sector_index(
+    angles: np.ndarray, num_sectors: int, fov_min: float, fov_max: float, tol: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Sector id of each angle (float64 rad) and the mask of angles inside the field of view."""
     two_pi = 2.0 * math.pi
     span = fov_max - fov_min
@@ -340,8 +388,14 @@ def _sector_index(angles: np.ndarray, num_sectors: int, fov_min: float, fov_max:
 
 
 @lru_cache(maxsize=64)
-def _scan_layout(n: int, angle_min: float, angle_increment: float, num_sectors: int,
-                 fov_min: float, fov_max: float):
+def _scan_layout(
+    n: int,
+    angle_min: float,
+    angle_increment: float,
+    num_sectors: int,
+    fov_min: float,
+    fov_max: float,
+):
     """Per-geometry index arrays for :func:`scan_to_sectors` (cached: scans rarely change).
 
     Returns ``(order, starts, sectors)``: rays ``order`` (sorted by sector, rays outside
@@ -365,10 +419,17 @@ def _scan_layout(n: int, angle_min: float, angle_increment: float, num_sectors: 
     return order, starts, sectors
 
 
-def scan_to_sectors(ranges: Any, angle_min: float, angle_increment: float,
-                    range_min: float, range_max: float, num_sectors: int,
-                    fov_min: float = -math.pi, fov_max: float = math.pi,
-                    discard_below_min: bool = False) -> np.ndarray:
+def scan_to_sectors(
+    ranges: Any,
+    angle_min: float,
+    angle_increment: float,
+    range_min: float,
+    range_max: float,
+    num_sectors: int,
+    fov_min: float = -math.pi,
+    fov_max: float = math.pi,
+    discard_below_min: bool = False,
+) -> np.ndarray:
     """Minimum range per angular sector of a LaserScan (REP-117 aware).
 
     Ray ``i`` has angle ``angle_min + i * angle_increment`` (REP-103, wrapped modulo
@@ -412,12 +473,16 @@ def scan_to_sectors(ranges: Any, angle_min: float, angle_increment: float,
     out = np.full(num_sectors, range_max, dtype=np.float32)
     if r.size == 0:
         return out
-    if not (math.isfinite(angle_min) and math.isfinite(angle_increment)
-            and angle_increment != 0.0):
-        raise MessageError(f'LaserScan angle_min {angle_min} / angle_increment '
-                           f'{angle_increment} must be finite, increment non-zero')
-    order, starts, sectors = _scan_layout(r.size, angle_min, angle_increment, num_sectors,
-                                          fov_min, fov_max)
+    if not (
+        math.isfinite(angle_min) and math.isfinite(angle_increment) and angle_increment != 0.0
+    ):
+        raise MessageError(
+            f'LaserScan angle_min {angle_min} / angle_increment '
+            f'{angle_increment} must be finite, increment non-zero'
+        )
+    order, starts, sectors = _scan_layout(
+        r.size, angle_min, angle_increment, num_sectors, fov_min, fov_max
+    )
     if starts.size == 0:
         return out
     if order is not None:
@@ -432,12 +497,25 @@ def scan_to_sectors(ranges: Any, angle_min: float, angle_increment: float,
     return out
 
 
-def scan_msg_to_sectors(msg: Any, num_sectors: int, fov_min: float = -math.pi,
-                        fov_max: float = math.pi,
-                        discard_below_min: bool = False) -> np.ndarray:
+def scan_msg_to_sectors(
+    msg: Any,
+    num_sectors: int,
+    fov_min: float = -math.pi,
+    fov_max: float = math.pi,
+    discard_below_min: bool = False,
+) -> np.ndarray:
     """``sensor_msgs/LaserScan`` object -> sectors (see :func:`scan_to_sectors`)."""
-    return scan_to_sectors(msg.ranges, msg.angle_min, msg.angle_increment, msg.range_min,
-                           msg.range_max, num_sectors, fov_min, fov_max, discard_below_min)
+    return scan_to_sectors(
+        msg.ranges,
+        msg.angle_min,
+        msg.angle_increment,
+        msg.range_min,
+        msg.range_max,
+        num_sectors,
+        fov_min,
+        fov_max,
+        discard_below_min,
+    )
 
 
 def scan_all_invalid(ranges: Any) -> bool:
@@ -450,8 +528,16 @@ def scan_all_invalid(ranges: Any) -> bool:
 
 # --------------------------------------------------------------------------- point clouds
 
-def pointcloud_to_xyz(data: Any, fields: Sequence[Any], point_step: int, row_step: int,
-                      width: int, height: int, is_bigendian: bool | int = False) -> np.ndarray:
+
+def pointcloud_to_xyz(
+    data: Any,
+    fields: Sequence[Any],
+    point_step: int,
+    row_step: int,
+    width: int,
+    height: int,
+    is_bigendian: bool | int = False,
+) -> np.ndarray:
     """Extract float32 x, y, z from raw ``sensor_msgs/PointCloud2`` fields.
 
     Any layout works: other fields, padding, any order or offsets of x/y/z, rows padded
@@ -478,41 +564,57 @@ def pointcloud_to_xyz(data: Any, fields: Sequence[Any], point_step: int, row_ste
     point_step, row_step = int(point_step), int(row_step)
     width, height = int(width), int(height)
     if width < 0 or height < 0 or point_step <= 0:
-        raise MessageError(f'PointCloud2 size {width}x{height} / point_step {point_step} '
-                           f'is invalid')
+        raise MessageError(
+            f'PointCloud2 size {width}x{height} / point_step {point_step} ' f'is invalid'
+        )
     offsets = {}
     by_name = {f.name: f for f in fields}
     for name in ('x', 'y', 'z'):
         f = by_name.get(name)
         if f is None:
-            raise MessageError(f'PointCloud2 has no {name!r} field (fields: '
-                               f'{", ".join(repr(g.name) for g in fields) or "none"})')
+            raise MessageError(
+                f'PointCloud2 has no {name!r} field (fields: '
+                f'{", ".join(repr(g.name) for g in fields) or "none"})'
+            )
         if int(f.datatype) != _POINTFIELD_FLOAT32:
-            raise MessageError(f'PointCloud2 field {name!r} is '
-                               f'{_POINTFIELD_NAMES.get(int(f.datatype), f.datatype)}, '
-                               f'expected FLOAT32')
+            raise MessageError(
+                f'PointCloud2 field {name!r} is '
+                f'{_POINTFIELD_NAMES.get(int(f.datatype), f.datatype)}, '
+                f'expected FLOAT32'
+            )
         off = int(f.offset)
         if off < 0 or off + 4 > point_step:
-            raise MessageError(f'PointCloud2 field {name!r} at offset {off} does not fit in '
-                               f'point_step {point_step}')
+            raise MessageError(
+                f'PointCloud2 field {name!r} at offset {off} does not fit in '
+                f'point_step {point_step}'
+            )
         offsets[name] = off
     n = width * height
     if n == 0:
         return np.zeros((0, 3), dtype=np.float32)
     if row_step < point_step * width:
-        raise MessageError(f'PointCloud2 row_step {row_step} is smaller than point_step '
-                           f'{point_step} x width {width}')
+        raise MessageError(
+            f'PointCloud2 row_step {row_step} is smaller than point_step '
+            f'{point_step} x width {width}'
+        )
     buf = _as_u8(data)
     if buf.size != row_step * height:
-        raise MessageError(f'PointCloud2 data has {buf.size} bytes, expected '
-                           f'{row_step * height} (row_step {row_step} x height {height})')
+        raise MessageError(
+            f'PointCloud2 data has {buf.size} bytes, expected '
+            f'{row_step * height} (row_step {row_step} x height {height})'
+        )
     if row_step != point_step * width:
-        buf = np.ascontiguousarray(buf.reshape(height, row_step)[:, :point_step * width])
+        buf = np.ascontiguousarray(buf.reshape(height, row_step)[:, : point_step * width])
         buf = buf.reshape(-1)
     f4 = ('>' if is_bigendian else '<') + 'f4'
-    dtype = np.dtype({'names': ['x', 'y', 'z'], 'formats': [f4, f4, f4],
-                      'offsets': [offsets['x'], offsets['y'], offsets['z']],
-                      'itemsize': point_step})
+    dtype = np.dtype(
+        {
+            'names': ['x', 'y', 'z'],
+            'formats': [f4, f4, f4],
+            'offsets': [offsets['x'], offsets['y'], offsets['z']],
+            'itemsize': point_step,
+        }
+    )
     pts = buf.view(dtype) if buf.flags.c_contiguous else np.frombuffer(buf.tobytes(), dtype)
     out = np.empty((n, 3), dtype=np.float32)
     out[:, 0] = pts['x']
@@ -523,13 +625,21 @@ def pointcloud_to_xyz(data: Any, fields: Sequence[Any], point_step: int, row_ste
 
 def pointcloud_msg_to_xyz(msg: Any) -> np.ndarray:
     """``sensor_msgs/PointCloud2`` object -> ``float32 (N, 3)`` (see :func:`pointcloud_to_xyz`)."""
-    return pointcloud_to_xyz(msg.data, msg.fields, msg.point_step, msg.row_step, msg.width,
-                             msg.height, msg.is_bigendian)
+    return pointcloud_to_xyz(
+        msg.data, msg.fields, msg.point_step, msg.row_step, msg.width, msg.height, msg.is_bigendian
+    )
 
 
-def points_to_sectors(xyz: np.ndarray, num_sectors: int, range_min: float, range_max: float,
-                      z_min: float, z_max: float, fov_min: float = -math.pi,
-                      fov_max: float = math.pi) -> np.ndarray:
+def points_to_sectors(
+    xyz: np.ndarray,
+    num_sectors: int,
+    range_min: float,
+    range_max: float,
+    z_min: float,
+    z_max: float,
+    fov_min: float = -math.pi,
+    fov_max: float = math.pi,
+) -> np.ndarray:
     """Minimum planar range per angular sector of a point cloud (like pointcloud_to_laserscan).
 
     Points with a non-finite coordinate, ``z`` outside ``[z_min, z_max]`` or planar range
@@ -572,8 +682,7 @@ def points_to_sectors(xyz: np.ndarray, num_sectors: int, range_min: float, range
     if not keep.any():
         return out
     r = r[keep]
-    idx, inside = _sector_index(np.arctan2(y[keep], x[keep]), num_sectors, fov_min,
-                                fov_max, 1e-9)
+    idx, inside = _sector_index(np.arctan2(y[keep], x[keep]), num_sectors, fov_min, fov_max, 1e-9)
     if not inside.all():
         idx, r = idx[inside], r[inside]
     np.minimum.at(out, idx, r.astype(np.float32))

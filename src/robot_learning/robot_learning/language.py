@@ -67,13 +67,16 @@ class Vocabulary:
         unknown words -> 1 (``<unk>``)."""
         ids = [self._index.get(w, 1) for w in tokenize(text)][:max_len]
         out = np.zeros(max_len, np.int64)
-        out[:len(ids)] = ids
+        out[: len(ids)] = ids
         return out
 
     def encode_many(self, texts: Sequence[str], max_len: int) -> np.ndarray:
         """int64 (len(texts), max_len)."""
-        return np.stack([self.encode(t, max_len) for t in texts]) if len(texts) else \
-            np.zeros((0, max_len), np.int64)
+        return (
+            np.stack([self.encode(t, max_len) for t in texts])
+            if len(texts)
+            else np.zeros((0, max_len), np.int64)
+        )
 
     def to_dict(self) -> dict:
         """JSON-able form for the checkpoint sidecar."""
@@ -108,15 +111,19 @@ class PretrainedTextEncoder:
 
     def __init__(self, path: str | Path):
         root = Path(path)
-        if not root.is_dir() or not ((root / 'config.json').is_file()
-                                     or (root / 'modules.json').is_file()):
-            raise ConfigError(f'text encoder path {root} is not a model directory '
-                              '(needs config.json): point text_encoder_path at a local model')
+        if not root.is_dir() or not (
+            (root / 'config.json').is_file() or (root / 'modules.json').is_file()
+        ):
+            raise ConfigError(
+                f'text encoder path {root} is not a model directory '
+                '(needs config.json): point text_encoder_path at a local model'
+            )
         self.path = str(root)
         self._st = self._tok = self._model = None
         try:
-            import sentence_transformers  # noqa: F401
             from sentence_transformers import SentenceTransformer
+            import sentence_transformers  # noqa: F401
+
             self._st = SentenceTransformer(self.path, device='cpu', local_files_only=True)
             return
         except ImportError:
@@ -124,21 +131,24 @@ class PretrainedTextEncoder:
         try:
             from transformers import AutoModel, AutoTokenizer
         except ImportError:
-            raise ConfigError('a pretrained text encoder needs sentence_transformers or '
-                              'transformers: pip install one, or leave text_encoder_path empty'
-                              ) from None
+            raise ConfigError(
+                'a pretrained text encoder needs sentence_transformers or '
+                'transformers: pip install one, or leave text_encoder_path empty'
+            ) from None
         try:
             self._tok = AutoTokenizer.from_pretrained(self.path, local_files_only=True)
             self._model = AutoModel.from_pretrained(self.path, local_files_only=True).eval()
         except (OSError, ValueError) as exc:
-            raise ConfigError(f'cannot load text encoder from {root}: '
-                              f'{" ".join(str(exc).split())[:200]}') from None
+            raise ConfigError(
+                f'cannot load text encoder from {root}: ' f'{" ".join(str(exc).split())[:200]}'
+            ) from None
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """float32 (len(texts), D) sentence embeddings."""
         if self._st is not None:
             return np.asarray(self._st.encode(list(texts), convert_to_numpy=True), np.float32)
         import torch
+
         with torch.no_grad():
             enc = self._tok(list(texts), padding=True, truncation=True, return_tensors='pt')
             hidden = self._model(**enc).last_hidden_state

@@ -21,13 +21,13 @@ Nothing here imports rclpy. Every tensor is float32 unless stated otherwise.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+import math
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+import torch.nn.functional as F
 
 from .errors import ConfigError
 
@@ -72,7 +72,9 @@ def _check_hidden(hidden: Sequence[int]) -> tuple[int, ...]:
     return sizes
 
 
-def mlp(in_dim: int, hidden: Sequence[int], out_dim: int, layer_norm: bool = False) -> nn.Sequential:
+def mlp(
+    in_dim: int, hidden: Sequence[int], out_dim: int, layer_norm: bool = False
+) -> nn.Sequential:
     """Build ``Linear -> [LayerNorm] -> ReLU`` per hidden size, then a final ``Linear``.
 
     Args:
@@ -248,7 +250,9 @@ def _stacked_name(index: int, kind: str) -> str:
     return f'{kind}{index}'
 
 
-def _ensemble_state_dict_post_hook(module: QEnsemble, state_dict: dict, prefix: str, local_metadata: Any) -> None:
+def _ensemble_state_dict_post_hook(
+    module: QEnsemble, state_dict: dict, prefix: str, local_metadata: Any
+) -> None:
     """Batched ensembles report their stacked ``(N, ...)`` parameters under the keys of
     the loop layout (``q{i}.{layer}.weight``), so checkpoints name members the same way
     whichever implementation wrote them."""
@@ -363,7 +367,9 @@ class QEnsemble(nn.Module):
         if batched is None:
             batched = BATCHED_MIN_MEMBERS is not None and num_q >= BATCHED_MIN_MEMBERS
         self.batched = bool(batched)
-        members = [mlp(obs_dim + action_dim, self.hidden, 1, self.layer_norm) for _ in range(num_q)]
+        members = [
+            mlp(obs_dim + action_dim, self.hidden, 1, self.layer_norm) for _ in range(num_q)
+        ]
         if not self.batched:
             for i, member in enumerate(members):
                 self.add_module(f'q{i + 1}', member)
@@ -379,7 +385,9 @@ class QEnsemble(nn.Module):
                 self._layers.append((kind, index))
                 for slot, attr in (('w', 'weight'), ('b', 'bias')):
                     value = torch.stack([getattr(m[index], attr).detach() for m in members])
-                    self.stacked.register_parameter(_stacked_name(index, slot), nn.Parameter(value))
+                    self.stacked.register_parameter(
+                        _stacked_name(index, slot), nn.Parameter(value)
+                    )
                     self._param_slots.append((index, slot))
             elif isinstance(layer, nn.ReLU):
                 self._layers.append(('relu', index))
@@ -392,7 +400,9 @@ class QEnsemble(nn.Module):
     def _members(self, members: Sequence[int] | torch.Tensor | None) -> list[int] | None:
         if members is None:
             return None
-        index = members.tolist() if isinstance(members, torch.Tensor) else [int(m) for m in members]
+        index = (
+            members.tolist() if isinstance(members, torch.Tensor) else [int(m) for m in members]
+        )
         return None if index == list(range(self.num_q)) else index
 
     def _batched_q(self, x: torch.Tensor, members: torch.Tensor | None) -> torch.Tensor:
@@ -422,7 +432,10 @@ class QEnsemble(nn.Module):
         return x.squeeze(-1)
 
     def q_values(
-        self, obs: torch.Tensor, action: torch.Tensor, members: Sequence[int] | torch.Tensor | None = None
+        self,
+        obs: torch.Tensor,
+        action: torch.Tensor,
+        members: Sequence[int] | torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Q values of the members, stacked.
 
@@ -439,12 +452,18 @@ class QEnsemble(nn.Module):
         x = torch.cat((obs, action), dim=-1)
         if self.batched:
             if members is not None:
-                members = torch.as_tensor(members, dtype=torch.int64).to(x.device, non_blocking=True)
-                if members.numel() == self.num_q and bool((members == torch.arange(self.num_q, device=x.device)).all()):
+                members = torch.as_tensor(members, dtype=torch.int64).to(
+                    x.device, non_blocking=True
+                )
+                if members.numel() == self.num_q and bool(
+                    (members == torch.arange(self.num_q, device=x.device)).all()
+                ):
                     members = None
             return self._batched_q(x, members)
         index = self._members(members)
-        nets = [getattr(self, f'q{i + 1}') for i in (range(self.num_q) if index is None else index)]
+        nets = [
+            getattr(self, f'q{i + 1}') for i in (range(self.num_q) if index is None else index)
+        ]
         return torch.cat([mlp_forward(net, x) for net in nets], dim=-1).T
 
     def forward(self, obs: torch.Tensor, action: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -452,7 +471,9 @@ class QEnsemble(nn.Module):
         if self.batched:
             return tuple(self.q_values(obs, action).unbind(0))
         x = torch.cat((obs, action), dim=-1)
-        return tuple(mlp_forward(getattr(self, f'q{i + 1}'), x).squeeze(-1) for i in range(self.num_q))
+        return tuple(
+            mlp_forward(getattr(self, f'q{i + 1}'), x).squeeze(-1) for i in range(self.num_q)
+        )
 
 
 class TwinQCritic(QEnsemble):

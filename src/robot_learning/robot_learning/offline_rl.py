@@ -39,32 +39,26 @@ Nothing here imports rclpy.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 import copy
 import dataclasses
+from dataclasses import dataclass
 import functools
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-import torch.distributed as dist
 from torch import nn
+import torch.distributed as dist
 
 from .checkpoint import check_spec, load_checkpoint, save_checkpoint
 from .errors import CheckpointError, ConfigError
 from .features import ActionConfig, ObservationConfig
-from .networks import (
-    SquashedGaussianActor,
-    TwinQCritic,
-    mlp,
-    mlp_forward,
-    tanh_log_det_jacobian,
-)
+from .networks import mlp, mlp_forward, SquashedGaussianActor, tanh_log_det_jacobian, TwinQCritic
 from .policy import ACTOR_PREFIX, policy_metadata
-from .sac import SAC, Batch, SACConfig, config_from_dict, load_actor_weights, polyak_update
+from .sac import Batch, config_from_dict, load_actor_weights, polyak_update, SAC, SACConfig
 
 __all__ = [
     'ACTION_CLIP',
@@ -92,14 +86,25 @@ def _is_number(value: Any) -> bool:
 
 
 def _check_positive_int(owner: str, name: str, value: Any, allow_zero: bool = False) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (0 if allow_zero else 1):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or value < (0 if allow_zero else 1)
+    ):
         kind = 'a non-negative' if allow_zero else 'a positive'
         raise ConfigError(f'{owner}.{name} must be {kind} integer, got {value!r}')
     return int(value)
 
 
-def _check_float(owner: str, name: str, value: Any, low: float, high: float,
-                 low_open: bool = False, high_open: bool = False) -> float:
+def _check_float(
+    owner: str,
+    name: str,
+    value: Any,
+    low: float,
+    high: float,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
     if not _is_number(value) or not math.isfinite(float(value)):
         raise ConfigError(f'{owner}.{name} must be a finite number, got {value!r}')
     value = float(value)
@@ -115,14 +120,20 @@ def _check_hidden(owner: str, hidden: Any) -> tuple[int, ...]:
     try:
         sizes = tuple(hidden)
     except TypeError:
-        raise ConfigError(f'{owner}.hidden must be a sequence of layer sizes, got {hidden!r}') from None
-    if not sizes or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s <= 0 for s in sizes):
+        raise ConfigError(
+            f'{owner}.hidden must be a sequence of layer sizes, got {hidden!r}'
+        ) from None
+    if not sizes or any(
+        isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s <= 0 for s in sizes
+    ):
         raise ConfigError(f'{owner}.hidden must be one or more positive integers, got {hidden!r}')
     return tuple(int(s) for s in sizes)
 
 
 def _config_to_dict(cfg: Any) -> dict[str, Any]:
-    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(cfg).items()}
+    return {
+        k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(cfg).items()
+    }
 
 
 def _distributed() -> bool:
@@ -147,8 +158,9 @@ def expectile_loss(diff: torch.Tensor, expectile: float) -> torch.Tensor:
     return weight * diff.square()
 
 
-def squashed_gaussian_log_prob(mean: torch.Tensor, log_std: torch.Tensor, action: torch.Tensor,
-                               clip: float = ACTION_CLIP) -> torch.Tensor:
+def squashed_gaussian_log_prob(
+    mean: torch.Tensor, log_std: torch.Tensor, action: torch.Tensor, clip: float = ACTION_CLIP
+) -> torch.Tensor:
     """Log-density of given actions under the tanh-squashed Gaussian of
     :class:`networks.SquashedGaussianActor`.
 
@@ -179,18 +191,29 @@ class _TransitionData:
             or the indices are out of range.
     """
 
-    def __init__(self, data: Any, obs_cfg: ObservationConfig, act_cfg: ActionConfig,
-                 train_indices: np.ndarray) -> None:
+    def __init__(
+        self,
+        data: Any,
+        obs_cfg: ObservationConfig,
+        act_cfg: ActionConfig,
+        train_indices: np.ndarray,
+    ) -> None:
         frames = getattr(data, 'frames', None)
         transitions = getattr(data, 'transitions', None)
         if not isinstance(frames, Mapping) or not isinstance(transitions, Mapping):
-            raise ConfigError('offline RL needs a dataset with frames and transitions dicts (robot_learning.bagdataset)')
+            raise ConfigError(
+                'offline RL needs a dataset with frames and transitions dicts (robot_learning.bagdataset)'
+            )
         if 'observation' not in frames:
-            raise ConfigError("dataset frames have no 'observation' vector: build the dataset with observations")
+            raise ConfigError(
+                "dataset frames have no 'observation' vector: build the dataset with observations"
+            )
         obs = np.asarray(frames['observation'])
         if obs.ndim != 2 or obs.shape[1] != obs_cfg.dim:
-            raise ConfigError(f"dataset observation has shape {obs.shape}, the observation parameters give "
-                              f'(N, {obs_cfg.dim}): build the dataset with the same observation parameters')
+            raise ConfigError(
+                f"dataset observation has shape {obs.shape}, the observation parameters give "
+                f'(N, {obs_cfg.dim}): build the dataset with the same observation parameters'
+            )
         for key in ('obs', 'next_obs', 'action', 'reward', 'terminated'):
             if key not in transitions:
                 raise ConfigError(f'dataset transitions have no {key!r}')
@@ -202,33 +225,53 @@ class _TransitionData:
         self.terminated = np.asarray(transitions['terminated'], bool)
         m = self.obs_index.shape[0]
         if self.actions.shape != (m, act_cfg.dim):
-            raise ConfigError(f'dataset actions have shape {self.actions.shape}, expected ({m}, {act_cfg.dim})')
-        for name, array in (('next_obs', self.next_obs_index), ('reward', self.rewards),
-                            ('terminated', self.terminated)):
+            raise ConfigError(
+                f'dataset actions have shape {self.actions.shape}, expected ({m}, {act_cfg.dim})'
+            )
+        for name, array in (
+            ('next_obs', self.next_obs_index),
+            ('reward', self.rewards),
+            ('terminated', self.terminated),
+        ):
             if array.shape != (m,):
-                raise ConfigError(f'dataset transitions {name!r} has shape {array.shape}, expected ({m},)')
-        if m and (min(self.obs_index.min(), self.next_obs_index.min()) < 0
-                  or max(self.obs_index.max(), self.next_obs_index.max()) >= obs.shape[0]):
-            raise ConfigError(f'dataset transitions point outside the {obs.shape[0]} observation frames')
+                raise ConfigError(
+                    f'dataset transitions {name!r} has shape {array.shape}, expected ({m},)'
+                )
+        if m and (
+            min(self.obs_index.min(), self.next_obs_index.min()) < 0
+            or max(self.obs_index.max(), self.next_obs_index.max()) >= obs.shape[0]
+        ):
+            raise ConfigError(
+                f'dataset transitions point outside the {obs.shape[0]} observation frames'
+            )
         self.train_indices = self.check_indices(train_indices, 'train_indices')
         episodes = transitions.get('episode')
         rew = self.rewards[self.train_indices]
         self.stats = {
             'train_transitions': int(self.train_indices.size),
-            'train_episodes': (int(np.unique(np.asarray(episodes)[self.train_indices]).size)
-                               if episodes is not None else None),
-            'reward_mean': float(rew.mean()), 'reward_std': float(rew.std()),
-            'reward_min': float(rew.min()), 'reward_max': float(rew.max()),
+            'train_episodes': (
+                int(np.unique(np.asarray(episodes)[self.train_indices]).size)
+                if episodes is not None
+                else None
+            ),
+            'reward_mean': float(rew.mean()),
+            'reward_std': float(rew.std()),
+            'reward_min': float(rew.min()),
+            'reward_max': float(rew.max()),
             'terminated_fraction': float(self.terminated[self.train_indices].mean()),
         }
 
     def check_indices(self, indices: Any, name: str = 'indices') -> np.ndarray:
         idx = np.asarray(indices)
         if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
-            raise ConfigError(f'{name} must be a non-empty 1-D integer array of transition indices, '
-                              f'got shape {idx.shape} dtype {idx.dtype}')
+            raise ConfigError(
+                f'{name} must be a non-empty 1-D integer array of transition indices, '
+                f'got shape {idx.shape} dtype {idx.dtype}'
+            )
         if idx.min() < 0 or idx.max() >= self.obs_index.shape[0]:
-            raise ConfigError(f'{name} reach outside the {self.obs_index.shape[0]} transitions of the dataset')
+            raise ConfigError(
+                f'{name} reach outside the {self.obs_index.shape[0]} transitions of the dataset'
+            )
         return idx.astype(np.int64, copy=False)
 
     def sample(self, indices: np.ndarray, n: int, rng: np.random.Generator) -> Batch:
@@ -245,8 +288,9 @@ class _TransitionData:
         )
 
 
-def _load_for(path: str | Path, obs_cfg: ObservationConfig,
-              act_cfg: ActionConfig) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def _load_for(
+    path: str | Path, obs_cfg: ObservationConfig, act_cfg: ActionConfig
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Checkpoint tensors and sidecar, refused (CheckpointError, one line) unless it was
     trained on this observation/action spec."""
     tensors, meta = load_checkpoint(path)
@@ -258,12 +302,14 @@ def _load_for(path: str | Path, obs_cfg: ObservationConfig,
 
 
 def _prefixed(tensors: Mapping[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
-    return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
 
 
 def _to_tensors(batch: Batch, device: torch.device) -> tuple[torch.Tensor, ...]:
     if not isinstance(batch, tuple) or len(batch) != 5:
-        raise ConfigError('expected a Batch(observations, actions, rewards, next_observations, terminated)')
+        raise ConfigError(
+            'expected a Batch(observations, actions, rewards, next_observations, terminated)'
+        )
     return tuple(torch.as_tensor(np.asarray(v, np.float32), device=device) for v in batch)
 
 
@@ -319,13 +365,20 @@ class IQLConfig:
         self.tau = _check_float(owner, 'tau', self.tau, 0.0, 1.0, low_open=True)
         self.expectile = _check_float(owner, 'expectile', self.expectile, 0.0, 1.0, True, True)
         self.beta = _check_float(owner, 'beta', self.beta, 0.0, 1e6)
-        self.max_weight = _check_float(owner, 'max_weight', self.max_weight, 0.0, math.inf, low_open=True)
+        self.max_weight = _check_float(
+            owner, 'max_weight', self.max_weight, 0.0, math.inf, low_open=True
+        )
         for name in ('actor_lr', 'critic_lr', 'value_lr'):
-            setattr(self, name, _check_float(owner, name, getattr(self, name), 0.0, 1.0, low_open=True))
-        self.actor_lr_decay_steps = _check_positive_int(owner, 'actor_lr_decay_steps',
-                                                        self.actor_lr_decay_steps, allow_zero=True)
+            setattr(
+                self, name, _check_float(owner, name, getattr(self, name), 0.0, 1.0, low_open=True)
+            )
+        self.actor_lr_decay_steps = _check_positive_int(
+            owner, 'actor_lr_decay_steps', self.actor_lr_decay_steps, allow_zero=True
+        )
         if not isinstance(self.critic_layer_norm, (bool, np.bool_)):
-            raise ConfigError(f'IQLConfig.critic_layer_norm must be true or false, got {self.critic_layer_norm!r}')
+            raise ConfigError(
+                f'IQLConfig.critic_layer_norm must be true or false, got {self.critic_layer_norm!r}'
+            )
         self.critic_layer_norm = bool(self.critic_layer_norm)
         self.batch_size = _check_positive_int(owner, 'batch_size', self.batch_size)
         self.seed = _check_positive_int(owner, 'seed', self.seed, allow_zero=True)
@@ -381,8 +434,15 @@ class IQLTrainer:
 
     algorithm = 'iql'
 
-    def __init__(self, data: Any, cfg: IQLConfig, obs_cfg: ObservationConfig, act_cfg: ActionConfig,
-                 train_indices: np.ndarray, device: str = 'cpu') -> None:
+    def __init__(
+        self,
+        data: Any,
+        cfg: IQLConfig,
+        obs_cfg: ObservationConfig,
+        act_cfg: ActionConfig,
+        train_indices: np.ndarray,
+        device: str = 'cpu',
+    ) -> None:
         if not isinstance(cfg, IQLConfig):
             raise ConfigError(f'IQLTrainer needs an IQLConfig, got {type(cfg).__name__}')
         self.cfg, self.obs_cfg, self.act_cfg = cfg, obs_cfg, act_cfg
@@ -407,7 +467,9 @@ class IQLTrainer:
             steps = cfg.actor_lr_decay_steps
             # optax.cosine_decay_schedule: 0.5 (1 + cos(pi t / T)), then 0 after T.
             self.actor_scheduler = torch.optim.lr_scheduler.LambdaLR(
-                self.actor_optimizer, lambda t: 0.5 * (1.0 + math.cos(math.pi * min(t, steps) / steps)))
+                self.actor_optimizer,
+                lambda t: 0.5 * (1.0 + math.cos(math.pi * min(t, steps) / steps)),
+            )
         # Modules that take gradients go through DDP when several processes train;
         # the no-grad evaluations (target Q, V for targets and weights) use the plain ones.
         self._actor_train: nn.Module = self.actor
@@ -421,7 +483,9 @@ class IQLTrainer:
             self._value_train = ddp(self.value, device_ids=ids)
             # DDP broadcast rank 0's parameters; the target starts from them too.
             with torch.no_grad():
-                for p, tp in zip(self.critic.parameters(), self.critic_target.parameters(), strict=True):
+                for p, tp in zip(
+                    self.critic.parameters(), self.critic_target.parameters(), strict=True
+                ):
                     tp.copy_(p)
         self.num_updates = 0
 
@@ -485,11 +549,30 @@ class IQLTrainer:
         # 4. target Q
         polyak_update(self.critic.parameters(), self.critic_target.parameters(), cfg.tau)
         self.num_updates += 1
-        stats = torch.stack([critic_loss.detach(), value_loss.detach(), actor_loss.detach(),
-                             critic_loss.detach(), ((q1 + q2) * 0.5).detach().mean(), v.detach().mean(),
-                             adv.mean(), weight.mean(), (raw_weight >= cfg.max_weight).float().mean()]).tolist()
-        names = ('loss', 'value_loss', 'actor_loss', 'critic_loss', 'q_mean', 'v_mean', 'adv_mean',
-                 'weight_mean', 'weight_clipped')
+        stats = torch.stack(
+            [
+                critic_loss.detach(),
+                value_loss.detach(),
+                actor_loss.detach(),
+                critic_loss.detach(),
+                ((q1 + q2) * 0.5).detach().mean(),
+                v.detach().mean(),
+                adv.mean(),
+                weight.mean(),
+                (raw_weight >= cfg.max_weight).float().mean(),
+            ]
+        ).tolist()
+        names = (
+            'loss',
+            'value_loss',
+            'actor_loss',
+            'critic_loss',
+            'q_mean',
+            'v_mean',
+            'adv_mean',
+            'weight_mean',
+            'weight_clipped',
+        )
         return {**dict(zip(names, stats, strict=True)), 'lr': float(lr)}
 
     @torch.no_grad()
@@ -513,12 +596,16 @@ class IQLTrainer:
         mean, log_std = self.actor(obs)
         nll = -squashed_gaussian_log_prob(mean, log_std, act).mean()
         values = torch.stack([td, value_loss, nll, (q_target - v).mean()]).tolist()
-        return dict(zip(('val_loss', 'val_value_loss', 'val_nll', 'val_adv_mean'), values, strict=True))
+        return dict(
+            zip(('val_loss', 'val_value_loss', 'val_nll', 'val_adv_mean'), values, strict=True)
+        )
 
     def act(self, observations: np.ndarray) -> np.ndarray:
         """Deterministic actions ``tanh(mean)``: ``(B, obs_dim)`` -> float32 ``(B, action_dim)``."""
         with torch.no_grad():
-            mean, _ = self.actor(torch.as_tensor(np.asarray(observations, np.float32), device=self.device))
+            mean, _ = self.actor(
+                torch.as_tensor(np.asarray(observations, np.float32), device=self.device)
+            )
         return torch.tanh(mean).cpu().numpy()
 
     def load(self, path: str | Path) -> None:
@@ -532,17 +619,25 @@ class IQLTrainer:
         tensors, _ = _load_for(path, self.obs_cfg, self.act_cfg)
         actor = _prefixed(tensors, ACTOR_PREFIX)
         if not actor:
-            raise CheckpointError(f'{path} has no actor weights ({ACTOR_PREFIX}*): not a policy checkpoint')
+            raise CheckpointError(
+                f'{path} has no actor weights ({ACTOR_PREFIX}*): not a policy checkpoint'
+            )
         load_actor_weights(self.actor, actor)
-        modules = (('critic', self.critic), ('critic_target', self.critic_target), ('value', self.value))
+        modules = (
+            ('critic', self.critic),
+            ('critic_target', self.critic_target),
+            ('value', self.value),
+        )
         if any(k.startswith('iql.') for k in tensors):
             for prefix, module in modules:
                 state = _prefixed(tensors, f'iql.{prefix}.')
                 try:
                     module.load_state_dict(state)
                 except RuntimeError as exc:
-                    raise CheckpointError(f'{path}: iql.{prefix} does not fit IQLConfig.hidden/critic_layer_norm '
-                                          f'({str(exc).strip().splitlines()[0]})') from None
+                    raise CheckpointError(
+                        f'{path}: iql.{prefix} does not fit IQLConfig.hidden/critic_layer_norm '
+                        f'({str(exc).strip().splitlines()[0]})'
+                    ) from None
 
     def save(self, path: Path, extra_metadata: Mapping[str, Any] | None = None) -> Path:
         """Write a checkpoint directory that :meth:`policy.Policy.from_checkpoint` loads.
@@ -556,11 +651,22 @@ class IQLTrainer:
             CheckpointError: the directory cannot be written.
         """
         tensors = {ACTOR_PREFIX + k: v for k, v in self.actor.state_dict().items()}
-        for prefix, module in (('critic', self.critic), ('critic_target', self.critic_target), ('value', self.value)):
+        for prefix, module in (
+            ('critic', self.critic),
+            ('critic_target', self.critic_target),
+            ('value', self.value),
+        ):
             tensors.update({f'iql.{prefix}.{k}': v for k, v in module.state_dict().items()})
-        meta = policy_metadata(self.obs_cfg, self.act_cfg, self.cfg.hidden, self.algorithm,
-                               version=0, updates=self.num_updates, iql_config=self.cfg.to_dict(),
-                               dataset=self.data.stats)
+        meta = policy_metadata(
+            self.obs_cfg,
+            self.act_cfg,
+            self.cfg.hidden,
+            self.algorithm,
+            version=0,
+            updates=self.num_updates,
+            iql_config=self.cfg.to_dict(),
+            dataset=self.data.stats,
+        )
         meta.update(extra_metadata or {})
         return save_checkpoint(Path(path), tensors, meta)
 
@@ -608,7 +714,9 @@ class SACPretrainConfig:
 
     def sac_config(self, obs_dim: int, action_dim: int, device: str = 'cpu') -> SACConfig:
         """The :class:`sac.SACConfig` for this spec. Raises ConfigError on a bad field."""
-        return SACConfig(obs_dim=obs_dim, action_dim=action_dim, device=device, **dataclasses.asdict(self))
+        return SACConfig(
+            obs_dim=obs_dim, action_dim=action_dim, device=device, **dataclasses.asdict(self)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable dict of every field."""
@@ -667,14 +775,25 @@ class SACPretrainer:
 
     algorithm = 'sac'
 
-    def __init__(self, data: Any, cfg: SACPretrainConfig | SACConfig, obs_cfg: ObservationConfig,
-                 act_cfg: ActionConfig, train_indices: np.ndarray, device: str = 'cpu') -> None:
+    def __init__(
+        self,
+        data: Any,
+        cfg: SACPretrainConfig | SACConfig,
+        obs_cfg: ObservationConfig,
+        act_cfg: ActionConfig,
+        train_indices: np.ndarray,
+        device: str = 'cpu',
+    ) -> None:
         if isinstance(cfg, SACConfig):
             if (cfg.obs_dim, cfg.action_dim) != (obs_cfg.dim, act_cfg.dim):
-                raise ConfigError(f'SACConfig has obs_dim/action_dim {cfg.obs_dim}/{cfg.action_dim}, '
-                                  f'the spec gives {obs_cfg.dim}/{act_cfg.dim}')
+                raise ConfigError(
+                    f'SACConfig has obs_dim/action_dim {cfg.obs_dim}/{cfg.action_dim}, '
+                    f'the spec gives {obs_cfg.dim}/{act_cfg.dim}'
+                )
             fields = {f.name for f in dataclasses.fields(SACPretrainConfig)}
-            cfg = SACPretrainConfig(**{k: v for k, v in dataclasses.asdict(cfg).items() if k in fields})
+            cfg = SACPretrainConfig(
+                **{k: v for k, v in dataclasses.asdict(cfg).items() if k in fields}
+            )
         if not isinstance(cfg, SACPretrainConfig):
             raise ConfigError(f'SACPretrainer needs a SACPretrainConfig, got {type(cfg).__name__}')
         self.cfg, self.obs_cfg, self.act_cfg = cfg, obs_cfg, act_cfg
@@ -684,7 +803,11 @@ class SACPretrainer:
         self.sac = SAC(self.sac_cfg)
         # The networks as attributes too (checksums of the train loop, tests); they are
         # SAC's own modules, whose parameters are views of its flat buffers.
-        self.actor, self.critic, self.critic_target = self.sac.actor, self.sac.critic, self.sac.critic_target
+        self.actor, self.critic, self.critic_target = (
+            self.sac.actor,
+            self.sac.critic,
+            self.sac.critic_target,
+        )
         if _distributed():
             with torch.no_grad():
                 for module in (self.sac.actor, self.sac.critic, self.sac.critic_target):
@@ -751,14 +874,18 @@ class SACPretrainer:
                 state = {k: v for k, v in state.items() if not k.startswith('rng.')}
             self.sac.load_state_dict(state)
             cfg = self.sac_cfg
-            for group, lr in ((self.sac.critic_optimizer.param_groups[0], cfg.critic_lr),
-                              (self.sac.actor_optimizer.param_groups[0], cfg.actor_lr),
-                              (self.sac.actor_optimizer.param_groups[1], cfg.alpha_lr)):
+            for group, lr in (
+                (self.sac.critic_optimizer.param_groups[0], cfg.critic_lr),
+                (self.sac.actor_optimizer.param_groups[0], cfg.actor_lr),
+                (self.sac.actor_optimizer.param_groups[1], cfg.alpha_lr),
+            ):
                 group['lr'] = lr
             return
         actor = _prefixed(tensors, ACTOR_PREFIX)
         if not actor:
-            raise CheckpointError(f'{path} has neither sac.* nor {ACTOR_PREFIX}* weights: not a policy checkpoint')
+            raise CheckpointError(
+                f'{path} has neither sac.* nor {ACTOR_PREFIX}* weights: not a policy checkpoint'
+            )
         self.sac.load_actor_state(actor)
 
     def save(self, path: Path, extra_metadata: Mapping[str, Any] | None = None) -> Path:
@@ -782,10 +909,19 @@ class SACPretrainer:
         tensors.update({'sac.' + k: v for k, v in state.items()})
         sac_config = self.sac_cfg.to_dict()
         sac_config['device'] = 'cpu'
-        meta = policy_metadata(self.obs_cfg, self.act_cfg, self.sac_cfg.hidden, self.algorithm,
-                               version=0, env_steps=0, updates=self.sac.num_updates,
-                               demo_episodes=self.data.stats['train_episodes'] or 0,
-                               sac_config=sac_config, pretrained='offline', dataset=self.data.stats)
+        meta = policy_metadata(
+            self.obs_cfg,
+            self.act_cfg,
+            self.sac_cfg.hidden,
+            self.algorithm,
+            version=0,
+            env_steps=0,
+            updates=self.sac.num_updates,
+            demo_episodes=self.data.stats['train_episodes'] or 0,
+            sac_config=sac_config,
+            pretrained='offline',
+            dataset=self.data.stats,
+        )
         meta.update(extra_metadata or {})
         return save_checkpoint(Path(path), tensors, meta)
 

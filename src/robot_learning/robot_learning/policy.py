@@ -26,12 +26,20 @@ def policy_metadata(obs_cfg, act_cfg, hidden, algorithm: str, **extra: Any) -> d
     ``act_cfg``: :class:`ActionConfig` (Twist) or :class:`~robot_learning.features.JointActionConfig`.
     """
     vector = getattr(obs_cfg, 'kind', '') == 'vector'
-    return {'algorithm': algorithm, 'observation': obs_cfg.to_dict(), 'obs_dim': obs_cfg.dim,
-            'action': act_cfg.to_dict(), 'action_dim': act_cfg.dim,
-            'actor_hidden': list(hidden),
-            'normalization': ('none: the vector as published on joint_states' if vector else
-                              'fixed scales in observation (features.encode_observation)'),
-            **extra}
+    return {
+        'algorithm': algorithm,
+        'observation': obs_cfg.to_dict(),
+        'obs_dim': obs_cfg.dim,
+        'action': act_cfg.to_dict(),
+        'action_dim': act_cfg.dim,
+        'actor_hidden': list(hidden),
+        'normalization': (
+            'none: the vector as published on joint_states'
+            if vector
+            else 'fixed scales in observation (features.encode_observation)'
+        ),
+        **extra,
+    }
 
 
 class Policy:
@@ -59,8 +67,9 @@ class Policy:
     def reset(self) -> None:
         """New episode: nothing to forget (the actor is memoryless)."""
 
-    def act_observation(self, raw, image: Optional[np.ndarray] = None,
-                        deterministic: bool = True) -> np.ndarray:
+    def act_observation(
+        self, raw, image: Optional[np.ndarray] = None, deterministic: bool = True
+    ) -> np.ndarray:
         """``features.RawObservation`` -> float32 (action_dim,) in [-1, 1]; ``image`` unused.
 
         Raises:
@@ -72,18 +81,25 @@ class Policy:
     def _build(cls, tensors: dict[str, torch.Tensor], metadata: dict, source: str) -> 'Policy':
         for key in ('observation', 'action', 'obs_dim', 'action_dim', 'actor_hidden'):
             if key not in metadata:
-                raise CheckpointError(f'{source}: sidecar lacks {key!r}; not a robot_learning policy')
-        state = {k[len(ACTOR_PREFIX):]: v for k, v in tensors.items() if k.startswith(ACTOR_PREFIX)}
+                raise CheckpointError(
+                    f'{source}: sidecar lacks {key!r}; not a robot_learning policy'
+                )
+        state = {
+            k[len(ACTOR_PREFIX) :]: v for k, v in tensors.items() if k.startswith(ACTOR_PREFIX)
+        }
         if not state:
             raise CheckpointError(f'{source}: no actor weights (keys starting {ACTOR_PREFIX!r})')
-        actor = SquashedGaussianActor(int(metadata['obs_dim']), int(metadata['action_dim']),
-                                      tuple(metadata['actor_hidden']))
+        actor = SquashedGaussianActor(
+            int(metadata['obs_dim']), int(metadata['action_dim']), tuple(metadata['actor_hidden'])
+        )
         try:
             actor.load_state_dict(state)
         except RuntimeError as exc:
             first = str(exc).strip().splitlines()
-            raise CheckpointError(f'{source}: actor weights do not fit the sidecar spec '
-                                  f'({first[1].strip() if len(first) > 1 else first[0]})') from None
+            raise CheckpointError(
+                f'{source}: actor weights do not fit the sidecar spec '
+                f'({first[1].strip() if len(first) > 1 else first[0]})'
+            ) from None
         return cls(actor, metadata)
 
     @classmethod
@@ -121,6 +137,7 @@ def _from_parts(tensors: dict, metadata: dict, source: str):
     algorithm = metadata.get('algorithm', '')
     if algorithm == 'bc':
         from .bc import BCPolicy
+
         try:
             policy = BCPolicy.from_tensors(tensors, metadata)
             if not hasattr(policy, 'act_observation'):
@@ -129,7 +146,9 @@ def _from_parts(tensors: dict, metadata: dict, source: str):
         except CheckpointError:
             raise
         except (KeyError, ValueError, RuntimeError, TypeError) as exc:
-            raise CheckpointError(f'{source}: not a loadable behaviour-cloning policy ({exc})') from None
+            raise CheckpointError(
+                f'{source}: not a loadable behaviour-cloning policy ({exc})'
+            ) from None
     return Policy._build(tensors, metadata, source)
 
 

@@ -32,13 +32,13 @@ Nothing here imports rclpy.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 import copy
 import ctypes
 import dataclasses
+from dataclasses import dataclass
 import math
 import sys
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -48,7 +48,14 @@ from torch import nn
 from .errors import CheckpointError, ConfigError
 from .networks import QEnsemble, SquashedGaussianActor, TwinQCritic
 
-__all__ = ['Batch', 'SAC', 'SACConfig', 'load_actor_weights', 'polyak_update', 'tune_cpu_allocator']
+__all__ = [
+    'Batch',
+    'SAC',
+    'SACConfig',
+    'load_actor_weights',
+    'polyak_update',
+    'tune_cpu_allocator',
+]
 
 
 class Batch(tuple):
@@ -79,7 +86,12 @@ class Batch(tuple):
     _fields = ('observations', 'actions', 'rewards', 'next_observations', 'terminated', 'n_steps')
 
     def __new__(
-        cls, observations: Any, actions: Any, rewards: Any, next_observations: Any, terminated: Any,
+        cls,
+        observations: Any,
+        actions: Any,
+        rewards: Any,
+        next_observations: Any,
+        terminated: Any,
         n_steps: Any = None,
     ) -> Batch:
         items = (observations, actions, rewards, next_observations, terminated)
@@ -89,9 +101,12 @@ class Batch(tuple):
     actions = property(lambda self: self[1], doc='``(B, action_dim)`` float32 in [-1, 1].')
     rewards = property(lambda self: self[2], doc='``(B,)`` float32.')
     next_observations = property(lambda self: self[3], doc='``(B, obs_dim)`` float32.')
-    terminated = property(lambda self: self[4], doc='``(B,)`` float32, 1.0 for a true termination.')
+    terminated = property(
+        lambda self: self[4], doc='``(B,)`` float32, 1.0 for a true termination.'
+    )
     n_steps = property(
-        lambda self: self[5] if len(self) > 5 else None, doc='``(B,)`` float32 step counts, or ``None`` (all ones).'
+        lambda self: self[5] if len(self) > 5 else None,
+        doc='``(B,)`` float32 step counts, or ``None`` (all ones).',
     )
 
     @classmethod
@@ -111,7 +126,10 @@ class Batch(tuple):
         return tuple(self)
 
     def __repr__(self) -> str:
-        shapes = ', '.join(f'{name}={getattr(getattr(self, name), "shape", None)}' for name in self._fields[:len(self)])
+        shapes = ', '.join(
+            f'{name}={getattr(getattr(self, name), "shape", None)}'
+            for name in self._fields[: len(self)]
+        )
         return f'Batch({shapes})'
 
 
@@ -150,6 +168,7 @@ def config_from_dict(cls: type, data: Mapping[str, Any]) -> Any:
         return cls(**data)
     except TypeError as exc:
         raise ConfigError(f'{cls.__name__}: {exc}') from None
+
 
 @dataclass
 class SACConfig:
@@ -252,12 +271,16 @@ class SACConfig:
         try:
             hidden = tuple(self.hidden)
         except TypeError:
-            raise ConfigError(f'SACConfig.hidden must be a sequence of layer sizes, got {self.hidden!r}') from None
+            raise ConfigError(
+                f'SACConfig.hidden must be a sequence of layer sizes, got {self.hidden!r}'
+            ) from None
         if not hidden:
             raise ConfigError('SACConfig.hidden must have at least one layer')
         for size in hidden:
             if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size <= 0:
-                raise ConfigError(f'SACConfig.hidden sizes must be positive integers, got {self.hidden!r}')
+                raise ConfigError(
+                    f'SACConfig.hidden sizes must be positive integers, got {self.hidden!r}'
+                )
         self.hidden = tuple(int(size) for size in hidden)
         self.obs_dim = int(self.obs_dim)
         self.action_dim = int(self.action_dim)
@@ -276,7 +299,14 @@ class SACConfig:
             self.target_entropy = -float(self.action_dim)
         else:
             self.target_entropy = _finite_float('target_entropy', self.target_entropy)
-        for name in ('batch_size', 'utd_ratio', 'actor_update_every', 'num_critics', 'num_target_critics', 'n_step'):
+        for name in (
+            'batch_size',
+            'utd_ratio',
+            'actor_update_every',
+            'num_critics',
+            'num_target_critics',
+            'n_step',
+        ):
             _positive_int(name, getattr(self, name))
             setattr(self, name, int(getattr(self, name)))
         if self.num_target_critics > self.num_critics:
@@ -288,17 +318,27 @@ class SACConfig:
         if not 0.0 <= self.demo_ratio <= 1.0:
             raise ConfigError(f'SACConfig.demo_ratio must be in [0, 1], got {self.demo_ratio}')
         if not isinstance(self.critic_layer_norm, (bool, np.bool_)):
-            raise ConfigError(f'SACConfig.critic_layer_norm must be true or false, got {self.critic_layer_norm!r}')
+            raise ConfigError(
+                f'SACConfig.critic_layer_norm must be true or false, got {self.critic_layer_norm!r}'
+            )
         self.critic_layer_norm = bool(self.critic_layer_norm)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or not 0 <= self.seed < 2**63:
-            raise ConfigError(f'SACConfig.seed must be an integer in [0, 2**63), got {self.seed!r}')
+        if (
+            isinstance(self.seed, bool)
+            or not isinstance(self.seed, (int, np.integer))
+            or not 0 <= self.seed < 2**63
+        ):
+            raise ConfigError(
+                f'SACConfig.seed must be an integer in [0, 2**63), got {self.seed!r}'
+            )
         self.seed = int(self.seed)
         try:
             device = torch.device(self.device)
         except (RuntimeError, TypeError):
             raise ConfigError(f'SACConfig.device {self.device!r} is not a torch device') from None
         if device.type == 'cuda' and not torch.cuda.is_available():
-            raise ConfigError(f'SACConfig.device is {self.device!r} but CUDA is not available: use device cpu')
+            raise ConfigError(
+                f'SACConfig.device is {self.device!r} but CUDA is not available: use device cpu'
+            )
         self.device = str(device)
 
     def to_dict(self) -> dict[str, Any]:
@@ -318,7 +358,9 @@ class SACConfig:
 
 
 @torch.no_grad()
-def polyak_update(params: Iterable[torch.Tensor], target_params: Iterable[torch.Tensor], tau: float) -> None:
+def polyak_update(
+    params: Iterable[torch.Tensor], target_params: Iterable[torch.Tensor], tau: float
+) -> None:
     """Soft target update ``target <- (1 - tau) * target + tau * param``, in place.
 
     [SAC1] algorithm 1 (``psi_bar <- tau psi + (1 - tau) psi_bar``), semantics of SB3
@@ -338,7 +380,9 @@ def polyak_update(params: Iterable[torch.Tensor], target_params: Iterable[torch.
     params = list(params)
     target_params = list(target_params)
     if len(params) != len(target_params):
-        raise ValueError(f'polyak_update: {len(params)} params but {len(target_params)} target params')
+        raise ValueError(
+            f'polyak_update: {len(params)} params but {len(target_params)} target params'
+        )
     if not params:
         return
     tau = float(tau)
@@ -393,7 +437,9 @@ def tune_cpu_allocator(
     return all(result == 1 for result in results)
 
 
-def _flat_parameters(module: nn.Module, with_grad: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+def _flat_parameters(
+    module: nn.Module, with_grad: bool
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Move every parameter of ``module`` into one contiguous buffer (``param.data``
     becomes a view of it) and, if ``with_grad``, give every parameter a ``.grad`` that is
     a view of one gradient buffer.
@@ -416,15 +462,17 @@ def _flat_parameters(module: nn.Module, with_grad: bool) -> tuple[torch.Tensor, 
     offset = 0
     for p in params:
         n = p.numel()
-        p.data = flat[offset:offset + n].view_as(p)
+        p.data = flat[offset : offset + n].view_as(p)
         if grad is not None:
-            p.grad = grad[offset:offset + n].view_as(p)
+            p.grad = grad[offset : offset + n].view_as(p)
         offset += n
     flat.grad = grad
     return flat, grad
 
 
-def _flatten_optimizer(prefix: str, optimizer: torch.optim.Optimizer, out: dict[str, torch.Tensor]) -> None:
+def _flatten_optimizer(
+    prefix: str, optimizer: torch.optim.Optimizer, out: dict[str, torch.Tensor]
+) -> None:
     state = optimizer.state_dict()
     for index, param_state in state['state'].items():
         for key, value in param_state.items():
@@ -435,23 +483,29 @@ def _flatten_optimizer(prefix: str, optimizer: torch.optim.Optimizer, out: dict[
             if key in group:
                 value = group[key]
                 value = value.detach().clone() if isinstance(value, torch.Tensor) else value
-                out[f'{prefix}.param_groups.{g}.{key}'] = torch.as_tensor(value, dtype=torch.float64).clone()
+                out[f'{prefix}.param_groups.{g}.{key}'] = torch.as_tensor(
+                    value, dtype=torch.float64
+                ).clone()
 
 
-def _unflatten_optimizer(prefix: str, optimizer: torch.optim.Optimizer, flat: Mapping[str, torch.Tensor]) -> None:
+def _unflatten_optimizer(
+    prefix: str, optimizer: torch.optim.Optimizer, flat: Mapping[str, torch.Tensor]
+) -> None:
     template = optimizer.state_dict()
     state: dict[int, dict[str, torch.Tensor]] = {}
     head = f'{prefix}.state.'
     for key, value in flat.items():
         if key.startswith(head):
-            index, _, name = key[len(head):].partition('.')
+            index, _, name = key[len(head) :].partition('.')
             state.setdefault(int(index), {})[name] = value
     for g, group in enumerate(template['param_groups']):
         for key in ('lr', 'betas', 'eps', 'weight_decay'):
             name = f'{prefix}.param_groups.{g}.{key}'
             if name in flat and key in group:
                 value = flat[name]
-                group[key] = tuple(float(v) for v in value.tolist()) if key == 'betas' else float(value)
+                group[key] = (
+                    tuple(float(v) for v in value.tolist()) if key == 'betas' else float(value)
+                )
     template['state'] = state
     optimizer.load_state_dict(template)
 
@@ -514,10 +568,16 @@ class SAC:
             torch.manual_seed(config.seed)
             actor = SquashedGaussianActor(config.obs_dim, config.action_dim, config.hidden)
             if config.num_critics == 2:
-                critic = TwinQCritic(config.obs_dim, config.action_dim, config.hidden, config.critic_layer_norm)
+                critic = TwinQCritic(
+                    config.obs_dim, config.action_dim, config.hidden, config.critic_layer_norm
+                )
             else:
                 critic = QEnsemble(
-                    config.obs_dim, config.action_dim, config.hidden, config.critic_layer_norm, config.num_critics
+                    config.obs_dim,
+                    config.action_dim,
+                    config.hidden,
+                    config.critic_layer_norm,
+                    config.num_critics,
                 )
         self.actor = actor.to(self.device)
         self.critic = critic.to(self.device)
@@ -530,7 +590,9 @@ class SAC:
         self._critic_flat, self._critic_grad = _flat_parameters(self.critic, with_grad=True)
         self._target_flat, _ = _flat_parameters(self.critic_target, with_grad=False)
         self._actor_flat, self._actor_grad = _flat_parameters(self.actor, with_grad=True)
-        self.critic_optimizer = self._adam([{'params': [self._critic_flat], 'lr': config.critic_lr}])
+        self.critic_optimizer = self._adam(
+            [{'params': [self._critic_flat], 'lr': config.critic_lr}]
+        )
         # Actor and log_alpha share one Adam (two parameter groups): Adam is elementwise,
         # so this equals two optimisers, at one step call.
         self.actor_optimizer = self._adam(
@@ -586,11 +648,17 @@ class SAC:
         cfg = self.config
         rows = obs.shape[0] if obs.ndim == 2 else -1
         if obs.ndim != 2 or obs.shape[1] != cfg.obs_dim:
-            raise ConfigError(f'batch observations have shape {tuple(obs.shape)}, SAC needs (B, {cfg.obs_dim})')
+            raise ConfigError(
+                f'batch observations have shape {tuple(obs.shape)}, SAC needs (B, {cfg.obs_dim})'
+            )
         if nobs.shape != obs.shape:
-            raise ConfigError(f'batch next_observations have shape {tuple(nobs.shape)}, SAC needs {tuple(obs.shape)}')
+            raise ConfigError(
+                f'batch next_observations have shape {tuple(nobs.shape)}, SAC needs {tuple(obs.shape)}'
+            )
         if act.shape != (rows, cfg.action_dim):
-            raise ConfigError(f'batch actions have shape {tuple(act.shape)}, SAC needs ({rows}, {cfg.action_dim})')
+            raise ConfigError(
+                f'batch actions have shape {tuple(act.shape)}, SAC needs ({rows}, {cfg.action_dim})'
+            )
         if rew.shape == (rows, 1):
             rew = rew.reshape(rows)
         if term.shape == (rows, 1):
@@ -598,14 +666,20 @@ class SAC:
         if rew.shape != (rows,):
             raise ConfigError(f'batch rewards have shape {tuple(rew.shape)}, SAC needs ({rows},)')
         if term.shape != (rows,):
-            raise ConfigError(f'batch terminated has shape {tuple(term.shape)}, SAC needs ({rows},)')
+            raise ConfigError(
+                f'batch terminated has shape {tuple(term.shape)}, SAC needs ({rows},)'
+            )
         if n_steps is not None:
             if n_steps.shape == (rows, 1):
                 n_steps = n_steps.reshape(rows)
             if n_steps.shape != (rows,):
-                raise ConfigError(f'batch n_steps has shape {tuple(n_steps.shape)}, SAC needs ({rows},)')
+                raise ConfigError(
+                    f'batch n_steps has shape {tuple(n_steps.shape)}, SAC needs ({rows},)'
+                )
         if rows == 0 or rows % cfg.utd_ratio:
-            raise ConfigError(f'batch has {rows} rows, SAC needs a positive multiple of utd_ratio {cfg.utd_ratio}')
+            raise ConfigError(
+                f'batch has {rows} rows, SAC needs a positive multiple of utd_ratio {cfg.utd_ratio}'
+            )
         return obs, act, rew, nobs, term, n_steps
 
     # ------------------------------------------------------------------ update
@@ -638,17 +712,25 @@ class SAC:
         metrics: dict[str, torch.Tensor] = {}
         for i in range(cfg.utd_ratio):
             rows = slice(i * minibatch, (i + 1) * minibatch)
-            obs, act, rew, nobs, term = obs_all[rows], act_all[rows], rew_all[rows], nobs_all[rows], term_all[rows]
+            obs, act, rew, nobs, term = (
+                obs_all[rows],
+                act_all[rows],
+                rew_all[rows],
+                nobs_all[rows],
+                term_all[rows],
+            )
             with torch.no_grad():
                 next_action, next_log_prob, _ = self.actor.sample(nobs, self._generator)
                 members = None
                 if self._subset:  # [REDQ] Alg. 1 line 7: M distinct target critics per step
                     members = torch.randperm(cfg.num_critics, generator=self._subset_generator)
-                    members = members[:cfg.num_target_critics]
+                    members = members[: cfg.num_target_critics]
                 next_q = self.critic_target.q_values(nobs, next_action, members).amin(0)
                 # n-step rows bootstrap k steps ahead ([SB18] eq. 7.1); 1-step batches keep
                 # the scalar so that the result is bit-identical to the 1-step code.
-                discount = cfg.gamma if n_steps_all is None else torch.pow(cfg.gamma, n_steps_all[rows])
+                discount = (
+                    cfg.gamma if n_steps_all is None else torch.pow(cfg.gamma, n_steps_all[rows])
+                )
                 # [SAC2] eq. 3/5: soft state value of s' with clipped double Q.
                 target = rew + discount * (1.0 - term) * (next_q - alpha * next_log_prob)
             q = self.critic.q_values(obs, act)  # (N, B)
@@ -740,7 +822,11 @@ class SAC:
         ``safetensors.torch.save_file``.
         """
         out: dict[str, torch.Tensor] = {}
-        for prefix, module in (('actor', self.actor), ('critic', self.critic), ('critic_target', self.critic_target)):
+        for prefix, module in (
+            ('actor', self.actor),
+            ('critic', self.critic),
+            ('critic_target', self.critic_target),
+        ):
             for key, value in module.state_dict().items():
                 out[f'{prefix}.{key}'] = value.detach().clone()
         out['log_alpha'] = self.log_alpha.detach().clone()
@@ -765,7 +851,11 @@ class SAC:
             CheckpointError: a network or ``log_alpha`` key is missing, unexpected, or
                 has another shape (the checkpoint was trained with another config).
         """
-        modules = (('actor', self.actor), ('critic', self.critic), ('critic_target', self.critic_target))
+        modules = (
+            ('actor', self.actor),
+            ('critic', self.critic),
+            ('critic_target', self.critic_target),
+        )
         known_prefixes = ('optim.critic.', 'optim.actor.', 'counters.', 'rng.')
         expected = {'log_alpha': self.log_alpha.shape}
         for prefix, module in modules:
@@ -779,7 +869,9 @@ class SAC:
                         f'SAC state has no {key!r}: the checkpoint was trained with other '
                         'num_critics/critic_layer_norm/hidden'
                     )
-                raise CheckpointError(f'SAC state has no {key!r}: the checkpoint is not a full SAC state')
+                raise CheckpointError(
+                    f'SAC state has no {key!r}: the checkpoint is not a full SAC state'
+                )
             if tuple(state[key].shape) != tuple(shape):
                 raise CheckpointError(
                     f'SAC state {key!r} has shape {tuple(state[key].shape)}, this config needs {tuple(shape)}: '
@@ -787,10 +879,16 @@ class SAC:
                 )
         for key in state:
             if key not in expected and not key.startswith(known_prefixes):
-                hint = ' (trained with other num_critics/critic_layer_norm)' if key.startswith('critic') else ''
+                hint = (
+                    ' (trained with other num_critics/critic_layer_norm)'
+                    if key.startswith('critic')
+                    else ''
+                )
                 raise CheckpointError(f'SAC state has unexpected key {key!r}{hint}')
         has_critic_optim = any(key.startswith('optim.critic.state.') for key in state)
-        saved_batched = bool(int(state['optim.critic.batched'])) if 'optim.critic.batched' in state else False
+        saved_batched = (
+            bool(int(state['optim.critic.batched'])) if 'optim.critic.batched' in state else False
+        )
         if has_critic_optim and saved_batched != bool(getattr(self.critic, 'batched', False)):
             raise CheckpointError(
                 'SAC state holds the critic Adam state of a '
@@ -806,24 +904,34 @@ class SAC:
             _unflatten_optimizer('optim.actor', self.actor_optimizer, state)
         except (ValueError, KeyError, RuntimeError) as exc:
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise CheckpointError(f'SAC optimizer state does not fit this config: {message}') from None
+            raise CheckpointError(
+                f'SAC optimizer state does not fit this config: {message}'
+            ) from None
         for name in ('num_updates', 'critic_updates', 'actor_updates'):
             key = f'counters.{name}'
             if key in state:
                 setattr(self, name, int(state[key]))
-        generators = (('rng.update', self._generator), ('rng.act', self._act_generator),
-                      ('rng.subset', self._subset_generator))
+        generators = (
+            ('rng.update', self._generator),
+            ('rng.act', self._act_generator),
+            ('rng.subset', self._subset_generator),
+        )
         for key, generator in generators:
             if key in state:
                 try:
                     generator.set_state(state[key].to(torch.uint8).cpu())
                 except RuntimeError:
-                    raise CheckpointError(f'SAC state {key!r} is not a generator state of this device') from None
+                    raise CheckpointError(
+                        f'SAC state {key!r} is not a generator state of this device'
+                    ) from None
 
     def actor_state(self) -> dict[str, torch.Tensor]:
         """Actor weights only (keys of ``SquashedGaussianActor.state_dict()``), detached
         CPU copies: what a policy node needs, e.g. for :func:`checkpoint.weights_to_bytes`."""
-        return {key: value.detach().to('cpu', copy=True) for key, value in self.actor.state_dict().items()}
+        return {
+            key: value.detach().to('cpu', copy=True)
+            for key, value in self.actor.state_dict().items()
+        }
 
     def load_actor_state(self, state: Mapping[str, torch.Tensor]) -> None:
         """Load weights from :meth:`actor_state` into the actor.

@@ -25,9 +25,9 @@ import argparse
 import dataclasses
 import json
 import os
+from pathlib import Path
 import sys
 import time
-from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -40,39 +40,78 @@ ALGORITHMS = ('bc', 'iql', 'sac')
 def add_arguments(ap: argparse.ArgumentParser) -> None:
     """The ``train`` verb's options (also used by ``python -m robot_learning.train``)."""
     ap.add_argument('--algo', choices=ALGORITHMS, default='bc')
-    ap.add_argument('--bags', nargs='+', required=True, metavar='DIR',
-                    help='bag directories (a bag, a session of episode bags, or a tree of them)')
-    ap.add_argument('--intervention-bags', nargs='*', default=[], metavar='DIR',
-                    help='deployment bags whose human takeovers (intervention=true) are added to '
-                         'the training data (DAgger-style aggregation)')
+    ap.add_argument(
+        '--bags',
+        nargs='+',
+        required=True,
+        metavar='DIR',
+        help='bag directories (a bag, a session of episode bags, or a tree of them)',
+    )
+    ap.add_argument(
+        '--intervention-bags',
+        nargs='*',
+        default=[],
+        metavar='DIR',
+        help='deployment bags whose human takeovers (intervention=true) are added to '
+        'the training data (DAgger-style aggregation)',
+    )
     ap.add_argument('--out', required=True, help='run directory, e.g. runs/bc-red-pillar')
-    ap.add_argument('--inputs', choices=('camera', 'lowdim'), default='camera',
-                    help='bc: camera + LiDAR + velocity + instruction, or LiDAR + detections + '
-                         'velocity + instruction')
-    ap.add_argument('--dataset-config', default='',
-                    help='YAML with topics/rate_hz/tolerance_s/image_size for bags not written by '
-                         'demo_recorder')
-    ap.add_argument('--outcomes', default='success',
-                    help="comma-separated episode outcomes to train on ('all' = every episode)")
-    ap.add_argument('--cache-dir', default='',
-                    help='decoded-dataset cache (default ~/.cache/robot_learning/datasets)')
+    ap.add_argument(
+        '--inputs',
+        choices=('camera', 'lowdim'),
+        default='camera',
+        help='bc: camera + LiDAR + velocity + instruction, or LiDAR + detections + '
+        'velocity + instruction',
+    )
+    ap.add_argument(
+        '--dataset-config',
+        default='',
+        help='YAML with topics/rate_hz/tolerance_s/image_size for bags not written by '
+        'demo_recorder',
+    )
+    ap.add_argument(
+        '--outcomes',
+        default='success',
+        help="comma-separated episode outcomes to train on ('all' = every episode)",
+    )
+    ap.add_argument(
+        '--cache-dir',
+        default='',
+        help='decoded-dataset cache (default ~/.cache/robot_learning/datasets)',
+    )
     ap.add_argument('--val-fraction', type=float, default=0.1, help='validation share of episodes')
-    ap.add_argument('--steps', type=int, default=0, help='gradient steps (0 = the algorithm default)')
+    ap.add_argument(
+        '--steps', type=int, default=0, help='gradient steps (0 = the algorithm default)'
+    )
     ap.add_argument('--minutes', type=float, default=0.0, help='wall-clock cap (0 = none)')
     ap.add_argument('--batch-size', type=int, default=0, help='0 = the algorithm default')
     ap.add_argument('--eval-every', type=int, default=250, help='steps between validation passes')
-    ap.add_argument('--set', action='append', default=[], metavar='FIELD=VALUE',
-                    help='override an algorithm config field (see the algorithm config dataclass)')
+    ap.add_argument(
+        '--set',
+        action='append',
+        default=[],
+        metavar='FIELD=VALUE',
+        help='override an algorithm config field (see the algorithm config dataclass)',
+    )
     ap.add_argument('--init-from', default='', help='checkpoint to start from (fine-tuning)')
-    ap.add_argument('--text-encoder', default='',
-                    help='bc: local path of a pretrained sentence/CLIP text encoder (never downloaded)')
+    ap.add_argument(
+        '--text-encoder',
+        default='',
+        help='bc: local path of a pretrained sentence/CLIP text encoder (never downloaded)',
+    )
     ap.add_argument('--device', default='auto', help="'cpu', 'cuda' or 'auto'")
-    ap.add_argument('--threads', type=int, default=0, help='torch intra-op threads per rank (0 = cores / ranks)')
+    ap.add_argument(
+        '--threads',
+        type=int,
+        default=0,
+        help='torch intra-op threads per rank (0 = cores / ranks)',
+    )
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--no-progress', action='store_true', help='no tqdm bar')
 
 
 # --- distributed --------------------------------------------------------------------
+
 
 @dataclasses.dataclass
 class DistInfo:
@@ -103,14 +142,18 @@ def init_distributed(device: str) -> DistInfo:
     if world <= 1:
         return DistInfo()
     import torch.distributed as dist
+
     backend = 'nccl' if device.startswith('cuda') else 'gloo'
     dist.init_process_group(backend=backend)
-    return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get('LOCAL_RANK', '0')), backend)
+    return DistInfo(
+        dist.get_rank(), dist.get_world_size(), int(os.environ.get('LOCAL_RANK', '0')), backend
+    )
 
 
 def _barrier(info: DistInfo) -> None:
     if info.world_size > 1:
         import torch.distributed as dist
+
         dist.barrier()
 
 
@@ -120,6 +163,7 @@ def _agree_stop(info: DistInfo, stop: bool) -> bool:
         return stop
     import torch
     import torch.distributed as dist
+
     flag = torch.tensor([1.0 if stop else 0.0])
     dist.all_reduce(flag, op=dist.ReduceOp.MAX)
     return bool(flag.item() > 0)
@@ -128,6 +172,7 @@ def _agree_stop(info: DistInfo, stop: bool) -> bool:
 def parameter_checksum(module) -> float:
     """Sum of every parameter (float64): equal across ranks iff they stayed in sync."""
     import torch
+
     with torch.no_grad():
         return float(sum(p.detach().double().sum().item() for p in module.parameters()))
 
@@ -135,11 +180,13 @@ def parameter_checksum(module) -> float:
 def trainer_checksum(trainer) -> float:
     """:func:`parameter_checksum` over every torch module the trainer holds."""
     import torch
+
     total = 0.0
     for name in sorted(vars(trainer)):
         value = getattr(trainer, name)
         if isinstance(value, torch.nn.Module) and not isinstance(
-                value, torch.nn.parallel.DistributedDataParallel):
+            value, torch.nn.parallel.DistributedDataParallel
+        ):
             total += parameter_checksum(value)
     return total
 
@@ -149,12 +196,14 @@ def _gather_checksums(info: DistInfo, value: float) -> list[float]:
         return [value]
     import torch
     import torch.distributed as dist
+
     out = [torch.zeros(1, dtype=torch.float64) for _ in range(info.world_size)]
     dist.all_gather(out, torch.tensor([value], dtype=torch.float64))
     return [float(t.item()) for t in out]
 
 
 # --- configuration ------------------------------------------------------------------
+
 
 def apply_overrides(cfg: Any, pairs: list[str]) -> Any:
     """``['lr=1e-3', 'history=[0,2]']`` -> a copy of dataclass ``cfg`` with those fields.
@@ -165,6 +214,7 @@ def apply_overrides(cfg: Any, pairs: list[str]) -> Any:
         ConfigError: a malformed pair or an unknown field (the message lists the fields).
     """
     import yaml
+
     names = {f.name: f for f in dataclasses.fields(cfg)}
     changes = {}
     for pair in pairs:
@@ -173,15 +223,25 @@ def apply_overrides(cfg: Any, pairs: list[str]) -> Any:
         if not sep or not key:
             raise ConfigError(f'--set {pair!r}: expected FIELD=VALUE')
         if key not in names:
-            raise ConfigError(f'--set {key}: no such field in {type(cfg).__name__} '
-                              f'(fields: {", ".join(sorted(names))})')
+            raise ConfigError(
+                f'--set {key}: no such field in {type(cfg).__name__} '
+                f'(fields: {", ".join(sorted(names))})'
+            )
         value = yaml.safe_load(raw)
         current = getattr(cfg, key)
         try:
             # YAML reads '1e-3' as a string: coerce to the field's current type.
-            if isinstance(current, float) and isinstance(value, (int, str)) and not isinstance(value, bool):
+            if (
+                isinstance(current, float)
+                and isinstance(value, (int, str))
+                and not isinstance(value, bool)
+            ):
                 value = float(value)
-            elif isinstance(current, int) and not isinstance(current, bool) and isinstance(value, str):
+            elif (
+                isinstance(current, int)
+                and not isinstance(current, bool)
+                and isinstance(value, str)
+            ):
                 value = int(value)
         except ValueError:
             raise ConfigError(f'--set {key}={raw}: expected a number like {current!r}') from None
@@ -198,6 +258,7 @@ def _algorithm(args) -> tuple[Any, Callable[..., Any], str]:
     """-> (config, trainer class, description) for ``args.algo``."""
     if args.algo == 'bc':
         from . import bc
+
         cfg = bc.BCConfig()
         if args.inputs == 'lowdim':
             # LiDAR + detections + velocity + instruction (the issue's low-dimensional BC).
@@ -206,6 +267,7 @@ def _algorithm(args) -> tuple[Any, Callable[..., Any], str]:
             cfg = dataclasses.replace(cfg, text_encoder_path=args.text_encoder)
         return cfg, bc.BCTrainer, f'behaviour cloning ({args.inputs})'
     from . import offline_rl
+
     if args.algo == 'iql':
         return offline_rl.IQLConfig(), offline_rl.IQLTrainer, 'offline RL (IQL)'
     return offline_rl.SACPretrainConfig(), offline_rl.SACPretrainer, 'SAC pretraining'
@@ -213,11 +275,15 @@ def _algorithm(args) -> tuple[Any, Callable[..., Any], str]:
 
 def _dataset_config(args, cfg: Any):
     from .bagdataset import DatasetConfig
+
     dcfg = DatasetConfig.from_yaml(args.dataset_config) if args.dataset_config else DatasetConfig()
     uses_image = bool(getattr(cfg, 'use_image', False))
     size = (int(cfg.image_width), int(cfg.image_height)) if uses_image else (0, 0)
-    outcomes = () if args.outcomes.strip() in ('all', '') else \
-        tuple(o.strip() for o in args.outcomes.split(',') if o.strip())
+    outcomes = (
+        ()
+        if args.outcomes.strip() in ('all', '')
+        else tuple(o.strip() for o in args.outcomes.split(',') if o.strip())
+    )
     changes = {'image_size': size, 'outcomes': outcomes}
     if args.cache_dir:
         changes['cache_dir'] = args.cache_dir
@@ -226,12 +292,14 @@ def _dataset_config(args, cfg: Any):
 
 # --- selection ----------------------------------------------------------------------
 
+
 def _under(path: Path, roots: list[Path]) -> bool:
     return any(path == r or r in path.parents for r in roots)
 
 
-def select_transitions(data, demo_paths, intervention_paths, outcomes, val_fraction: float,
-                       seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def select_transitions(
+    data, demo_paths, intervention_paths, outcomes, val_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Training and validation transition indices of ``data`` (a BagDataset).
 
     Demo episodes (under ``demo_paths``, outcome in ``outcomes``; empty = any) are split
@@ -263,7 +331,9 @@ def select_transitions(data, demo_paths, intervention_paths, outcomes, val_fract
     train = np.flatnonzero(np.isin(ep_of, train_eps))
     val = np.flatnonzero(np.isin(ep_of, val_eps))
     if interv:
-        human = np.flatnonzero(np.isin(ep_of, interv) & np.asarray(data.transitions['intervention'], bool))
+        human = np.flatnonzero(
+            np.isin(ep_of, interv) & np.asarray(data.transitions['intervention'], bool)
+        )
         train = np.union1d(train, human)
         train_eps = np.union1d(train_eps, np.array(interv, np.int64))
     return train.astype(np.int64), val.astype(np.int64), train_eps.astype(np.int64)
@@ -271,10 +341,13 @@ def select_transitions(data, demo_paths, intervention_paths, outcomes, val_fract
 
 # --- the loop -----------------------------------------------------------------------
 
+
 def _write_png(history: list[dict], out_png: Path, title: str) -> None:
     import matplotlib
+
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(8, 4.5))
     train = [(h['step'], h['loss']) for h in history if 'loss' in h]
     val = [(h['step'], h['val_loss']) for h in history if 'val_loss' in h]
@@ -324,6 +397,7 @@ def run(args) -> int:
     finally:
         if dist_info.world_size > 1:
             import torch.distributed as dist
+
             # Leave together: a rank tearing gloo down while rank 0 still writes the run
             # aborted its peer now and then (SIGABRT in the 2-rank CI test). torchrun stops
             # the other ranks itself when one fails, so this barrier only runs on success.
@@ -353,35 +427,49 @@ def _run(args, device: str, info: DistInfo) -> int:
     if not main:
         _barrier(info)
     paths = list(args.bags) + list(args.intervention_bags)
-    data = BagDataset.build(paths, dataclasses.replace(dcfg, outcomes=()), obs_cfg, act_cfg,
-                            progress=main and not args.no_progress, log=log)
+    data = BagDataset.build(
+        paths,
+        dataclasses.replace(dcfg, outcomes=()),
+        obs_cfg,
+        act_cfg,
+        progress=main and not args.no_progress,
+        log=log,
+    )
     if main:
         _barrier(info)
     build_s = time.monotonic() - t0
-    train_idx, val_idx, train_eps = select_transitions(data, args.bags, args.intervention_bags,
-                                                       dcfg.outcomes, args.val_fraction, args.seed)
+    train_idx, val_idx, train_eps = select_transitions(
+        data, args.bags, args.intervention_bags, dcfg.outcomes, args.val_fraction, args.seed
+    )
     if len(train_idx) == 0:
-        raise BagError(f'no training transitions under {" ".join(args.bags)} with outcome in '
-                       f'{list(dcfg.outcomes) or "any"} ({len(data.episodes)} episodes read, '
-                       f'{len(data.skipped)} skipped)')
+        raise BagError(
+            f'no training transitions under {" ".join(args.bags)} with outcome in '
+            f'{list(dcfg.outcomes) or "any"} ({len(data.episodes)} episodes read, '
+            f'{len(data.skipped)} skipped)'
+        )
     shard_idx = train_idx
     if info.world_size > 1:
         # Each rank reads its own shard of the training episodes (never split an episode).
-        mine = train_eps[info.rank::info.world_size]
+        mine = train_eps[info.rank :: info.world_size]
         shard_idx = train_idx[np.isin(data.transitions['episode'][train_idx], mine)]
         if len(shard_idx) == 0:
-            raise BagError(f'rank {info.rank} got no training episodes: {len(train_eps)} '
-                           f'episodes cannot feed {info.world_size} ranks')
-    log(f'train: {len(data.episodes)} episodes ({len(data.skipped)} skipped), '
+            raise BagError(
+                f'rank {info.rank} got no training episodes: {len(train_eps)} '
+                f'episodes cannot feed {info.world_size} ranks'
+            )
+    log(
+        f'train: {len(data.episodes)} episodes ({len(data.skipped)} skipped), '
         f'{len(train_idx)} training / {len(val_idx)} validation transitions, '
         f'built in {build_s:.1f} s; {title}, {steps} steps'
-        + (f', {info.world_size} ranks ({info.backend})' if info.world_size > 1 else ''))
+        + (f', {info.world_size} ranks ({info.backend})' if info.world_size > 1 else '')
+    )
 
     kwargs = {}
     if args.init_from and args.algo == 'bc':
         # Fine-tuning keeps the checkpoint's token ids (new words become <unk>).
         from .checkpoint import load_checkpoint
         from .language import Vocabulary
+
         vocab = load_checkpoint(args.init_from)[1].get('vocabulary')
         if vocab:
             kwargs['vocabulary'] = Vocabulary.from_dict(vocab)
@@ -397,26 +485,45 @@ def _run(args, device: str, info: DistInfo) -> int:
     if main:
         (out / 'checkpoints').mkdir(parents=True, exist_ok=True)
         from torch.utils.tensorboard import SummaryWriter
+
         writer = SummaryWriter(str(out / 'tb'))
     rng = np.random.default_rng(args.seed * 1000 + info.rank)
     val_rng = np.random.default_rng(12345)
     batch_size = int(getattr(cfg, 'batch_size', 256))
     # The same validation batches at every evaluation, so the curve compares like with like.
-    val_batches = [trainer.sample(val_idx, batch_size, val_rng)
-                   for _ in range(min(8, -(-len(val_idx) // batch_size)))] if len(val_idx) else []
+    val_batches = (
+        [
+            trainer.sample(val_idx, batch_size, val_rng)
+            for _ in range(min(8, -(-len(val_idx) // batch_size)))
+        ]
+        if len(val_idx)
+        else []
+    )
 
-    meta = {'dataset': {'bags': [str(Path(b).resolve()) for b in args.bags],
-                        'intervention_bags': [str(Path(b).resolve()) for b in args.intervention_bags],
-                        'episodes': len(data.episodes), 'outcomes': args.outcomes,
-                        'train_transitions': int(len(train_idx)), 'val_transitions': int(len(val_idx))},
-            'train_args': {k: v for k, v in vars(args).items() if k != 'func'}}
+    meta = {
+        'dataset': {
+            'bags': [str(Path(b).resolve()) for b in args.bags],
+            'intervention_bags': [str(Path(b).resolve()) for b in args.intervention_bags],
+            'episodes': len(data.episodes),
+            'outcomes': args.outcomes,
+            'train_transitions': int(len(train_idx)),
+            'val_transitions': int(len(val_idx)),
+        },
+        'train_args': {k: v for k, v in vars(args).items() if k != 'func'},
+    }
     history: list[dict] = []
     best, best_step = float('inf'), -1
     bar = None
     if main and not args.no_progress:
         from tqdm import tqdm
-        bar = tqdm(total=steps, desc=f'train {args.algo}', unit='step', dynamic_ncols=True,
-                   mininterval=0.5 if sys.stderr.isatty() else 10.0)
+
+        bar = tqdm(
+            total=steps,
+            desc=f'train {args.algo}',
+            unit='step',
+            dynamic_ncols=True,
+            mininterval=0.5 if sys.stderr.isatty() else 10.0,
+        )
     t_train = time.monotonic()
     window: list[dict] = []
     step = 0
@@ -442,13 +549,20 @@ def _run(args, device: str, info: DistInfo) -> int:
             if main:
                 for k, v in row.items():
                     if k not in ('step', 'wall_s'):
-                        writer.add_scalar(('val/' if k.startswith('val') else 'train/') + k, v, step)
+                        writer.add_scalar(
+                            ('val/' if k.startswith('val') else 'train/') + k, v, step
+                        )
                 if row['val_loss'] < best:
                     best, best_step = row['val_loss'], step
-                    trainer.save(out / 'checkpoints' / 'best', {**meta, 'step': step, 'val_loss': best})
+                    trainer.save(
+                        out / 'checkpoints' / 'best', {**meta, 'step': step, 'val_loss': best}
+                    )
                 if bar is not None:
-                    bar.set_postfix(loss=f"{row.get('loss', float('nan')):.4f}",
-                                    val=f"{row['val_loss']:.4f}", refresh=False)
+                    bar.set_postfix(
+                        loss=f"{row.get('loss', float('nan')):.4f}",
+                        val=f"{row['val_loss']:.4f}",
+                        refresh=False,
+                    )
     if bar is not None:
         bar.close()
     train_s = time.monotonic() - t_train
@@ -458,31 +572,46 @@ def _run(args, device: str, info: DistInfo) -> int:
         writer.close()
         _write_png(history, out / 'loss_curve.png', f'{title}: {Path(args.out).name}')
         metrics = {
-            'algorithm': args.algo, 'inputs': args.inputs if args.algo == 'bc' else 'lowdim',
-            'steps': step, 'train_wall_clock_s': round(train_s, 1), 'dataset_build_s': round(build_s, 1),
+            'algorithm': args.algo,
+            'inputs': args.inputs if args.algo == 'bc' else 'lowdim',
+            'steps': step,
+            'train_wall_clock_s': round(train_s, 1),
+            'dataset_build_s': round(build_s, 1),
             'steps_per_s': round(step / max(train_s, 1e-9), 2),
-            'best_val_loss': best, 'best_step': best_step,
+            'best_val_loss': best,
+            'best_step': best_step,
             'final': history[-1] if history else {},
-            'episodes': len(data.episodes), 'skipped_bags': data.skipped,
-            'train_transitions': int(len(train_idx)), 'val_transitions': int(len(val_idx)),
+            'episodes': len(data.episodes),
+            'skipped_bags': data.skipped,
+            'train_transitions': int(len(train_idx)),
+            'val_transitions': int(len(val_idx)),
             'instructions': list(data.instructions),
-            'config': {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(cfg).items()},
+            'config': {
+                k: (list(v) if isinstance(v, tuple) else v)
+                for k, v in dataclasses.asdict(cfg).items()
+            },
             'checkpoint': str((out / 'checkpoints' / 'best').resolve()),
             'history': history,
         }
         if info.world_size > 1:
-            metrics['ddp'] = {'world_size': info.world_size, 'backend': info.backend,
-                              'param_checksums': checksums,
-                              'in_sync': bool(np.allclose(checksums, checksums[0], rtol=0, atol=1e-6))}
+            metrics['ddp'] = {
+                'world_size': info.world_size,
+                'backend': info.backend,
+                'param_checksums': checksums,
+                'in_sync': bool(np.allclose(checksums, checksums[0], rtol=0, atol=1e-6)),
+            }
         (out / 'metrics.json').write_text(json.dumps(metrics, indent=2) + '\n')
-        log(f'train: best validation loss {best:.4f} at step {best_step}; '
-            f'{step} steps in {train_s:.0f} s -> {out / "checkpoints" / "best"}')
+        log(
+            f'train: best validation loss {best:.4f} at step {best_step}; '
+            f'{step} steps in {train_s:.0f} s -> {out / "checkpoints" / "best"}'
+        )
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m robot_learning.train ...`` (what torchrun runs): the CLI's ``train`` verb."""
     from .cli import main as cli_main
+
     return cli_main(['train', *(sys.argv[1:] if argv is None else argv)])
 
 

@@ -14,7 +14,7 @@ an ``episode`` step at stamp t with ``prev_stamp`` p closes the transition
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+from collections import deque, OrderedDict
 from typing import Any, Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
@@ -31,7 +31,7 @@ class SyncedObservation(NamedTuple):
     """
 
     raw: RawObservation
-    extras: dict                  # {stream name: value as pushed}
+    extras: dict  # {stream name: value as pushed}
 
     @property
     def stamp(self) -> int:
@@ -106,13 +106,13 @@ class Transition(NamedTuple):
     emits encoded float32 (obs_dim,) vectors.
     """
 
-    observation: Any              # (obs_dim,) float32 once encoded
-    action: np.ndarray            # (action_dim,) in [-1, 1]
+    observation: Any  # (obs_dim,) float32 once encoded
+    action: np.ndarray  # (action_dim,) in [-1, 1]
     reward: float
     next_observation: Any
-    terminated: bool              # true termination (success/failure): no bootstrap
-    truncated: bool               # time limit: bootstrap from next_observation
-    intervention: bool            # the action came from a human (teleop)
+    terminated: bool  # true termination (success/failure): no bootstrap
+    truncated: bool  # time limit: bootstrap from next_observation
+    intervention: bool  # the action came from a human (teleop)
     info: StepInfo
 
 
@@ -150,8 +150,12 @@ class TransitionAssembler:
                 done += self._try(key)
         return done
 
-    def add_action(self, stamp: int, action: np.ndarray, intervention: bool = False) -> list[Transition]:
-        self._put(self._act, stamp, (np.asarray(action, np.float32), bool(intervention)), self.horizon)
+    def add_action(
+        self, stamp: int, action: np.ndarray, intervention: bool = False
+    ) -> list[Transition]:
+        self._put(
+            self._act, stamp, (np.asarray(action, np.float32), bool(intervention)), self.horizon
+        )
         done = []
         for key, info in list(self._steps.items()):
             if info.prev_stamp == stamp:
@@ -168,7 +172,11 @@ class TransitionAssembler:
         info = self._steps.get(key)
         if info is None:
             return []
-        obs, nxt, act = self._obs.get(info.prev_stamp), self._obs.get(key), self._act.get(info.prev_stamp)
+        obs, nxt, act = (
+            self._obs.get(info.prev_stamp),
+            self._obs.get(key),
+            self._act.get(info.prev_stamp),
+        )
         if obs is None or nxt is None or act is None:
             return []
         del self._steps[key]
@@ -176,8 +184,11 @@ class TransitionAssembler:
             self.dropped_nonfinite += 1
             return []
         self.emitted += 1
-        return [Transition(obs, act[0], float(info.reward), nxt, info.terminated,
-                           info.truncated, act[1], info)]
+        return [
+            Transition(
+                obs, act[0], float(info.reward), nxt, info.terminated, info.truncated, act[1], info
+            )
+        ]
 
 
 class TransitionPipeline:
@@ -201,8 +212,14 @@ class TransitionPipeline:
             stores frames once and refers to them by index.
     """
 
-    def __init__(self, obs_cfg: ObservationConfig, act_cfg: ActionConfig, tolerance_us: int = 20000,
-                 extra_streams: Sequence[str] = (), raw: bool = False):
+    def __init__(
+        self,
+        obs_cfg: ObservationConfig,
+        act_cfg: ActionConfig,
+        tolerance_us: int = 20000,
+        extra_streams: Sequence[str] = (),
+        raw: bool = False,
+    ):
         self.obs_cfg, self.act_cfg = obs_cfg, act_cfg
         self.extra_streams = tuple(extra_streams)
         self.raw = bool(raw)
@@ -221,7 +238,9 @@ class TransitionPipeline:
         if done is None:
             return []
         stamp, vals = done
-        raw = RawObservation(stamp, vals['scan'], vals['detections'], vals['odom'], self.instruction)
+        raw = RawObservation(
+            stamp, vals['scan'], vals['detections'], vals['odom'], self.instruction
+        )
         if self.extra_streams:
             raw = SyncedObservation(raw, {k: vals[k] for k in self.extra_streams})
         return self._encode(self.assembler.add_observation(stamp, raw))
@@ -240,8 +259,12 @@ class TransitionPipeline:
                 self._drop('nonfinite_observation')
                 continue
             if self.raw:
-                out.append(t._replace(observation=_with_instruction(t.observation, instr),
-                                      next_observation=_with_instruction(t.next_observation, instr)))
+                out.append(
+                    t._replace(
+                        observation=_with_instruction(t.observation, instr),
+                        next_observation=_with_instruction(t.next_observation, instr),
+                    )
+                )
             else:
                 out.append(t._replace(observation=o, next_observation=n))
         return out
@@ -275,18 +298,24 @@ class TransitionPipeline:
             KeyError: ``stream`` is not one of ``extra_streams``.
         """
         if stream not in self.extra_streams:
-            raise KeyError(f'stream {stream!r} is not one of the extra streams {self.extra_streams}')
+            raise KeyError(
+                f'stream {stream!r} is not one of the extra streams {self.extra_streams}'
+            )
         return self._obs(self.sync.push(stream, stamp, value))
 
     def push_instruction(self, text: str) -> None:
         self.instruction = text
 
-    def push_action(self, stamp: int, v: float, w: float, intervention: bool = False) -> list[Transition]:
+    def push_action(
+        self, stamp: int, v: float, w: float, intervention: bool = False
+    ) -> list[Transition]:
         """The command (m/s, rad/s) that answered the observation at ``stamp``."""
         if not (np.isfinite(v) and np.isfinite(w)):
             self._drop('nonfinite_action')
             return []
-        return self._encode(self.assembler.add_action(stamp, self.act_cfg.from_twist(v, w), intervention))
+        return self._encode(
+            self.assembler.add_action(stamp, self.act_cfg.from_twist(v, w), intervention)
+        )
 
     def push_step(self, info: StepInfo) -> list[Transition]:
         if not np.isfinite(info.reward):
@@ -327,8 +356,14 @@ class EpisodeTracker:
         if key in self._seen:
             return None
         self._seen.add(key)
-        rec = EpisodeRecord(info.episode, info.instruction, info.outcome, info.episode_return,
-                            info.step, info.stamp)
+        rec = EpisodeRecord(
+            info.episode,
+            info.instruction,
+            info.outcome,
+            info.episode_return,
+            info.step,
+            info.stamp,
+        )
         self.records.append(rec)
         if self._on_episode:
             self._on_episode(rec)
@@ -340,4 +375,6 @@ def success_by_instruction(records: Sequence[EpisodeRecord]) -> dict[str, dict[s
     out: dict[str, list[int]] = {}
     for r in records:
         out.setdefault(r.instruction, []).append(1 if r.outcome == 'success' else 0)
-    return {k: {'episodes': len(v), 'success_rate': float(np.mean(v))} for k, v in sorted(out.items())}
+    return {
+        k: {'episodes': len(v), 'success_rate': float(np.mean(v))} for k, v in sorted(out.items())
+    }

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from rosbags.rosbag2 import Reader
-from rosbags.typesys import Stores, get_typestore
-
-from robot_learning.bagwriter import (EpisodeBagWriter, qos_dict, read_custom_data,
-                                      update_custom_data)
+from robot_learning.bagwriter import (
+    EpisodeBagWriter,
+    qos_dict,
+    read_custom_data,
+    update_custom_data,
+)
 from robot_learning.errors import BagError
+from rosbags.rosbag2 import Reader
+from rosbags.typesys import get_typestore, Stores
 
 TS = get_typestore(Stores.ROS2_JAZZY)
 
@@ -31,10 +34,11 @@ def bool_msg(value: bool) -> bytes:
 def test_round_trip_raw_bytes_and_custom_data(tmp_path, storage):
     path = tmp_path / 'session' / 'episode_0000'
     w = EpisodeBagWriter(path, storage)
-    w.add_topic('/instruction', 'std_msgs/msg/String',
-                [qos_dict(durability='transient_local', depth=1)])
-    w.add_topic('/intervention', 'std_msgs/Bool')        # short form accepted
-    w.add_topic('/intervention', 'std_msgs/msg/Bool')    # idempotent
+    w.add_topic(
+        '/instruction', 'std_msgs/msg/String', [qos_dict(durability='transient_local', depth=1)]
+    )
+    w.add_topic('/intervention', 'std_msgs/Bool')  # short form accepted
+    w.add_topic('/intervention', 'std_msgs/msg/Bool')  # idempotent
     w.add_topic('/unused', 'sensor_msgs/msg/LaserScan')  # topic with no messages
     written = [('/instruction', 10, string_msg('go to the red pillar'))]
     written += [('/intervention', 20 + i, bool_msg(i % 2 == 0)) for i in range(5)]
@@ -49,9 +53,11 @@ def test_round_trip_raw_bytes_and_custom_data(tmp_path, storage):
         got = [(c.topic, t, bytes(raw)) for c, t, raw in reader.messages()]
         assert got == written
         types = {c.topic: c.msgtype for c in reader.connections}
-        assert types == {'/instruction': 'std_msgs/msg/String',
-                         '/intervention': 'std_msgs/msg/Bool',
-                         '/unused': 'sensor_msgs/msg/LaserScan'}
+        assert types == {
+            '/instruction': 'std_msgs/msg/String',
+            '/intervention': 'std_msgs/msg/Bool',
+            '/unused': 'sensor_msgs/msg/LaserScan',
+        }
         qos = {c.topic: c.ext.offered_qos_profiles for c in reader.connections}
         assert qos['/instruction'][0].durability.name == 'TRANSIENT_LOCAL'
         assert qos['/instruction'][0].depth == 1
@@ -60,23 +66,37 @@ def test_round_trip_raw_bytes_and_custom_data(tmp_path, storage):
         conn = next(c for c in reader.connections if c.topic == '/instruction')
         raw = next(r for c, _, r in reader.messages([conn]))
         assert TS.deserialize_cdr(raw, conn.msgtype).data == 'go to the red pillar'
-    assert read_custom_data(path) == {'instruction': 'go to the red pillar',
-                                      'outcome': 'success', 'episode': '0'}
+    assert read_custom_data(path) == {
+        'instruction': 'go to the red pillar',
+        'outcome': 'success',
+        'episode': '0',
+    }
 
 
 def test_mcap_embeds_message_definitions(tmp_path):
     path = tmp_path / 'b'
     with EpisodeBagWriter(path) as w:
         w.add_topic('/scan', 'sensor_msgs/msg/LaserScan')
-        w.write('/scan', 1, cdr('sensor_msgs/msg/LaserScan',
-                                header=TS.types['std_msgs/msg/Header'](
-                                    stamp=TS.types['builtin_interfaces/msg/Time'](sec=1,
-                                                                                  nanosec=2),
-                                    frame_id='base_scan'),
-                                angle_min=-3.14, angle_max=3.14, angle_increment=0.1,
-                                time_increment=0.0, scan_time=0.1, range_min=0.1,
-                                range_max=10.0, ranges=np.ones(3, np.float32),
-                                intensities=np.zeros(0, np.float32)))
+        w.write(
+            '/scan',
+            1,
+            cdr(
+                'sensor_msgs/msg/LaserScan',
+                header=TS.types['std_msgs/msg/Header'](
+                    stamp=TS.types['builtin_interfaces/msg/Time'](sec=1, nanosec=2),
+                    frame_id='base_scan',
+                ),
+                angle_min=-3.14,
+                angle_max=3.14,
+                angle_increment=0.1,
+                time_increment=0.0,
+                scan_time=0.1,
+                range_min=0.1,
+                range_max=10.0,
+                ranges=np.ones(3, np.float32),
+                intensities=np.zeros(0, np.float32),
+            ),
+        )
     data = (path / 'b.mcap').read_bytes()
     assert b'float32[] ranges' in data  # ros2msg schema for other tools (Foxglove, ros2 bag)
     with Reader(path) as reader:
@@ -90,8 +110,10 @@ def test_update_custom_data(tmp_path):
     w.add_topic('/i', 'std_msgs/msg/String')
     w.write('/i', 5, string_msg('x'))
     w.close({'outcome': 'unknown', 'instruction': 'x'})
-    assert update_custom_data(path, {'outcome': 'failure'}) == {'outcome': 'failure',
-                                                                'instruction': 'x'}
+    assert update_custom_data(path, {'outcome': 'failure'}) == {
+        'outcome': 'failure',
+        'instruction': 'x',
+    }
     with Reader(path) as reader:
         assert reader.message_count == 1
     assert read_custom_data(path)['outcome'] == 'failure'
@@ -149,8 +171,15 @@ def test_discard_and_abort(tmp_path):
         assert [bytes(r) for _, _, r in reader.messages()] == [string_msg('kept')]
 
 
-@pytest.mark.parametrize('text', ['rosbag2_bagfile_information:', 'rosbag2_bagfile_information: 3',
-                                  'rosbag2_bagfile_information: {version: [', ''])
+@pytest.mark.parametrize(
+    'text',
+    [
+        'rosbag2_bagfile_information:',
+        'rosbag2_bagfile_information: 3',
+        'rosbag2_bagfile_information: {version: [',
+        '',
+    ],
+)
 def test_truncated_metadata_is_one_line_bag_error(tmp_path, text):
     (tmp_path / 'metadata.yaml').write_text(text)
     with pytest.raises(BagError) as err:

@@ -6,13 +6,12 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-import torch
 from robot_learning.bc import (
+    _permute_words,
+    _two_hot,
     BCConfig,
     BCPolicy,
     BCTrainer,
-    _permute_words,
-    _two_hot,
     decode,
     head_loss,
     history_indices,
@@ -21,15 +20,27 @@ from robot_learning.bc import (
 from robot_learning.checkpoint import load_checkpoint, save_checkpoint
 from robot_learning.errors import CheckpointError, ConfigError, MessageError
 from robot_learning.features import ActionConfig, ObservationConfig, RawObservation
+import torch
 
 torch.set_num_threads(1)
 
 OBS = ObservationConfig(num_sectors=8)
 ACT = ActionConfig()
 W, H = 16, 12
-SMALL = {'image_width': W, 'image_height': H, 'conv_channels': (8, 8), 'conv_strides': (2, 2),
-         'image_features': 32, 'text_dim': 16, 'lowdim_hidden': (32,), 'hidden': (64,),
-         'dropout': 0.0, 'lr': 3e-3, 'history': (0, 1), 'lowdim_noise': 0.0}
+SMALL = {
+    'image_width': W,
+    'image_height': H,
+    'conv_channels': (8, 8),
+    'conv_strides': (2, 2),
+    'image_features': 32,
+    'text_dim': 16,
+    'lowdim_hidden': (32,),
+    'hidden': (64,),
+    'dropout': 0.0,
+    'lr': 3e-3,
+    'history': (0, 1),
+    'lowdim_noise': 0.0,
+}
 
 
 def make_data(episodes=12, steps=6, seed=0):
@@ -38,15 +49,39 @@ def make_data(episodes=12, steps=6, seed=0):
     rng = np.random.default_rng(seed)
     instructions = [f'go to the {c} pillar' for c in OBS.colors]
     rgb = {'red': (220, 20, 20), 'green': (20, 200, 20), 'blue': (20, 40, 220)}
-    F = {k: [] for k in ('image', 'sectors', 'detections', 'velocity', 'observation',
-                         'instruction', 'episode', 'prev')}
-    T = {k: [] for k in ('obs', 'next_obs', 'action', 'reward', 'terminated', 'truncated',
-                         'intervention', 'episode')}
+    F = {
+        k: []
+        for k in (
+            'image',
+            'sectors',
+            'detections',
+            'velocity',
+            'observation',
+            'instruction',
+            'episode',
+            'prev',
+        )
+    }
+    T = {
+        k: []
+        for k in (
+            'obs',
+            'next_obs',
+            'action',
+            'reward',
+            'terminated',
+            'truncated',
+            'intervention',
+            'episode',
+        )
+    }
     for ep in range(episodes):
         goal = ep % 3
         sides = rng.permutation([-1, 1, 0])  # per colour: left, right, absent
         if sides[goal] == 0:
-            sides[[goal, np.flatnonzero(sides != 0)[0]]] = sides[[np.flatnonzero(sides != 0)[0], goal]]
+            sides[[goal, np.flatnonzero(sides != 0)[0]]] = sides[
+                [np.flatnonzero(sides != 0)[0], goal]
+            ]
         prev = None
         for t in range(steps + 1):
             img = np.full((H, W, 3), 90, np.uint8)
@@ -54,7 +89,7 @@ def make_data(episodes=12, steps=6, seed=0):
             for c, side in enumerate(sides):
                 if side:
                     col = 2 if side > 0 else W - 5
-                    img[4:9, col:col + 3] = rgb[OBS.colors[c]]
+                    img[4:9, col : col + 3] = rgb[OBS.colors[c]]
                     det[c] = (2.0, 1.0 * side)
             idx = len(F['episode'])
             F['image'].append(img)
@@ -93,8 +128,13 @@ def train(data, cfg, updates):
 
 def raw_of(data, f):
     fr = data.frames
-    return RawObservation(0, fr['sectors'][f], fr['detections'][f], tuple(fr['velocity'][f]),
-                          data.instructions[fr['instruction'][f]])
+    return RawObservation(
+        0,
+        fr['sectors'][f],
+        fr['detections'][f],
+        tuple(fr['velocity'][f]),
+        data.instructions[fr['instruction'][f]],
+    )
 
 
 def test_history_indices_follow_prev_and_stop_at_the_episode_start():
@@ -109,7 +149,7 @@ def test_random_shift_is_an_integer_translation_with_replicated_edges():
     out = random_shift(img, 2, torch.Generator().manual_seed(1))
     padded = torch.nn.functional.pad(img, (2, 2, 2, 2), mode='replicate')
     for b in range(2):
-        crops = [padded[b, :, y:y + 6, x:x + 7] for y in range(5) for x in range(5)]
+        crops = [padded[b, :, y : y + 6, x : x + 7] for y in range(5) for x in range(5)]
         assert any(torch.equal(out[b], c) for c in crops)
 
 
@@ -133,13 +173,17 @@ def test_discrete_head_keeps_one_mode_where_mse_averages_them():
     opt = torch.optim.Adam([out_d, out_m], lr=0.1)
     for _ in range(300):
         opt.zero_grad()
-        (head_loss(out_d.expand(32, -1), action, cfg_d)
-         + head_loss(out_m.expand(32, -1), action, cfg_m)).backward()
+        (
+            head_loss(out_d.expand(32, -1), action, cfg_d)
+            + head_loss(out_m.expand(32, -1), action, cfg_m)
+        ).backward()
         opt.step()
-    assert abs(float(decode(out_m.detach(), cfg_m)[0, 1])) < 0.1          # "go straight"
-    assert abs(float(decode(out_d.detach(), cfg_d)[0, 1])) > 0.9          # commits to a turn
-    samples = torch.stack([decode(out_d.detach(), cfg_d, deterministic=False)[0, 1] for _ in range(40)])
-    assert (samples > 0.9).any() and (samples < -0.9).any()      # both modes are sampled
+    assert abs(float(decode(out_m.detach(), cfg_m)[0, 1])) < 0.1  # "go straight"
+    assert abs(float(decode(out_d.detach(), cfg_d)[0, 1])) > 0.9  # commits to a turn
+    samples = torch.stack(
+        [decode(out_d.detach(), cfg_d, deterministic=False)[0, 1] for _ in range(40)]
+    )
+    assert (samples > 0.9).any() and (samples < -0.9).any()  # both modes are sampled
 
 
 def test_camera_policy_learns_the_instructed_side_and_matches_the_trainer():
@@ -165,8 +209,9 @@ def test_camera_policy_learns_the_instructed_side_and_matches_the_trainer():
             image, lowdim, text, _ = tr._tensors(batch, augment=False)
             ref = decode(tr.net(image, lowdim, text), cfg).numpy()
         pol.reset()
-        ours = np.stack([pol.act(raw_of(data, trans['obs'][r]), fr['image'][trans['obs'][r]])
-                         for r in rows])
+        ours = np.stack(
+            [pol.act(raw_of(data, trans['obs'][r]), fr['image'][trans['obs'][r]]) for r in rows]
+        )
         assert np.allclose(ours, ref, atol=1e-5)
     assert np.mean(np.array(errs) < 0.3) > 0.9, np.mean(errs)
 
@@ -183,8 +228,10 @@ def test_checkpoint_round_trip_acts_identically(tmp_path):
     a, b = BCPolicy.from_checkpoint(path), tr.policy()
     f = data.transitions['obs'][1]
     for _ in range(3):  # history fills up identically
-        assert np.array_equal(a.act(raw_of(data, f), data.frames['image'][f]),
-                              b.act(raw_of(data, f), data.frames['image'][f]))
+        assert np.array_equal(
+            a.act(raw_of(data, f), data.frames['image'][f]),
+            b.act(raw_of(data, f), data.frames['image'][f]),
+        )
     unseen = raw_of(data, f)._replace(instruction='go to the purple pillar')
     assert a.act(unseen, data.frames['image'][f]).shape == (2,)  # <unk>, still acts
 
@@ -192,8 +239,17 @@ def test_checkpoint_round_trip_acts_identically(tmp_path):
 def test_lowdim_variant_needs_no_image_and_colour_permutation_is_consistent():
     data = make_data()
     data.frames.pop('image')
-    cfg = BCConfig(**{**SMALL, 'use_image': False, 'use_detections': True, 'use_sectors': False,
-                      'use_velocity': False, 'history': (0,), 'mirror': False})
+    cfg = BCConfig(
+        **{
+            **SMALL,
+            'use_image': False,
+            'use_detections': True,
+            'use_sectors': False,
+            'use_velocity': False,
+            'history': (0,),
+            'mirror': False,
+        }
+    )
     tr = train(data, cfg, 600)
     assert len(tr.perms) == 6
     # Permuted batches: the detection block of the colour the text names is the original
@@ -205,27 +261,37 @@ def test_lowdim_variant_needs_no_image_and_colour_permutation_is_consistent():
     for row in range(24):
         named = next(ids[int(t)] for t in text[row] if int(t) in ids)
         orig = int(batch.instruction[row])
-        assert torch.allclose(raw[row].view(3, 4)[named],
-                              torch.from_numpy(batch.lowdim[row].reshape(3, 4)[orig]), atol=1e-4)
+        assert torch.allclose(
+            raw[row].view(3, 4)[named],
+            torch.from_numpy(batch.lowdim[row].reshape(3, 4)[orig]),
+            atol=1e-4,
+        )
     pol = tr.policy()
     assert not pol.needs_image
     trans = data.transitions
-    right = [np.sign(pol.act(raw_of(data, trans['obs'][r]))[1]) == np.sign(trans['action'][r, 1])
-             for r in range(len(trans['obs']))]
+    right = [
+        np.sign(pol.act(raw_of(data, trans['obs'][r]))[1]) == np.sign(trans['action'][r, 1])
+        for r in range(len(trans['obs']))
+    ]
     assert np.mean(right) > 0.9
 
 
 def test_permute_words_relabels_only_colour_words():
-    assert _permute_words('Go to the RED pillar', ('red', 'green', 'blue'), (2, 0, 1)) == \
-        'go to the blue pillar'
+    assert (
+        _permute_words('Go to the RED pillar', ('red', 'green', 'blue'), (2, 0, 1))
+        == 'go to the blue pillar'
+    )
 
 
 def test_errors_are_one_line_and_name_the_fix(tmp_path):
     data = make_data(episodes=3, steps=3)
     with pytest.raises(ConfigError, match='image_width/height'):
         BCTrainer(data, BCConfig(**{**SMALL, 'image_width': 32}), OBS, ACT, np.arange(3))
-    no_img = SimpleNamespace(frames={k: v for k, v in data.frames.items() if k != 'image'},
-                             transitions=data.transitions, instructions=data.instructions)
+    no_img = SimpleNamespace(
+        frames={k: v for k, v in data.frames.items() if k != 'image'},
+        transitions=data.transitions,
+        instructions=data.instructions,
+    )
     with pytest.raises(ConfigError, match='lack'):
         BCTrainer(no_img, BCConfig(**SMALL), OBS, ACT, np.arange(3))
     for bad in ({'history': (1, 2)}, {'head': 'gauss'}, {'conv_strides': (2,)}):
@@ -255,6 +321,7 @@ def test_mirror_map_reflects_features_like_a_mirrored_world():
     """Reflecting the raw streams (scan angles, yaw rate, lateral positions) gives the
     same features as applying the trainer's mirror index/sign to the original ones."""
     from robot_learning.bc import _mirror_map, frame_features
+
     cfg = BCConfig(**{**SMALL, 'use_detections': True, 'history': (0, 2)})
     rng = np.random.default_rng(3)
     sectors = rng.uniform(0.2, 3.5, (1, OBS.num_sectors)).astype(np.float32)
@@ -289,5 +356,10 @@ def test_image_colour_permutation_renames_the_pillar_the_text_names():
     assert changed > 0  # some rows were relabelled
     assert len(BCTrainer(data, BCConfig(**SMALL), OBS, ACT, np.arange(3)).perms) == 1
     with pytest.raises(ConfigError, match='image_color_permute'):
-        BCTrainer(data, cfg, ObservationConfig(num_sectors=8, colors=('red', 'green', 'white')),
-                  ACT, np.arange(3))
+        BCTrainer(
+            data,
+            cfg,
+            ObservationConfig(num_sectors=8, colors=('red', 'green', 'white')),
+            ACT,
+            np.arange(3),
+        )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from robot_learning.buffers import NStepAccumulator, NStepTransition, ReplayBuffer, sample_mixed
 from robot_learning.errors import ConfigError
 from robot_learning.sac import Batch
@@ -49,7 +48,11 @@ def test_add_many_equals_repeated_add(chunks):
         idx = np.arange(start, start + count, dtype=np.float32)
         _fill(one, start, count)
         many.add_many(
-            np.repeat(idx[:, None], 2, 1), idx[:, None] / 1000.0, idx, np.repeat(idx[:, None] + 1, 2, 1), idx % 2 == 0
+            np.repeat(idx[:, None], 2, 1),
+            idx[:, None] / 1000.0,
+            idx,
+            np.repeat(idx[:, None] + 1, 2, 1),
+            idx % 2 == 0,
         )
         start += count
         assert len(one) == len(many)
@@ -83,7 +86,9 @@ def test_errors():
         buffer.add(np.zeros(4), np.zeros(2), 0.0, np.zeros(3), False)
     assert '\n' not in str(info.value)
     with pytest.raises(ConfigError, match='actions'):
-        buffer.add_many(np.zeros((2, 3)), np.zeros((3, 2)), np.zeros(2), np.zeros((2, 3)), np.zeros(2))
+        buffer.add_many(
+            np.zeros((2, 3)), np.zeros((3, 2)), np.zeros(2), np.zeros((2, 3)), np.zeros(2)
+        )
     with pytest.raises(ConfigError):
         sample_mixed(buffer, None, 8)
 
@@ -173,18 +178,31 @@ def test_n_steps_stored_sampled_and_validated():
     buffer = ReplayBuffer(2, 1, capacity=10, seed=0)
     buffer.add(np.zeros(2), np.zeros(1), 1.0, np.ones(2), False)
     buffer.add(np.zeros(2), np.zeros(1), 2.0, np.ones(2), False, n_steps=3)
-    buffer.add_many(np.zeros((2, 2)), np.zeros((2, 1)), [3.0, 4.0], np.ones((2, 2)), [0, 1], n_steps=[[2], [1]])
+    buffer.add_many(
+        np.zeros((2, 2)), np.zeros((2, 1)), [3.0, 4.0], np.ones((2, 2)), [0, 1], n_steps=[[2], [1]]
+    )
     buffer.add_many(np.zeros((1, 2)), np.zeros((1, 1)), [5.0], np.ones((1, 2)), [0])  # default: 1
     assert buffer.n_steps[:5].tolist() == [1, 3, 2, 1, 1]
     batch = buffer.sample(200)
-    np.testing.assert_array_equal(batch.n_steps, np.array([1, 3, 2, 1, 1], np.float32)[batch.rewards.astype(int) - 1])
+    np.testing.assert_array_equal(
+        batch.n_steps, np.array([1, 3, 2, 1, 1], np.float32)[batch.rewards.astype(int) - 1]
+    )
     with pytest.raises(ConfigError, match='n_steps') as info:
         buffer.add(np.zeros(2), np.zeros(1), 0.0, np.ones(2), False, n_steps=0)
     assert '\n' not in str(info.value)
     with pytest.raises(ConfigError, match='n_steps'):
-        buffer.add_many(np.zeros((2, 2)), np.zeros((2, 1)), [0, 0], np.ones((2, 2)), [0, 0], n_steps=[1, float('nan')])
+        buffer.add_many(
+            np.zeros((2, 2)),
+            np.zeros((2, 1)),
+            [0, 0],
+            np.ones((2, 2)),
+            [0, 0],
+            n_steps=[1, float('nan')],
+        )
     with pytest.raises(ConfigError, match='n_steps'):
-        buffer.add_many(np.zeros((2, 2)), np.zeros((2, 1)), [0, 0], np.ones((2, 2)), [0, 0], n_steps=[1, 2, 3])
+        buffer.add_many(
+            np.zeros((2, 2)), np.zeros((2, 1)), [0, 0], np.ones((2, 2)), [0, 0], n_steps=[1, 2, 3]
+        )
     assert len(buffer) == 5  # rejected rows were not written
 
 
@@ -221,12 +239,21 @@ def _reference_n_step(steps, n, gamma):
     for end, step in enumerate(steps):
         if not (step[4] or step[5]):
             continue
-        episode = steps[start:end + 1]
+        episode = steps[start : end + 1]
         for t in range(len(episode)):
             k = min(n, len(episode) - t)
-            ret = sum(gamma ** i * episode[t + i][2] for i in range(k))
+            ret = sum(gamma**i * episode[t + i][2] for i in range(k))
             last = episode[t + k - 1]
-            out.append((episode[t][0], episode[t][1], ret, last[3], bool(last[4]) and t + k == len(episode), k))
+            out.append(
+                (
+                    episode[t][0],
+                    episode[t][1],
+                    ret,
+                    last[3],
+                    bool(last[4]) and t + k == len(episode),
+                    k,
+                )
+            )
         start = end + 1
     return out, steps[start:]
 
@@ -240,8 +267,16 @@ def test_n_step_accumulator_matches_brute_force(n):
         for i in range(length):
             last = i == length - 1
             terminated = last and length % 2 == 1  # odd lengths terminate, even ones are truncated
-            steps.append((np.full(2, t, np.float32), np.full(1, t / 100, np.float32), float(rng.standard_normal()),
-                          np.full(2, t + 1, np.float32), terminated, last and not terminated))
+            steps.append(
+                (
+                    np.full(2, t, np.float32),
+                    np.full(1, t / 100, np.float32),
+                    float(rng.standard_normal()),
+                    np.full(2, t + 1, np.float32),
+                    terminated,
+                    last and not terminated,
+                )
+            )
             t += 1
     acc = NStepAccumulator(n, gamma)
     got = []
@@ -251,7 +286,9 @@ def test_n_step_accumulator_matches_brute_force(n):
         got.extend(emitted)
         assert len(acc) < n
     expected, _ = _reference_n_step(steps, n, gamma)
-    got.sort(key=lambda e: float(e.obs[0]))  # an episode's end emits its pending steps oldest first anyway
+    got.sort(
+        key=lambda e: float(e.obs[0])
+    )  # an episode's end emits its pending steps oldest first anyway
     assert len(got) == len(expected) == len(steps)  # every 1-step transition starts exactly one
     for e, (obs, act, ret, nxt, term, k) in zip(got, expected, strict=True):
         np.testing.assert_array_equal(e.obs, obs)
@@ -267,7 +304,12 @@ def test_n_step_accumulator_small_example_and_order():
     assert acc.add(obs[0], [0.0], 1.0, obs[1], False) == []
     assert acc.add(obs[1], [0.0], 2.0, obs[2], False) == []
     (first,) = acc.add(obs[2], [0.0], 4.0, obs[3], False, False)
-    assert (first.reward, float(first.next_obs[0]), first.terminated, first.n_steps) == (1 + 1 + 1, 3.0, False, 3)
+    assert (first.reward, float(first.next_obs[0]), first.terminated, first.n_steps) == (
+        1 + 1 + 1,
+        3.0,
+        False,
+        3,
+    )
     ended = acc.add(obs[3], [0.0], 8.0, obs[4], True)  # terminated: flush 1, 2, 3 in order
     assert [float(e.obs[0]) for e in ended] == [1.0, 2.0, 3.0]
     assert [e.reward for e in ended] == [2 + 2 + 2, 4 + 4, 8]
@@ -294,7 +336,12 @@ def test_n_step_accumulator_flush_reset_copy_and_errors():
     one = NStepAccumulator(1, 0.99)
     (e,) = one.add(obs, [0.5], 3.0, np.ones(2), False)
     assert (e.reward, e.n_steps, e.terminated) == (3.0, 1, False)
-    for bad in (dict(n=0, gamma=0.9), dict(n=2.0, gamma=0.9), dict(n=2, gamma=1.0), dict(n=True, gamma=0.9)):
+    for bad in (
+        dict(n=0, gamma=0.9),
+        dict(n=2.0, gamma=0.9),
+        dict(n=2, gamma=1.0),
+        dict(n=True, gamma=0.9),
+    ):
         with pytest.raises(ConfigError):
             NStepAccumulator(**bad)
     with pytest.raises(ConfigError, match='finite'):
@@ -308,7 +355,14 @@ def test_n_step_transitions_into_buffer_and_sac_update():
     acc, buffer = NStepAccumulator(cfg.n_step, cfg.gamma), ReplayBuffer(2, 1, 100, seed=cfg.seed)
     rng = np.random.default_rng(0)
     for t in range(20):
-        for e in acc.add(rng.standard_normal(2), rng.uniform(-1, 1, 1), 1.0, rng.standard_normal(2), False, t == 9):
+        for e in acc.add(
+            rng.standard_normal(2),
+            rng.uniform(-1, 1, 1),
+            1.0,
+            rng.standard_normal(2),
+            False,
+            t == 9,
+        ):
             buffer.add(e.obs, e.action, e.reward, e.next_obs, e.terminated, n_steps=e.n_steps)
     assert len(buffer) == 18 and len(acc) == 2
     assert sorted(set(buffer.n_steps[:18].tolist())) == [1, 2, 3]

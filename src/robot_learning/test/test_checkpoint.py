@@ -7,18 +7,17 @@ import pickle
 
 import numpy as np
 import pytest
-import torch
-
-import robot_learning.checkpoint as ckpt
 from robot_learning.checkpoint import (
-    FORMAT_VERSION,
     bytes_to_weights,
     check_spec,
+    FORMAT_VERSION,
     load_checkpoint,
     save_checkpoint,
     weights_to_bytes,
 )
+import robot_learning.checkpoint as ckpt
 from robot_learning.errors import CheckpointError
+import torch
 
 
 def _tensors() -> dict[str, torch.Tensor]:

@@ -10,12 +10,20 @@ from types import SimpleNamespace as NS
 import cv2
 import numpy as np
 import pytest
-
 from robot_learning.errors import ConfigError, MessageError
-from robot_learning.ingest import (ANGLE_TOL, compressed_msg_to_rgb, depth_to_u8, image_msg_to_rgb,
-                                   image_to_array, pointcloud_msg_to_xyz, points_to_sectors,
-                                   resize_rgb, scan_all_invalid, scan_to_sectors,
-                                   sector_angles)
+from robot_learning.ingest import (
+    ANGLE_TOL,
+    compressed_msg_to_rgb,
+    depth_to_u8,
+    image_msg_to_rgb,
+    image_to_array,
+    pointcloud_msg_to_xyz,
+    points_to_sectors,
+    resize_rgb,
+    scan_all_invalid,
+    scan_to_sectors,
+    sector_angles,
+)
 
 FLOAT32, UINT8, FLOAT64 = 7, 2, 8
 
@@ -29,8 +37,9 @@ def smooth_bgr(h=480, w=640):
     return np.stack([b, g, r], axis=2).astype(np.uint8)
 
 
-def image_msg(arr: np.ndarray, encoding: str, pad: int = 0, bigendian: bool = False,
-              as_array: bool = False):
+def image_msg(
+    arr: np.ndarray, encoding: str, pad: int = 0, bigendian: bool = False, as_array: bool = False
+):
     h, w = arr.shape[:2]
     dt = arr.dtype.newbyteorder('>' if bigendian else '<')
     rows = np.ascontiguousarray(arr.astype(dt)).reshape(h, -1).view(np.uint8)
@@ -38,11 +47,18 @@ def image_msg(arr: np.ndarray, encoding: str, pad: int = 0, bigendian: bool = Fa
     data = rows.tobytes()
     if as_array:  # as in an rclpy message
         data = array.array('B', data)
-    return NS(height=h, width=w, encoding=encoding, step=rows.shape[1],
-              is_bigendian=int(bigendian), data=data)
+    return NS(
+        height=h,
+        width=w,
+        encoding=encoding,
+        step=rows.shape[1],
+        is_bigendian=int(bigendian),
+        data=data,
+    )
 
 
 # ------------------------------------------------------------------ images
+
 
 @pytest.mark.parametrize('pad', [0, 7])
 @pytest.mark.parametrize('as_array', [False, True])
@@ -53,8 +69,7 @@ def test_bgr8_to_rgb_and_resize_match_cv2(pad, as_array):
     assert rgb.dtype == np.uint8 and rgb.shape == (480, 640, 3)
     np.testing.assert_array_equal(rgb, bgr[:, :, ::-1])
     small = resize_rgb(rgb, 64, 64)
-    ref = cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), (64, 64),
-                     interpolation=cv2.INTER_AREA)
+    ref = cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), (64, 64), interpolation=cv2.INTER_AREA)
     np.testing.assert_array_equal(small, ref)
 
 
@@ -77,8 +92,9 @@ def test_mono8_replicated():
 def test_16uc1_depth_mm(bigendian):
     depth = np.array([[0, 1000, 5000, 10000, 20000]], np.uint16)  # mm; 0 = no data
     msg = image_msg(depth, '16UC1', pad=2, bigendian=bigendian)
-    np.testing.assert_array_equal(image_to_array(msg.data, 1, 5, '16UC1', msg.step,
-                                                 bigendian)[:, :, 0], depth)
+    np.testing.assert_array_equal(
+        image_to_array(msg.data, 1, 5, '16UC1', msg.step, bigendian)[:, :, 0], depth
+    )
     out = image_msg_to_rgb(msg, depth_range=(0.0, 10.0))
     assert out.shape == (1, 5, 3)
     # near is bright, far / no data is dark, linear in between.
@@ -89,8 +105,7 @@ def test_16uc1_depth_mm(bigendian):
 @pytest.mark.parametrize('bigendian', [False, True])
 def test_32fc1_depth_m(bigendian):
     depth = np.array([[np.nan, np.inf, -np.inf, 0.5, 1.5, 2.5]], np.float32)
-    out = image_msg_to_rgb(image_msg(depth, '32FC1', bigendian=bigendian),
-                           depth_range=(0.5, 2.5))
+    out = image_msg_to_rgb(image_msg(depth, '32FC1', bigendian=bigendian), depth_range=(0.5, 2.5))
     np.testing.assert_array_equal(out[0, :, 0], [0, 0, 255, 255, 128, 0])
 
 
@@ -119,21 +134,28 @@ def test_jpeg_and_png_compressed():
 def test_16bit_png_depth():
     depth = np.array([[0, 2500, 5000]], np.uint16)
     ok, png = cv2.imencode('.png', depth)
-    out = compressed_msg_to_rgb(NS(format='16UC1; png compressed', data=png.tobytes()),
-                                depth_range=(0.0, 5.0))
+    out = compressed_msg_to_rgb(
+        NS(format='16UC1; png compressed', data=png.tobytes()), depth_range=(0.0, 5.0)
+    )
     np.testing.assert_array_equal(out[0, :, 0], [0, 128, 0])
 
 
-@pytest.mark.parametrize('kwargs, match', [
-    (dict(data=bytes(1000)), r'^Image data has 1000 bytes, expected 921600 \(step 1920 x '
-                             r'height 480\)$'),
-    (dict(step=100), r'step 100 is smaller than width 640'),
-    (dict(encoding='yuv422'), r"encoding 'yuv422' is not supported"),
-    (dict(width=0), r'empty'),
-])
+@pytest.mark.parametrize(
+    'kwargs, match',
+    [
+        (
+            dict(data=bytes(1000)),
+            r'^Image data has 1000 bytes, expected 921600 \(step 1920 x ' r'height 480\)$',
+        ),
+        (dict(step=100), r'step 100 is smaller than width 640'),
+        (dict(encoding='yuv422'), r"encoding 'yuv422' is not supported"),
+        (dict(width=0), r'empty'),
+    ],
+)
 def test_malformed_image_raises_one_line(kwargs, match):
-    fields = dict(height=480, width=640, encoding='bgr8', step=1920, is_bigendian=0,
-                  data=bytes(921600))
+    fields = dict(
+        height=480, width=640, encoding='bgr8', step=1920, is_bigendian=0, data=bytes(921600)
+    )
     fields.update(kwargs)
     with pytest.raises(MessageError, match=match) as err:
         image_msg_to_rgb(NS(**fields))
@@ -163,14 +185,14 @@ INC = 2 * math.pi / 360
 
 def test_scan_rep117_values():
     r = np.full(360, 5.0, np.float32)
-    r[0:15] = np.nan            # sector 0: only NaN -> range_max
-    r[15] = np.inf              # sector 1: +inf counts as range_max, min is 5.0
-    r[30] = -np.inf             # sector 2: too close -> range_min
-    r[45] = 0.01                # sector 3: below range_min -> range_min
-    r[60] = 50.0                # sector 4: above range_max -> range_max; min 5.0
-    r[75:90] = np.inf           # sector 5: all +inf -> range_max
-    r[90] = 1.25                # sector 6: plain minimum
-    r[359] = 0.5                # sector 23
+    r[0:15] = np.nan  # sector 0: only NaN -> range_max
+    r[15] = np.inf  # sector 1: +inf counts as range_max, min is 5.0
+    r[30] = -np.inf  # sector 2: too close -> range_min
+    r[45] = 0.01  # sector 3: below range_min -> range_min
+    r[60] = 50.0  # sector 4: above range_max -> range_max; min 5.0
+    r[75:90] = np.inf  # sector 5: all +inf -> range_max
+    r[90] = 1.25  # sector 6: plain minimum
+    r[359] = 0.5  # sector 23
     out = scan_to_sectors(r, -math.pi, INC, 0.1, 10.0, 24)
     assert out.dtype == np.float32 and out.shape == (24,)
     assert np.isfinite(out).all()
@@ -207,7 +229,7 @@ def test_scan_wraps_angles_and_clockwise():
     assert out[0] == pytest.approx(2.0) and (out[1:] == 10.0).all()
     # clockwise scan (negative increment) starting at +pi - inc/2
     r = np.full(360, np.inf, np.float32)
-    r[0] = 3.0   # angle just below +pi -> last sector
+    r[0] = 3.0  # angle just below +pi -> last sector
     out = scan_to_sectors(r, math.pi - INC / 2, -INC, 0.1, 10.0, 24)
     assert out[23] == pytest.approx(3.0) and (out[:23] == 10.0).all()
 
@@ -217,8 +239,9 @@ def test_scan_partial_fov_and_short_scan():
     # (set closer) are ignored.
     r = np.full(181, 1.0, np.float32)
     r[:45] = r[136:] = 0.5
-    out = scan_to_sectors(r, -math.pi / 2, math.pi / 180, 0.1, 10.0, 4,
-                          fov_min=-math.pi / 4, fov_max=math.pi / 4)
+    out = scan_to_sectors(
+        r, -math.pi / 2, math.pi / 180, 0.1, 10.0, 4, fov_min=-math.pi / 4, fov_max=math.pi / 4
+    )
     np.testing.assert_allclose(out, 1.0)
     # sparse scan: 8 rays over 360 deg into 24 sectors -> empty sectors get range_max
     out = scan_to_sectors(np.ones(8), -math.pi, math.pi / 4, 0.1, 10.0, 24)
@@ -283,8 +306,15 @@ def test_sector_angles():
 
 # ------------------------------------------------------------------ point clouds
 
-def cloud(points: np.ndarray, layout: list[tuple[str, int, int]], point_step: int,
-          row_pad: int = 0, height: int = 1, bigendian: bool = False):
+
+def cloud(
+    points: np.ndarray,
+    layout: list[tuple[str, int, int]],
+    point_step: int,
+    row_pad: int = 0,
+    height: int = 1,
+    bigendian: bool = False,
+):
     """Build a PointCloud2-like object. layout: (name, offset, datatype)."""
     n = points.shape[0]
     width = n // height
@@ -298,27 +328,62 @@ def cloud(points: np.ndarray, layout: list[tuple[str, int, int]], point_step: in
         vals = (points[:, col] if col is not None else np.arange(n)).astype(np_dt)
         raw = vals.view(np.uint8).reshape(height, width, size)
         for j in range(width):
-            buf[:, j * point_step + off:j * point_step + off + size] = raw[:, j]
+            buf[:, j * point_step + off : j * point_step + off + size] = raw[:, j]
     fields = [NS(name=nm, offset=off, datatype=dt, count=1) for nm, off, dt in layout]
-    return NS(height=height, width=width, fields=fields, is_bigendian=bigendian,
-              point_step=point_step, row_step=row_step, data=array.array('B', buf.tobytes()),
-              is_dense=False)
+    return NS(
+        height=height,
+        width=width,
+        fields=fields,
+        is_bigendian=bigendian,
+        point_step=point_step,
+        row_step=row_step,
+        data=array.array('B', buf.tobytes()),
+        is_dense=False,
+    )
 
 
-PTS = np.array([[1.0, 0.0, 0.1], [0.0, 2.0, 0.0], [-3.0, 0.0, 0.2], [0.0, -4.0, -0.1],
-                [np.nan, np.nan, np.nan], [0.5, 0.5, 0.0]], np.float32)
+PTS = np.array(
+    [
+        [1.0, 0.0, 0.1],
+        [0.0, 2.0, 0.0],
+        [-3.0, 0.0, 0.2],
+        [0.0, -4.0, -0.1],
+        [np.nan, np.nan, np.nan],
+        [0.5, 0.5, 0.0],
+    ],
+    np.float32,
+)
 
 
-@pytest.mark.parametrize('layout, step, pad, height, big', [
-    ([('x', 0, FLOAT32), ('y', 4, FLOAT32), ('z', 8, FLOAT32)], 12, 0, 1, False),
-    # x,y,z,padding,intensity like velodyne / ouster (point_step 32)
-    ([('x', 0, FLOAT32), ('y', 4, FLOAT32), ('z', 8, FLOAT32), ('intensity', 16, FLOAT32)],
-     32, 0, 1, False),
-    # reordered with other fields in between, padded rows, organized 2x3, big endian
-    ([('intensity', 0, UINT8), ('z', 1, FLOAT32), ('t', 5, FLOAT64), ('y', 13, FLOAT32),
-      ('x', 20, FLOAT32)], 27, 5, 2, False),
-    ([('x', 4, FLOAT32), ('y', 8, FLOAT32), ('z', 12, FLOAT32)], 16, 3, 3, True),
-])
+@pytest.mark.parametrize(
+    'layout, step, pad, height, big',
+    [
+        ([('x', 0, FLOAT32), ('y', 4, FLOAT32), ('z', 8, FLOAT32)], 12, 0, 1, False),
+        # x,y,z,padding,intensity like velodyne / ouster (point_step 32)
+        (
+            [('x', 0, FLOAT32), ('y', 4, FLOAT32), ('z', 8, FLOAT32), ('intensity', 16, FLOAT32)],
+            32,
+            0,
+            1,
+            False,
+        ),
+        # reordered with other fields in between, padded rows, organized 2x3, big endian
+        (
+            [
+                ('intensity', 0, UINT8),
+                ('z', 1, FLOAT32),
+                ('t', 5, FLOAT64),
+                ('y', 13, FLOAT32),
+                ('x', 20, FLOAT32),
+            ],
+            27,
+            5,
+            2,
+            False,
+        ),
+        ([('x', 4, FLOAT32), ('y', 8, FLOAT32), ('z', 12, FLOAT32)], 16, 3, 3, True),
+    ],
+)
 def test_pointcloud_layouts(layout, step, pad, height, big):
     xyz = pointcloud_msg_to_xyz(cloud(PTS, layout, step, pad, height, big))
     assert xyz.dtype == np.float32 and xyz.shape == (6, 3)
@@ -336,8 +401,9 @@ def test_pointcloud_errors():
     with pytest.raises(MessageError, match="no 'z' field"):
         pointcloud_msg_to_xyz(cloud(PTS, good[:2], 12))
     with pytest.raises(MessageError, match="'y' is FLOAT64, expected FLOAT32"):
-        pointcloud_msg_to_xyz(cloud(PTS, [('x', 0, FLOAT32), ('y', 4, FLOAT64),
-                                          ('z', 12, FLOAT32)], 16))
+        pointcloud_msg_to_xyz(
+            cloud(PTS, [('x', 0, FLOAT32), ('y', 4, FLOAT64), ('z', 12, FLOAT32)], 16)
+        )
     msg = cloud(PTS, good, 12)
     msg.data = msg.data[:-1]
     with pytest.raises(MessageError, match='has 71 bytes, expected 72'):

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 from robot_learning.errors import ConfigError
-from robot_learning.language import PAD, UNK, PretrainedTextEncoder, Vocabulary
+from robot_learning.language import PAD, PretrainedTextEncoder, UNK, Vocabulary
 
 
 def test_vocabulary_reserves_pad_and_unk_and_pads_ids():
@@ -58,6 +58,7 @@ def test_pretrained_encoder_refuses_a_path_that_is_not_a_model(tmp_path):
 def test_pretrained_encoder_without_packages_says_what_to_install(tmp_path, monkeypatch):
     (tmp_path / 'config.json').write_text('{}')
     import builtins
+
     real_import = builtins.__import__
 
     def no_text_packages(name, *args, **kwargs):

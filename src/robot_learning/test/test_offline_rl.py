@@ -13,23 +13,22 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-import torch
-import torch.distributed as dist
-
 from robot_learning.checkpoint import load_checkpoint
 from robot_learning.errors import CheckpointError, ConfigError
 from robot_learning.features import ActionConfig, ObservationConfig
 from robot_learning.networks import squashed_gaussian_sample
 from robot_learning.offline_rl import (
+    expectile_loss,
     IQLConfig,
     IQLTrainer,
     SACPretrainConfig,
     SACPretrainer,
-    expectile_loss,
     squashed_gaussian_log_prob,
 )
 from robot_learning.policy import Policy
 from robot_learning.sac import SAC, SACConfig
+import torch
+import torch.distributed as dist
 
 torch.set_num_threads(1)
 
@@ -37,15 +36,31 @@ OBS = ObservationConfig(num_sectors=1, colors=('red',))  # 13 features
 ACT = ActionConfig()
 
 
-def toy_dataset(episodes: int = 150, steps: int = 8, p_good: float = 0.3, seed: int = 0,
-                obs_cfg: ObservationConfig = OBS) -> SimpleNamespace:
+def toy_dataset(
+    episodes: int = 150,
+    steps: int = 8,
+    p_good: float = 0.3,
+    seed: int = 0,
+    obs_cfg: ObservationConfig = OBS,
+) -> SimpleNamespace:
     """Frames/transitions in the bag-dataset layout (trainer_api contract)."""
     rng = np.random.default_rng(seed)
     xs: list[float] = []
     frame_episode: list[int] = []
     prev: list[int] = []
-    rows: dict[str, list] = {k: [] for k in ('obs', 'next_obs', 'action', 'reward', 'terminated', 'truncated',
-                                             'intervention', 'episode')}
+    rows: dict[str, list] = {
+        k: []
+        for k in (
+            'obs',
+            'next_obs',
+            'action',
+            'reward',
+            'terminated',
+            'truncated',
+            'intervention',
+            'episode',
+        )
+    }
     for ep in range(episodes):
         x = float(rng.uniform(-1, 1))
         xs.append(x), frame_episode.append(ep), prev.append(len(xs) - 1)
@@ -57,10 +72,16 @@ def toy_dataset(episodes: int = 150, steps: int = 8, p_good: float = 0.3, seed: 
             done = abs(nx) < 0.1
             i = len(xs) - 1
             xs.append(nx), frame_episode.append(ep), prev.append(i)
-            for key, value in (('obs', i), ('next_obs', i + 1), ('action', [a0, rng.uniform(-1, 1)]),
-                               ('reward', abs(x) - abs(nx) + float(done)), ('terminated', done),
-                               ('truncated', t == steps - 1 and not done), ('intervention', False),
-                               ('episode', ep)):
+            for key, value in (
+                ('obs', i),
+                ('next_obs', i + 1),
+                ('action', [a0, rng.uniform(-1, 1)]),
+                ('reward', abs(x) - abs(nx) + float(done)),
+                ('terminated', done),
+                ('truncated', t == steps - 1 and not done),
+                ('intervention', False),
+                ('episode', ep),
+            ):
                 rows[key].append(value)
             x = nx
             if done:
@@ -68,12 +89,27 @@ def toy_dataset(episodes: int = 150, steps: int = 8, p_good: float = 0.3, seed: 
     obs = np.zeros((len(xs), obs_cfg.dim), np.float32)
     obs[:, 0] = xs
     n = len(xs)
-    frames = {'observation': obs, 'episode': np.array(frame_episode, np.int32), 'prev': np.array(prev, np.int64),
-              'velocity': np.zeros((n, 2), np.float32), 'instruction': np.zeros(n, np.int32)}
-    dtypes = {'obs': np.int64, 'next_obs': np.int64, 'action': np.float32, 'reward': np.float32,
-              'terminated': bool, 'truncated': bool, 'intervention': bool, 'episode': np.int32}
+    frames = {
+        'observation': obs,
+        'episode': np.array(frame_episode, np.int32),
+        'prev': np.array(prev, np.int64),
+        'velocity': np.zeros((n, 2), np.float32),
+        'instruction': np.zeros(n, np.int32),
+    }
+    dtypes = {
+        'obs': np.int64,
+        'next_obs': np.int64,
+        'action': np.float32,
+        'reward': np.float32,
+        'terminated': bool,
+        'truncated': bool,
+        'intervention': bool,
+        'episode': np.int32,
+    }
     transitions = {k: np.array(v, dtypes[k]) for k, v in rows.items()}
-    return SimpleNamespace(frames=frames, transitions=transitions, instructions=['go to the red pillar'])
+    return SimpleNamespace(
+        frames=frames, transitions=transitions, instructions=['go to the red pillar']
+    )
 
 
 @pytest.fixture(scope='module')
@@ -102,7 +138,13 @@ def _train(trainer, indices, steps: int, batch: int, seed: int = 0):
 
 
 def _small_iql(**overrides) -> IQLConfig:
-    fields: dict = {'hidden': (32, 32), 'batch_size': 128, 'actor_lr': 1e-3, 'critic_lr': 1e-3, 'value_lr': 1e-3}
+    fields: dict = {
+        'hidden': (32, 32),
+        'batch_size': 128,
+        'actor_lr': 1e-3,
+        'critic_lr': 1e-3,
+        'value_lr': 1e-3,
+    }
     fields.update(overrides)
     return IQLConfig(**fields)
 
@@ -116,9 +158,13 @@ def test_log_prob_of_given_actions_matches_the_samplers_density():
     log_std = torch.empty(256, 2).uniform_(-2.0, 0.5, generator=gen)
     eps = torch.randn(256, 2, generator=gen)
     action, log_prob = squashed_gaussian_sample(mean, log_std, eps)
-    torch.testing.assert_close(squashed_gaussian_log_prob(mean, log_std, action), log_prob, atol=2e-3, rtol=1e-4)
+    torch.testing.assert_close(
+        squashed_gaussian_log_prob(mean, log_std, action), log_prob, atol=2e-3, rtol=1e-4
+    )
     # Actions exactly on the limits (saturated teleop) stay finite thanks to the clip.
-    edge = squashed_gaussian_log_prob(mean[:2], log_std[:2], torch.tensor([[1.0, -1.0], [-1.0, 1.0]]))
+    edge = squashed_gaussian_log_prob(
+        mean[:2], log_std[:2], torch.tensor([[1.0, -1.0], [-1.0, 1.0]])
+    )
     assert torch.isfinite(edge).all()
 
 
@@ -139,12 +185,14 @@ def test_iql_prefers_the_rewarded_action_where_behaviour_cloning_does_not(data):
     xs, obs = _test_observations()
     iql = IQLTrainer(data, _small_iql(), OBS, ACT, train)
     stats = _train(iql, train, 400, 128)
-    bc = IQLTrainer(data, _small_iql(beta=0.0), OBS, ACT, train)  # beta 0: every weight 1 = plain BC
+    bc = IQLTrainer(
+        data, _small_iql(beta=0.0), OBS, ACT, train
+    )  # beta 0: every weight 1 = plain BC
     _train(bc, train, 400, 128)
-    toward_iql = -np.sign(xs) * iql.act(obs)[:, 0]   # > 0: heads for the target
+    toward_iql = -np.sign(xs) * iql.act(obs)[:, 0]  # > 0: heads for the target
     toward_bc = -np.sign(xs) * bc.act(obs)[:, 0]
     assert (toward_iql > 0.3).all(), toward_iql
-    assert toward_bc.mean() < 0.0, toward_bc            # BC follows the 70 % that walk away
+    assert toward_bc.mean() < 0.0, toward_bc  # BC follows the 70 % that walk away
     assert 0.0 < stats['weight_mean'] < 1.0 and stats['lr'] == pytest.approx(1e-3)
 
 
@@ -165,7 +213,11 @@ def test_iql_checkpoint_acts_in_policy_and_evaluate_changes_nothing(data, tmp_pa
     _, obs = _test_observations()
     np.testing.assert_allclose(np.stack([policy.act(o) for o in obs]), trainer.act(obs), atol=1e-6)
     meta = json.loads((path / 'checkpoint.json').read_text())
-    assert meta['algorithm'] == 'iql' and meta['epoch'] == 3 and meta['iql_config']['expectile'] == 0.9
+    assert (
+        meta['algorithm'] == 'iql'
+        and meta['epoch'] == 3
+        and meta['iql_config']['expectile'] == 0.9
+    )
     assert meta['dataset']['train_transitions'] == train.size
     assert IQLConfig.from_dict(meta['iql_config']) == trainer.cfg
 
@@ -177,7 +229,9 @@ def test_iql_checkpoint_acts_in_policy_and_evaluate_changes_nothing(data, tmp_pa
         assert all(torch.equal(want[k], got[k]) for k in want), name
     other = ObservationConfig(num_sectors=2, colors=('red',))
     with pytest.raises(CheckpointError, match='checkpoint obs_dim is 13, this policy needs 14'):
-        IQLTrainer(toy_dataset(episodes=3, obs_cfg=other), _small_iql(), other, ACT, np.arange(3)).load(path)
+        IQLTrainer(
+            toy_dataset(episodes=3, obs_cfg=other), _small_iql(), other, ACT, np.arange(3)
+        ).load(path)
 
 
 # ------------------------------------------------------------------------ SAC pretraining
@@ -192,22 +246,30 @@ def test_sac_pretrainer_checkpoint_restores_the_full_sac_state(data, tmp_path):
     stats = _train(trainer, train, 300, 64)
     assert {'loss', 'lr', 'critic_loss', 'actor_loss', 'alpha'} <= set(stats)
     end = trainer.evaluate(val_batch)
-    assert end == trainer.evaluate(val_batch)              # deterministic next-action noise
-    assert end['val_loss'] < start                          # the critic learnt the held-out TD targets
+    assert end == trainer.evaluate(val_batch)  # deterministic next-action noise
+    assert end['val_loss'] < start  # the critic learnt the held-out TD targets
 
     path = trainer.save(tmp_path / 'sac', {})
     tensors, meta = load_checkpoint(path)
-    assert meta['algorithm'] == 'sac' and meta['updates'] == 300 and meta['pretrained'] == 'offline'
+    assert (
+        meta['algorithm'] == 'sac' and meta['updates'] == 300 and meta['pretrained'] == 'offline'
+    )
     fresh = SAC(SACConfig(**meta['sac_config']))
     fresh.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith('sac.')})
     want, got = trainer.sac.state_dict(), fresh.state_dict()
     assert want.keys() == got.keys()
-    assert all(torch.equal(want[k], got[k]) for k in want), [k for k in want if not torch.equal(want[k], got[k])]
+    assert all(torch.equal(want[k], got[k]) for k in want), [
+        k for k in want if not torch.equal(want[k], got[k])
+    ]
     policy = Policy.from_checkpoint(path, expected={'obs_dim': OBS.dim})
     _, obs = _test_observations()
-    np.testing.assert_allclose(np.stack([policy.act(o) for o in obs]), fresh.act(obs, deterministic=True), atol=1e-6)
+    np.testing.assert_allclose(
+        np.stack([policy.act(o) for o in obs]), fresh.act(obs, deterministic=True), atol=1e-6
+    )
     # Both continue identically: same batch -> same update; so does a trainer that loads it.
-    resumed = SACPretrainer(data, SACPretrainConfig(hidden=(32, 32), batch_size=64, seed=9), OBS, ACT, train)
+    resumed = SACPretrainer(
+        data, SACPretrainConfig(hidden=(32, 32), batch_size=64, seed=9), OBS, ACT, train
+    )
     resumed.load(path)
     batch = trainer.sample(train, 64, np.random.default_rng(3))
     assert trainer.sac.update(batch) == fresh.update(batch) == resumed.sac.update(batch)
@@ -230,7 +292,9 @@ def test_sac_pretrainer_takes_a_sac_config_and_samples_utd_rows(data):
 
 def test_bad_data_and_config_raise_one_line_config_errors(data):
     train, _ = _split(data)
-    with pytest.raises(ConfigError, match=rf'observation has shape .*\(N, {ObservationConfig().dim}\)'):
+    with pytest.raises(
+        ConfigError, match=rf'observation has shape .*\(N, {ObservationConfig().dim}\)'
+    ):
         IQLTrainer(data, _small_iql(), ObservationConfig(), ACT, train)
     with pytest.raises(ConfigError, match='train_indices'):
         SACPretrainer(data, SACPretrainConfig(hidden=(8,)), OBS, ACT, np.array([], np.int64))
@@ -242,7 +306,10 @@ def test_bad_data_and_config_raise_one_line_config_errors(data):
         SACPretrainConfig(gamma=1.5)
     with pytest.raises(ConfigError, match="unknown IQLConfig field 'temperature'"):
         IQLConfig.from_dict({'temperature': 3.0})
-    broken = SimpleNamespace(frames=data.frames, transitions={**data.transitions, 'action': data.transitions['action'][:, :1]})
+    broken = SimpleNamespace(
+        frames=data.frames,
+        transitions={**data.transitions, 'action': data.transitions['action'][:, :1]},
+    )
     with pytest.raises(ConfigError, match='actions have shape'):
         IQLTrainer(broken, _small_iql(), OBS, ACT, train)
 
@@ -257,11 +324,16 @@ def test_trainers_run_under_a_one_process_group(data, tmp_path):
         sac = SACPretrainer(data, SACPretrainConfig(hidden=(16,), batch_size=32), OBS, ACT, train)
         rng = np.random.default_rng(0)
         for trainer in (iql, sac):
-            before = {k: v.clone() for k, v in trainer.actor.state_dict().items()} if trainer is iql else \
-                trainer.sac.actor_state()
+            before = (
+                {k: v.clone() for k, v in trainer.actor.state_dict().items()}
+                if trainer is iql
+                else trainer.sac.actor_state()
+            )
             stats = trainer.update(trainer.sample(train, 32, rng))
             after = trainer.actor.state_dict() if trainer is iql else trainer.sac.actor_state()
-            assert np.isfinite(stats['loss']) and any(not torch.equal(before[k], after[k]) for k in before)
+            assert np.isfinite(stats['loss']) and any(
+                not torch.equal(before[k], after[k]) for k in before
+            )
         # Saved state is the unwrapped actor: it loads into a plain Policy.
         Policy.from_checkpoint(iql.save(tmp_path / 'ddp', {}))
     finally:

@@ -3,27 +3,26 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
-from torch.distributions import Normal, TanhTransform, TransformedDistribution
-
 from robot_learning.errors import CheckpointError, ConfigError
 from robot_learning.networks import (
     LOG_STD_MAX,
     LOG_STD_MIN,
-    SquashedGaussianActor,
-    TwinQCritic,
     mlp,
     mlp_forward,
     squashed_gaussian_sample,
+    SquashedGaussianActor,
     tanh_log_det_jacobian,
+    TwinQCritic,
 )
-from robot_learning.sac import SAC, Batch, SACConfig, load_actor_weights, polyak_update
+from robot_learning.sac import Batch, load_actor_weights, polyak_update, SAC, SACConfig
+import torch
+from torch.distributions import Normal, TanhTransform, TransformedDistribution
 
 torch.set_num_threads(1)
 
@@ -108,7 +107,9 @@ def test_twin_critic_matches_plain_module_calls_including_gradients(layer_norm):
     with torch.no_grad():  # random LayerNorm affine so that it matters
         for p in critic.parameters():
             p.add_(torch.randn_like(p) * 0.1)
-    assert len([m for m in critic.q1 if isinstance(m, torch.nn.LayerNorm)]) == (2 if layer_norm else 0)
+    assert len([m for m in critic.q1 if isinstance(m, torch.nn.LayerNorm)]) == (
+        2 if layer_norm else 0
+    )
     obs = torch.randn(10, 4)
     act = (torch.rand(10, 2) * 2 - 1).requires_grad_(True)
     obs_before = obs.clone()
@@ -172,7 +173,9 @@ def test_polyak_update_tau_one_zero_half():
 
 def test_polyak_update_on_parameters_without_grad_tracking():
     a, b = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
-    polyak_update(a.parameters(), b.parameters(), 0.25)  # in place on leaf params: no autograd error
+    polyak_update(
+        a.parameters(), b.parameters(), 0.25
+    )  # in place on leaf params: no autograd error
     assert not any(p.grad_fn is not None for p in b.parameters())
 
 
@@ -232,7 +235,16 @@ def test_update_metrics_and_counters_numpy_and_torch_agree():
     m_numpy = a.update(batch)
     m_torch = b.update(Batch(*(torch.from_numpy(x) for x in batch)))
     assert m_numpy == m_torch
-    for key in ('critic_loss', 'actor_loss', 'alpha', 'alpha_loss', 'q_mean', 'target_q_mean', 'entropy', 'log_prob'):
+    for key in (
+        'critic_loss',
+        'actor_loss',
+        'alpha',
+        'alpha_loss',
+        'q_mean',
+        'target_q_mean',
+        'entropy',
+        'log_prob',
+    ):
         assert isinstance(m_numpy[key], float) and math.isfinite(m_numpy[key]), key
     assert m_numpy['alpha'] == pytest.approx(1.0)
     assert (a.num_updates, a.critic_updates, a.actor_updates) == (1, 1, 1)
@@ -275,8 +287,14 @@ def test_temperature_rises_when_entropy_below_target_and_falls_above():
 def test_sac_learns_one_step_bandit():
     """Reward -(a - 0.5)^2, every step terminal: the deterministic action goes to 0.5."""
     cfg = SACConfig(
-        obs_dim=1, action_dim=1, hidden=(64, 64), batch_size=128, init_alpha=0.05,
-        actor_lr=1e-3, critic_lr=1e-3, seed=0,
+        obs_dim=1,
+        action_dim=1,
+        hidden=(64, 64),
+        batch_size=128,
+        init_alpha=0.05,
+        actor_lr=1e-3,
+        critic_lr=1e-3,
+        seed=0,
     )
     sac = SAC(cfg)
     rng = np.random.default_rng(0)
@@ -310,7 +328,9 @@ def test_act_shapes_and_determinism():
     many = sac.act(np.zeros((4, 5)), deterministic=True)
     assert one.shape == (2,) and many.shape == (4, 2)
     assert one.dtype == many.dtype == np.float32
-    np.testing.assert_allclose(many[0], one, rtol=1e-5, atol=1e-6)  # batched matmul may round differently
+    np.testing.assert_allclose(
+        many[0], one, rtol=1e-5, atol=1e-6
+    )  # batched matmul may round differently
     stochastic = sac.act(np.zeros((100, 5)), deterministic=False)
     assert np.abs(stochastic).max() <= 1.0 and stochastic.std() > 0
     with pytest.raises(ConfigError, match='observation has shape'):
@@ -338,7 +358,9 @@ def test_actor_loss_does_not_touch_critic_gradients_or_weights():
     with_actor.update(batch)
     without_actor.update(batch)
     assert with_actor.actor_updates == 1 and without_actor.actor_updates == 0
-    for a, b in zip(with_actor.critic.parameters(), without_actor.critic.parameters(), strict=True):
+    for a, b in zip(
+        with_actor.critic.parameters(), without_actor.critic.parameters(), strict=True
+    ):
         assert torch.equal(a.grad, b.grad) and torch.equal(a, b)
     for a, b in zip(with_actor.actor.parameters(), without_actor.actor.parameters(), strict=True):
         assert not torch.equal(a, b)  # ... while the actor did move
@@ -407,4 +429,6 @@ def test_core_does_not_import_rclpy():
         'robot_learning.networks; assert "rclpy" not in sys.modules'
     )
     root = Path(__file__).resolve().parents[1]
-    subprocess.run([sys.executable, '-c', code], check=True, cwd=root, env={'PYTHONPATH': str(root)})
+    subprocess.run(
+        [sys.executable, '-c', code], check=True, cwd=root, env={'PYTHONPATH': str(root)}
+    )

@@ -8,13 +8,12 @@ import math
 
 import numpy as np
 import pytest
-import torch
-
 from robot_learning import networks
 from robot_learning.buffers import ReplayBuffer
 from robot_learning.errors import CheckpointError, ConfigError
 from robot_learning.networks import QEnsemble, TwinQCritic
-from robot_learning.sac import SAC, Batch, SACConfig
+from robot_learning.sac import Batch, SAC, SACConfig
+import torch
 
 torch.set_num_threads(1)
 
@@ -51,7 +50,9 @@ def test_new_fields_defaults_round_trip_and_validation():
     # defaults chosen by bench/sac_options.py: REDQ off, 3-step returns and critic LayerNorm on
     assert (cfg.num_critics, cfg.num_target_critics, cfg.n_step, cfg.demo_ratio) == (2, 2, 3, 0.5)
     assert cfg.critic_layer_norm is True
-    redq = SACConfig(obs_dim=3, action_dim=1, num_critics=10, num_target_critics=2, n_step=3, demo_ratio=0.25)
+    redq = SACConfig(
+        obs_dim=3, action_dim=1, num_critics=10, num_target_critics=2, n_step=3, demo_ratio=0.25
+    )
     assert SACConfig.from_dict(redq.to_dict()) == redq
     for overrides, word in [
         (dict(num_critics=0), 'num_critics'),
@@ -79,7 +80,9 @@ def test_batch_is_five_fields_unless_n_steps_given():
     six = Batch(1, 2, 3, 4, 5, 6)
     assert len(six) == 6 and six.n_steps == 6 and six.terminated == 5
     assert Batch(1, 2, 3, 4, 5, n_steps=None) == five
-    assert six._replace(n_steps=None) == five and five._replace(n_steps=7) == Batch(1, 2, 3, 4, 5, 7)
+    assert six._replace(n_steps=None) == five and five._replace(n_steps=7) == Batch(
+        1, 2, 3, 4, 5, 7
+    )
     assert five._replace(rewards=9).rewards == 9
     assert Batch._fields[-1] == 'n_steps' and six._asdict()['n_steps'] == 6
     assert Batch._make([1, 2, 3, 4, 5, 6]) == six
@@ -98,10 +101,14 @@ def test_batch_is_five_fields_unless_n_steps_given():
 def test_twin_critic_is_a_two_member_ensemble_with_todays_keys():
     twin = TwinQCritic(3, 1, (8, 8), layer_norm=False)
     assert isinstance(twin, QEnsemble) and twin.num_q == 2 and not twin.batched
-    assert list(twin.state_dict()) == [f'q{i}.{j}.{w}' for i in (1, 2) for j in (0, 2, 4) for w in ('weight', 'bias')]
+    assert list(twin.state_dict()) == [
+        f'q{i}.{j}.{w}' for i in (1, 2) for j in (0, 2, 4) for w in ('weight', 'bias')
+    ]
     sac = SAC(_small())
     assert type(sac.critic) is TwinQCritic
-    assert not any(key.startswith('rng.subset') or key == 'optim.critic.batched' for key in sac.state_dict())
+    assert not any(
+        key.startswith('rng.subset') or key == 'optim.critic.batched' for key in sac.state_dict()
+    )
 
 
 @pytest.mark.parametrize('layer_norm', [False, True])
@@ -131,10 +138,16 @@ def test_batched_ensemble_equals_loop_ensemble(layer_norm):
     for (name, _), grad in zip(batched.named_parameters(), grad_batched[1:], strict=True):
         kind, layer = name.split('.')[1][0], name.split('.')[1][1:]
         for i in range(5):
-            torch.testing.assert_close(grad[i], loop_grads[f'q{i + 1}.{layer}.{"weight" if kind == "w" else "bias"}'])
+            torch.testing.assert_close(
+                grad[i], loop_grads[f'q{i + 1}.{layer}.{"weight" if kind == "w" else "bias"}']
+            )
     for members in ([3, 1], torch.tensor([4, 0])):
-        torch.testing.assert_close(batched.q_values(obs, act, members), loop.q_values(obs, act, members))
-        torch.testing.assert_close(loop.q_values(obs, act, members), q_loop[torch.as_tensor(members)])
+        torch.testing.assert_close(
+            batched.q_values(obs, act, members), loop.q_values(obs, act, members)
+        )
+        torch.testing.assert_close(
+            loop.q_values(obs, act, members), q_loop[torch.as_tensor(members)]
+        )
     assert batched.q_values(obs, act, [0, 1, 2, 3, 4]).shape == (5, 10)
 
 
@@ -155,12 +168,16 @@ def _replay_update(sac: SAC, batch: Batch) -> tuple[dict[str, float], float, flo
     subset_gen = torch.Generator().set_state(sac._subset_generator.get_state())
     metrics = sac.update(batch)
     obs, _, rew, nobs, term = (torch.as_tensor(x) for x in batch[:5])
-    discount = cfg.gamma ** torch.as_tensor(batch.n_steps) if batch.n_steps is not None else cfg.gamma
+    discount = (
+        cfg.gamma ** torch.as_tensor(batch.n_steps) if batch.n_steps is not None else cfg.gamma
+    )
     alpha = metrics['alpha']
     with torch.no_grad():
         next_action, next_log_prob, _ = actor.sample(nobs, update_gen)
         if cfg.num_target_critics < cfg.num_critics:
-            members = torch.randperm(cfg.num_critics, generator=subset_gen)[:cfg.num_target_critics]
+            members = torch.randperm(cfg.num_critics, generator=subset_gen)[
+                : cfg.num_target_critics
+            ]
             next_q = target.q_values(nobs, next_action)[members].amin(0)
         else:
             next_q = target.q_values(nobs, next_action).amin(0)
@@ -181,7 +198,9 @@ def test_target_subset_and_actor_aggregate_follow_redq(num_critics, num_target):
         assert metrics['target_q_mean'] == pytest.approx(target_mean, rel=1e-5, abs=1e-5)
         assert metrics['actor_loss'] == pytest.approx(actor_loss, rel=1e-5, abs=1e-5)
     assert metrics['q_std'] > 0.0
-    assert len(list(sac.critic.parameters())) == len(list(sac.critic.q1.parameters())) * num_critics
+    assert (
+        len(list(sac.critic.parameters())) == len(list(sac.critic.q1.parameters())) * num_critics
+    )
 
 
 def test_redq_subsets_vary_between_steps():
@@ -217,7 +236,9 @@ def test_batched_sac_matches_loop_sac(batched_ensembles):
             assert a[key] == pytest.approx(b[key], rel=1e-4, abs=1e-5), key
     state_loop, state_batched = loop.state_dict(), batched.state_dict()
     network_keys = [k for k in state_loop if k.startswith(('actor.', 'critic.', 'critic_target.'))]
-    assert network_keys == [k for k in state_batched if k.startswith(('actor.', 'critic.', 'critic_target.'))]
+    assert network_keys == [
+        k for k in state_batched if k.startswith(('actor.', 'critic.', 'critic_target.'))
+    ]
     for key in network_keys:
         torch.testing.assert_close(state_loop[key], state_batched[key], rtol=1e-4, atol=1e-5)
     assert 'optim.critic.batched' in state_batched and 'optim.critic.batched' not in state_loop
@@ -248,22 +269,32 @@ def test_n_step_target_discounts_by_gamma_to_the_k():
     cfg = _small(gamma=0.9, n_step=3)
     for n in (1.0, 2.0, 3.0):
         sac = SAC(cfg)
-        batch = _batch(cfg, 16, n_steps=np.full(16, n, np.float32))._replace(terminated=np.zeros(16, np.float32))
+        batch = _batch(cfg, 16, n_steps=np.full(16, n, np.float32))._replace(
+            terminated=np.zeros(16, np.float32)
+        )
         metrics, target_mean, _ = _replay_update(sac, batch)
         assert metrics['target_q_mean'] == pytest.approx(target_mean, rel=1e-5, abs=1e-5)
     # terminated rows ignore n_steps: the target is the (n-step) reward
-    ended = _batch(cfg, 16, n_steps=np.full(16, 3.0, np.float32))._replace(terminated=np.ones(16, np.float32))
-    assert SAC(cfg).update(ended)['target_q_mean'] == pytest.approx(float(ended.rewards.mean()), rel=1e-5, abs=1e-6)
+    ended = _batch(cfg, 16, n_steps=np.full(16, 3.0, np.float32))._replace(
+        terminated=np.ones(16, np.float32)
+    )
+    assert SAC(cfg).update(ended)['target_q_mean'] == pytest.approx(
+        float(ended.rewards.mean()), rel=1e-5, abs=1e-6
+    )
     with pytest.raises(ConfigError, match='n_steps'):
         SAC(cfg).update(ended._replace(n_steps=np.ones(8, np.float32)))
     # (B, 1) is accepted like rewards/terminated
-    assert math.isfinite(SAC(cfg).update(ended._replace(n_steps=np.ones((16, 1), np.float32)))['critic_loss'])
+    assert math.isfinite(
+        SAC(cfg).update(ended._replace(n_steps=np.ones((16, 1), np.float32)))['critic_loss']
+    )
 
 
 # ---------------------------------------------------------------- seeding and state
 
 
-@pytest.mark.parametrize('overrides', [dict(), dict(num_critics=10, num_target_critics=2, n_step=3)])
+@pytest.mark.parametrize(
+    'overrides', [dict(), dict(num_critics=10, num_target_critics=2, n_step=3)]
+)
 def test_same_seed_is_bit_identical_and_other_seed_differs(overrides):
     def train(seed: int) -> SAC:
         cfg = _small(seed=seed, **overrides)
@@ -280,7 +311,11 @@ def test_same_seed_is_bit_identical_and_other_seed_differs(overrides):
     state_a, state_b, state_c = a.state_dict(), b.state_dict(), c.state_dict()
     for key, value in state_a.items():
         assert torch.equal(value, state_b[key]), key
-    differs = [k for k in state_a if k.startswith(('actor.', 'critic.')) and not torch.equal(state_a[k], state_c[k])]
+    differs = [
+        k
+        for k in state_a
+        if k.startswith(('actor.', 'critic.')) and not torch.equal(state_a[k], state_c[k])
+    ]
     assert len(differs) == len([k for k in state_a if k.startswith(('actor.', 'critic.'))])
     obs = np.ones((4, 5), np.float32)
     np.testing.assert_array_equal(a.act(obs), b.act(obs))
@@ -294,7 +329,11 @@ def test_redq_state_dict_round_trip_resumes_bit_identically(tmp_path):
     for seed in range(3):
         a.update(_batch(cfg, 16, seed))
     state = a.state_dict()
-    assert 'critic.q10.4.bias' in state and 'critic_target.q10.0.weight' in state and 'rng.subset' in state
+    assert (
+        'critic.q10.4.bias' in state
+        and 'critic_target.q10.0.weight' in state
+        and 'rng.subset' in state
+    )
     save_checkpoint(tmp_path / 'ckpt', state, {'algorithm': 'sac', 'config': cfg.to_dict()})
     tensors, metadata = load_checkpoint(tmp_path / 'ckpt')
     b = SAC(SACConfig.from_dict(metadata['config']))

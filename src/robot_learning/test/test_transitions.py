@@ -2,19 +2,37 @@
 
 import numpy as np
 import pytest
-
 from robot_learning.errors import ConfigError, MessageError
-from robot_learning.features import (ActionConfig, ObservationConfig, StepInfo, encode_instruction,
-                                     encode_observation)
-from robot_learning.transitions import (EpisodeTracker, StampedSync, TransitionAssembler,
-                                        TransitionPipeline, success_by_instruction)
+from robot_learning.features import (
+    ActionConfig,
+    encode_instruction,
+    encode_observation,
+    ObservationConfig,
+    StepInfo,
+)
+from robot_learning.transitions import (
+    EpisodeTracker,
+    StampedSync,
+    success_by_instruction,
+    TransitionAssembler,
+    TransitionPipeline,
+)
 
 CFG = ObservationConfig(num_sectors=8)
 ACT = ActionConfig()
 
 
-def step(stamp, prev, reward=1.0, term=False, trunc=False, outcome='running', ep=0, n=1,
-         instruction='go to the red pillar'):
+def step(
+    stamp,
+    prev,
+    reward=1.0,
+    term=False,
+    trunc=False,
+    outcome='running',
+    ep=0,
+    n=1,
+    instruction='go to the red pillar',
+):
     return StepInfo(stamp, prev, reward, term, trunc, outcome, ep, n, 0.0, instruction)
 
 
@@ -27,7 +45,9 @@ def feed_step(pipe, stamp, order, v=0.1):
         elif s == 'odom':
             out += pipe.push_odom(stamp, (v, 0.0))
         else:
-            out += pipe.push_detections(stamp, np.array([[1, 0], [0, 1], [np.nan, np.nan]], np.float32))
+            out += pipe.push_detections(
+                stamp, np.array([[1, 0], [0, 1], [np.nan, np.nan]], np.float32)
+            )
     return out
 
 
@@ -40,9 +60,15 @@ def test_sync_emits_once_per_stamp_when_all_streams_arrive():
     assert sync.push('a', 200, 5) == (200, {'a': 5, 'b': 4})
 
 
-@pytest.mark.parametrize('order', [
-    ('obs0', 'act0', 'step1', 'obs1'), ('step1', 'obs1', 'act0', 'obs0'),
-    ('act0', 'step1', 'obs0', 'obs1'), ('obs1', 'step1', 'obs0', 'act0')])
+@pytest.mark.parametrize(
+    'order',
+    [
+        ('obs0', 'act0', 'step1', 'obs1'),
+        ('step1', 'obs1', 'act0', 'obs0'),
+        ('act0', 'step1', 'obs0', 'obs1'),
+        ('obs1', 'step1', 'obs0', 'act0'),
+    ],
+)
 def test_pipeline_pairs_any_arrival_order(order):
     pipe = TransitionPipeline(CFG, ACT)
     out = []
@@ -72,7 +98,7 @@ def test_pipeline_uses_step_instruction_and_drops_nonfinite():
     feed_step(pipe, 100000, ('scan', 'odom', 'detections'))
     pipe.push_action(0, 0.2, 0.1)
     (t,) = pipe.push_step(step(100000, 0, instruction='go to the red pillar'))
-    bow = t.observation[-len(CFG.vocabulary):]
+    bow = t.observation[-len(CFG.vocabulary) :]
     assert bow[CFG.vocabulary.index('red')] == 1 and bow[CFG.vocabulary.index('blue')] == 0
     assert pipe.push_step(step(200000, 100000, reward=float('nan'))) == []
     assert pipe.dropped['nonfinite_reward'] == 1
@@ -97,9 +123,9 @@ def test_encode_observation_layout_and_errors():
     o = encode_observation(np.full(8, 7.0), det, (0.3, -3.0), 'Go to the RED pillar!', CFG)
     n = CFG.num_sectors
     assert o.shape == (CFG.dim,) and np.isfinite(o).all()
-    np.testing.assert_allclose(o[:n], 1.0)                 # clipped at range_max
-    np.testing.assert_allclose(o[n:n + 4], [1.0, 0.6, 0.8, 1.0])
-    np.testing.assert_allclose(o[n + 4:n + 8], [1.0, 0.0, 0.0, 0.0])  # absent pillar
+    np.testing.assert_allclose(o[:n], 1.0)  # clipped at range_max
+    np.testing.assert_allclose(o[n : n + 4], [1.0, 0.6, 0.8, 1.0])
+    np.testing.assert_allclose(o[n + 4 : n + 8], [1.0, 0.0, 0.0, 0.0])  # absent pillar
     assert o[n + 12] == pytest.approx(0.5) and o[n + 13] == -1.0
     with pytest.raises(MessageError, match='sectors'):
         encode_observation(np.ones(5), det, (0, 0), '', CFG)
@@ -129,4 +155,7 @@ def test_episode_tracker_and_success_table():
     tr.add_step(step(2, 1, trunc=True, outcome='timeout', ep=2, instruction='a'))
     tr.add_step(step(3, 2, term=True, outcome='success', ep=3, instruction='b'))
     table = success_by_instruction(tr.records)
-    assert table == {'a': {'episodes': 2, 'success_rate': 0.5}, 'b': {'episodes': 1, 'success_rate': 1.0}}
+    assert table == {
+        'a': {'episodes': 2, 'success_rate': 0.5},
+        'b': {'episodes': 1, 'success_rate': 1.0},
+    }

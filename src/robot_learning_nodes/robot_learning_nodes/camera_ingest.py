@@ -13,11 +13,10 @@ Diagnostics counters: ``frames`` (raw images converted), ``frames_compressed``,
 from __future__ import annotations
 
 from rclpy.node import Node
-from sensor_msgs.msg import CompressedImage, Image
-
 from robot_learning.errors import ConfigError, RobotLearningError
 from robot_learning.ingest import compressed_msg_to_rgb, image_msg_to_rgb, resize_rgb
-from robot_learning_nodes.common import SENSOR_PUB_QOS, SENSOR_QOS, Diagnostics, declare, spin_node
+from robot_learning_nodes.common import declare, Diagnostics, SENSOR_PUB_QOS, SENSOR_QOS, spin_node
+from sensor_msgs.msg import CompressedImage, Image
 
 
 class CameraIngest(Node):
@@ -26,24 +25,38 @@ class CameraIngest(Node):
     def __init__(self, **kwargs):
         super().__init__('camera_ingest', **kwargs)
         self.width = int(declare(self, 'width', 64, 'output image width, px', read_only=True))
-        self.height = int(declare(self, 'height', 64, 'output image height, px',
-                                  read_only=True))
-        near = float(declare(self, 'depth_min', 0.0,
-                             'depth images: depth (m) shown white; closer is white too',
-                             read_only=True))
-        far = float(declare(self, 'depth_max', 10.0,
-                            'depth images: depth (m) shown black; farther and no data too',
-                            read_only=True))
+        self.height = int(declare(self, 'height', 64, 'output image height, px', read_only=True))
+        near = float(
+            declare(
+                self,
+                'depth_min',
+                0.0,
+                'depth images: depth (m) shown white; closer is white too',
+                read_only=True,
+            )
+        )
+        far = float(
+            declare(
+                self,
+                'depth_max',
+                10.0,
+                'depth images: depth (m) shown black; farther and no data too',
+                read_only=True,
+            )
+        )
         if self.width <= 0 or self.height <= 0 or not far > near >= 0.0:
-            raise ConfigError(f'camera_ingest: width/height {self.width}x{self.height} must be '
-                             f'positive and depth_max {far} > depth_min {near} >= 0')
+            raise ConfigError(
+                f'camera_ingest: width/height {self.width}x{self.height} must be '
+                f'positive and depth_max {far} > depth_min {near} >= 0'
+            )
         self.depth_range = (near, far)
         self.diag = Diagnostics(self)
         self.diag.set('output_size', f'{self.width}x{self.height}')
         self.pub = self.create_publisher(Image, 'observation/image', SENSOR_PUB_QOS)
         self.create_subscription(Image, 'image', self.on_image, SENSOR_QOS)
-        self.create_subscription(CompressedImage, 'image/compressed', self.on_compressed,
-                                 SENSOR_QOS)
+        self.create_subscription(
+            CompressedImage, 'image/compressed', self.on_compressed, SENSOR_QOS
+        )
 
     def on_image(self, msg: Image) -> None:
         """Convert one raw image; errors are counted, never raised."""

@@ -14,29 +14,39 @@ from typing import Any
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
-from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy,
-                       qos_profile_sensor_data)
+from rclpy.qos import (
+    DurabilityPolicy,
+    HistoryPolicy,
+    qos_profile_sensor_data,
+    QoSProfile,
+    ReliabilityPolicy,
+)
 
 #: Subscriptions to sensors: best effort, keep last 5 (REP-2003 sensor data QoS).
 SENSOR_QOS = qos_profile_sensor_data
 #: Publishers of sensor-like streams offer reliable delivery: compatible with best-effort
 #: subscribers (ingestion) and with reliable ones (the recorder, which must drop nothing).
-SENSOR_PUB_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=50,
-                            reliability=ReliabilityPolicy.RELIABLE)
+SENSOR_PUB_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST, depth=50, reliability=ReliabilityPolicy.RELIABLE
+)
 #: Commands and episode events: reliable, modest depth.
-COMMAND_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10,
-                         reliability=ReliabilityPolicy.RELIABLE)
+COMMAND_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE
+)
 #: Streams the learner must not lose while it is busy with a gradient step.
-DEEP_RELIABLE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1000,
-                               reliability=ReliabilityPolicy.RELIABLE)
+DEEP_RELIABLE_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST, depth=1000, reliability=ReliabilityPolicy.RELIABLE
+)
 #: Latched topics (instruction, weights): late joiners get the last message.
-LATCHED_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
-                         reliability=ReliabilityPolicy.RELIABLE,
-                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
+LATCHED_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=1,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.TRANSIENT_LOCAL,
+)
 
 
-def declare(node: Node, name: str, default: Any, description: str,
-            read_only: bool = False) -> Any:
+def declare(node: Node, name: str, default: Any, description: str, read_only: bool = False) -> Any:
     """Declare one parameter with a descriptor and return its value.
 
     Args:
@@ -50,9 +60,14 @@ def declare(node: Node, name: str, default: Any, description: str,
     return node.declare_parameter(name, default, desc).value
 
 
-def declare_dataclass(node: Node, cfg_type: type, prefix: str = '',
-                      docs: dict[str, str] | None = None, skip: tuple = (),
-                      **fixed: Any) -> Any:
+def declare_dataclass(
+    node: Node,
+    cfg_type: type,
+    prefix: str = '',
+    docs: dict[str, str] | None = None,
+    skip: tuple = (),
+    **fixed: Any,
+) -> Any:
     """Declare one parameter per field of a config dataclass and build the config.
 
     Field defaults become parameter defaults; tuples/lists become arrays. ``docs`` maps a
@@ -77,8 +92,9 @@ def declare_dataclass(node: Node, cfg_type: type, prefix: str = '',
         if default is None or (isinstance(default, (tuple, list)) and not default):
             continue  # ROS parameters cannot express None or an untyped empty array
         as_list = isinstance(default, tuple)
-        value = declare(node, prefix + f.name, list(default) if as_list else default,
-                        docs.get(f.name, f.name))
+        value = declare(
+            node, prefix + f.name, list(default) if as_list else default, docs.get(f.name, f.name)
+        )
         values[f.name] = tuple(value) if as_list else value
     return cfg_type(**values, **fixed)
 
@@ -99,8 +115,7 @@ class Diagnostics:
         self.last_error = ''
         self._last_log: dict[str, float] = {}
         # Wall-clock timer: diagnostics must flow even while sim time is paused (lockstep).
-        self._timer = node.create_timer(period_s, self.publish,
-                                        clock=_wall_clock())
+        self._timer = node.create_timer(period_s, self.publish, clock=_wall_clock())
 
     def count(self, key: str, n: int = 1) -> None:
         """Add ``n`` to counter ``key``."""
@@ -137,6 +152,7 @@ class Diagnostics:
 
 def _wall_clock():
     from rclpy.clock import Clock, ClockType
+
     return Clock(clock_type=ClockType.STEADY_TIME)
 
 
@@ -148,6 +164,7 @@ def stamp_to_s(stamp) -> float:
 def s_to_stamp(t: float):
     """Float seconds -> builtin_interfaces/Time."""
     from builtin_interfaces.msg import Time
+
     sec = int(t // 1)
     return Time(sec=sec, nanosec=int(round((t - sec) * 1e9)) % 1_000_000_000)
 
@@ -164,8 +181,8 @@ def spin_node(node_cls: type, args=None) -> None:
 
     import rclpy
     from rclpy.executors import ExternalShutdownException
-
     from robot_learning.errors import RobotLearningError
+
     rclpy.init(args=args)
     try:
         node = node_cls()

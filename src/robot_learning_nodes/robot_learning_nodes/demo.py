@@ -19,16 +19,15 @@ bc/ and bc_dagger/ (train runs), learner/ (checkpoints, TensorBoard, episodes.js
 
 from __future__ import annotations
 
+from collections import deque
 import json
 import os
+from pathlib import Path
 import random
 import threading
 import time
-from collections import deque
-from pathlib import Path
 
 import numpy as np
-
 from robot_learning.errors import RobotLearningError
 from robot_learning.transitions import EpisodeRecord
 
@@ -43,21 +42,26 @@ class Operator:
     """In-process rclpy node: watches ``episode``, calls recorder / sim / learner services."""
 
     def __init__(self):
-        import rclpy
         from diagnostic_msgs.msg import DiagnosticArray
+        import rclpy
         from rclpy.executors import SingleThreadedExecutor
         from std_srvs.srv import SetBool, Trigger
 
         from .common import DEEP_RELIABLE_QOS
+
         rclpy.init()
-        self.node = rclpy.create_node('demo_operator', parameter_overrides=[
-            rclpy.parameter.Parameter('use_sim_time', value=False)])
+        self.node = rclpy.create_node(
+            'demo_operator',
+            parameter_overrides=[rclpy.parameter.Parameter('use_sim_time', value=False)],
+        )
         self._lock = threading.Lock()
         self.steps = 0
         self.records: list[EpisodeRecord] = []
         self._last_stamp = -1
         self._seen_end: set = set()
-        self.node.create_subscription(DiagnosticArray, 'episode', self._on_episode, DEEP_RELIABLE_QOS)
+        self.node.create_subscription(
+            DiagnosticArray, 'episode', self._on_episode, DEEP_RELIABLE_QOS
+        )
         self.clients = {
             'start': self.node.create_client(Trigger, 'recorder/start_episode'),
             'stop': self.node.create_client(Trigger, 'recorder/stop_episode'),
@@ -81,6 +85,7 @@ class Operator:
 
     def _on_episode(self, msg) -> None:
         from robot_learning.features import step_info_from_msg
+
         try:
             info = step_info_from_msg(msg)
         except RobotLearningError:
@@ -91,10 +96,21 @@ class Operator:
             self._last_stamp = info.stamp
             if info.prev_stamp >= 0:
                 self.steps += 1
-            if (info.terminated or info.truncated) and (info.episode, info.stamp) not in self._seen_end:
+            if (info.terminated or info.truncated) and (
+                info.episode,
+                info.stamp,
+            ) not in self._seen_end:
                 self._seen_end.add((info.episode, info.stamp))
-                self.records.append(EpisodeRecord(info.episode, info.instruction, info.outcome,
-                                                  info.episode_return, info.step, info.stamp))
+                self.records.append(
+                    EpisodeRecord(
+                        info.episode,
+                        info.instruction,
+                        info.outcome,
+                        info.episode_return,
+                        info.step,
+                        info.stamp,
+                    )
+                )
 
     def reset_counts(self) -> None:
         with self._lock:
@@ -106,7 +122,9 @@ class Operator:
         """Call a service; returns its message. Raises StageError if it never answers."""
         cli = self.clients[name]
         if not cli.wait_for_service(timeout_sec=timeout):
-            raise StageError(f'service {cli.srv_name} did not appear within {timeout:.0f} s (see logs/)')
+            raise StageError(
+                f'service {cli.srv_name} did not appear within {timeout:.0f} s (see logs/)'
+            )
         req = self._types.get(name, self._Trigger).Request()
         if data is not None:
             req.data = data
@@ -123,6 +141,7 @@ class Operator:
 
     def close(self) -> None:
         import rclpy
+
         self._ex.shutdown(timeout_sec=1.0)
         self.node.destroy_node()
         rclpy.try_shutdown()
@@ -133,21 +152,31 @@ def _check(procs: ProfileProcesses, stage: str, log_dir: Path) -> None:
     if dead:
         g, code = next(iter(dead.items()))
         procs.stop()
-        raise StageError(f'{stage}: process group {g!r} exited with code {code}; see {log_dir}/{procs.profile_name}.{g}.log')
+        raise StageError(
+            f'{stage}: process group {g!r} exited with code {code}; see {log_dir}/{procs.profile_name}.{g}.log'
+        )
 
 
 def _bar(total: int, desc: str, unit: str):
     import sys
 
     from tqdm import tqdm
+
     # In a log file (CI, nohup) redraw every 10 s instead of flooding it with \r lines.
     tty = sys.stderr.isatty()
-    return tqdm(total=total, desc=desc, unit=unit, dynamic_ncols=True, leave=True,
-                mininterval=0.2 if tty else 10.0)
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit=unit,
+        dynamic_ncols=True,
+        leave=True,
+        mininterval=0.2 if tty else 10.0,
+    )
 
 
-def _operate_episodes(op: Operator, procs: ProfileProcesses, run: Path, episodes: int,
-                      stage: str, desc: str) -> list[EpisodeRecord]:
+def _operate_episodes(
+    op: Operator, procs: ProfileProcesses, run: Path, episodes: int, stage: str, desc: str
+) -> list[EpisodeRecord]:
     """Record ``episodes`` episodes the way a person at the keyboard would: start a bag,
     reset the sim, wait for the episode to end, label it, stop the bag."""
     # A fresh sim process restarts its clock and episode ids: forget the last stage's.
@@ -172,18 +201,30 @@ def _operate_episodes(op: Operator, procs: ProfileProcesses, run: Path, episodes
         op.call('stop')
         kept.append(rec)
         bar.update(1)
-        bar.set_postfix(success=f"{np.mean([r.outcome == 'success' for r in kept]):.2f}", refresh=False)
+        bar.set_postfix(
+            success=f"{np.mean([r.outcome == 'success' for r in kept]):.2f}", refresh=False
+        )
     bar.close()
     return kept
 
 
-def record_stage(op: Operator, run: Path, episodes: int, seed: int) -> tuple[Path, list[EpisodeRecord]]:
+def record_stage(
+    op: Operator, run: Path, episodes: int, seed: int
+) -> tuple[Path, list[EpisodeRecord]]:
     bag_root = run / 'bags'
     # The camera is recorded at the resolution the deployed sim renders (sim_node.yaml),
     # so behaviour cloning sees the same images in training and in deployment.
-    procs = ProfileProcesses('sim_teleop', [
-        'sim_node.mode=lockstep', 'sim_node.autoreset=false', f'sim_node.seed={seed}',
-        f'demo_recorder.output_dir={bag_root}', 'demo_recorder.session=demos'], log_dir=run / 'logs')
+    procs = ProfileProcesses(
+        'sim_teleop',
+        [
+            'sim_node.mode=lockstep',
+            'sim_node.autoreset=false',
+            f'sim_node.seed={seed}',
+            f'demo_recorder.output_dir={bag_root}',
+            'demo_recorder.session=demos',
+        ],
+        log_dir=run / 'logs',
+    )
     try:
         kept = _operate_episodes(op, procs, run, episodes, 'record', 'record demos')
     finally:
@@ -195,6 +236,7 @@ def _deploy_overrides(checkpoint: Path) -> list[str]:
     """Sim/camera settings a checkpoint needs: camera policies get camera_ingest at the
     checkpoint's image size; others run without rendering."""
     from robot_learning.policy import load_policy
+
     policy = load_policy(checkpoint)
     if not policy.needs_image:
         return ['sim_node.camera_every=0']
@@ -202,8 +244,15 @@ def _deploy_overrides(checkpoint: Path) -> list[str]:
     return ['sim_node.camera_every=1', f'camera_ingest.width={w}', f'camera_ingest.height={h}']
 
 
-def train_stage(run: Path, name: str, bags: list[Path], minutes: float, steps: int, seed: int,
-                extra: list[str] | None = None) -> Path:
+def train_stage(
+    run: Path,
+    name: str,
+    bags: list[Path],
+    minutes: float,
+    steps: int,
+    seed: int,
+    extra: list[str] | None = None,
+) -> Path:
     """``robot-learning train`` in a child process (its log in logs/train_<name>.log).
 
     Returns ``checkpoints/last``, the policy trained to the budget, not ``best``: the
@@ -214,10 +263,26 @@ def train_stage(run: Path, name: str, bags: list[Path], minutes: float, steps: i
     """
     import subprocess
     import sys
+
     out = run / name
-    cmd = [sys.executable, '-m', 'robot_learning.train', '--algo', 'bc', '--bags', *map(str, bags),
-           '--out', str(out), '--seed', str(seed), '--minutes', str(minutes), '--steps', str(steps),
-           *(extra or [])]
+    cmd = [
+        sys.executable,
+        '-m',
+        'robot_learning.train',
+        '--algo',
+        'bc',
+        '--bags',
+        *map(str, bags),
+        '--out',
+        str(out),
+        '--seed',
+        str(seed),
+        '--minutes',
+        str(minutes),
+        '--steps',
+        str(steps),
+        *(extra or []),
+    ]
     log = run / 'logs' / f'train_{name}.log'
     print(f'robot-learning demo: training {name} (<= {minutes:g} min), log in {log}', flush=True)
     with open(log, 'w') as f:
@@ -231,17 +296,26 @@ def train_stage(run: Path, name: str, bags: list[Path], minutes: float, steps: i
     return last
 
 
-def intervene_stage(op: Operator, run: Path, checkpoint: Path, episodes: int,
-                    seed: int) -> tuple[Path, list[EpisodeRecord]]:
+def intervene_stage(
+    op: Operator, run: Path, checkpoint: Path, episodes: int, seed: int
+) -> tuple[Path, list[EpisodeRecord]]:
     """Deploy ``checkpoint`` with the scripted expert as a supervising human who takes
     over when the robot stalls (HG-DAgger); every episode is recorded."""
     bag_root = run / 'bags'
-    procs = ProfileProcesses('sim_intervene', [
-        'sim_node.mode=lockstep', 'sim_node.autoreset=false', f'sim_node.seed={seed}',
-        'sim_node.lockstep_resend_s=0.2', f'policy_node.checkpoint={checkpoint}',
-        *_deploy_overrides(checkpoint),
-        f'demo_recorder.output_dir={bag_root}', 'demo_recorder.session=interventions'],
-        log_dir=run / 'logs')
+    procs = ProfileProcesses(
+        'sim_intervene',
+        [
+            'sim_node.mode=lockstep',
+            'sim_node.autoreset=false',
+            f'sim_node.seed={seed}',
+            'sim_node.lockstep_resend_s=0.2',
+            f'policy_node.checkpoint={checkpoint}',
+            *_deploy_overrides(checkpoint),
+            f'demo_recorder.output_dir={bag_root}',
+            'demo_recorder.session=interventions',
+        ],
+        log_dir=run / 'logs',
+    )
     try:
         kept = _operate_episodes(op, procs, run, episodes, 'intervene', 'deploy with takeovers')
     finally:
@@ -249,13 +323,22 @@ def intervene_stage(op: Operator, run: Path, checkpoint: Path, episodes: int,
     return bag_root / 'interventions', kept
 
 
-def learn_stage(op: Operator, run: Path, bag: Path, steps: int, minutes: float, rate: float,
-                seed: int) -> tuple[Path, int]:
+def learn_stage(
+    op: Operator, run: Path, bag: Path, steps: int, minutes: float, rate: float, seed: int
+) -> tuple[Path, int]:
     learner_dir = run / 'learner'
-    procs = ProfileProcesses('sim_learn', [
-        f'sim_node.seed={seed}', f'sim_node.lockstep_max_rate={rate}',
-        f'sac_learner.run_dir={learner_dir}', f'sac_learner.demo_bags=["{bag}"]',
-        f'sac_learner.max_env_steps={steps}', f'sac_learner.sac.seed={seed}'], log_dir=run / 'logs')
+    procs = ProfileProcesses(
+        'sim_learn',
+        [
+            f'sim_node.seed={seed}',
+            f'sim_node.lockstep_max_rate={rate}',
+            f'sac_learner.run_dir={learner_dir}',
+            f'sac_learner.demo_bags=["{bag}"]',
+            f'sac_learner.max_env_steps={steps}',
+            f'sac_learner.sac.seed={seed}',
+        ],
+        log_dir=run / 'logs',
+    )
     op.reset_counts()
     try:
         bar = _bar(steps, 'learn (SAC)', 'step')
@@ -277,7 +360,9 @@ def learn_stage(op: Operator, run: Path, bag: Path, steps: int, minutes: float, 
                 recent.append(r.outcome == 'success')
             n_rec = len(op.records)
             if recent:
-                bar.set_postfix(episodes=n_rec, success_last50=f'{np.mean(recent):.2f}', refresh=False)
+                bar.set_postfix(
+                    episodes=n_rec, success_last50=f'{np.mean(recent):.2f}', refresh=False
+                )
         bar.close()
         env_steps = op.steps
         latest = Path(op.call('save', timeout=60.0))
@@ -288,15 +373,25 @@ def learn_stage(op: Operator, run: Path, bag: Path, steps: int, minutes: float, 
     return (best if (best / 'checkpoint.json').exists() else latest), env_steps
 
 
-def eval_stage(op: Operator, run: Path, checkpoint: Path, episodes: int, seed: int,
-               deterministic: bool = True) -> list[EpisodeRecord]:
-    procs = ProfileProcesses('sim_deploy', [
-        'sim_node.mode=lockstep', f'sim_node.seed={seed}', *_deploy_overrides(checkpoint),
-        f'policy_node.checkpoint={checkpoint}',
-        f'policy_node.deterministic={str(deterministic).lower()}'], log_dir=run / 'logs')
+def eval_stage(
+    op: Operator, run: Path, checkpoint: Path, episodes: int, seed: int, deterministic: bool = True
+) -> list[EpisodeRecord]:
+    procs = ProfileProcesses(
+        'sim_deploy',
+        [
+            'sim_node.mode=lockstep',
+            f'sim_node.seed={seed}',
+            *_deploy_overrides(checkpoint),
+            f'policy_node.checkpoint={checkpoint}',
+            f'policy_node.deterministic={str(deterministic).lower()}',
+        ],
+        log_dir=run / 'logs',
+    )
     op.reset_counts()
     try:
-        bar = _bar(episodes, 'evaluate' if deterministic else 'evaluate (sampled actions)', 'episode')
+        bar = _bar(
+            episodes, 'evaluate' if deterministic else 'evaluate (sampled actions)', 'episode'
+        )
         t0, shown = time.monotonic(), 0
         while len(op.records) < episodes:
             _check(procs, 'eval', run / 'logs')
@@ -307,8 +402,10 @@ def eval_stage(op: Operator, run: Path, checkpoint: Path, episodes: int, seed: i
             bar.update(n - shown)
             shown = n
             if n:
-                bar.set_postfix(success=f'{np.mean([r.outcome == "success" for r in op.records[:n]]):.2f}',
-                                refresh=False)
+                bar.set_postfix(
+                    success=f'{np.mean([r.outcome == "success" for r in op.records[:n]]):.2f}',
+                    refresh=False,
+                )
         bar.close()
     finally:
         procs.stop()
@@ -323,21 +420,32 @@ def _trailing_mean(x: np.ndarray, window: int) -> np.ndarray:
     return (c[idx] - c[lo]) / (idx - lo)
 
 
-def plot_learning_curve(episodes_jsonl: Path, out_png: Path, eval_rate: float | None = None,
-                        window: int = 50) -> None:
+def plot_learning_curve(
+    episodes_jsonl: Path, out_png: Path, eval_rate: float | None = None, window: int = 50
+) -> None:
     """Success rate and return (rolling mean over ``window`` episodes) against env steps."""
     import matplotlib
+
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    rows = [json.loads(l) for l in episodes_jsonl.read_text().splitlines() if l.strip()] \
-        if episodes_jsonl.exists() else []
+
+    rows = (
+        [json.loads(l) for l in episodes_jsonl.read_text().splitlines() if l.strip()]
+        if episodes_jsonl.exists()
+        else []
+    )
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
     if rows:
         x = np.array([r['env_steps'] for r in rows])
         succ = np.array([float(r['success']) for r in rows])
         ret = np.array([r['return'] for r in rows])
         ax1.plot(x, succ, '.', alpha=0.15, color='tab:green')
-        ax1.plot(x, _trailing_mean(succ, window), color='tab:green', label=f'training (last {window} episodes)')
+        ax1.plot(
+            x,
+            _trailing_mean(succ, window),
+            color='tab:green',
+            label=f'training (last {window} episodes)',
+        )
         ax2.plot(x, ret, '.', alpha=0.15, color='tab:blue')
         ax2.plot(x, _trailing_mean(ret, window), color='tab:blue')
         if eval_rate is not None:
@@ -363,18 +471,25 @@ def _isolate_ros_graph() -> None:
 
 def _summary(records: list[EpisodeRecord], prefix: str) -> dict:
     from robot_learning.evaluation import closed_loop_metrics
+
     m = closed_loop_metrics(records)
     m.pop('episodes', None)
-    return {prefix + k[len('eval_'):] if k.startswith('eval_') else prefix + k: v for k, v in m.items()}
+    return {
+        prefix + k[len('eval_') :] if k.startswith('eval_') else prefix + k: v
+        for k, v in m.items()
+    }
 
 
 def run_demo(args) -> int:
     """The main job (see module docstring). Returns 0 on completion."""
     from robot_learning.evaluation import plot_closed_loop
+
     stages = [s.strip() for s in args.stages.split(',') if s.strip()]
     unknown = set(stages) - {'record', 'bc', 'dagger', 'sac'}
     if unknown or 'record' not in stages:
-        raise StageError(f'--stages {args.stages!r}: choose from record,bc,dagger,sac (record is required)')
+        raise StageError(
+            f'--stages {args.stages!r}: choose from record,bc,dagger,sac (record is required)'
+        )
     if 'dagger' in stages and 'bc' not in stages:
         raise StageError('--stages: dagger needs the bc stage before it')
     _isolate_ros_graph()
@@ -399,9 +514,15 @@ def run_demo(args) -> int:
         t0 = time.monotonic()
         bag, demos = record_stage(op, run, args.demo_episodes, args.seed)
         lap('record', t0)
-        metrics.update({'demo_episodes': len(demos),
-                        'demo_expert_success_rate': float(np.mean([r.outcome == 'success' for r in demos])),
-                        'bag': str(bag.resolve())})
+        metrics.update(
+            {
+                'demo_episodes': len(demos),
+                'demo_expert_success_rate': float(
+                    np.mean([r.outcome == 'success' for r in demos])
+                ),
+                'bag': str(bag.resolve()),
+            }
+        )
         if 'bc' in stages:
             t0 = time.monotonic()
             bc_ckpt = train_stage(run, 'bc', [bag], args.bc_minutes, args.bc_steps, args.seed)
@@ -414,41 +535,76 @@ def run_demo(args) -> int:
             plot_closed_loop(bc_evals, run / 'bc_eval.png', 'behaviour cloning')
         if 'dagger' in stages:
             t0 = time.monotonic()
-            ibag, deployed = intervene_stage(op, run, bc_ckpt, args.intervention_episodes, args.seed + 20_000)
+            ibag, deployed = intervene_stage(
+                op, run, bc_ckpt, args.intervention_episodes, args.seed + 20_000
+            )
             lap('dagger_deploy', t0)
             t0 = time.monotonic()
             # DAgger's next round: continue from the deployed policy on demos + the human's
             # corrections (HG-DAgger aggregation), for half the first round's budget.
-            dagger_ckpt = train_stage(run, 'bc_dagger', [bag], args.bc_minutes / 2, args.bc_steps // 2, args.seed,
-                                      ['--intervention-bags', str(ibag), '--init-from', str(bc_ckpt)])
+            dagger_ckpt = train_stage(
+                run,
+                'bc_dagger',
+                [bag],
+                args.bc_minutes / 2,
+                args.bc_steps // 2,
+                args.seed,
+                ['--intervention-bags', str(ibag), '--init-from', str(bc_ckpt)],
+            )
             lap('dagger_train', t0)
             t0 = time.monotonic()
-            dagger_evals = eval_stage(op, run, dagger_ckpt, args.bc_eval_episodes, args.seed + 10_000)
+            dagger_evals = eval_stage(
+                op, run, dagger_ckpt, args.bc_eval_episodes, args.seed + 10_000
+            )
             lap('dagger_eval', t0)
             from robot_learning.dataset import find_episode_bags
+
             ibags = find_episode_bags([ibag])
-            metrics.update({
-                'dagger_deploy_episodes': len(deployed),
-                'dagger_deploy_success_rate': float(np.mean([r.outcome == 'success' for r in deployed])),
-                'dagger_episodes_with_interventions': sum(int(b.custom.get('interventions', '0')) > 0 for b in ibags),
-                'dagger_intervention_steps': sum(int(b.custom.get('intervention_steps', '0')) for b in ibags),
-                'dagger_checkpoint': str(dagger_ckpt.resolve())})
+            metrics.update(
+                {
+                    'dagger_deploy_episodes': len(deployed),
+                    'dagger_deploy_success_rate': float(
+                        np.mean([r.outcome == 'success' for r in deployed])
+                    ),
+                    'dagger_episodes_with_interventions': sum(
+                        int(b.custom.get('interventions', '0')) > 0 for b in ibags
+                    ),
+                    'dagger_intervention_steps': sum(
+                        int(b.custom.get('intervention_steps', '0')) for b in ibags
+                    ),
+                    'dagger_checkpoint': str(dagger_ckpt.resolve()),
+                }
+            )
             metrics.update(_summary(dagger_evals, 'bc_dagger_eval_'))
-            plot_closed_loop(dagger_evals, run / 'bc_dagger_eval.png', 'behaviour cloning + one round of interventions')
+            plot_closed_loop(
+                dagger_evals,
+                run / 'bc_dagger_eval.png',
+                'behaviour cloning + one round of interventions',
+            )
         if 'sac' in stages:
             t0 = time.monotonic()
-            ckpt, env_steps = learn_stage(op, run, bag, args.learn_steps, args.learn_minutes, args.rate, args.seed + 1)
+            ckpt, env_steps = learn_stage(
+                op, run, bag, args.learn_steps, args.learn_minutes, args.rate, args.seed + 1
+            )
             lap('sac_learn', t0)
             t0 = time.monotonic()
             evals = eval_stage(op, run, ckpt, args.eval_episodes, args.seed + 10_000)
             # Same episodes with actions sampled from the SAC policy instead of its mean: the
             # mean can stall where the stochastic policy does not (reported, not the headline).
-            sampled = eval_stage(op, run, ckpt, args.eval_episodes, args.seed + 10_000, deterministic=False)
+            sampled = eval_stage(
+                op, run, ckpt, args.eval_episodes, args.seed + 10_000, deterministic=False
+            )
             lap('sac_eval', t0)
             metrics.update(_summary(evals, 'eval_'))
-            metrics.update({
-                'eval_success_rate_sampled_actions': float(np.mean([r.outcome == 'success' for r in sampled])),
-                'env_steps': env_steps, 'checkpoint': str(ckpt)})
+            metrics.update(
+                {
+                    'eval_success_rate_sampled_actions': float(
+                        np.mean([r.outcome == 'success' for r in sampled])
+                    ),
+                    'env_steps': env_steps,
+                    'checkpoint': str(ckpt),
+                }
+            )
             ck_meta = ckpt / 'checkpoint.json'
             if ck_meta.exists():
                 meta = json.loads(ck_meta.read_text())
@@ -457,17 +613,31 @@ def run_demo(args) -> int:
             latest_meta = ckpt.parent / 'latest' / 'checkpoint.json'
             if latest_meta.exists():
                 metrics['learner_updates'] = json.loads(latest_meta.read_text()).get('updates')
-            plot_learning_curve(run / 'learner' / 'episodes.jsonl', run / 'learning_curve.png',
-                                metrics['eval_success_rate'])
+            plot_learning_curve(
+                run / 'learner' / 'episodes.jsonl',
+                run / 'learning_curve.png',
+                metrics['eval_success_rate'],
+            )
     finally:
         op.close()
     metrics['wall_clock_s'] = round(time.monotonic() - t_start, 1)
     metrics['stage_wall_clock_s'] = walls
     (run / 'metrics.json').write_text(json.dumps(metrics, indent=2) + '\n')
-    headline = ('bc_eval_success_rate', 'bc_dagger_eval_success_rate', 'eval_success_rate',
-                'eval_success_rate_sampled_actions', 'demo_episodes', 'env_steps', 'wall_clock_s')
+    headline = (
+        'bc_eval_success_rate',
+        'bc_dagger_eval_success_rate',
+        'eval_success_rate',
+        'eval_success_rate_sampled_actions',
+        'demo_episodes',
+        'env_steps',
+        'wall_clock_s',
+    )
     print(json.dumps({k: metrics[k] for k in headline if k in metrics}))
-    for prefix, label in (('bc_eval_', 'BC'), ('bc_dagger_eval_', 'BC + interventions'), ('eval_', 'SAC')):
+    for prefix, label in (
+        ('bc_eval_', 'BC'),
+        ('bc_dagger_eval_', 'BC + interventions'),
+        ('eval_', 'SAC'),
+    ):
         for instr, v in metrics.get(prefix + 'success_per_instruction', {}).items():
             print(f'  {label:20s} {instr:28s} {v["success_rate"]:.2f} ({v["episodes"]} episodes)')
     print(f'robot-learning demo: metrics in {run / "metrics.json"}')
@@ -476,20 +646,24 @@ def run_demo(args) -> int:
 
 def run_eval_cli(args) -> int:
     """``robot-learning eval --checkpoint DIR --episodes N`` in the built-in sim."""
-    import yaml
-
     from robot_learning.evaluation import closed_loop_metrics, plot_closed_loop
     from robot_learning.policy import load_policy
 
-    from .launcher import config_dir
+    from .launcher import config_dir, params_file_section
+
     # Fail fast, in one line, before starting anything: the checkpoint must fit what the
     # sim_deploy profile feeds it (lidar sectors, pillar colours, a 2-D Twist action).
     cdir = config_dir()
-    lidar = yaml.safe_load((cdir / 'lidar_ingest.yaml').read_text())['lidar_ingest']['ros__parameters']
-    sim = yaml.safe_load((cdir / 'sim_node.yaml').read_text())['sim_node']['ros__parameters']
-    load_policy(args.checkpoint, expected={
-        'observation.num_sectors': lidar['num_sectors'], 'observation.colors': sim['colors'],
-        'action_dim': 2})
+    lidar = params_file_section(cdir / 'lidar_ingest.yaml', 'lidar_ingest')
+    sim = params_file_section(cdir / 'sim_node.yaml', 'sim_node')
+    load_policy(
+        args.checkpoint,
+        expected={
+            'observation.num_sectors': lidar['num_sectors'],
+            'observation.colors': sim['colors'],
+            'action_dim': 2,
+        },
+    )
     _isolate_ros_graph()
     out = Path(args.out) if args.out else Path(args.checkpoint).resolve().parent.parent / 'eval'
     out.mkdir(parents=True, exist_ok=True)
@@ -499,8 +673,11 @@ def run_eval_cli(args) -> int:
         evals = eval_stage(op, out, Path(args.checkpoint).resolve(), args.episodes, args.seed)
     finally:
         op.close()
-    metrics = {'checkpoint': str(Path(args.checkpoint).resolve()), **closed_loop_metrics(evals),
-               'wall_clock_s': round(time.monotonic() - t0, 1)}
+    metrics = {
+        'checkpoint': str(Path(args.checkpoint).resolve()),
+        **closed_loop_metrics(evals),
+        'wall_clock_s': round(time.monotonic() - t0, 1),
+    }
     (out / 'metrics.json').write_text(json.dumps(metrics, indent=2) + '\n')
     plot_closed_loop(evals, out / 'eval.png', Path(args.checkpoint).name)
     print(json.dumps({k: v for k, v in metrics.items() if k != 'episodes'}, indent=2))

@@ -51,27 +51,30 @@ Timestamps are the node clock at receive time (``use_sim_time`` honoured: sim ti
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 import importlib
 import json
 import os
+from pathlib import Path
 import re
 import shutil
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from rclpy.clock import Clock, ClockType
 from rclpy.event_handler import SubscriptionEventCallbacks, UnsupportedEventTypeError
 from rclpy.node import Node
-from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy)
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from robot_learning.bagwriter import (
+    EpisodeBagWriter,
+    normalize_msgtype,
+    qos_dict,
+    update_custom_data,
+)
+from robot_learning.errors import BagError, RobotLearningError
+from robot_learning_nodes.common import declare, Diagnostics, spin_node
 from std_msgs.msg import String
 from std_srvs.srv import SetBool, Trigger
-
-from robot_learning.bagwriter import (EpisodeBagWriter, normalize_msgtype, qos_dict,
-                                      update_custom_data)
-from robot_learning.errors import BagError, RobotLearningError
-from robot_learning_nodes.common import Diagnostics, declare, spin_node
 
 #: Default ``topics``: the simulator / policy topics of docs/interfaces.md.
 DEFAULT_TOPICS = [
@@ -126,9 +129,12 @@ def offered_qos_dicts(infos: list) -> list[dict]:
     out = []
     for info in infos:
         q = info.qos_profile
-        d = qos_dict(reliability=_qos_policy_name(q.reliability),
-                     durability=_qos_policy_name(q.durability),
-                     history=_qos_policy_name(q.history), depth=int(q.depth))
+        d = qos_dict(
+            reliability=_qos_policy_name(q.reliability),
+            durability=_qos_policy_name(q.durability),
+            history=_qos_policy_name(q.history),
+            depth=int(q.depth),
+        )
         for key in ('deadline', 'lifespan', 'liveliness_lease_duration'):
             ns = int(getattr(q, key).nanoseconds)
             if 0 < ns < 2**63 - 1:
@@ -143,13 +149,13 @@ def offered_qos_dicts(infos: list) -> list[dict]:
 class _Topic:
     """One recorded topic."""
 
-    name: str                        # as configured (relative)
-    topic: str                       # resolved absolute name, the bag's topic name
-    msgtype: str | None              # 'pkg/msg/Type'; None until discovered
+    name: str  # as configured (relative)
+    topic: str  # resolved absolute name, the bag's topic name
+    msgtype: str | None  # 'pkg/msg/Type'; None until discovered
     sub: Any = None
     reliable: bool = True
     transient: bool = False
-    failed: bool = False             # type not importable: given up
+    failed: bool = False  # type not importable: given up
 
 
 @dataclass
@@ -161,8 +167,8 @@ class _Episode:
     writer: EpisodeBagWriter
     start_ns: int
     outcome: str = 'unknown'
-    intervention_steps: int = 0     # commands marked as a human takeover
-    interventions: int = 0          # takeover segments (false -> true edges)
+    intervention_steps: int = 0  # commands marked as a human takeover
+    interventions: int = 0  # takeover segments (false -> true edges)
     intervening: bool = False
 
 
@@ -180,25 +186,52 @@ class DemoRecorder(Node):
 
     def __init__(self, **kwargs):
         super().__init__('demo_recorder', **kwargs)
-        entries = declare(self, 'topics', list(DEFAULT_TOPICS),
-                          "topics to record: 'name' or 'name:pkg/msg/Type'", read_only=True)
-        self.output_dir = Path(declare(self, 'output_dir', 'bags',
-                                       'root directory of recording sessions', read_only=True))
-        session = declare(self, 'session', '',
-                          'session directory name; empty = local time YYYYmmdd_HHMMSS',
-                          read_only=True)
+        entries = declare(
+            self,
+            'topics',
+            list(DEFAULT_TOPICS),
+            "topics to record: 'name' or 'name:pkg/msg/Type'",
+            read_only=True,
+        )
+        self.output_dir = Path(
+            declare(
+                self, 'output_dir', 'bags', 'root directory of recording sessions', read_only=True
+            )
+        )
+        session = declare(
+            self,
+            'session',
+            '',
+            'session directory name; empty = local time YYYYmmdd_HHMMSS',
+            read_only=True,
+        )
         self.session = session or time.strftime('%Y%m%d_%H%M%S')
-        self.storage = declare(self, 'storage', 'mcap', 'bag storage: mcap or sqlite3',
-                               read_only=True)
-        instruction = declare(self, 'instruction_topic', 'instruction',
-                              'std_msgs/String topic giving the episode instruction',
-                              read_only=True)
-        intervention = declare(self, 'intervention_topic', 'intervention',
-                               'std_msgs/Bool topic marking human takeovers (policy_node)',
-                               read_only=True)
-        period = float(declare(self, 'discovery_period_s', 0.5,
-                               'wall period of topic type discovery and QoS adaptation, s',
-                               read_only=True))
+        self.storage = declare(
+            self, 'storage', 'mcap', 'bag storage: mcap or sqlite3', read_only=True
+        )
+        instruction = declare(
+            self,
+            'instruction_topic',
+            'instruction',
+            'std_msgs/String topic giving the episode instruction',
+            read_only=True,
+        )
+        intervention = declare(
+            self,
+            'intervention_topic',
+            'intervention',
+            'std_msgs/Bool topic marking human takeovers (policy_node)',
+            read_only=True,
+        )
+        period = float(
+            declare(
+                self,
+                'discovery_period_s',
+                0.5,
+                'wall period of topic type discovery and QoS adaptation, s',
+                read_only=True,
+            )
+        )
         if self.storage not in ('mcap', 'sqlite3'):
             raise BagError(f'demo_recorder: storage {self.storage!r} must be mcap or sqlite3')
         self.session_dir = self.output_dir / self.session
@@ -215,8 +248,9 @@ class DemoRecorder(Node):
             self.topics[topic] = _Topic(name, topic, msgtype)
         self.instruction_topic = self.resolve_topic_name(instruction)
         if self.instruction_topic not in self.topics:
-            self.topics[self.instruction_topic] = _Topic(instruction, self.instruction_topic,
-                                                         'std_msgs/msg/String')
+            self.topics[self.instruction_topic] = _Topic(
+                instruction, self.instruction_topic, 'std_msgs/msg/String'
+            )
         self.topics[self.instruction_topic].transient = True
         self.intervention_topic = self.resolve_topic_name(intervention)
         self._instruction_raw: bytes | None = None
@@ -228,16 +262,19 @@ class DemoRecorder(Node):
 
         # Subscribe what we can right away, then keep adapting on a wall timer.
         self._discover()
-        self._timer = self.create_timer(period, self._discover,
-                                        clock=Clock(clock_type=ClockType.STEADY_TIME))
+        self._timer = self.create_timer(
+            period, self._discover, clock=Clock(clock_type=ClockType.STEADY_TIME)
+        )
         self.create_service(Trigger, 'recorder/start_episode', self._srv_start)
         self.create_service(Trigger, 'recorder/stop_episode', self._srv_stop)
         self.create_service(Trigger, 'recorder/discard_episode', self._srv_discard)
         self.create_service(SetBool, 'recorder/set_success', self._srv_set_success)
         self.diag.set('recording', 'idle')
         self.diag.set('session_dir', str(self.session_dir))
-        self.get_logger().info(f'recording {len(self.topics)} topics into {self.session_dir} '
-                               f'({self.storage}); waiting for recorder/start_episode')
+        self.get_logger().info(
+            f'recording {len(self.topics)} topics into {self.session_dir} '
+            f'({self.storage}); waiting for recorder/start_episode'
+        )
 
     # ------------------------------------------------------------------ subscriptions
     def _discover(self) -> None:
@@ -264,14 +301,20 @@ class DemoRecorder(Node):
                     continue
                 msgtype = normalize_msgtype(types[0])
             if infos:
-                reliable = all(i.qos_profile.reliability == ReliabilityPolicy.RELIABLE
-                               for i in infos)
-                transient = all(i.qos_profile.durability == DurabilityPolicy.TRANSIENT_LOCAL
-                                for i in infos)
+                reliable = all(
+                    i.qos_profile.reliability == ReliabilityPolicy.RELIABLE for i in infos
+                )
+                transient = all(
+                    i.qos_profile.durability == DurabilityPolicy.TRANSIENT_LOCAL for i in infos
+                )
             else:  # no publisher yet: keep what we have
                 reliable, transient = t.reliable, t.transient
-            if (t.sub is not None and msgtype == t.msgtype and reliable == t.reliable
-                    and transient == t.transient):
+            if (
+                t.sub is not None
+                and msgtype == t.msgtype
+                and reliable == t.reliable
+                and transient == t.transient
+            ):
                 continue
             self._subscribe(t, msgtype, reliable, transient)
         self.diag.set('waiting_for_type', ' '.join(waiting) or '-')
@@ -286,13 +329,18 @@ class DemoRecorder(Node):
         if t.sub is not None:
             self.destroy_subscription(t.sub)
             if msgtype != t.msgtype:
-                self.get_logger().warning(f'{t.topic}: publishers offer {msgtype}, '
-                                          f'recording that instead of {t.msgtype}')
+                self.get_logger().warning(
+                    f'{t.topic}: publishers offer {msgtype}, '
+                    f'recording that instead of {t.msgtype}'
+                )
         qos = QoSProfile(
-            history=HistoryPolicy.KEEP_LAST, depth=QUEUE_DEPTH,
+            history=HistoryPolicy.KEEP_LAST,
+            depth=QUEUE_DEPTH,
             reliability=ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT,
-            durability=(DurabilityPolicy.TRANSIENT_LOCAL if transient
-                        else DurabilityPolicy.VOLATILE))
+            durability=(
+                DurabilityPolicy.TRANSIENT_LOCAL if transient else DurabilityPolicy.VOLATILE
+            ),
+        )
         topic = t.topic
 
         def on_raw(raw: bytes, topic=topic) -> None:
@@ -301,17 +349,19 @@ class DemoRecorder(Node):
         def on_lost(info, topic=topic) -> None:
             self.diag.count(f'lost {topic}', int(getattr(info, 'total_count_change', 1)))
 
-        events = SubscriptionEventCallbacks(message_lost=on_lost,
-                                            incompatible_qos=lambda _e: None)
+        events = SubscriptionEventCallbacks(message_lost=on_lost, incompatible_qos=lambda _e: None)
         try:
-            t.sub = self.create_subscription(cls, topic, on_raw, qos, raw=True,
-                                             event_callbacks=events)
+            t.sub = self.create_subscription(
+                cls, topic, on_raw, qos, raw=True, event_callbacks=events
+            )
         except UnsupportedEventTypeError:
             t.sub = self.create_subscription(cls, topic, on_raw, qos, raw=True)
         t.msgtype, t.reliable, t.transient = msgtype, reliable, transient
-        self.get_logger().debug(f'subscribed {topic} [{msgtype}] '
-                                f'{"reliable" if reliable else "best effort"}'
-                                f'{" transient local" if transient else ""}')
+        self.get_logger().debug(
+            f'subscribed {topic} [{msgtype}] '
+            f'{"reliable" if reliable else "best effort"}'
+            f'{" transient local" if transient else ""}'
+        )
 
     def _on_raw(self, topic: str, raw: bytes) -> None:
         """Subscription callback: serialized bytes of one message."""
@@ -328,11 +378,14 @@ class DemoRecorder(Node):
     def _count_intervention(self, ep: _Episode, raw: bytes) -> None:
         from rclpy.serialization import deserialize_message
         from std_msgs.msg import Bool
+
         try:
             on = bool(deserialize_message(raw, Bool).data)
         except Exception:  # noqa: BLE001 -- another type on that topic: recorded, not counted
-            self.diag.error('error_intervention', f'{self.intervention_topic}: not std_msgs/Bool; '
-                            'interventions are not counted')
+            self.diag.error(
+                'error_intervention',
+                f'{self.intervention_topic}: not std_msgs/Bool; ' 'interventions are not counted',
+            )
             return
         ep.intervention_steps += on
         ep.interventions += on and not ep.intervening
@@ -345,8 +398,10 @@ class DemoRecorder(Node):
             if bag_type is None:
                 self._add_topic(ep, t)
             elif bag_type != t.msgtype:
-                raise BagError(f'type changed to {t.msgtype} during the episode, bag has '
-                               f'{bag_type}: message dropped')
+                raise BagError(
+                    f'type changed to {t.msgtype} during the episode, bag has '
+                    f'{bag_type}: message dropped'
+                )
             ep.writer.write(topic, stamp_ns, raw)
         except BagError as exc:
             self.diag.error('error_write', f'{topic}: {exc}')
@@ -363,11 +418,14 @@ class DemoRecorder(Node):
 
     def _set_instruction(self, raw: bytes) -> None:
         from rclpy.serialization import deserialize_message
+
         try:
             text = deserialize_message(raw, String).data
         except Exception as exc:  # noqa: BLE001 -- wrong type on the instruction topic
-            self.diag.error('error_instruction', f'{self.instruction_topic}: cannot read '
-                            f'std_msgs/String: {exc}')
+            self.diag.error(
+                'error_instruction',
+                f'{self.instruction_topic}: cannot read ' f'std_msgs/String: {exc}',
+            )
             return
         self._instruction_raw, self._instruction_text = raw, text
         self.diag.set('instruction', text)
@@ -376,8 +434,11 @@ class DemoRecorder(Node):
     def _first_free_index(self) -> int:
         """Next episode index of the session (continues an existing session)."""
         try:
-            nums = [int(m.group(1)) for p in self.session_dir.iterdir()
-                    if (m := _EPISODE_RE.match(p.name))]
+            nums = [
+                int(m.group(1))
+                for p in self.session_dir.iterdir()
+                if (m := _EPISODE_RE.match(p.name))
+            ]
         except OSError:
             return 0
         return max(nums) + 1 if nums else 0
@@ -427,17 +488,23 @@ class DemoRecorder(Node):
             return None
         self.diag.set('recording', 'idle')
         stop_ns = self.get_clock().now().nanoseconds
-        custom = {'instruction': self._instruction_text, 'outcome': ep.outcome,
-                  'episode': str(ep.index), 'session': self.session,
-                  'start_time_ns': str(ep.start_ns), 'stop_time_ns': str(stop_ns),
-                  'interventions': str(ep.interventions),
-                  'intervention_steps': str(ep.intervention_steps)}
+        custom = {
+            'instruction': self._instruction_text,
+            'outcome': ep.outcome,
+            'episode': str(ep.index),
+            'session': self.session,
+            'start_time_ns': str(ep.start_ns),
+            'stop_time_ns': str(stop_ns),
+            'interventions': str(ep.interventions),
+            'intervention_steps': str(ep.intervention_steps),
+        }
         ep.writer.close(custom)
         self._last = _Stopped(ep.index, ep.path, custom)
         self._append_jsonl(ep.path.name, custom, ep.writer.message_count)
         self.diag.count('episodes_kept')
-        self.get_logger().info(f'stopped {ep.path}: {ep.writer.message_count} messages, '
-                               f'outcome {ep.outcome}')
+        self.get_logger().info(
+            f'stopped {ep.path}: {ep.writer.message_count} messages, ' f'outcome {ep.outcome}'
+        )
         return ep.path
 
     def discard_episode(self) -> Path | None:
@@ -475,12 +542,16 @@ class DemoRecorder(Node):
         return self._last.path
 
     def _append_jsonl(self, dirname: str, custom: dict, count: int) -> None:
-        line = {'dir': dirname, 'instruction': custom['instruction'],
-                'outcome': custom['outcome'], 'messages': count,
-                'episode': int(custom['episode']),
-                'start_time_ns': int(custom['start_time_ns']),
-                'stop_time_ns': int(custom['stop_time_ns']),
-                'interventions': int(custom.get('interventions', 0))}
+        line = {
+            'dir': dirname,
+            'instruction': custom['instruction'],
+            'outcome': custom['outcome'],
+            'messages': count,
+            'episode': int(custom['episode']),
+            'start_time_ns': int(custom['start_time_ns']),
+            'stop_time_ns': int(custom['stop_time_ns']),
+            'interventions': int(custom.get('interventions', 0)),
+        }
         try:
             with open(self.session_dir / 'episodes.jsonl', 'a', encoding='utf8') as f:
                 f.write(json.dumps(line) + '\n')
@@ -550,8 +621,7 @@ class DemoRecorder(Node):
             resp.success, resp.message = False, str(exc)
             return resp
         resp.success = path is not None
-        resp.message = (f'{path}: {"success" if req.data else "failure"}' if path
-                        else 'no episode')
+        resp.message = f'{path}: {"success" if req.data else "failure"}' if path else 'no episode'
         return resp
 
     def close(self) -> None:

@@ -22,14 +22,24 @@ def profile_nodes(profile_name: str) -> list[dict]:
             module = spec['node'].split(':')[0]
             package, executable = module.split('.', 1)
             params = spec.get('params') or []
-            out.append({
-                'group': group, 'package': package, 'executable': executable,
-                'name': _node_name(spec),
-                'params_files': [str(config_dir() / f) for f in ([params] if isinstance(params, str) else params)],
-                'parameters': {'use_sim_time': bool(prof.get('use_sim_time', False)), **(spec.get('parameters') or {})},
-                'remaps': dict(spec.get('remaps') or {}),
-                'namespace': spec.get('namespace', ''),
-            })
+            out.append(
+                {
+                    'group': group,
+                    'package': package,
+                    'executable': executable,
+                    'name': _node_name(spec),
+                    'params_files': [
+                        str(config_dir() / f)
+                        for f in ([params] if isinstance(params, str) else params)
+                    ],
+                    'parameters': {
+                        'use_sim_time': bool(prof.get('use_sim_time', False)),
+                        **(spec.get('parameters') or {}),
+                    },
+                    'remaps': dict(spec.get('remaps') or {}),
+                    'namespace': spec.get('namespace', ''),
+                }
+            )
     return out
 
 
@@ -40,11 +50,23 @@ def generate(profile_name: str):
     from launch.actions import DeclareLaunchArgument
     from launch.substitutions import LaunchConfiguration
     from launch_ros.actions import Node
+
     ns = LaunchConfiguration('namespace')
-    actions = [DeclareLaunchArgument('namespace', default_value='', description='namespace for every node')]
+    actions = [
+        DeclareLaunchArgument(
+            'namespace', default_value='', description='namespace for every node'
+        )
+    ]
     for n in profile_nodes(profile_name):
-        actions.append(Node(package=n['package'], executable=n['executable'], name=n['name'],
-                            namespace=n['namespace'] or ns, output='screen',
-                            parameters=n['params_files'] + [n['parameters']],
-                            remappings=list(n['remaps'].items())))
+        actions.append(
+            Node(
+                package=n['package'],
+                executable=n['executable'],
+                name=n['name'],
+                namespace=n['namespace'] or ns,
+                output='screen',
+                parameters=n['params_files'] + [n['parameters']],
+                remappings=list(n['remaps'].items()),
+            )
+        )
     return LaunchDescription(actions)

@@ -22,16 +22,15 @@ from __future__ import annotations
 
 import importlib
 import os
+from pathlib import Path
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-import yaml
-
 from robot_learning.errors import ProfileError
+import yaml
 
 
 def config_dir() -> Path:
@@ -41,12 +40,31 @@ def config_dir() -> Path:
         return Path(env)
     try:
         from ament_index_python.packages import get_package_share_directory
+
         p = Path(get_package_share_directory('robot_learning_bringup')) / 'config'
         if p.is_dir():
             return p
     except Exception:  # not installed with colcon: fall back to the source tree
         pass
     return Path(__file__).resolve().parents[3] / 'config'
+
+
+def params_file_section(path: Path, node_name: str) -> dict:
+    """The ``ros__parameters`` of ``node_name`` in a parameter file (``config/<node>.yaml``).
+
+    Our files key each node as ``/**/<node_name>`` so that they apply under any namespace
+    (rclpy ignores a bare ``<node_name>:`` key once the node is namespaced); a bare key is
+    read too.
+
+    Raises:
+        ProfileError: the file has no section for ``node_name``.
+    """
+    data = yaml.safe_load(Path(path).read_text()) or {}
+    for key in (f'/**/{node_name}', node_name, f'/{node_name}'):
+        section = data.get(key) if isinstance(data, dict) else None
+        if isinstance(section, dict) and isinstance(section.get('ros__parameters'), dict):
+            return section['ros__parameters']
+    raise ProfileError(f"{path}: no '/**/{node_name}: ros__parameters:' section")
 
 
 def available_profiles() -> list[str]:
@@ -61,12 +79,18 @@ def load_profile(name: str) -> dict:
     """
     path = Path(name) if name.endswith('.yaml') else config_dir() / 'profiles' / f'{name}.yaml'
     if not path.is_file():
-        raise ProfileError(f"unknown profile '{name}': choose one of {', '.join(available_profiles())}")
+        raise ProfileError(
+            f"unknown profile '{name}': choose one of {', '.join(available_profiles())}"
+        )
     try:
         prof = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         raise ProfileError(f'{path}: not valid YAML ({exc})') from None
-    if not isinstance(prof, dict) or not isinstance(prof.get('groups'), dict) or not prof['groups']:
+    if (
+        not isinstance(prof, dict)
+        or not isinstance(prof.get('groups'), dict)
+        or not prof['groups']
+    ):
         raise ProfileError(f"{path}: needs a 'groups' mapping of group name -> list of nodes")
     for g, nodes in prof['groups'].items():
         for n in nodes or []:
@@ -86,7 +110,9 @@ def parse_overrides(items: list[str]) -> dict[str, dict[str, Any]]:
         key, sep, value = item.partition('=')
         node, dot, param = key.partition('.')
         if not sep or not dot or not param:
-            raise ProfileError(f"bad override '{item}': write node.param=value, e.g. sim_node.mode=lockstep")
+            raise ProfileError(
+                f"bad override '{item}': write node.param=value, e.g. sim_node.mode=lockstep"
+            )
         out.setdefault(node, {})[param] = yaml.safe_load(value)
     return out
 
@@ -97,13 +123,15 @@ def _node_name(spec: dict) -> str:
 
 def _to_param(name: str, value: Any):
     from rclpy.parameter import Parameter
+
     if isinstance(value, tuple):
         value = list(value)
     return Parameter(name, value=value)
 
 
-def create_nodes(profile: dict, group: str, overrides: dict[str, dict[str, Any]],
-                 namespace: str = '') -> list:
+def create_nodes(
+    profile: dict, group: str, overrides: dict[str, dict[str, Any]], namespace: str = ''
+) -> list:
     """Instantiate the nodes of one group (rclpy must be initialised)."""
     nodes = []
     cdir = config_dir()
@@ -113,14 +141,16 @@ def create_nodes(profile: dict, group: str, overrides: dict[str, dict[str, Any]]
         name = _node_name(spec)
         cli = ['--ros-args']
         params = spec.get('params') or []
-        for f in ([params] if isinstance(params, str) else params):
+        for f in [params] if isinstance(params, str) else params:
             cli += ['--params-file', str(cdir / f)]
         for src, dst in (spec.get('remaps') or {}).items():
             cli += ['-r', f'{src}:={dst}']
         values = {'use_sim_time': bool(profile.get('use_sim_time', False))}
         values.update(spec.get('parameters') or {})
         values.update(overrides.get(name, {}))
-        kwargs = dict(cli_args=cli, parameter_overrides=[_to_param(k, v) for k, v in values.items()])
+        kwargs = dict(
+            cli_args=cli, parameter_overrides=[_to_param(k, v) for k, v in values.items()]
+        )
         if namespace or spec.get('namespace'):
             kwargs['namespace'] = spec.get('namespace') or namespace
         nodes.append(cls(**kwargs))
@@ -132,6 +162,7 @@ def run_group(profile_name: str, group: str, overrides: list[str], namespace: st
     import rclpy
     from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
     from robot_learning.errors import RobotLearningError
+
     profile = load_profile(profile_name)
     rclpy.init(args=None, signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
     signal.signal(signal.SIGTERM, lambda *_: rclpy.try_shutdown())
@@ -169,8 +200,14 @@ def run_group(profile_name: str, group: str, overrides: list[str], namespace: st
 class ProfileProcesses:
     """Starts every group of a profile as a child process; stops them together."""
 
-    def __init__(self, profile_name: str, overrides: list[str] | None = None,
-                 namespace: str = '', log_dir: Path | None = None, env: dict | None = None):
+    def __init__(
+        self,
+        profile_name: str,
+        overrides: list[str] | None = None,
+        namespace: str = '',
+        log_dir: Path | None = None,
+        env: dict | None = None,
+    ):
         self.profile_name = profile_name
         self.profile = load_profile(profile_name)
         parse_overrides(overrides or [])  # fail early on a bad override
@@ -187,8 +224,12 @@ class ProfileProcesses:
                 log_dir.mkdir(parents=True, exist_ok=True)
                 out = open(log_dir / f'{profile_name}.{group}.log', 'w')
                 self._logs.append(out)
-            self.procs[group] = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT if out else None,
-                                                 env={**os.environ, **(env or {})})
+            self.procs[group] = subprocess.Popen(
+                cmd,
+                stdout=out,
+                stderr=subprocess.STDOUT if out else None,
+                env={**os.environ, **(env or {})},
+            )
 
     def failed(self) -> dict[str, int]:
         """Groups that exited, with their exit codes."""
@@ -217,11 +258,14 @@ class ProfileProcesses:
         except KeyboardInterrupt:
             pass
         codes = self.stop()
-        return max((abs(c) for c in codes.values() if c not in (None, -2, -signal.SIGINT)), default=0)
+        return max(
+            (abs(c) for c in codes.values() if c not in (None, -2, -signal.SIGINT)), default=0
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     import argparse
+
     ap = argparse.ArgumentParser(prog='robot_learning_nodes.launcher')
     ap.add_argument('profile')
     ap.add_argument('group')

@@ -20,12 +20,16 @@ from __future__ import annotations
 import math
 
 from rclpy.node import Node
-from sensor_msgs.msg import LaserScan, PointCloud2
-
 from robot_learning.errors import ConfigError, RobotLearningError
-from robot_learning.ingest import (pointcloud_msg_to_xyz, points_to_sectors,
-                                   scan_all_invalid, scan_msg_to_sectors, sector_angles)
-from robot_learning_nodes.common import SENSOR_PUB_QOS, SENSOR_QOS, Diagnostics, declare, spin_node
+from robot_learning.ingest import (
+    pointcloud_msg_to_xyz,
+    points_to_sectors,
+    scan_all_invalid,
+    scan_msg_to_sectors,
+    sector_angles,
+)
+from robot_learning_nodes.common import declare, Diagnostics, SENSOR_PUB_QOS, SENSOR_QOS, spin_node
+from sensor_msgs.msg import LaserScan, PointCloud2
 
 
 class LidarIngest(Node):
@@ -33,25 +37,53 @@ class LidarIngest(Node):
 
     def __init__(self, **kwargs):
         super().__init__('lidar_ingest', **kwargs)
-        self.num_sectors = int(declare(self, 'num_sectors', 24,
-                                       'number of angular sectors over 360 deg',
-                                       read_only=True))
-        self.discard_below_min = bool(declare(
-            self, 'discard_below_min', False,
-            'LaserScan: ignore finite ranges below range_min (legacy drivers) instead of '
-            'treating them as too close (REP-117 -inf)', read_only=True))
-        self.range_min = float(declare(self, 'range_min', 0.1,
-                                       'PointCloud2: minimum planar range kept, m',
-                                       read_only=True))
-        self.range_max = float(declare(self, 'range_max', 10.0,
-                                       'PointCloud2: maximum planar range, m (empty sector)',
-                                       read_only=True))
-        self.z_min = float(declare(self, 'z_min', -0.3,
-                                   'PointCloud2: lowest point kept, m in the sensor frame',
-                                   read_only=True))
-        self.z_max = float(declare(self, 'z_max', 1.0,
-                                   'PointCloud2: highest point kept, m in the sensor frame',
-                                   read_only=True))
+        self.num_sectors = int(
+            declare(
+                self, 'num_sectors', 24, 'number of angular sectors over 360 deg', read_only=True
+            )
+        )
+        self.discard_below_min = bool(
+            declare(
+                self,
+                'discard_below_min',
+                False,
+                'LaserScan: ignore finite ranges below range_min (legacy drivers) instead of '
+                'treating them as too close (REP-117 -inf)',
+                read_only=True,
+            )
+        )
+        self.range_min = float(
+            declare(
+                self, 'range_min', 0.1, 'PointCloud2: minimum planar range kept, m', read_only=True
+            )
+        )
+        self.range_max = float(
+            declare(
+                self,
+                'range_max',
+                10.0,
+                'PointCloud2: maximum planar range, m (empty sector)',
+                read_only=True,
+            )
+        )
+        self.z_min = float(
+            declare(
+                self,
+                'z_min',
+                -0.3,
+                'PointCloud2: lowest point kept, m in the sensor frame',
+                read_only=True,
+            )
+        )
+        self.z_max = float(
+            declare(
+                self,
+                'z_max',
+                1.0,
+                'PointCloud2: highest point kept, m in the sensor frame',
+                read_only=True,
+            )
+        )
         if self.num_sectors < 1:
             raise ConfigError(f'lidar_ingest: num_sectors {self.num_sectors} must be >= 1')
         self.angle_min, self.angle_increment = sector_angles(self.num_sectors)
@@ -64,14 +96,16 @@ class LidarIngest(Node):
     def on_scan(self, msg: LaserScan) -> None:
         """Convert one scan; errors are counted, never raised."""
         try:
-            sectors = scan_msg_to_sectors(msg, self.num_sectors,
-                                          discard_below_min=self.discard_below_min)
+            sectors = scan_msg_to_sectors(
+                msg, self.num_sectors, discard_below_min=self.discard_below_min
+            )
         except RobotLearningError as exc:
             self.diag.error('error_scan', f'scan: {exc}')
             return
         if scan_all_invalid(msg.ranges):
-            self.diag.error('error_all_invalid',
-                            f'scan: all {len(msg.ranges)} ranges are NaN (sensor broken?)')
+            self.diag.error(
+                'error_all_invalid', f'scan: all {len(msg.ranges)} ranges are NaN (sensor broken?)'
+            )
         self._publish(msg.header, sectors, msg.range_min, msg.range_max, msg.scan_time)
         self.diag.count('scans')
 
@@ -79,16 +113,18 @@ class LidarIngest(Node):
         """Convert one point cloud; errors are counted, never raised."""
         try:
             xyz = pointcloud_msg_to_xyz(msg)
-            sectors = points_to_sectors(xyz, self.num_sectors, self.range_min, self.range_max,
-                                        self.z_min, self.z_max)
+            sectors = points_to_sectors(
+                xyz, self.num_sectors, self.range_min, self.range_max, self.z_min, self.z_max
+            )
         except RobotLearningError as exc:
             self.diag.error('error_points', f'points: {exc}')
             return
         self._publish(msg.header, sectors, self.range_min, self.range_max, 0.0)
         self.diag.count('clouds')
 
-    def _publish(self, header, sectors, range_min: float, range_max: float,
-                 scan_time: float) -> None:
+    def _publish(
+        self, header, sectors, range_min: float, range_max: float, scan_time: float
+    ) -> None:
         out = LaserScan()
         out.header = header
         out.angle_min = self.angle_min

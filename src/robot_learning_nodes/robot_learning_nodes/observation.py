@@ -8,20 +8,24 @@ from __future__ import annotations
 
 from typing import Callable
 
-import numpy as np
 from geometry_msgs.msg import PoseArray
 from nav_msgs.msg import Odometry
+import numpy as np
 from rclpy.node import Node
+from robot_learning.errors import MessageError, RobotLearningError
+from robot_learning.features import (
+    detections_from_msg,
+    RawObservation,
+    sectors_from_msg,
+    stamp_us,
+    velocity_from_odom,
+)
+from robot_learning.ingest import image_msg_to_rgb
+from robot_learning.transitions import StampedSync
 from sensor_msgs.msg import Image, LaserScan
 from std_msgs.msg import String
 
-from robot_learning.errors import MessageError, RobotLearningError
-from robot_learning.features import (RawObservation, detections_from_msg, sectors_from_msg,
-                                     stamp_us, velocity_from_odom)
-from robot_learning.ingest import image_msg_to_rgb
-from robot_learning.transitions import StampedSync
-
-from .common import LATCHED_QOS, SENSOR_QOS, Diagnostics
+from .common import Diagnostics, LATCHED_QOS, SENSOR_QOS
 
 
 class ObservationStreams:
@@ -45,11 +49,17 @@ class ObservationStreams:
         on_instruction: optional, called with every new instruction (a new episode).
     """
 
-    def __init__(self, node: Node, diagnostics: Diagnostics,
-                 on_observation: Callable[..., None],
-                 on_scan_stamp: Callable[[int], None] | None = None,
-                 tolerance_s: float = 0.02, qos=SENSOR_QOS, with_image: bool = False,
-                 on_instruction: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        node: Node,
+        diagnostics: Diagnostics,
+        on_observation: Callable[..., None],
+        on_scan_stamp: Callable[[int], None] | None = None,
+        tolerance_s: float = 0.02,
+        qos=SENSOR_QOS,
+        with_image: bool = False,
+        on_instruction: Callable[[str], None] | None = None,
+    ):
         self._diag = diagnostics
         self._cb = on_observation
         self._on_scan_stamp = on_scan_stamp
@@ -79,7 +89,9 @@ class ObservationStreams:
             self._emit(st, vals, None)
 
     def _emit(self, stamp: int, vals: dict, image) -> None:
-        raw = RawObservation(stamp, vals['scan'], vals['detections'], vals['odom'], self.instruction)
+        raw = RawObservation(
+            stamp, vals['scan'], vals['detections'], vals['odom'], self.instruction
+        )
         if self._with_image:
             self._cb(raw, image)
         else:
@@ -96,8 +108,11 @@ class ObservationStreams:
     def _scan(self, msg: LaserScan) -> None:
         sectors = sectors_from_msg(msg)
         if not np.isfinite(sectors).all():
-            self._diag.error('error_scan_nonfinite', 'observation/scan has non-finite ranges; '
-                             'is lidar_ingest running between the sensor and this node?')
+            self._diag.error(
+                'error_scan_nonfinite',
+                'observation/scan has non-finite ranges; '
+                'is lidar_ingest running between the sensor and this node?',
+            )
             return
         st = stamp_us(msg.header)
         if self._on_scan_stamp is not None:

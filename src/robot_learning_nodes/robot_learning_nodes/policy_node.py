@@ -32,22 +32,21 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-import torch
 from builtin_interfaces.msg import Duration
 from geometry_msgs.msg import Twist, TwistStamped
+import numpy as np
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
-from sensor_msgs.msg import JointState
-from std_msgs.msg import Bool, Float64MultiArray, UInt8MultiArray
-from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
-
 from robot_learning.errors import CheckpointError, ConfigError, MessageError
-from robot_learning.features import VectorObservation, stamp_us, vector_from_joint_state
+from robot_learning.features import stamp_us, vector_from_joint_state, VectorObservation
 from robot_learning.ingest import resize_rgb
 from robot_learning.policy import load_policy, policy_from_bytes
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Bool, Float64MultiArray, UInt8MultiArray
+import torch
+from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
-from .common import COMMAND_QOS, LATCHED_QOS, SENSOR_QOS, Diagnostics, declare, spin_node
+from .common import COMMAND_QOS, declare, Diagnostics, LATCHED_QOS, SENSOR_QOS, spin_node
 
 _OBSERVATION_TYPES = ('navigation', 'joint_state')
 _COMMAND_TYPES = ('twist', 'float64_multi_array', 'joint_trajectory')
@@ -60,36 +59,96 @@ class PolicyNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__('policy_node', **kwargs)
-        self.checkpoint = declare(self, 'checkpoint', '', 'checkpoint directory to act from ('' = wait for learner weights)')
-        self.deterministic = declare(self, 'deterministic', True, 'act with the mean action (false: sample, for exploration)')
+        self.checkpoint = declare(
+            self,
+            'checkpoint',
+            '',
+            'checkpoint directory to act from (' ' = wait for learner weights)',
+        )
+        self.deterministic = declare(
+            self,
+            'deterministic',
+            True,
+            'act with the mean action (false: sample, for exploration)',
+        )
         self.max_linear = declare(self, 'max_linear', 0.6, 'clamp |linear.x| (m/s)')
         self.max_angular = declare(self, 'max_angular', 1.5, 'clamp |angular.z| (rad/s)')
-        self.obs_timeout = declare(self, 'observation_timeout', 0.5, 'observation age (s) after which a zero Twist is sent')
-        self.teleop_timeout = declare(self, 'teleop_timeout', 0.5, 'teleop counts as active this long (s, wall) after its last message')
-        teleop_stamped = declare(self, 'teleop_stamped', True, 'teleop/cmd_vel is TwistStamped (false: Twist)')
-        self.accept_weights = declare(self, 'accept_weights', True, 'take weights published on policy/weights')
+        self.obs_timeout = declare(
+            self,
+            'observation_timeout',
+            0.5,
+            'observation age (s) after which a zero Twist is sent',
+        )
+        self.teleop_timeout = declare(
+            self,
+            'teleop_timeout',
+            0.5,
+            'teleop counts as active this long (s, wall) after its last message',
+        )
+        teleop_stamped = declare(
+            self, 'teleop_stamped', True, 'teleop/cmd_vel is TwistStamped (false: Twist)'
+        )
+        self.accept_weights = declare(
+            self, 'accept_weights', True, 'take weights published on policy/weights'
+        )
         torch.set_num_threads(declare(self, 'torch_threads', 1, 'torch intra-op threads'))
 
-        self.observation_type = declare(self, 'observation_type', 'navigation',
-                                        "'navigation' (LiDAR sectors, detections, odometry, instruction) or "
-                                        "'joint_state' (the vector of joint_states: position, velocity, effort)",
-                                        read_only=True)
-        self.command_type = declare(self, 'command_type', 'twist',
-                                    "'twist' (cmd_vel), 'float64_multi_array' (commands, ros2_control forward "
-                                    "controllers) or 'joint_trajectory' (joint_trajectory)", read_only=True)
-        self.joint_names = list(declare(self, 'joint_names', [''], 'joint names of joint commands (empty: '
-                                        "the checkpoint's)", read_only=True))
-        self.joint_lower = list(declare(self, 'joint_lower', [0.0], 'per-joint lower command limits (joint '
-                                        "units); empty or [0.0] with joint_upper [0.0]: the checkpoint's bounds"))
-        self.joint_upper = list(declare(self, 'joint_upper', [0.0], 'per-joint upper command limits (joint units)'))
-        self.command_interface = declare(self, 'command_interface', 'effort',
-                                         "what joint commands are: 'effort', 'velocity' or 'position' "
-                                         '(the JointTrajectory point field and the joint_action field)', read_only=True)
-        self.time_from_start = declare(self, 'trajectory_time_from_start', 0.1,
-                                       'JointTrajectory: the point is reached this long (s) after the message')
-        for name, value, allowed in (('observation_type', self.observation_type, _OBSERVATION_TYPES),
-                                     ('command_type', self.command_type, _COMMAND_TYPES),
-                                     ('command_interface', self.command_interface, _INTERFACES)):
+        self.observation_type = declare(
+            self,
+            'observation_type',
+            'navigation',
+            "'navigation' (LiDAR sectors, detections, odometry, instruction) or "
+            "'joint_state' (the vector of joint_states: position, velocity, effort)",
+            read_only=True,
+        )
+        self.command_type = declare(
+            self,
+            'command_type',
+            'twist',
+            "'twist' (cmd_vel), 'float64_multi_array' (commands, ros2_control forward "
+            "controllers) or 'joint_trajectory' (joint_trajectory)",
+            read_only=True,
+        )
+        self.joint_names = list(
+            declare(
+                self,
+                'joint_names',
+                [''],
+                'joint names of joint commands (empty: ' "the checkpoint's)",
+                read_only=True,
+            )
+        )
+        self.joint_lower = list(
+            declare(
+                self,
+                'joint_lower',
+                [0.0],
+                'per-joint lower command limits (joint '
+                "units); empty or [0.0] with joint_upper [0.0]: the checkpoint's bounds",
+            )
+        )
+        self.joint_upper = list(
+            declare(self, 'joint_upper', [0.0], 'per-joint upper command limits (joint units)')
+        )
+        self.command_interface = declare(
+            self,
+            'command_interface',
+            'effort',
+            "what joint commands are: 'effort', 'velocity' or 'position' "
+            '(the JointTrajectory point field and the joint_action field)',
+            read_only=True,
+        )
+        self.time_from_start = declare(
+            self,
+            'trajectory_time_from_start',
+            0.1,
+            'JointTrajectory: the point is reached this long (s) after the message',
+        )
+        for name, value, allowed in (
+            ('observation_type', self.observation_type, _OBSERVATION_TYPES),
+            ('command_type', self.command_type, _COMMAND_TYPES),
+            ('command_interface', self.command_interface, _INTERFACES),
+        ):
             if value not in allowed:
                 Node.destroy_node(self)
                 raise ConfigError(f'policy_node: {name} {value!r} must be one of {list(allowed)}')
@@ -112,9 +171,13 @@ class PolicyNode(Node):
         self._names: list[str] = []
         if self.joint_mode:
             if self.command_type == 'float64_multi_array':
-                self.joint_cmd_pub = self.create_publisher(Float64MultiArray, 'commands', COMMAND_QOS)
+                self.joint_cmd_pub = self.create_publisher(
+                    Float64MultiArray, 'commands', COMMAND_QOS
+                )
             else:
-                self.joint_cmd_pub = self.create_publisher(JointTrajectory, 'joint_trajectory', COMMAND_QOS)
+                self.joint_cmd_pub = self.create_publisher(
+                    JointTrajectory, 'joint_trajectory', COMMAND_QOS
+                )
             self.joint_action_pub = self.create_publisher(JointState, 'joint_action', COMMAND_QOS)
         else:
             self.cmd_pub = self.create_publisher(Twist, 'cmd_vel', COMMAND_QOS)
@@ -122,21 +185,34 @@ class PolicyNode(Node):
             self.intervention_pub = self.create_publisher(Bool, 'intervention', COMMAND_QOS)
         self.streams = None
         if self.observation_type == 'navigation':
-            self.streams = ObservationStreams(self, self.diag, self._on_observation,
-                                              on_scan_stamp=self._on_scan_stamp, with_image=True,
-                                              on_instruction=self._on_instruction)
+            self.streams = ObservationStreams(
+                self,
+                self.diag,
+                self._on_observation,
+                on_scan_stamp=self._on_scan_stamp,
+                with_image=True,
+                on_instruction=self._on_instruction,
+            )
         else:
             self.create_subscription(JointState, 'joint_states', self._on_joint_state, SENSOR_QOS)
         if self.checkpoint:
             self._set_policy(load_policy(self.checkpoint))
-            self.get_logger().info(f'acting from checkpoint {self.checkpoint} '
-                                   f'({self.policy.metadata.get("algorithm", "?")}'
-                                   f'{", camera" if self.policy.needs_image else ""})')
+            self.get_logger().info(
+                f'acting from checkpoint {self.checkpoint} '
+                f'({self.policy.metadata.get("algorithm", "?")}'
+                f'{", camera" if self.policy.needs_image else ""})'
+            )
         if self.accept_weights:
-            self.create_subscription(UInt8MultiArray, 'policy/weights', self._on_weights, LATCHED_QOS)
+            self.create_subscription(
+                UInt8MultiArray, 'policy/weights', self._on_weights, LATCHED_QOS
+            )
         if not self.joint_mode:
-            self.create_subscription(TwistStamped if teleop_stamped else Twist, 'teleop/cmd_vel',
-                                     self._on_teleop, COMMAND_QOS)
+            self.create_subscription(
+                TwistStamped if teleop_stamped else Twist,
+                'teleop/cmd_vel',
+                self._on_teleop,
+                COMMAND_QOS,
+            )
         self.create_timer(max(self.obs_timeout / 2.0, 0.01), self._watchdog)
 
     # --- inputs ---------------------------------------------------------------------
@@ -149,8 +225,10 @@ class PolicyNode(Node):
         """
         kind = getattr(policy.act_cfg, 'kind', 'twist')
         if (kind == 'joint') != self.joint_mode:
-            raise CheckpointError(f'the policy commands a {kind} action, this node publishes '
-                                  f'{self.command_type}: set command_type accordingly')
+            raise CheckpointError(
+                f'the policy commands a {kind} action, this node publishes '
+                f'{self.command_type}: set command_type accordingly'
+            )
         if self.joint_mode:
             self._check_joint_limits(policy.act_cfg)
         self.policy = policy
@@ -165,12 +243,16 @@ class PolicyNode(Node):
         else:
             lo, hi = np.asarray(self.joint_lower, float), np.asarray(self.joint_upper, float)
             if lo.shape != (act_cfg.dim,) or hi.shape != (act_cfg.dim,) or not (lo <= hi).all():
-                raise CheckpointError(f'joint_lower/joint_upper have {lo.size}/{hi.size} values, the policy '
-                                      f'commands {act_cfg.dim} joints (need lower <= upper)')
+                raise CheckpointError(
+                    f'joint_lower/joint_upper have {lo.size}/{hi.size} values, the policy '
+                    f'commands {act_cfg.dim} joints (need lower <= upper)'
+                )
             self._limits = (lo, hi)
         names = self.joint_names or list(act_cfg.names)
         if names and len(names) != act_cfg.dim:
-            raise CheckpointError(f'joint_names has {len(names)} names, the policy commands {act_cfg.dim} joints')
+            raise CheckpointError(
+                f'joint_names has {len(names)} names, the policy commands {act_cfg.dim} joints'
+            )
         self._names = names
 
     def _on_instruction(self, _text: str) -> None:
@@ -180,7 +262,9 @@ class PolicyNode(Node):
     def _on_weights(self, msg: UInt8MultiArray) -> None:
         t0 = time.perf_counter()
         try:
-            policy = policy_from_bytes(msg.data.tobytes() if hasattr(msg.data, 'tobytes') else bytes(msg.data))
+            policy = policy_from_bytes(
+                msg.data.tobytes() if hasattr(msg.data, 'tobytes') else bytes(msg.data)
+            )
             self._set_policy(policy)
         except CheckpointError as exc:
             self.diag.error('error_weights', f'rejected weights: {exc}')
@@ -204,7 +288,9 @@ class PolicyNode(Node):
         t = msg.twist if isinstance(msg, TwistStamped) else msg
         v, w = t.linear.x, t.angular.z
         if not (np.isfinite(v) and np.isfinite(w)):
-            self.diag.error('error_teleop_nonfinite', 'teleop/cmd_vel has non-finite values; ignored')
+            self.diag.error(
+                'error_teleop_nonfinite', 'teleop/cmd_vel has non-finite values; ignored'
+            )
             return
         self._teleop_wall = time.monotonic()
         stamp = -1
@@ -248,9 +334,12 @@ class PolicyNode(Node):
                 return  # a policy swapped in mid-step: the next observation carries its image
             w, h = policy.image_size
             if image.shape[:2] != (h, w):
-                self.diag.error('warn_image_resized', f'observation/image is {image.shape[1]}x'
-                                f'{image.shape[0]}, the policy was trained on {w}x{h}: resizing here '
-                                f'(set camera_ingest width/height to match)')
+                self.diag.error(
+                    'warn_image_resized',
+                    f'observation/image is {image.shape[1]}x'
+                    f'{image.shape[0]}, the policy was trained on {w}x{h}: resizing here '
+                    f'(set camera_ingest width/height to match)',
+                )
                 image = resize_rgb(image, w, h)
         try:
             action = policy.act_observation(obs, image, deterministic=self.deterministic)
@@ -272,7 +361,10 @@ class PolicyNode(Node):
             return
         vec = vector_from_joint_state(msg)
         if not np.isfinite(vec).all():
-            self.diag.error('error_observation_nonfinite', 'joint_states has non-finite values; not acting on it')
+            self.diag.error(
+                'error_observation_nonfinite',
+                'joint_states has non-finite values; not acting on it',
+            )
             return
         obs = VectorObservation(stamp, vec)
         if stamp < self._last_obs_stamp:
@@ -303,15 +395,23 @@ class PolicyNode(Node):
             traj = JointTrajectory()
             traj.joint_names = list(self._names)
             point = JointTrajectoryPoint()
-            setattr(point, {'effort': 'effort', 'velocity': 'velocities', 'position': 'positions'}[
-                self.command_interface], values)
+            setattr(
+                point,
+                {'effort': 'effort', 'velocity': 'velocities', 'position': 'positions'}[
+                    self.command_interface
+                ],
+                values,
+            )
             secs = max(float(self.time_from_start), 0.0)
             point.time_from_start = Duration(sec=int(secs), nanosec=int(round((secs % 1.0) * 1e9)))
             traj.points = [point]
             self.joint_cmd_pub.publish(traj)
         echo = JointState()
         if stamp >= 0:
-            echo.header.stamp.sec, echo.header.stamp.nanosec = stamp // 1_000_000, (stamp % 1_000_000) * 1000
+            echo.header.stamp.sec, echo.header.stamp.nanosec = (
+                stamp // 1_000_000,
+                (stamp % 1_000_000) * 1000,
+            )
         echo.name = list(self._names)
         setattr(echo, self.command_interface, values)
         self.joint_action_pub.publish(echo)
@@ -327,16 +427,21 @@ class PolicyNode(Node):
             if not self.joint_mode:
                 self.cmd_pub.publish(Twist())
                 what = 'sent zero Twist'
-            elif (self.command_interface != 'position' and self.command_type == 'float64_multi_array'
-                  and self.policy is not None):
+            elif (
+                self.command_interface != 'position'
+                and self.command_type == 'float64_multi_array'
+                and self.policy is not None
+            ):
                 # Zero effort/velocity stops driving; a zero *position* would move the
                 # joints, so position commands (and trajectories) simply stop.
                 self.joint_cmd_pub.publish(Float64MultiArray(data=[0.0] * self.policy.act_cfg.dim))
                 what = 'sent zero commands'
             else:
                 what = 'stopped commanding'
-            self.diag.error('error_stale_observation',
-                            f'newest observation is {age:.2f} s old (> {self.obs_timeout} s): {what}')
+            self.diag.error(
+                'error_stale_observation',
+                f'newest observation is {age:.2f} s old (> {self.obs_timeout} s): {what}',
+            )
 
     # --- output ---------------------------------------------------------------------
     def _send(self, stamp: int, v: float, w: float, intervention: bool) -> None:
@@ -347,7 +452,10 @@ class PolicyNode(Node):
         self.cmd_pub.publish(cmd)
         act = TwistStamped()
         if stamp >= 0:
-            act.header.stamp.sec, act.header.stamp.nanosec = stamp // 1_000_000, (stamp % 1_000_000) * 1000
+            act.header.stamp.sec, act.header.stamp.nanosec = (
+                stamp // 1_000_000,
+                (stamp % 1_000_000) * 1000,
+            )
         act.header.frame_id = 'base_link'
         act.twist = cmd
         self.action_pub.publish(act)

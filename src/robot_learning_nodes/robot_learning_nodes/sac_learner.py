@@ -43,39 +43,62 @@ throttled line naming the expected length.
 
 from __future__ import annotations
 
+from collections import deque
 import json
+from pathlib import Path
 import threading
 import time
-from collections import deque
-from pathlib import Path
 
-import numpy as np
-import torch
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseArray, TwistStamped
 from nav_msgs.msg import Odometry
+import numpy as np
 from rclpy.node import Node
-from sensor_msgs.msg import JointState, LaserScan
-from std_msgs.msg import String, UInt8MultiArray, UInt64
-from std_srvs.srv import Trigger
-
 from robot_learning.buffers import NStepAccumulator, ReplayBuffer, sample_mixed
-from robot_learning.checkpoint import (METADATA_FILE, check_spec, load_checkpoint, save_checkpoint,
-                                       weights_to_bytes)
+from robot_learning.checkpoint import (
+    check_spec,
+    load_checkpoint,
+    METADATA_FILE,
+    save_checkpoint,
+    weights_to_bytes,
+)
 from robot_learning.curves import plot_learning_curve
 from robot_learning.dataset import load_demo_transitions, stack_transitions
 from robot_learning.errors import CheckpointError, ConfigError, MessageError, RobotLearningError
-from robot_learning.features import (ActionConfig, JointActionConfig, ObservationConfig,
-                                     VectorObservationConfig, command_from_joint_state,
-                                     detections_from_msg, sectors_from_msg, stamp_us,
-                                     step_info_from_msg, vector_from_joint_state,
-                                     velocity_from_odom)
+from robot_learning.features import (
+    ActionConfig,
+    command_from_joint_state,
+    detections_from_msg,
+    JointActionConfig,
+    ObservationConfig,
+    sectors_from_msg,
+    stamp_us,
+    step_info_from_msg,
+    vector_from_joint_state,
+    VectorObservationConfig,
+    velocity_from_odom,
+)
 from robot_learning.policy import ACTOR_PREFIX, policy_metadata
 from robot_learning.sac import SAC, SACConfig, tune_cpu_allocator
-from robot_learning.transitions import (EpisodeRecord, EpisodeTracker, TransitionAssembler,
-                                        TransitionPipeline)
+from robot_learning.transitions import (
+    EpisodeRecord,
+    EpisodeTracker,
+    TransitionAssembler,
+    TransitionPipeline,
+)
+from sensor_msgs.msg import JointState, LaserScan
+from std_msgs.msg import String, UInt8MultiArray, UInt64
+from std_srvs.srv import Trigger
+import torch
 
-from .common import DEEP_RELIABLE_QOS, LATCHED_QOS, Diagnostics, declare, declare_dataclass, spin_node
+from .common import (
+    declare,
+    declare_dataclass,
+    DEEP_RELIABLE_QOS,
+    Diagnostics,
+    LATCHED_QOS,
+    spin_node,
+)
 
 _OBSERVATION_TYPES = ('navigation', 'joint_state')
 _BUFFER_PREFIX = {'online': 'buffer.online.', 'demo': 'buffer.demo.'}
@@ -129,7 +152,9 @@ class RobotStream:
         self.nstep = NStepAccumulator(learner.sac_cfg.n_step, learner.sac_cfg.gamma)
         self.last_stamp = -1
         self.progress_pub = learner.create_publisher(UInt64, _topic(name, 'learner/progress'), 10)
-        self.weights_pub = learner.create_publisher(UInt8MultiArray, _topic(name, 'policy/weights'), LATCHED_QOS)
+        self.weights_pub = learner.create_publisher(
+            UInt8MultiArray, _topic(name, 'policy/weights'), LATCHED_QOS
+        )
 
     def drop(self, why: str, message: str | None = None) -> None:
         self.dropped[why] = self.dropped.get(why, 0) + 1
@@ -137,72 +162,182 @@ class RobotStream:
             self.learner.diag.error(f'error_{why}', f'{self.label}: {message}')
 
 
-
 class SacLearner(Node):
     """See module docstring."""
 
     def __init__(self, **kwargs):
         super().__init__('sac_learner', **kwargs)
-        self.run_dir = Path(declare(self, 'run_dir', 'runs/learner', 'where checkpoints, episodes.jsonl and TensorBoard events go'))
-        demo_bags = declare(self, 'demo_bags', [''], 'bag directories (episodes or sessions) seeding the demo buffer')
-        demo_outcomes = declare(self, 'demo_outcomes', ['success'], 'episode outcomes taken from demo bags')
-        capacity = declare(self, 'buffer_capacity', 300000, 'online replay buffer capacity (transitions)')
-        self.warmup = declare(self, 'warmup_transitions', 256, 'online transitions before the first update')
+        self.run_dir = Path(
+            declare(
+                self,
+                'run_dir',
+                'runs/learner',
+                'where checkpoints, episodes.jsonl and TensorBoard events go',
+            )
+        )
+        demo_bags = declare(
+            self,
+            'demo_bags',
+            [''],
+            'bag directories (episodes or sessions) seeding the demo buffer',
+        )
+        demo_outcomes = declare(
+            self, 'demo_outcomes', ['success'], 'episode outcomes taken from demo bags'
+        )
+        capacity = declare(
+            self, 'buffer_capacity', 300000, 'online replay buffer capacity (transitions)'
+        )
+        self.warmup = declare(
+            self, 'warmup_transitions', 256, 'online transitions before the first update'
+        )
         self.push_every = declare(self, 'push_every', 100, 'send actor weights every N updates')
-        self.checkpoint_every = declare(self, 'checkpoint_every', 5000, 'write checkpoints/latest (with replay buffers) every N updates (0 = only on request/exit)')
-        self.progress_every = declare(self, 'progress_every', 10, 'publish learner/progress every N updates')
-        self.best_window = declare(self, 'best_window', 50, 'training episodes in the rolling success rate that selects checkpoints/best')
-        self.max_env_steps = declare(self, 'max_env_steps', 0, 'stop updating after this many transitions (0 = never)')
-        self.init_from = declare(self, 'init_from', '', 'checkpoint directory whose full SAC state to start from '
-                                 '(SACPretrainer.save or <run_dir>/checkpoints/latest); empty = fresh networks')
-        self.resume = declare(self, 'resume', True, 'continue from <run_dir>/checkpoints/latest when it holds a '
-                              'learner state (networks, optimizers, buffers, counters)', read_only=True)
-        robots = [r for r in declare(self, 'robots', [''], "robot namespaces feeding this learner ('' = the "
-                                     "learner's own; e.g. ['/robot1', '/robot2'])", read_only=True)]
-        torch.set_num_threads(declare(self, 'torch_threads', 1, 'torch intra-op threads for updates'))
+        self.checkpoint_every = declare(
+            self,
+            'checkpoint_every',
+            5000,
+            'write checkpoints/latest (with replay buffers) every N updates (0 = only on request/exit)',
+        )
+        self.progress_every = declare(
+            self, 'progress_every', 10, 'publish learner/progress every N updates'
+        )
+        self.best_window = declare(
+            self,
+            'best_window',
+            50,
+            'training episodes in the rolling success rate that selects checkpoints/best',
+        )
+        self.max_env_steps = declare(
+            self, 'max_env_steps', 0, 'stop updating after this many transitions (0 = never)'
+        )
+        self.init_from = declare(
+            self,
+            'init_from',
+            '',
+            'checkpoint directory whose full SAC state to start from '
+            '(SACPretrainer.save or <run_dir>/checkpoints/latest); empty = fresh networks',
+        )
+        self.resume = declare(
+            self,
+            'resume',
+            True,
+            'continue from <run_dir>/checkpoints/latest when it holds a '
+            'learner state (networks, optimizers, buffers, counters)',
+            read_only=True,
+        )
+        robots = [
+            r
+            for r in declare(
+                self,
+                'robots',
+                [''],
+                "robot namespaces feeding this learner ('' = the "
+                "learner's own; e.g. ['/robot1', '/robot2'])",
+                read_only=True,
+            )
+        ]
+        torch.set_num_threads(
+            declare(self, 'torch_threads', 1, 'torch intra-op threads for updates')
+        )
         # Keep freed activation buffers in the heap (glibc mallopt): 3-10 % per update on CPU
         # (sac.tune_cpu_allocator; the learner has its process to itself in every profile).
         tune_cpu_allocator()
-        self.observation_type = declare(self, 'observation_type', 'navigation',
-                                        "'navigation' (LiDAR sectors, detections, odometry, instruction) or "
-                                        "'joint_state' (joint_states vector, joint_action commands)", read_only=True)
+        self.observation_type = declare(
+            self,
+            'observation_type',
+            'navigation',
+            "'navigation' (LiDAR sectors, detections, odometry, instruction) or "
+            "'joint_state' (joint_states vector, joint_action commands)",
+            read_only=True,
+        )
         if self.observation_type not in _OBSERVATION_TYPES:
             Node.destroy_node(self)
-            raise ConfigError(f'sac_learner: observation_type {self.observation_type!r} must be one of '
-                              f'{list(_OBSERVATION_TYPES)}')
+            raise ConfigError(
+                f'sac_learner: observation_type {self.observation_type!r} must be one of '
+                f'{list(_OBSERVATION_TYPES)}'
+            )
         self.joint_mode = self.observation_type == 'joint_state'
         try:
             if self.joint_mode:
-                dim = declare(self, 'vector_observation.dim', 0, 'length of the joint_states vector (position+'
-                              'velocity+effort); 0 = take the spec from gym/spec (gym_bridge)', read_only=True)
-                names = [n for n in declare(self, 'vector_observation.names', [''], 'names (documentation)') if n]
-                low = declare(self, 'joint_action.low', [0.0], 'command that action -1 maps to, per joint (joint units)')
-                high = declare(self, 'joint_action.high', [0.0], 'command that action +1 maps to, per joint')
+                dim = declare(
+                    self,
+                    'vector_observation.dim',
+                    0,
+                    'length of the joint_states vector (position+'
+                    'velocity+effort); 0 = take the spec from gym/spec (gym_bridge)',
+                    read_only=True,
+                )
+                names = [
+                    n
+                    for n in declare(
+                        self, 'vector_observation.names', [''], 'names (documentation)'
+                    )
+                    if n
+                ]
+                low = declare(
+                    self,
+                    'joint_action.low',
+                    [0.0],
+                    'command that action -1 maps to, per joint (joint units)',
+                )
+                high = declare(
+                    self, 'joint_action.high', [0.0], 'command that action +1 maps to, per joint'
+                )
                 joints = [n for n in declare(self, 'joint_action.names', [''], 'joint names') if n]
-                spec_timeout = declare(self, 'spec_timeout_s', 30.0, 'how long to wait for gym/spec when '
-                                       'vector_observation.dim is 0')
+                spec_timeout = declare(
+                    self,
+                    'spec_timeout_s',
+                    30.0,
+                    'how long to wait for gym/spec when ' 'vector_observation.dim is 0',
+                )
                 if dim <= 0:
-                    spec = self._wait_for_spec(_topic(robots[0] if robots else '', 'gym/spec'), spec_timeout)
+                    spec = self._wait_for_spec(
+                        _topic(robots[0] if robots else '', 'gym/spec'), spec_timeout
+                    )
                     dim = int(spec['obs_dim'])
                     names = list(spec.get('observation_names') or spec.get('joint_names') or names)
                     low, high = list(spec['action_low']), list(spec['action_high'])
                     joints = list(spec.get('action_names') or joints)
                 self.obs_cfg = VectorObservationConfig(dim=dim, names=tuple(names))
-                self.act_cfg = JointActionConfig(low=tuple(low), high=tuple(high), names=tuple(joints))
+                self.act_cfg = JointActionConfig(
+                    low=tuple(low), high=tuple(high), names=tuple(joints)
+                )
             else:
                 self.obs_cfg = declare_dataclass(self, ObservationConfig, 'observation.')
                 self.act_cfg = ActionConfig(
-                    linear=tuple(declare(self, 'action.linear', [-0.3, 0.6], 'linear speed range (m/s) of action -1..1')),
-                    angular=tuple(declare(self, 'action.angular', [-1.5, 1.5], 'yaw rate range (rad/s) of action -1..1')))
-            self.sac_cfg = declare_dataclass(self, SACConfig, 'sac.', skip=('device',),
-                                             obs_dim=self.obs_cfg.dim, action_dim=self.act_cfg.dim)
+                    linear=tuple(
+                        declare(
+                            self,
+                            'action.linear',
+                            [-0.3, 0.6],
+                            'linear speed range (m/s) of action -1..1',
+                        )
+                    ),
+                    angular=tuple(
+                        declare(
+                            self,
+                            'action.angular',
+                            [-1.5, 1.5],
+                            'yaw rate range (rad/s) of action -1..1',
+                        )
+                    ),
+                )
+            self.sac_cfg = declare_dataclass(
+                self,
+                SACConfig,
+                'sac.',
+                skip=('device',),
+                obs_dim=self.obs_cfg.dim,
+                action_dim=self.act_cfg.dim,
+            )
         except RobotLearningError:
             Node.destroy_node(self)
             raise
         self.demo_ratio = self.sac_cfg.demo_ratio
         self.sac = SAC(self.sac_cfg)
         self.rng = np.random.default_rng(self.sac_cfg.seed)
-        self.online = ReplayBuffer(self.obs_cfg.dim, self.act_cfg.dim, capacity, seed=self.sac_cfg.seed)
+        self.online = ReplayBuffer(
+            self.obs_cfg.dim, self.act_cfg.dim, capacity, seed=self.sac_cfg.seed
+        )
         self.demo: ReplayBuffer | None = None
         self.demo_episodes = 0
         self.transitions = 0
@@ -228,17 +363,20 @@ class SacLearner(Node):
             raise
 
         self.diag = Diagnostics(self)
-        self.lock = threading.Lock()        # buffers and counters
+        self.lock = threading.Lock()  # buffers and counters
         self.train_lock = threading.Lock()  # networks: updates vs. checkpoint saves
         self.last_stats: dict[str, float] = {}
         self.t0 = time.monotonic()
-        self._wall_offset = float(self._resume_meta.get('wall_s', 0.0)) if self.resumed_from else 0.0
+        self._wall_offset = (
+            float(self._resume_meta.get('wall_s', 0.0)) if self.resumed_from else 0.0
+        )
         self._updates_meter = RateMeter(self.updates)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self._episodes_file = open(self.run_dir / 'episodes.jsonl', 'a', buffering=1)
         self._tb = None
         try:
             from torch.utils.tensorboard import SummaryWriter
+
             self._tb = SummaryWriter(str(self.run_dir / 'tensorboard'))
         except ImportError:  # tensorboard is in requirements; stay usable without it
             self.get_logger().warning('tensorboard not installed: no event files')
@@ -254,13 +392,17 @@ class SacLearner(Node):
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._train_loop, name='sac_updates', daemon=True)
         self._thread.start()
-        origin = f'resumed from {self.resumed_from} at {self.transitions} transitions, {self.updates} updates' \
-            if self.resumed_from else 'fresh'
+        origin = (
+            f'resumed from {self.resumed_from} at {self.transitions} transitions, {self.updates} updates'
+            if self.resumed_from
+            else 'fresh'
+        )
         self.get_logger().info(
             f'SAC learner ({self.observation_type}, {origin}): obs_dim {self.obs_cfg.dim}, action_dim '
             f'{self.act_cfg.dim}, robots {[r.label for r in self.robots]}, demo buffer '
             f'{len(self.demo) if self.demo else 0} transitions from {self.demo_episodes} episodes, '
-            f'UTD {self.sac_cfg.utd_ratio}, critics {self.sac_cfg.num_critics}, n-step {self.sac_cfg.n_step}')
+            f'UTD {self.sac_cfg.utd_ratio}, critics {self.sac_cfg.num_critics}, n-step {self.sac_cfg.n_step}'
+        )
 
     def _wait_for_spec(self, topic: str, timeout: float) -> dict:
         """The JSON spec the gym bridge latches on ``gym/spec`` (observation dim, action
@@ -284,8 +426,10 @@ class SacLearner(Node):
             executor.remove_node(self)
             self.destroy_subscription(sub)
         if not got:
-            raise ConfigError(f'sac_learner: no spec on {self.resolve_topic_name(topic)} within {timeout:.0f} s: start '
-                              'gym_bridge first or set vector_observation.dim and joint_action.low/high')
+            raise ConfigError(
+                f'sac_learner: no spec on {self.resolve_topic_name(topic)} within {timeout:.0f} s: start '
+                'gym_bridge first or set vector_observation.dim and joint_action.low/high'
+            )
         try:
             spec = json.loads(got[-1])
             if 'obs_dim' not in spec and 'observation_dim' in spec:
@@ -294,7 +438,9 @@ class SacLearner(Node):
             if any(v is None for v in spec['action_low'] + spec['action_high']):
                 raise ValueError('unbounded action space: set joint_action.low/high')
         except (ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(f'sac_learner: unreadable gym/spec ({exc}): {got[-1][:120]}') from None
+            raise ConfigError(
+                f'sac_learner: unreadable gym/spec ({exc}): {got[-1][:120]}'
+            ) from None
         self.get_logger().info(f'spec from {self.resolve_topic_name(topic)}: {got[-1]}')
         return spec
 
@@ -302,20 +448,43 @@ class SacLearner(Node):
         q = DEEP_RELIABLE_QOS
         t = robot.name
         if self.joint_mode:
-            self.create_subscription(JointState, _topic(t, 'joint_states'), lambda m: self._on_joint_state(robot, m), q)
-            self.create_subscription(JointState, _topic(t, 'joint_action'), lambda m: self._on_joint_action(robot, m), q)
+            self.create_subscription(
+                JointState, _topic(t, 'joint_states'), lambda m: self._on_joint_state(robot, m), q
+            )
+            self.create_subscription(
+                JointState, _topic(t, 'joint_action'), lambda m: self._on_joint_action(robot, m), q
+            )
         else:
             p = robot.pipeline
-            self.create_subscription(LaserScan, _topic(t, 'observation/scan'),
-                                     lambda m: self._add(robot, p.push_scan(stamp_us(m.header), sectors_from_msg(m))), q)
-            self.create_subscription(Odometry, _topic(t, 'odom'),
-                                     lambda m: self._add(robot, p.push_odom(stamp_us(m.header), velocity_from_odom(m))), q)
-            self.create_subscription(PoseArray, _topic(t, 'detections'), lambda m: self._on_detections(robot, m), q)
-            self.create_subscription(String, _topic(t, 'instruction'), lambda m: p.push_instruction(m.data), LATCHED_QOS)
-            self.create_subscription(TwistStamped, _topic(t, 'action'),
-                                     lambda m: self._add(robot, p.push_action(stamp_us(m.header), m.twist.linear.x,
-                                                                               m.twist.angular.z)), q)
-        self.create_subscription(DiagnosticArray, _topic(t, 'episode'), lambda m: self._on_episode_msg(robot, m), q)
+            self.create_subscription(
+                LaserScan,
+                _topic(t, 'observation/scan'),
+                lambda m: self._add(robot, p.push_scan(stamp_us(m.header), sectors_from_msg(m))),
+                q,
+            )
+            self.create_subscription(
+                Odometry,
+                _topic(t, 'odom'),
+                lambda m: self._add(robot, p.push_odom(stamp_us(m.header), velocity_from_odom(m))),
+                q,
+            )
+            self.create_subscription(
+                PoseArray, _topic(t, 'detections'), lambda m: self._on_detections(robot, m), q
+            )
+            self.create_subscription(
+                String, _topic(t, 'instruction'), lambda m: p.push_instruction(m.data), LATCHED_QOS
+            )
+            self.create_subscription(
+                TwistStamped,
+                _topic(t, 'action'),
+                lambda m: self._add(
+                    robot, p.push_action(stamp_us(m.header), m.twist.linear.x, m.twist.angular.z)
+                ),
+                q,
+            )
+        self.create_subscription(
+            DiagnosticArray, _topic(t, 'episode'), lambda m: self._on_episode_msg(robot, m), q
+        )
 
     # --- checkpoints in -------------------------------------------------------------
     def _expected_spec(self) -> dict:
@@ -334,21 +503,27 @@ class SacLearner(Node):
             theirs = saved.get(name, {'num_critics': 2}.get(name, mine))
             theirs = list(theirs) if isinstance(theirs, (list, tuple)) else theirs
             if theirs != mine:
-                raise CheckpointError(f'{what} {path} has sac.{name} {theirs}, this learner {mine}: '
-                                      f'set sac.{name} to {theirs} or use another checkpoint')
+                raise CheckpointError(
+                    f'{what} {path} has sac.{name} {theirs}, this learner {mine}: '
+                    f'set sac.{name} to {theirs} or use another checkpoint'
+                )
 
     def _load_sac_state(self, path: Path, tensors: dict, meta: dict, what: str) -> None:
         check_spec(meta, self._expected_spec())
         self._check_network(path, meta, what)
-        state = {k[len('sac.'):]: v for k, v in tensors.items() if k.startswith('sac.')}
+        state = {k[len('sac.') :]: v for k, v in tensors.items() if k.startswith('sac.')}
         if not state:
-            raise CheckpointError(f'{what} {path} holds no SAC state (algorithm {meta.get("algorithm")!r}): '
-                                  'use a checkpoint of SACPretrainer or of sac_learner')
+            raise CheckpointError(
+                f'{what} {path} holds no SAC state (algorithm {meta.get("algorithm")!r}): '
+                'use a checkpoint of SACPretrainer or of sac_learner'
+            )
         self.sac.load_state_dict(state)
         # load_state_dict restores the checkpoint's Adam hyperparameters; this node's govern.
-        groups = ((self.sac.critic_optimizer.param_groups[0], self.sac_cfg.critic_lr),
-                  (self.sac.actor_optimizer.param_groups[0], self.sac_cfg.actor_lr),
-                  (self.sac.actor_optimizer.param_groups[1], self.sac_cfg.alpha_lr))
+        groups = (
+            (self.sac.critic_optimizer.param_groups[0], self.sac_cfg.critic_lr),
+            (self.sac.actor_optimizer.param_groups[0], self.sac_cfg.actor_lr),
+            (self.sac.actor_optimizer.param_groups[1], self.sac_cfg.alpha_lr),
+        )
         for group, lr in groups:
             group['lr'] = lr
 
@@ -366,14 +541,17 @@ class SacLearner(Node):
         origin = 'offline pretraining' if meta.get('pretrained') == 'offline' else 'sac_learner'
         self.get_logger().info(
             f'init_from {path}: SAC state of {origin} ({meta.get("algorithm")}, {meta.get("updates", "?")} updates, '
-            f'{meta.get("env_steps", "?")} env steps), alpha {self.sac.alpha:.4g}, {optim} optimizer state')
+            f'{meta.get("env_steps", "?")} env steps), alpha {self.sac.alpha:.4g}, {optim} optimizer state'
+        )
 
     def _latest_checkpoint(self) -> Path | None:
         """``checkpoints/latest`` if it holds a learner state; after a kill in the instant
         between moving the old one aside and renaming the new one in
         (checkpoint.save_checkpoint), the old one left next to it."""
         latest = self.run_dir / 'checkpoints' / 'latest'
-        candidates = [latest] + sorted((self.run_dir / 'checkpoints').glob('.latest.old-*/checkpoint'))
+        candidates = [latest] + sorted(
+            (self.run_dir / 'checkpoints').glob('.latest.old-*/checkpoint')
+        )
         for path in candidates:
             meta_file = path / METADATA_FILE
             if not meta_file.is_file():
@@ -396,18 +574,23 @@ class SacLearner(Node):
         self._load_sac_state(path, tensors, meta, 'resume: checkpoint')
         try:
             for name, prefix in _BUFFER_PREFIX.items():
-                state = {k[len(prefix):]: v.numpy() for k, v in tensors.items() if k.startswith(prefix)}
+                state = {
+                    k[len(prefix) :]: v.numpy() for k, v in tensors.items() if k.startswith(prefix)
+                }
                 if not state:
                     continue
                 buffer = ReplayBuffer.from_state(state)
                 if (buffer.obs_dim, buffer.action_dim) != (self.obs_cfg.dim, self.act_cfg.dim):
-                    raise CheckpointError(f'resume: {path} {name} buffer is {buffer.obs_dim}/{buffer.action_dim} '
-                                          f'wide, this learner needs {self.obs_cfg.dim}/{self.act_cfg.dim}')
+                    raise CheckpointError(
+                        f'resume: {path} {name} buffer is {buffer.obs_dim}/{buffer.action_dim} '
+                        f'wide, this learner needs {self.obs_cfg.dim}/{self.act_cfg.dim}'
+                    )
                 if name == 'online':
                     if buffer.capacity != self.online.capacity:
                         self.get_logger().warning(
                             f'resume: the saved replay buffer has capacity {buffer.capacity}, buffer_capacity '
-                            f'is {self.online.capacity}: keeping the saved one')
+                            f'is {self.online.capacity}: keeping the saved one'
+                        )
                     self.online = buffer
                 else:
                     self.demo = buffer
@@ -419,7 +602,9 @@ class SacLearner(Node):
         self.demo_episodes = int(meta.get('demo_episodes', 0))
         self.best_success = float(meta.get('best_training_success_so_far', -1.0))
         self._recent.extend(bool(x) for x in meta.get('recent_success', []))
-        self._robot_counts = {str(k): int(v) for k, v in (meta.get('robot_transitions') or {}).items()}
+        self._robot_counts = {
+            str(k): int(v) for k, v in (meta.get('robot_transitions') or {}).items()
+        }
         self._resume_meta = meta
         self.resumed_from = path
         rows = self.run_dir / 'episodes.jsonl'
@@ -435,15 +620,26 @@ class SacLearner(Node):
     # --- data -----------------------------------------------------------------------
     def _seed_demos(self, bags, outcomes) -> None:
         if self.joint_mode:
-            raise ConfigError('demo_bags: only navigation demos (recorded by demo_recorder) can seed the '
-                              'demo buffer; leave demo_bags empty with observation_type joint_state')
+            raise ConfigError(
+                'demo_bags: only navigation demos (recorded by demo_recorder) can seed the '
+                'demo buffer; leave demo_bags empty with observation_type joint_state'
+            )
         transitions, episodes = load_demo_transitions(bags, self.obs_cfg, self.act_cfg, outcomes)
         if not transitions:
-            raise RobotLearningError(f'demo bags {bags} gave no transitions: were action and episode recorded?')
+            raise RobotLearningError(
+                f'demo bags {bags} gave no transitions: were action and episode recorded?'
+            )
         arr = stack_transitions(transitions)
-        self.demo = ReplayBuffer(self.obs_cfg.dim, self.act_cfg.dim, len(transitions), seed=self.sac_cfg.seed + 1)
-        self.demo.add_many(arr['observations'], arr['actions'], arr['rewards'],
-                           arr['next_observations'], arr['terminated'])
+        self.demo = ReplayBuffer(
+            self.obs_cfg.dim, self.act_cfg.dim, len(transitions), seed=self.sac_cfg.seed + 1
+        )
+        self.demo.add_many(
+            arr['observations'],
+            arr['actions'],
+            arr['rewards'],
+            arr['next_observations'],
+            arr['terminated'],
+        )
         self.demo_episodes = len(episodes)
 
     def _add(self, robot: RobotStream, transitions) -> None:
@@ -453,9 +649,15 @@ class SacLearner(Node):
         for t in transitions:
             # The assemblers already drop non-finite actions, rewards and (navigation)
             # observations; this is the last gate before the buffer, for every kind.
-            if not (np.isfinite(t.observation).all() and np.isfinite(t.next_observation).all()
-                    and np.isfinite(t.action).all() and np.isfinite(t.reward)):
-                robot.drop('nonfinite', 'non-finite transition dropped (observation, action or reward)')
+            if not (
+                np.isfinite(t.observation).all()
+                and np.isfinite(t.next_observation).all()
+                and np.isfinite(t.action).all()
+                and np.isfinite(t.reward)
+            ):
+                robot.drop(
+                    'nonfinite', 'non-finite transition dropped (observation, action or reward)'
+                )
                 continue
             good.append(t)
         if not good:
@@ -466,11 +668,14 @@ class SacLearner(Node):
                 # A step went missing (dropped or lost): never splice across the gap.
                 rows += robot.nstep.flush()
             robot.last_stamp = t.info.stamp
-            rows += robot.nstep.add(t.observation, t.action, t.reward, t.next_observation,
-                                    t.terminated, t.truncated)
+            rows += robot.nstep.add(
+                t.observation, t.action, t.reward, t.next_observation, t.terminated, t.truncated
+            )
         with self.lock:
             for r in rows:
-                self.online.add(r.obs, r.action, r.reward, r.next_obs, float(r.terminated), n_steps=r.n_steps)
+                self.online.add(
+                    r.obs, r.action, r.reward, r.next_obs, float(r.terminated), n_steps=r.n_steps
+                )
             # Counted per received 1-step transition (what UTD and learner/progress refer to);
             # n-step rows reach the buffer up to n-1 steps later.
             self.transitions += len(good)
@@ -487,21 +692,29 @@ class SacLearner(Node):
     def _on_joint_state(self, robot: RobotStream, msg: JointState) -> None:
         vec = vector_from_joint_state(msg)
         if vec.size != self.obs_cfg.dim:
-            robot.drop('observation_length', f'joint_states has {vec.size} values (position+velocity+effort), '
-                       f'expected {self.obs_cfg.dim} (vector_observation.dim)')
+            robot.drop(
+                'observation_length',
+                f'joint_states has {vec.size} values (position+velocity+effort), '
+                f'expected {self.obs_cfg.dim} (vector_observation.dim)',
+            )
             return
         if not np.isfinite(vec).all():
             robot.drop('nonfinite_observation', 'joint_states has non-finite values: dropped')
             return
-        self._add(robot, robot.assembler.add_observation(stamp_us(msg.header), vec.astype(np.float32)))
+        self._add(
+            robot, robot.assembler.add_observation(stamp_us(msg.header), vec.astype(np.float32))
+        )
 
     def _on_joint_action(self, robot: RobotStream, msg: JointState) -> None:
         command = command_from_joint_state(msg)
         try:
             action = self.act_cfg.from_command(command)
         except MessageError:
-            robot.drop('action_length', f'joint_action has {command.size} values, expected {self.act_cfg.dim} '
-                       f'(joint_action.low/high): rejected')
+            robot.drop(
+                'action_length',
+                f'joint_action has {command.size} values, expected {self.act_cfg.dim} '
+                f'(joint_action.low/high): rejected',
+            )
             return
         if not np.isfinite(command).all():
             robot.drop('nonfinite_action', 'joint_action has non-finite values: dropped')
@@ -515,8 +728,11 @@ class SacLearner(Node):
             robot.drop('episode_msg', str(exc))
             return
         if not np.isfinite(info.reward):
-            robot.drop('nonfinite_reward', f'non-finite reward at step {info.step} of episode {info.episode}: '
-                       'transition dropped')
+            robot.drop(
+                'nonfinite_reward',
+                f'non-finite reward at step {info.step} of episode {info.episode}: '
+                'transition dropped',
+            )
         elif self.joint_mode:
             self._add(robot, robot.assembler.add_step(info))
         else:
@@ -525,10 +741,19 @@ class SacLearner(Node):
 
     def _on_episode(self, robot: RobotStream, rec: EpisodeRecord) -> None:
         robot.episodes += 1
-        row = {'episode': rec.episode, 'robot': robot.label, 'instruction': rec.instruction,
-               'outcome': rec.outcome, 'success': rec.outcome == 'success', 'return': rec.episode_return,
-               'length': rec.length, 'env_steps': self.transitions, 'updates': self.updates,
-               'weights_version': self.version, 'wall_s': round(self._wall_s(), 2)}
+        row = {
+            'episode': rec.episode,
+            'robot': robot.label,
+            'instruction': rec.instruction,
+            'outcome': rec.outcome,
+            'success': rec.outcome == 'success',
+            'return': rec.episode_return,
+            'length': rec.length,
+            'env_steps': self.transitions,
+            'updates': self.updates,
+            'weights_version': self.version,
+            'wall_s': round(self._wall_s(), 2),
+        }
         self._episodes_file.write(json.dumps(row) + '\n')
         self._rows.append(row)
         if self._tb is not None:
@@ -536,7 +761,9 @@ class SacLearner(Node):
             self._tb.add_scalar('episode/success', float(row['success']), self.transitions)
             self._tb.add_scalar('episode/length', rec.length, self.transitions)
             if len(self.robots) > 1:
-                self._tb.add_scalar(f'robots/{robot.label}/return', rec.episode_return, self.transitions)
+                self._tb.add_scalar(
+                    f'robots/{robot.label}/return', rec.episode_return, self.transitions
+                )
         # Keep the actor with the best rolling training success (SB3's EvalCallback keeps a
         # best model the same way, from separate evaluation episodes): online SAC here
         # plateaus and wobbles, and the last weights are not always the best ones.
@@ -559,8 +786,9 @@ class SacLearner(Node):
                 time.sleep(0.001)
                 continue
             with self.lock:
-                batch = sample_mixed(self.online, self.demo, self.sac.rows_per_update,
-                                     self.demo_ratio, self.rng)
+                batch = sample_mixed(
+                    self.online, self.demo, self.sac.rows_per_update, self.demo_ratio, self.rng
+                )
             with self.train_lock:
                 stats = self.sac.update(batch)
             self.updates += 1
@@ -587,11 +815,20 @@ class SacLearner(Node):
         return self._wall_offset + time.monotonic() - self.t0
 
     def _metadata(self) -> dict:
-        return policy_metadata(self.obs_cfg, self.act_cfg, self.sac_cfg.hidden, 'sac',
-                               version=self.version, env_steps=self.transitions, updates=self.updates,
-                               demo_episodes=self.demo_episodes, init_from=self.init_from,
-                               sac_config={k: (list(v) if isinstance(v, tuple) else v)
-                                           for k, v in vars(self.sac_cfg).items()})
+        return policy_metadata(
+            self.obs_cfg,
+            self.act_cfg,
+            self.sac_cfg.hidden,
+            'sac',
+            version=self.version,
+            env_steps=self.transitions,
+            updates=self.updates,
+            demo_episodes=self.demo_episodes,
+            init_from=self.init_from,
+            sac_config={
+                k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(self.sac_cfg).items()
+            },
+        )
 
     def push_weights(self) -> None:
         """Publish the actor (safetensors bytes; metadata carries ``version`` and the send
@@ -609,8 +846,12 @@ class SacLearner(Node):
         with ``full`` also the replay buffers and counters (a learner state :attr:`resume`
         continues from). ``extra`` goes into the sidecar."""
         with self.train_lock, self.lock:
-            tensors = {ACTOR_PREFIX + k: v.detach().clone() for k, v in self.sac.actor_state().items()}
-            tensors.update({'sac.' + k: v.detach().clone() for k, v in self.sac.state_dict().items()})
+            tensors = {
+                ACTOR_PREFIX + k: v.detach().clone() for k, v in self.sac.actor_state().items()
+            }
+            tensors.update(
+                {'sac.' + k: v.detach().clone() for k, v in self.sac.state_dict().items()}
+            )
             meta = {**self._metadata(), **extra}
             if full:
                 buffers = (('online', self.online), ('demo', self.demo))
@@ -618,11 +859,16 @@ class SacLearner(Node):
                     if buffer is None:
                         continue
                     for k, v in buffer.state().items():
-                        tensors[_BUFFER_PREFIX[buf_name] + k] = torch.from_numpy(np.ascontiguousarray(v))
-                meta.update(learner_state=True, wall_s=round(self._wall_s(), 2),
-                            robot_transitions={r.label: r.transitions for r in self.robots},
-                            best_training_success_so_far=self.best_success,
-                            recent_success=[bool(x) for x in self._recent])
+                        tensors[_BUFFER_PREFIX[buf_name] + k] = torch.from_numpy(
+                            np.ascontiguousarray(v)
+                        )
+                meta.update(
+                    learner_state=True,
+                    wall_s=round(self._wall_s(), 2),
+                    robot_transitions={r.label: r.transitions for r in self.robots},
+                    best_training_success_so_far=self.best_success,
+                    recent_success=[bool(x) for x in self._recent],
+                )
         path = save_checkpoint(self.run_dir / 'checkpoints' / name, tensors, meta)
         if full:
             self._plot()
@@ -630,8 +876,11 @@ class SacLearner(Node):
 
     def _plot(self) -> None:
         try:
-            plot_learning_curve(list(self._rows), self.run_dir / 'learning_curve.png',
-                                title=f'SAC learner ({self.observation_type})')
+            plot_learning_curve(
+                list(self._rows),
+                self.run_dir / 'learning_curve.png',
+                title=f'SAC learner ({self.observation_type})',
+            )
         except (OSError, ValueError) as exc:
             self.get_logger().warning(f'learning curve not written: {exc}')
 
@@ -661,8 +910,12 @@ class SacLearner(Node):
             for k, v in {**pipeline_drops, **robot.dropped}.items():
                 dropped[k] = dropped.get(k, 0) + v
             if self._tb is not None:
-                self._tb.add_scalar(f'robots/{robot.label}/transitions_per_s', rate, self.transitions)
-                self._tb.add_scalar(f'robots/{robot.label}/transitions', robot.transitions, self.transitions)
+                self._tb.add_scalar(
+                    f'robots/{robot.label}/transitions_per_s', rate, self.transitions
+                )
+                self._tb.add_scalar(
+                    f'robots/{robot.label}/transitions', robot.transitions, self.transitions
+                )
         for k, v in dropped.items():
             self.diag.set(f'dropped_{k}', v)
         for k, v in self.last_stats.items():

@@ -57,8 +57,9 @@ class RosHarness:
         while time.monotonic() < end:
             self.executor.spin_once(timeout_sec=0.01)
 
-    def spin_until(self, cond: Callable[[], Any], timeout: float = 10.0,
-                   what: str = 'condition') -> Any:
+    def spin_until(
+        self, cond: Callable[[], Any], timeout: float = 10.0, what: str = 'condition'
+    ) -> Any:
         """Spin until ``cond()`` is truthy (returned); fail the test after ``timeout`` s."""
         end = time.monotonic() + timeout
         while True:
@@ -84,14 +85,21 @@ class RosHarness:
         """Subscribe ``topic`` from the helper node; returns the list messages land in."""
         got: list = []
         self.helper.create_subscription(
-            msg_type, topic, got.append,
-            qos if qos is not None else QoSProfile(depth=100,
-                                                   reliability=ReliabilityPolicy.RELIABLE))
+            msg_type,
+            topic,
+            got.append,
+            (
+                qos
+                if qos is not None
+                else QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
+            ),
+        )
         return got
 
     def send_until_output(self, pub, msg, out: list, stamp_sec: int, timeout: float = 10.0):
         """Publish ``msg`` until an output stamped ``stamp_sec`` arrives in ``out`` (sensor
         QoS is best effort, so a single publish may be lost); returns that output."""
+
         def arrived():
             hits = [m for m in out if m.header.stamp.sec == stamp_sec]
             if hits:
@@ -99,15 +107,20 @@ class RosHarness:
             pub.publish(msg)
             self.spin_for(0.05)
             return None
+
         return self.spin_until(arrived, timeout, f'output stamped {stamp_sec}')
 
     def wait_matched(self, pub, n: int = 1, timeout: float = 10.0) -> None:
         """Wait until publisher ``pub`` has ``n`` subscriptions."""
-        self.spin_until(lambda: pub.get_subscription_count() >= n, timeout,
-                        f'{n} subscriber(s) on {pub.topic_name}')
+        self.spin_until(
+            lambda: pub.get_subscription_count() >= n,
+            timeout,
+            f'{n} subscriber(s) on {pub.topic_name}',
+        )
 
-    def diagnostics(self, node: Node, timeout: float = 10.0,
-                    cond: Callable[[dict], bool] = lambda d: True) -> dict[str, str]:
+    def diagnostics(
+        self, node: Node, timeout: float = 10.0, cond: Callable[[dict], bool] = lambda d: True
+    ) -> dict[str, str]:
         """Key/values of ``node``'s latest status on ``/diagnostics`` satisfying ``cond``.
 
         Calls ``node.diag.publish()`` (when the node has one) to avoid waiting for the
@@ -116,13 +129,17 @@ class RosHarness:
         from diagnostic_msgs.msg import DiagnosticArray
 
         if self._diag_sub is None:
+
             def on_diag(msg):
                 for st in msg.status:
                     self._diag[st.hardware_id] = st
-            self._diag_sub = self.helper.create_subscription(DiagnosticArray, '/diagnostics',
-                                                             on_diag, 50)
-            self.spin_until(lambda: self._diag_sub.get_publisher_count() > 0, timeout,
-                            '/diagnostics publisher')
+
+            self._diag_sub = self.helper.create_subscription(
+                DiagnosticArray, '/diagnostics', on_diag, 50
+            )
+            self.spin_until(
+                lambda: self._diag_sub.get_publisher_count() > 0, timeout, '/diagnostics publisher'
+            )
         fqn = node.get_fully_qualified_name()
         result: dict[str, str] = {}
         last_pub = [0.0]
@@ -135,8 +152,11 @@ class RosHarness:
                     node.diag.publish()
                 return False
             values = {kv.key: kv.value for kv in st.values}
-            values['_level'] = str(int.from_bytes(st.level, 'little')
-                                   if isinstance(st.level, bytes) else int(st.level))
+            values['_level'] = str(
+                int.from_bytes(st.level, 'little')
+                if isinstance(st.level, bytes)
+                else int(st.level)
+            )
             values['_message'] = st.message
             if cond(values):
                 result.update(values)

@@ -6,9 +6,8 @@ import cv2
 import numpy as np
 import pytest
 from rclpy.parameter import Parameter
-from sensor_msgs.msg import CompressedImage, Image
-
 from robot_learning_nodes.camera_ingest import CameraIngest
+from sensor_msgs.msg import CompressedImage, Image
 
 
 def smooth_bgr(h=480, w=640):
@@ -55,8 +54,7 @@ def test_bgr8_becomes_64x64_rgb(ros, cam):
     node, out, pub_raw, _ = cam
     bgr = smooth_bgr()
     got = send(ros, pub_raw, raw_image(bgr, 'bgr8', 11), out, 11)
-    ref = cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), (64, 64),
-                     interpolation=cv2.INTER_AREA)
+    ref = cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), (64, 64), interpolation=cv2.INTER_AREA)
     assert (got.height, got.width) == (64, 64)
     assert got.header.frame_id == 'camera'
     np.testing.assert_array_equal(as_array(got), ref)
@@ -73,8 +71,7 @@ def test_jpeg_becomes_64x64_rgb(ros, cam):
     msg.format = 'rgb8; jpeg compressed bgr8'
     msg.data = jpg.tobytes()
     got = send(ros, pub_jpg, msg, out, 12)
-    ref = cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), (64, 64),
-                     interpolation=cv2.INTER_AREA)
+    ref = cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), (64, 64), interpolation=cv2.INTER_AREA)
     diff = np.abs(as_array(got).astype(int) - ref.astype(int))
     assert diff.mean() < 2.0 and diff.max() < 20
 
@@ -100,8 +97,11 @@ def test_malformed_inputs_are_counted_and_node_keeps_running(ros, cam):
     pub_raw.publish(unknown)
     junk = CompressedImage(format='jpeg', data=b'definitely not a jpeg')
     pub_jpg.publish(junk)
-    diag = ros.diagnostics(node, cond=lambda d: int(d.get('error_image', 0)) >= 2
-                           and int(d.get('error_compressed', 0)) >= 1)
+    diag = ros.diagnostics(
+        node,
+        cond=lambda d: int(d.get('error_image', 0)) >= 2
+        and int(d.get('error_compressed', 0)) >= 1,
+    )
     assert diag['_level'] == '1'  # WARN
     assert not [m for m in out if m.header.stamp.sec in (21, 22)]
     # a following good message is still converted
@@ -110,8 +110,12 @@ def test_malformed_inputs_are_counted_and_node_keeps_running(ros, cam):
 
 
 def test_output_size_parameter(ros):
-    node = ros.add(CameraIngest(namespace=ros.ns, parameter_overrides=[
-        Parameter('width', value=32), Parameter('height', value=24)]))
+    node = ros.add(
+        CameraIngest(
+            namespace=ros.ns,
+            parameter_overrides=[Parameter('width', value=32), Parameter('height', value=24)],
+        )
+    )
     out = ros.collect(Image, 'observation/image')
     pub = ros.helper.create_publisher(Image, 'image', 10)
     ros.wait_matched(pub)

@@ -12,29 +12,28 @@ from __future__ import annotations
 
 import json
 
+from geometry_msgs.msg import Twist, TwistStamped
 import numpy as np
 import pytest
 import rclpy
-from geometry_msgs.msg import Twist, TwistStamped
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.serialization import deserialize_message, serialize_message
+from robot_learning.bagwriter import read_custom_data
+from robot_learning_nodes.demo_recorder import DemoRecorder, parse_topic_entry
 from rosbags.rosbag2 import Reader
 from sensor_msgs.msg import Image, LaserScan
 from std_msgs.msg import String
 from std_srvs.srv import SetBool, Trigger
 
-from robot_learning.bagwriter import read_custom_data
-from robot_learning_nodes.demo_recorder import DemoRecorder, parse_topic_entry
-
 RELIABLE = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
-LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                     durability=DurabilityPolicy.TRANSIENT_LOCAL)
+LATCHED = QoSProfile(
+    depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL
+)
 
 
 def make_recorder(ros, tmp_path, **params) -> DemoRecorder:
-    overrides = [Parameter('output_dir', value=str(tmp_path)),
-                 Parameter('session', value='s')]
+    overrides = [Parameter('output_dir', value=str(tmp_path)), Parameter('session', value='s')]
     overrides += [Parameter(k, value=v) for k, v in params.items()]
     return ros.add(DemoRecorder(namespace=ros.ns, parameter_overrides=overrides))
 
@@ -72,8 +71,9 @@ def tap(ros, msg_type, topic, qos=RELIABLE) -> list[bytes]:
 
 def same_content(raws: list[bytes], msgs: list, msg_type) -> bool:
     """Bag bytes decode to the published messages (and have their serialized size)."""
-    return ([deserialize_message(r, msg_type) for r in raws] == msgs
-            and [len(r) for r in raws] == [len(serialize_message(m)) for m in msgs])
+    return [deserialize_message(r, msg_type) for r in raws] == msgs and [len(r) for r in raws] == [
+        len(serialize_message(m)) for m in msgs
+    ]
 
 
 def read_bag(path):
@@ -92,8 +92,11 @@ def read_bag(path):
 def recorded(ros, rec, topic, n):
     """Wait until the recorder has written ``n`` messages on ``topic`` (absolute)."""
     key = f'recorded {topic}'
-    ros.spin_until(lambda: rec.diag.counters.get(key, 0) >= n, timeout=15.0,
-                   what=f'{n} messages recorded on {topic}')
+    ros.spin_until(
+        lambda: rec.diag.counters.get(key, 0) >= n,
+        timeout=15.0,
+        what=f'{n} messages recorded on {topic}',
+    )
 
 
 def trigger(ros, name) -> Trigger.Response:
@@ -111,7 +114,9 @@ def set_success(ros, value: bool) -> SetBool.Response:
 def test_parse_topic_entry():
     assert parse_topic_entry('scan') == ('scan', None)
     assert parse_topic_entry(' cmd_vel : geometry_msgs/Twist ') == (
-        'cmd_vel', 'geometry_msgs/msg/Twist')
+        'cmd_vel',
+        'geometry_msgs/msg/Twist',
+    )
 
 
 def run_episodes(ros, tmp_path, storage):
@@ -122,10 +127,16 @@ def run_episodes(ros, tmp_path, storage):
     pub_scan = h.create_publisher(LaserScan, 'scan', RELIABLE)
     pub_img = h.create_publisher(Image, 'camera/image_raw', RELIABLE)
     pub_act = h.create_publisher(TwistStamped, 'action', RELIABLE)
-    types = {'scan': LaserScan, 'camera/image_raw': Image, 'action': TwistStamped,
-             'instruction': String}
-    wire = {f'{ns}/{t}': tap(ros, cls, t, LATCHED if t == 'instruction' else RELIABLE)
-            for t, cls in types.items()}
+    types = {
+        'scan': LaserScan,
+        'camera/image_raw': Image,
+        'action': TwistStamped,
+        'instruction': String,
+    }
+    wire = {
+        f'{ns}/{t}': tap(ros, cls, t, LATCHED if t == 'instruction' else RELIABLE)
+        for t, cls in types.items()
+    }
     for pub in (pub_instr, pub_scan, pub_img, pub_act):
         ros.wait_matched(pub, 2)  # the recorder and the tap
 
@@ -144,12 +155,13 @@ def run_episodes(ros, tmp_path, storage):
     resp = trigger(ros, 'recorder/start_episode')
     ep0 = tmp_path / 's' / 'episode_0000'
     assert resp.message == str(ep0)
-    published: dict[str, list] = {f'{ns}/{t}': [] for t in ('scan', 'camera/image_raw',
-                                                             'action')}
+    published: dict[str, list] = {f'{ns}/{t}': [] for t in ('scan', 'camera/image_raw', 'action')}
     for i in range(20):
-        for pub, msg, topic in ((pub_scan, scan(i), 'scan'),
-                                (pub_img, image(i), 'camera/image_raw'),
-                                (pub_act, twist_stamped(i), 'action')):
+        for pub, msg, topic in (
+            (pub_scan, scan(i), 'scan'),
+            (pub_img, image(i), 'camera/image_raw'),
+            (pub_act, twist_stamped(i), 'action'),
+        ):
             pub.publish(msg)
             published[f'{ns}/{topic}'].append(msg)
         ros.spin_for(0.005)
@@ -195,7 +207,10 @@ def run_episodes(ros, tmp_path, storage):
     assert same_content(got[f'{ns}/instruction'], [instr2], String)
     custom = read_custom_data(ep2)
     assert (custom['instruction'], custom['outcome'], custom['episode']) == (
-        'go to the blue pillar', 'failure', '2')
+        'go to the blue pillar',
+        'failure',
+        '2',
+    )
 
     # ---- start while active stops the active one; outcome stays unknown
     trigger(ros, 'recorder/start_episode')
@@ -206,11 +221,13 @@ def run_episodes(ros, tmp_path, storage):
     resp = ros.call(Trigger, 'recorder/stop_episode')
     assert not resp.success  # nothing active
 
-    lines = [json.loads(x) for x in
-             (tmp_path / 's' / 'episodes.jsonl').read_text().splitlines()]
+    lines = [json.loads(x) for x in (tmp_path / 's' / 'episodes.jsonl').read_text().splitlines()]
     assert [(x['dir'], x['outcome']) for x in lines] == [
-        ('episode_0000', 'success'), ('episode_0002', 'failure'),
-        ('episode_0003', 'unknown'), ('episode_0004', 'unknown')]
+        ('episode_0000', 'success'),
+        ('episode_0002', 'failure'),
+        ('episode_0003', 'unknown'),
+        ('episode_0004', 'unknown'),
+    ]
     assert lines[0]['instruction'] == 'go to the red pillar'
     assert lines[0]['messages'] == 61
 
@@ -234,14 +251,22 @@ def test_records_raw_bytes_per_episode_sqlite3(ros, tmp_path):
 def test_discovers_types_and_adapts_qos(ros, tmp_path):
     # untyped entry (type from the graph), a best-effort publisher on a typed entry,
     # and a publisher whose type differs from the configured one.
-    rec = make_recorder(ros, tmp_path, topics=['chatter', 'scan:sensor_msgs/msg/LaserScan',
-                                               'teleop/cmd_vel:geometry_msgs/msg/TwistStamped'],
-                        discovery_period_s=0.1)
+    rec = make_recorder(
+        ros,
+        tmp_path,
+        topics=[
+            'chatter',
+            'scan:sensor_msgs/msg/LaserScan',
+            'teleop/cmd_vel:geometry_msgs/msg/TwistStamped',
+        ],
+        discovery_period_s=0.1,
+    )
     ns = ros.ns
     h = ros.helper
     pub_chat = h.create_publisher(String, 'chatter', RELIABLE)
     pub_scan = h.create_publisher(
-        LaserScan, 'scan', QoSProfile(depth=10, reliability=ReliabilityPolicy.BEST_EFFORT))
+        LaserScan, 'scan', QoSProfile(depth=10, reliability=ReliabilityPolicy.BEST_EFFORT)
+    )
     # another process in real life: one DDS participant cannot hold two types of a topic
     ctx = rclpy.Context()
     rclpy.init(context=ctx)
@@ -258,13 +283,18 @@ def _record_discovered(ros, rec, ns, pub_chat, pub_scan, pub_teleop, tmp_path):
     """Second half of test_discovers_types_and_adapts_qos, run while the publishers live."""
     ros.spin_until(lambda: rec.topics[f'{ns}/chatter'].sub is not None, what='chatter type')
     ros.spin_until(lambda: not rec.topics[f'{ns}/scan'].reliable, what='best effort scan')
-    ros.spin_until(lambda: rec.topics[f'{ns}/teleop/cmd_vel'].msgtype
-                   == 'geometry_msgs/msg/Twist', what='Twist teleop')
+    ros.spin_until(
+        lambda: rec.topics[f'{ns}/teleop/cmd_vel'].msgtype == 'geometry_msgs/msg/Twist',
+        what='Twist teleop',
+    )
     for pub in (pub_chat, pub_scan, pub_teleop):
         ros.wait_matched(pub)
     trigger(ros, 'recorder/start_episode')
-    msgs = {f'{ns}/chatter': String(data='hello'), f'{ns}/scan': scan(1),
-            f'{ns}/teleop/cmd_vel': Twist()}
+    msgs = {
+        f'{ns}/chatter': String(data='hello'),
+        f'{ns}/scan': scan(1),
+        f'{ns}/teleop/cmd_vel': Twist(),
+    }
     pub_chat.publish(msgs[f'{ns}/chatter'])
     pub_teleop.publish(msgs[f'{ns}/teleop/cmd_vel'])
     recorded(ros, rec, f'{ns}/chatter', 1)
@@ -274,6 +304,7 @@ def _record_discovered(ros, rec, ns, pub_chat, pub_scan, pub_teleop, tmp_path):
         pub_scan.publish(msgs[f'{ns}/scan'])
         ros.spin_for(0.05)
         return rec.diag.counters.get(f'recorded {ns}/scan', 0) >= 1
+
     ros.spin_until(scan_arrived, what='best-effort scan recorded')
     trigger(ros, 'recorder/stop_episode')
     got, types = read_bag(tmp_path / 's' / 'episode_0000')
@@ -316,9 +347,12 @@ def test_bad_storage_parameter_is_rejected(ros, tmp_path):
 
 def test_counts_intervention_segments_into_metadata(ros, tmp_path):
     from std_msgs.msg import Bool
+
     rec = make_recorder(ros, tmp_path, topics=['intervention:std_msgs/msg/Bool'])
     pub = ros.helper.create_publisher(Bool, 'intervention', RELIABLE)
-    ros.spin_until(lambda: pub.get_subscription_count() > 0, timeout=10.0, what='recorder subscribed')
+    ros.spin_until(
+        lambda: pub.get_subscription_count() > 0, timeout=10.0, what='recorder subscribed'
+    )
     trigger(ros, 'recorder/start_episode')
     flags = [False, True, True, False, True, False, False]  # two takeovers, three steps
     for f in flags:

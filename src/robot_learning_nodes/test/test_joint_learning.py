@@ -5,15 +5,10 @@ from __future__ import annotations
 
 import json
 
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 import numpy as np
 import pytest
-import torch
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.parameter import Parameter
-from sensor_msgs.msg import JointState
-from std_msgs.msg import Float64MultiArray, String, UInt8MultiArray, UInt64
-from trajectory_msgs.msg import JointTrajectory
-
 from robot_learning.checkpoint import save_checkpoint
 from robot_learning.errors import CheckpointError, ConfigError
 from robot_learning.features import JointActionConfig, VectorObservationConfig
@@ -22,6 +17,10 @@ from robot_learning.policy import ACTOR_PREFIX, policy_metadata
 from robot_learning_nodes.common import COMMAND_QOS, LATCHED_QOS
 from robot_learning_nodes.policy_node import PolicyNode
 from robot_learning_nodes.sac_learner import SacLearner
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64MultiArray, String, UInt8MultiArray, UInt64
+import torch
+from trajectory_msgs.msg import JointTrajectory
 
 OBS = VectorObservationConfig(dim=3, names=('cos', 'sin', 'thetadot'))
 ACT = JointActionConfig(low=(-2.0,), high=(2.0,), names=('hinge',))
@@ -43,14 +42,28 @@ def _joint_state(sec: int, values, nsec: int = 0) -> JointState:
     return msg
 
 
-def _episode(sec: int, prev_sec: int, reward: float, step: int, episode: int = 0,
-             terminated: bool = False, truncated: bool = False) -> DiagnosticArray:
+def _episode(
+    sec: int,
+    prev_sec: int,
+    reward: float,
+    step: int,
+    episode: int = 0,
+    terminated: bool = False,
+    truncated: bool = False,
+) -> DiagnosticArray:
     msg = DiagnosticArray()
     msg.header.stamp.sec = sec
     st = DiagnosticStatus(name='episode', message='running')
-    values = {'reward': repr(float(reward)), 'terminated': '1' if terminated else '0',
-              'truncated': '1' if truncated else '0', 'episode': str(episode), 'step': str(step),
-              'return': '0.0', 'instruction': '', 'prev_stamp': repr(float(prev_sec)) if prev_sec >= 0 else '-1'}
+    values = {
+        'reward': repr(float(reward)),
+        'terminated': '1' if terminated else '0',
+        'truncated': '1' if truncated else '0',
+        'episode': str(episode),
+        'step': str(step),
+        'return': '0.0',
+        'instruction': '',
+        'prev_stamp': repr(float(prev_sec)) if prev_sec >= 0 else '-1',
+    }
     st.values = [KeyValue(key=k, value=v) for k, v in values.items()]
     msg.status = [st]
     return msg
@@ -65,15 +78,28 @@ def _action(sec: int, values) -> JointState:
 
 # ---------------------------------------------------------------- policy node
 
+
 def _policy_node(ros, **params):
-    return ros.add(PolicyNode(namespace=ros.ns, parameter_overrides=[
-        Parameter(k, value=v) for k, v in {'observation_type': 'joint_state', **params}.items()]))
+    return ros.add(
+        PolicyNode(
+            namespace=ros.ns,
+            parameter_overrides=[
+                Parameter(k, value=v)
+                for k, v in {'observation_type': 'joint_state', **params}.items()
+            ],
+        )
+    )
 
 
 def test_policy_node_commands_joints_within_limits_and_echoes_the_stamp(ros, tmp_path):
     ckpt = _checkpoint(tmp_path)
-    _policy_node(ros, checkpoint=str(ckpt), command_type='float64_multi_array',
-                 joint_lower=[-0.5], joint_upper=[0.5])
+    _policy_node(
+        ros,
+        checkpoint=str(ckpt),
+        command_type='float64_multi_array',
+        joint_lower=[-0.5],
+        joint_upper=[0.5],
+    )
     commands = ros.collect(Float64MultiArray, 'commands', COMMAND_QOS)
     echoes = ros.collect(JointState, 'joint_action', COMMAND_QOS)
     pub = ros.helper.create_publisher(JointState, 'joint_states', RELIABLE)
@@ -90,8 +116,13 @@ def test_policy_node_commands_joints_within_limits_and_echoes_the_stamp(ros, tmp
 
 def test_policy_node_publishes_a_joint_trajectory(ros, tmp_path):
     ckpt = _checkpoint(tmp_path)
-    _policy_node(ros, checkpoint=str(ckpt), command_type='joint_trajectory', command_interface='position',
-                 trajectory_time_from_start=0.25)
+    _policy_node(
+        ros,
+        checkpoint=str(ckpt),
+        command_type='joint_trajectory',
+        command_interface='position',
+        trajectory_time_from_start=0.25,
+    )
     got = ros.collect(JointTrajectory, 'joint_trajectory', COMMAND_QOS)
     echoes = ros.collect(JointState, 'joint_action', COMMAND_QOS)
     pub = ros.helper.create_publisher(JointState, 'joint_states', RELIABLE)
@@ -111,31 +142,60 @@ def test_policy_node_rejects_wrong_length_and_nonfinite_observations(ros, tmp_pa
     ros.wait_matched(pub)
     pub.publish(_joint_state(1, [1.0, 2.0]))
     pub.publish(_joint_state(2, [1.0, float('nan'), 0.0]))
-    d = ros.diagnostics(node, cond=lambda d: 'error_observation' in d and 'error_observation_nonfinite' in d)
+    d = ros.diagnostics(
+        node, cond=lambda d: 'error_observation' in d and 'error_observation_nonfinite' in d
+    )
     assert int(d['error_observation']) == 1 and int(d['error_observation_nonfinite']) == 1
     assert 'commands' not in d
 
 
 def test_policy_node_refuses_a_twist_policy_for_joint_commands(ros, tmp_path):
     from robot_learning.features import ActionConfig
+
     ckpt = _checkpoint(tmp_path, act=ActionConfig())
     with pytest.raises(CheckpointError, match='set command_type'):
-        PolicyNode(namespace=ros.ns, parameter_overrides=[
-            Parameter('observation_type', value='joint_state'), Parameter('command_type', value='float64_multi_array'),
-            Parameter('checkpoint', value=str(ckpt))])
+        PolicyNode(
+            namespace=ros.ns,
+            parameter_overrides=[
+                Parameter('observation_type', value='joint_state'),
+                Parameter('command_type', value='float64_multi_array'),
+                Parameter('checkpoint', value=str(ckpt)),
+            ],
+        )
 
 
 # ---------------------------------------------------------------- learner
 
+
 def _learner(ros, tmp_path, name='run', **params):
-    values = {'run_dir': str(tmp_path / name), 'observation_type': 'joint_state', 'vector_observation.dim': 3,
-              'joint_action.low': [-2.0], 'joint_action.high': [2.0], 'sac.hidden': [16, 16],
-              'warmup_transitions': 10**6, 'checkpoint_every': 0, 'sac.n_step': 1, **params}
-    return ros.add(SacLearner(namespace=ros.ns, parameter_overrides=[
-        Parameter(k, value=v) for k, v in values.items()]))
+    values = {
+        'run_dir': str(tmp_path / name),
+        'observation_type': 'joint_state',
+        'vector_observation.dim': 3,
+        'joint_action.low': [-2.0],
+        'joint_action.high': [2.0],
+        'sac.hidden': [16, 16],
+        'warmup_transitions': 10**6,
+        'checkpoint_every': 0,
+        'sac.n_step': 1,
+        **params,
+    }
+    return ros.add(
+        SacLearner(
+            namespace=ros.ns,
+            parameter_overrides=[Parameter(k, value=v) for k, v in values.items()],
+        )
+    )
 
 
-def _feed(ros, pubs, steps: int, start: int = 1, bad_reward_at: int | None = None, terminate: bool = False):
+def _feed(
+    ros,
+    pubs,
+    steps: int,
+    start: int = 1,
+    bad_reward_at: int | None = None,
+    terminate: bool = False,
+):
     """One episode per robot: ``steps`` transitions each, stamps start..start+steps."""
     obs_pub, act_pub, ep_pub = pubs
     for pub in pubs:
@@ -154,21 +214,30 @@ def _feed(ros, pubs, steps: int, start: int = 1, bad_reward_at: int | None = Non
 
 
 def _pubs(ros, robot: str):
-    return (ros.helper.create_publisher(JointState, f'{robot}joint_states', RELIABLE),
-            ros.helper.create_publisher(JointState, f'{robot}joint_action', RELIABLE),
-            ros.helper.create_publisher(DiagnosticArray, f'{robot}episode', RELIABLE))
+    return (
+        ros.helper.create_publisher(JointState, f'{robot}joint_states', RELIABLE),
+        ros.helper.create_publisher(JointState, f'{robot}joint_action', RELIABLE),
+        ros.helper.create_publisher(DiagnosticArray, f'{robot}episode', RELIABLE),
+    )
 
 
 def test_learner_takes_two_robots_and_drops_bad_input(ros, tmp_path):
     learner = _learner(ros, tmp_path, robots=['r1', 'r2'])
-    weights = {r: ros.collect(UInt8MultiArray, f'{r}/policy/weights', LATCHED_QOS) for r in ('r1', 'r2')}
+    weights = {
+        r: ros.collect(UInt8MultiArray, f'{r}/policy/weights', LATCHED_QOS) for r in ('r1', 'r2')
+    }
     p1, p2 = _pubs(ros, 'r1/'), _pubs(ros, 'r2/')
-    _feed(ros, p1, 6, start=10, bad_reward_at=3)   # 6 steps, one with a NaN reward
-    _feed(ros, p2, 4, start=10)                    # same stamps as robot 1: kept apart
-    p2[1].publish(_action(14, [1.0, 2.0]))         # wrong length
+    _feed(ros, p1, 6, start=10, bad_reward_at=3)  # 6 steps, one with a NaN reward
+    _feed(ros, p2, 4, start=10)  # same stamps as robot 1: kept apart
+    p2[1].publish(_action(14, [1.0, 2.0]))  # wrong length
     p1[0].publish(_joint_state(40, [0.0, float('inf'), 0.0]))
-    d = ros.diagnostics(learner, cond=lambda d: d.get('transitions_r1') == '5' and d.get('transitions_r2') == '4'
-                        and 'dropped_action_length' in d and 'dropped_nonfinite_observation' in d)
+    d = ros.diagnostics(
+        learner,
+        cond=lambda d: d.get('transitions_r1') == '5'
+        and d.get('transitions_r2') == '4'
+        and 'dropped_action_length' in d
+        and 'dropped_nonfinite_observation' in d,
+    )
     assert d['transitions'] == '9' and len(learner.online) == 9
     assert d['dropped_nonfinite_reward'] == '1'
     assert np.isfinite(learner.online.rewards[:9]).all()
@@ -216,22 +285,58 @@ def test_learner_refuses_to_resume_another_spec(ros, tmp_path):
     first = _learner(ros, tmp_path, 'run')
     first.save('latest')
     with pytest.raises(CheckpointError, match='obs_dim is 3, this policy needs 4'):
-        SacLearner(namespace=ros.ns, parameter_overrides=[Parameter(k, value=v) for k, v in {
-            'run_dir': str(tmp_path / 'run'), 'observation_type': 'joint_state', 'vector_observation.dim': 4,
-            'joint_action.low': [-2.0], 'joint_action.high': [2.0], 'sac.hidden': [16, 16]}.items()])
+        SacLearner(
+            namespace=ros.ns,
+            parameter_overrides=[
+                Parameter(k, value=v)
+                for k, v in {
+                    'run_dir': str(tmp_path / 'run'),
+                    'observation_type': 'joint_state',
+                    'vector_observation.dim': 4,
+                    'joint_action.low': [-2.0],
+                    'joint_action.high': [2.0],
+                    'sac.hidden': [16, 16],
+                }.items()
+            ],
+        )
 
 
 def test_learner_reads_its_spec_from_gym_spec(ros, tmp_path):
     spec = ros.helper.create_publisher(String, 'gym/spec', LATCHED_QOS)
-    spec.publish(String(data=json.dumps({'env_id': 'X', 'obs_dim': 5, 'joint_names': [],
-                                         'action_dim': 2, 'action_low': [-1.0, -3.0], 'action_high': [1.0, 3.0],
-                                         'action_names': ['a', 'b']})))
+    spec.publish(
+        String(
+            data=json.dumps(
+                {
+                    'env_id': 'X',
+                    'obs_dim': 5,
+                    'joint_names': [],
+                    'action_dim': 2,
+                    'action_low': [-1.0, -3.0],
+                    'action_high': [1.0, 3.0],
+                    'action_names': ['a', 'b'],
+                }
+            )
+        )
+    )
     learner = _learner(ros, tmp_path, **{'vector_observation.dim': 0, 'spec_timeout_s': 5.0})
-    assert learner.obs_cfg.dim == 5 and learner.act_cfg.high == (1.0, 3.0) and learner.act_cfg.names == ('a', 'b')
+    assert (
+        learner.obs_cfg.dim == 5
+        and learner.act_cfg.high == (1.0, 3.0)
+        and learner.act_cfg.names == ('a', 'b')
+    )
 
 
 def test_learner_without_spec_says_what_to_do(ros, tmp_path):
     with pytest.raises(ConfigError, match='start gym_bridge first'):
-        SacLearner(namespace=ros.ns, parameter_overrides=[Parameter(k, value=v) for k, v in {
-            'run_dir': str(tmp_path / 'x'), 'observation_type': 'joint_state', 'vector_observation.dim': 0,
-            'spec_timeout_s': 0.3}.items()])
+        SacLearner(
+            namespace=ros.ns,
+            parameter_overrides=[
+                Parameter(k, value=v)
+                for k, v in {
+                    'run_dir': str(tmp_path / 'x'),
+                    'observation_type': 'joint_state',
+                    'vector_observation.dim': 0,
+                    'spec_timeout_s': 0.3,
+                }.items()
+            ],
+        )

@@ -6,9 +6,8 @@ import math
 
 import numpy as np
 import pytest
-from sensor_msgs.msg import LaserScan, PointCloud2, PointField
-
 from robot_learning_nodes.lidar_ingest import LidarIngest
+from sensor_msgs.msg import LaserScan, PointCloud2, PointField
 
 
 def scan_msg(ranges, stamp_sec: int) -> LaserScan:
@@ -33,10 +32,13 @@ def cloud_msg(points: np.ndarray, stamp_sec: int, names=('x', 'y', 'z')) -> Poin
     buf = np.zeros((n, 5), np.float32)
     buf[:, :3] = points
     buf[:, 4] = 7.0
-    msg.fields = [PointField(name=nm, offset=4 * i, datatype=PointField.FLOAT32, count=1)
-                  for i, nm in enumerate(names)]
-    msg.fields.append(PointField(name='intensity', offset=16, datatype=PointField.FLOAT32,
-                                 count=1))
+    msg.fields = [
+        PointField(name=nm, offset=4 * i, datatype=PointField.FLOAT32, count=1)
+        for i, nm in enumerate(names)
+    ]
+    msg.fields.append(
+        PointField(name='intensity', offset=16, datatype=PointField.FLOAT32, count=1)
+    )
     msg.height, msg.width = 1, n
     msg.point_step, msg.row_step = 20, 20 * n
     msg.is_dense = False
@@ -63,13 +65,13 @@ def send(ros, pub, msg, out, stamp_sec):
 def test_scan_with_nan_inf_out_of_range_becomes_finite_sectors(ros, lidar):
     _, out, pub, _ = lidar
     r = np.full(360, 5.0, np.float32)
-    r[0:15] = np.nan      # sector 0: no valid data -> range_max
-    r[15] = np.inf        # sector 1: min stays 5
-    r[30] = -np.inf       # sector 2: too close -> range_min
-    r[45] = 0.05          # sector 3: below range_min -> range_min
-    r[60] = 99.0          # sector 4: above range_max -> ignored, min 5
-    r[90] = 2.5           # sector 6
-    r[345] = 0.7          # sector 23
+    r[0:15] = np.nan  # sector 0: no valid data -> range_max
+    r[15] = np.inf  # sector 1: min stays 5
+    r[30] = -np.inf  # sector 2: too close -> range_min
+    r[45] = 0.05  # sector 3: below range_min -> range_min
+    r[60] = 99.0  # sector 4: above range_max -> ignored, min 5
+    r[90] = 2.5  # sector 6
+    r[345] = 0.7  # sector 23
     got = send(ros, pub, scan_msg(r, 3), out, 3)
     ranges = np.array(got.ranges)
     expected = np.full(24, 5.0)
@@ -86,15 +88,20 @@ def test_scan_with_nan_inf_out_of_range_becomes_finite_sectors(ros, lidar):
 
 def test_point_cloud_becomes_sectors(ros, lidar):
     _, out, _, pub = lidar
-    pts = np.array([[2.0, 0.1, 0.0],      # ahead: sector 12 (angle ~0)
-                    [-1.0, -0.05, 0.0],   # behind: sector 0 (angle ~ -pi)
-                    [3.0, 0.0, 5.0],      # above z_max: dropped
-                    [np.nan, 0, 0]], np.float32)
+    pts = np.array(
+        [
+            [2.0, 0.1, 0.0],  # ahead: sector 12 (angle ~0)
+            [-1.0, -0.05, 0.0],  # behind: sector 0 (angle ~ -pi)
+            [3.0, 0.0, 5.0],  # above z_max: dropped
+            [np.nan, 0, 0],
+        ],
+        np.float32,
+    )
     got = send(ros, pub, cloud_msg(pts, 4), out, 4)
     ranges = np.array(got.ranges)
     assert ranges[12] == pytest.approx(math.hypot(2.0, 0.1), rel=1e-6)
     assert ranges[0] == pytest.approx(math.hypot(1.0, 0.05), rel=1e-6)
-    assert (np.delete(ranges, [0, 12]) == pytest.approx(10.0))
+    assert np.delete(ranges, [0, 12]) == pytest.approx(10.0)
     assert got.header.frame_id == 'lidar'
 
 
@@ -110,9 +117,12 @@ def test_malformed_and_all_nan_counted_node_keeps_running(ros, lidar):
     bad = scan_msg(np.ones(360), 43)
     bad.angle_increment = 0.0
     pub_scan.publish(bad)
-    diag = ros.diagnostics(node, cond=lambda d: int(d.get('error_points', 0)) >= 1
-                           and int(d.get('error_all_invalid', 0)) >= 1
-                           and int(d.get('error_scan', 0)) >= 1)
+    diag = ros.diagnostics(
+        node,
+        cond=lambda d: int(d.get('error_points', 0)) >= 1
+        and int(d.get('error_all_invalid', 0)) >= 1
+        and int(d.get('error_scan', 0)) >= 1,
+    )
     assert diag['_level'] == '1'
     assert not [m for m in out if m.header.stamp.sec in (41, 43)]
     # good messages after the bad ones are still converted

@@ -108,13 +108,18 @@ class ExpertPolicy:
         for radius, cost in rings:
             self._kernel = np.maximum(self._kernel, np.where(dist <= radius + 1e-9, cost, 0.0))
         self._kern_half = k
-        self._nbrs = [(di, dj, math.hypot(di, dj)) for di in (-1, 0, 1) for dj in (-1, 0, 1)
-                      if di or dj]
+        self._nbrs = [
+            (di, dj, math.hypot(di, dj)) for di in (-1, 0, 1) for dj in (-1, 0, 1) if di or dj
+        ]
         # Slices for "cell c" and "its neighbour c + d" over the whole grid.
         self._nbr_slices = [
-            ((slice(max(-di, 0), n - max(di, 0)), slice(max(-dj, 0), n - max(dj, 0))),
-             (slice(max(di, 0), n + min(di, 0)), slice(max(dj, 0), n + min(dj, 0))), ln)
-            for di, dj, ln in self._nbrs]
+            (
+                (slice(max(-di, 0), n - max(di, 0)), slice(max(-dj, 0), n - max(dj, 0))),
+                (slice(max(di, 0), n + min(di, 0)), slice(max(dj, 0), n + min(dj, 0))),
+                ln,
+            )
+            for di, dj, ln in self._nbrs
+        ]
         self._occ = np.zeros((n, n), dtype=bool)
         self._cost = np.zeros((n, n))
         self._changed = np.zeros((n, n), dtype=bool)
@@ -161,8 +166,10 @@ class ExpertPolicy:
 
     def _cell(self, x: float, y: float) -> tuple[int, int]:
         r = self.cfg.map_resolution
-        return (int(math.floor((x - self._origin[0]) / r)),
-                int(math.floor((y - self._origin[1]) / r)))
+        return (
+            int(math.floor((x - self._origin[0]) / r)),
+            int(math.floor((y - self._origin[1]) / r)),
+        )
 
     def _in_map(self, i: int, j: int) -> bool:
         return 0 <= i < self.cfg.map_cells and 0 <= j < self.cfg.map_cells
@@ -189,7 +196,7 @@ class ExpertPolicy:
                 i0, i1 = max(ci - k, 0), min(ci + k + 1, n)
                 j0, j1 = max(cj - k, 0), min(cj + k + 1, n)
                 win = cost[i0:i1, j0:j1]
-                patch = kern[i0 - ci + k:i1 - ci + k, j0 - cj + k:j1 - cj + k]
+                patch = kern[i0 - ci + k : i1 - ci + k, j0 - cj + k : j1 - cj + k]
                 changed_mask[i0:i1, j0:j1] |= patch > win
                 np.maximum(win, patch, out=win)
             self._lethal = cost >= cfg.lethal_cost
@@ -244,8 +251,10 @@ class ExpertPolicy:
         i, j = self._cell(x, y)
         if not self._in_map(i, j) or not np.isfinite(self._togo[i, j]):
             return None
-        path = [((pi + 0.5) * r + self._origin[0], (pj + 0.5) * r + self._origin[1])
-                for pi, pj in self._descent(i, j, int(cfg.lookahead / r) + 2)]
+        path = [
+            ((pi + 0.5) * r + self._origin[0], (pj + 0.5) * r + self._origin[1])
+            for pi, pj in self._descent(i, j, int(cfg.lookahead / r) + 2)
+        ]
         if not path:
             return None
         carrot = path[0]
@@ -286,8 +295,10 @@ class ExpertPolicy:
         cfg = self.cfg
         x, y, yaw = float(pose[0]), float(pose[1]), float(pose[2])
         goal = (float(goal[0]), float(goal[1]))
-        if self._goal is None or math.hypot(goal[0] - self._goal[0],
-                                            goal[1] - self._goal[1]) > 1e-6:
+        if (
+            self._goal is None
+            or math.hypot(goal[0] - self._goal[0], goal[1] - self._goal[1]) > 1e-6
+        ):
             if self._goal is not None:
                 self.reset()
             self._goal = goal
@@ -317,25 +328,26 @@ class ExpertPolicy:
             heading = goal_bearing
         else:
             carrot = self._carrot(x, y)
-            target = goal_bearing if carrot is None else float(
-                _wrap(math.atan2(carrot[1] - y, carrot[0] - x) - yaw))
-            dist_t = goal_dist if carrot is None else math.hypot(carrot[0] - x,
-                                                                 carrot[1] - y)
+            target = (
+                goal_bearing
+                if carrot is None
+                else float(_wrap(math.atan2(carrot[1] - y, carrot[0] - x) - yaw))
+            )
+            dist_t = goal_dist if carrot is None else math.hypot(carrot[0] - x, carrot[1] - y)
             # Local safety: the planned direction must be free for a short way; otherwise
             # take the free heading closest to it (committing to the previous choice).
             need = min(cfg.local_check, dist_t)
             heads[-1] = target
-            free[-1] = self._free_distance(np.array([math.cos(target)]),
-                                           np.array([math.sin(target)]), px, py,
-                                           cfg.clearance)[0]
+            free[-1] = self._free_distance(
+                np.array([math.cos(target)]), np.array([math.sin(target)]), px, py, cfg.clearance
+            )[0]
             feasible = free >= need - 1e-9
             if feasible[-1]:
                 heading = target
             else:
                 dev = np.abs(_wrap(heads - target))
                 if self._prev_heading is not None:
-                    dev = dev + cfg.switch_cost * np.abs(
-                        _wrap(heads - (self._prev_heading - yaw)))
+                    dev = dev + cfg.switch_cost * np.abs(_wrap(heads - (self._prev_heading - yaw)))
                 if feasible.any():
                     heading = float(heads[np.argmin(np.where(feasible, dev, np.inf))])
                 else:
@@ -346,8 +358,9 @@ class ExpertPolicy:
         w = float(np.clip(cfg.k_turn * heading, -cfg.max_angular, cfg.max_angular))
         align = math.cos(heading)
         v = cfg.max_linear * max(align, 0.0) ** 2 if abs(heading) < math.radians(70) else 0.0
-        ahead = self._free_distance(np.array([1.0]), np.array([0.0]), px, py,
-                                    cfg.hard_clearance)[0]
+        ahead = self._free_distance(np.array([1.0]), np.array([0.0]), px, py, cfg.hard_clearance)[
+            0
+        ]
         v = min(v, max(ahead - 0.02, 0.0) * 1.5)  # brake in front of obstacles
         # Acceleration limits (smooth, like a thumb on a stick).
         dv, dw = cfg.accel_linear * cfg.dt, cfg.accel_angular * cfg.dt
@@ -373,8 +386,9 @@ class ExpertStats:
         return self.successes / max(self.episodes, 1)
 
 
-def evaluate(world, policy: ExpertPolicy | None = None, episodes: int = 200,
-             seed: int = 0) -> ExpertStats:
+def evaluate(
+    world, policy: ExpertPolicy | None = None, episodes: int = 200, seed: int = 0
+) -> ExpertStats:
     """Run the expert in a :class:`~robot_learning_sim.world.World` for ``episodes``.
 
     The first reset uses ``seed``; later episodes continue that random stream.
@@ -406,5 +420,6 @@ if __name__ == '__main__':  # python -m robot_learning_sim.expert [episodes]
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     t0 = time.perf_counter()
     stats = evaluate(World(WorldConfig()), episodes=n)
-    print(f'{stats}  success_rate={stats.success_rate:.3f}  '
-          f'({time.perf_counter() - t0:.1f} s)')
+    print(
+        f'{stats}  success_rate={stats.success_rate:.3f}  ' f'({time.perf_counter() - t0:.1f} s)'
+    )

@@ -33,21 +33,27 @@ resend, same stamp) is answered with the command already computed for it.
 
 from __future__ import annotations
 
+from collections import deque, OrderedDict
 import math
 import time
-from collections import OrderedDict, deque
 
-import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseStamped, TwistStamped
 from nav_msgs.msg import Odometry
+import numpy as np
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import LaserScan
-
-from robot_learning_nodes.common import COMMAND_QOS, LATCHED_QOS, SENSOR_QOS, Diagnostics, declare, spin_node
+from robot_learning_nodes.common import (
+    COMMAND_QOS,
+    declare,
+    Diagnostics,
+    LATCHED_QOS,
+    SENSOR_QOS,
+    spin_node,
+)
 from robot_learning_sim.expert import ExpertConfig, ExpertPolicy
+from sensor_msgs.msg import LaserScan
 
 #: Odometry / statuses kept for pairing, scans waiting for their inputs, goals kept.
 _MAX_ODOM = 200
@@ -60,8 +66,9 @@ _GOAL_WAIT_S = 0.5
 #: back; a scan only a little older is a late one and dropped.
 _TIME_JUMP_NS = 5_000_000_000
 #: Reliable and deep like the sim's ``episode`` publisher: no step's status is lost.
-_EPISODE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100,
-                          reliability=ReliabilityPolicy.RELIABLE)
+_EPISODE_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST, depth=100, reliability=ReliabilityPolicy.RELIABLE
+)
 
 
 def _key(stamp) -> int:
@@ -77,27 +84,48 @@ class ExpertTeleop(Node):
         self.enabled = declare(self, 'enabled', True, 'publish expert commands')
         max_lin = declare(self, 'max_linear', 0.6, 'forward speed limit, m/s')
         max_ang = declare(self, 'max_angular', 1.5, 'yaw rate limit, rad/s')
-        self.base_frame = declare(self, 'base_frame', 'base_link',
-                                  'frame id of the published TwistStamped')
-        self.takeover = declare(self, 'takeover', 'always',
-                                "'always': drive every step (demonstrations); 'on_trouble': "
-                                'take over a deployed policy only when it stalls or nears an '
-                                'obstacle (interventions)', read_only=True)
+        self.base_frame = declare(
+            self, 'base_frame', 'base_link', 'frame id of the published TwistStamped'
+        )
+        self.takeover = declare(
+            self,
+            'takeover',
+            'always',
+            "'always': drive every step (demonstrations); 'on_trouble': "
+            'take over a deployed policy only when it stalls or nears an '
+            'obstacle (interventions)',
+            read_only=True,
+        )
         if self.takeover not in ('always', 'on_trouble'):
-            raise ValueError(f"expert_teleop: takeover {self.takeover!r} must be 'always' or 'on_trouble'")
-        self.stall_steps = int(declare(self, 'stall_steps', 20,
-                                       'on_trouble: steps over which progress is judged'))
-        self.stall_progress = declare(self, 'stall_progress_m', 0.15,
-                                      'on_trouble: less progress toward the goal than this (m) '
-                                      'over stall_steps engages')
-        self.near_obstacle = declare(self, 'near_obstacle_m', 0.22,
-                                     'on_trouble: a scan range below this (m, from the lidar at the base centre; chassis radius 0.17) engages (0 = off)')
-        self.away_m = declare(self, 'away_m', 0.0,
-                              'on_trouble: moving this much (m) away from the goal over '
-                              'away_steps engages (0 = off)')
+            raise ValueError(
+                f"expert_teleop: takeover {self.takeover!r} must be 'always' or 'on_trouble'"
+            )
+        self.stall_steps = int(
+            declare(self, 'stall_steps', 20, 'on_trouble: steps over which progress is judged')
+        )
+        self.stall_progress = declare(
+            self,
+            'stall_progress_m',
+            0.15,
+            'on_trouble: less progress toward the goal than this (m) ' 'over stall_steps engages',
+        )
+        self.near_obstacle = declare(
+            self,
+            'near_obstacle_m',
+            0.22,
+            'on_trouble: a scan range below this (m, from the lidar at the base centre; chassis radius 0.17) engages (0 = off)',
+        )
+        self.away_m = declare(
+            self,
+            'away_m',
+            0.0,
+            'on_trouble: moving this much (m) away from the goal over '
+            'away_steps engages (0 = off)',
+        )
         self.away_steps = int(declare(self, 'away_steps', 5, 'on_trouble: window of away_m'))
-        self.takeover_steps = int(declare(self, 'takeover_steps', 30,
-                                          'on_trouble: steps driven per takeover'))
+        self.takeover_steps = int(
+            declare(self, 'takeover_steps', 30, 'on_trouble: steps driven per takeover')
+        )
         self._dist: deque[float] = deque(maxlen=max(2, self.stall_steps, self.away_steps + 1))
         self._engaged_left = 0
         self.policy = ExpertPolicy(ExpertConfig(max_linear=max_lin, max_angular=max_ang))
@@ -244,14 +272,20 @@ class ExpertTeleop(Node):
         n = max(2, self.stall_steps)
         stalled = len(self._dist) >= n and self._dist[-n] - self._dist[-1] < self.stall_progress
         k = self.away_steps
-        away = (self.away_m > 0 and len(self._dist) > k
-                and self._dist[-1] - self._dist[-1 - k] > self.away_m)
+        away = (
+            self.away_m > 0
+            and len(self._dist) > k
+            and self._dist[-1] - self._dist[-1 - k] > self.away_m
+        )
         if near or stalled or away:
             self._engaged_left = self.takeover_steps - 1
             self._dist.clear()
             self.diag.count('takeovers')
-            self.diag.count('takeovers_near_obstacle' if near else
-                            'takeovers_moving_away' if away else 'takeovers_stalled')
+            self.diag.count(
+                'takeovers_near_obstacle'
+                if near
+                else 'takeovers_moving_away' if away else 'takeovers_stalled'
+            )
             return True
         return False
 
@@ -265,8 +299,9 @@ class ExpertTeleop(Node):
                 return
         else:
             # A new episode: forget the previous one's map, heading and command ramps.
-            new = goal != self._goal or (episode is not None and self._episode is not None
-                                         and episode != self._episode)
+            new = goal != self._goal or (
+                episode is not None and self._episode is not None and episode != self._episode
+            )
             if new:
                 self.policy.reset()
                 self._dist.clear()
@@ -279,8 +314,11 @@ class ExpertTeleop(Node):
             if geometry != self._geometry:
                 self.policy.set_scan_geometry(*geometry)
                 self._geometry = geometry
-            ranges = np.frombuffer(scan.ranges, dtype=np.float32) \
-                if hasattr(scan.ranges, 'typecode') else np.asarray(scan.ranges, np.float32)
+            ranges = (
+                np.frombuffer(scan.ranges, dtype=np.float32)
+                if hasattr(scan.ranges, 'typecode')
+                else np.asarray(scan.ranges, np.float32)
+            )
             try:
                 v, w = self.policy.act(pose, goal, ranges)
             except Exception as e:  # never die on odd input

@@ -59,23 +59,34 @@ import json
 import math
 import time
 
-import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Twist
+import numpy as np
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
+from robot_learning.errors import ConfigError
+from robot_learning_nodes.common import (
+    COMMAND_QOS,
+    declare,
+    Diagnostics,
+    LATCHED_QOS,
+    s_to_stamp,
+    SENSOR_PUB_QOS,
+    spin_node,
+)
+from robot_learning_sim import gym_spaces
+from robot_learning_sim.sim_node import (
+    _EPISODE_KEYS,
+    _stamp_key,
+    _stamp_str,
+    CLOCK_QOS,
+    EPISODE_QOS,
+)
 from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray, MultiArrayDimension, String, UInt64
 from std_srvs.srv import Trigger
-
-from robot_learning.errors import ConfigError
-from robot_learning_nodes.common import (COMMAND_QOS, LATCHED_QOS, SENSOR_PUB_QOS, Diagnostics,
-                                         declare, s_to_stamp, spin_node)
-from robot_learning_sim import gym_spaces
-from robot_learning_sim.sim_node import (_EPISODE_KEYS, CLOCK_QOS, EPISODE_QOS, _stamp_key,
-                                         _stamp_str)
 
 _MODES = ('lockstep', 'realtime')
 _LOCKSTEP_COMMANDS = ('auto', 'action', 'commands')
@@ -105,70 +116,160 @@ class GymBridge(Node):
 
     def _build(self) -> None:
         """Parameters, env, topics and the first episode (``__init__`` cleans up on error)."""
-        self.env_id = declare(self, 'env_id', 'Pendulum-v1',
-                              "gymnasium environment id for gym.make ('module:Env-v0' imports "
-                              'module first)', read_only=True)
-        env_kwargs = declare(self, 'env_kwargs', '{}',
-                             'JSON object of keyword arguments for gym.make', read_only=True)
-        seed = declare(self, 'seed', 0, 'seed of the first reset; later resets continue the '
-                       "env's RNG (episode k is reproducible)", read_only=True)
-        max_steps = declare(self, 'max_episode_steps', 0,
-                            "truncate episodes after this many steps (0 = the env's own "
-                            'TimeLimit)', read_only=True)
-        self.mode = _one_of('mode', declare(
-            self, 'mode', 'lockstep', "'lockstep' (one step per command) or 'realtime' "
-            '(wall timer at control_rate)', read_only=True), _MODES)
-        rate = declare(self, 'control_rate', 0.0,
-                       'realtime steps per wall second, Hz (0 = 1/env dt, or 20 Hz when the '
-                       'env has no dt)', read_only=True)
-        self.cmd_timeout = declare(self, 'cmd_timeout', 0.5,
-                                   'realtime: a command older than this (wall) counts as '
-                                   'zero, s')
-        self.resend_s = declare(self, 'lockstep_resend_s', 0.5,
-                                'lockstep: republish the last step (same stamp) after this '
-                                'many wall seconds without a command (0 = never), s')
-        self.max_rate = declare(self, 'lockstep_max_rate', 0.0,
-                                'lockstep: at most this many steps per wall second '
-                                '(0 = unlimited), Hz', read_only=True)
-        self.lockstep_commands = _one_of('lockstep_commands', declare(
-            self, 'lockstep_commands', 'auto',
-            "lockstep: what advances a step: 'action' (joint_action stamped with the "
-            "observation it answers; only the first for the current step counts), 'commands'"
-            " (every unstamped command), 'auto' ('action' while a joint_action publisher is "
-            "matched, else 'commands')", read_only=True), _LOCKSTEP_COMMANDS)
-        self.action_type = _one_of('action_type', declare(
-            self, 'action_type', 'float64_multi_array',
-            "unstamped command topic: 'float64_multi_array' (sub commands) or 'twist' (sub "
-            'cmd_vel: [linear.x, angular.z] or [linear.x])', read_only=True), _ACTION_TYPES)
-        self.observation_type = _one_of('observation_type', declare(
-            self, 'observation_type', 'joint_state',
-            "'joint_state' (joint_states only) or 'array' (also Float64MultiArray on "
-            'observation/array)', read_only=True), _OBSERVATION_TYPES)
-        self.autoreset = declare(self, 'autoreset', True,
-                                 'after a terminal step the next command starts a new episode'
-                                 ' (and is not applied); false: wait for sim/reset')
-        self.instruction = declare(self, 'instruction', '',
-                                   "instruction text published at each reset ('' = env_id)")
-        self.max_lag = declare(self, 'lockstep_max_lag', 0,
-                               'lockstep: hold step k+1 while k - learner/progress exceeds '
-                               'this (0 = off)', read_only=True)
-        self.max_steps = declare(self, 'max_steps', 0,
-                                 'stop stepping after this many env steps in all (a fixed budget, '
-                                 'e.g. for a benchmark; 0 = never)', read_only=True)
-        self.lag_timeout_s = declare(self, 'lockstep_lag_timeout_s', 5.0,
-                                     'lockstep_max_lag: stop waiting when no learner/progress '
-                                     'came for this long (wall), s')
-        for name, value in (('cmd_timeout', self.cmd_timeout),
-                            ('lockstep_resend_s', self.resend_s),
-                            ('lockstep_max_rate', self.max_rate), ('control_rate', rate),
-                            ('lockstep_max_lag', self.max_lag), ('max_steps', self.max_steps),
-                            ('lockstep_lag_timeout_s', self.lag_timeout_s)):
+        self.env_id = declare(
+            self,
+            'env_id',
+            'Pendulum-v1',
+            "gymnasium environment id for gym.make ('module:Env-v0' imports " 'module first)',
+            read_only=True,
+        )
+        env_kwargs = declare(
+            self,
+            'env_kwargs',
+            '{}',
+            'JSON object of keyword arguments for gym.make',
+            read_only=True,
+        )
+        seed = declare(
+            self,
+            'seed',
+            0,
+            'seed of the first reset; later resets continue the '
+            "env's RNG (episode k is reproducible)",
+            read_only=True,
+        )
+        max_steps = declare(
+            self,
+            'max_episode_steps',
+            0,
+            "truncate episodes after this many steps (0 = the env's own " 'TimeLimit)',
+            read_only=True,
+        )
+        self.mode = _one_of(
+            'mode',
+            declare(
+                self,
+                'mode',
+                'lockstep',
+                "'lockstep' (one step per command) or 'realtime' " '(wall timer at control_rate)',
+                read_only=True,
+            ),
+            _MODES,
+        )
+        rate = declare(
+            self,
+            'control_rate',
+            0.0,
+            'realtime steps per wall second, Hz (0 = 1/env dt, or 20 Hz when the '
+            'env has no dt)',
+            read_only=True,
+        )
+        self.cmd_timeout = declare(
+            self,
+            'cmd_timeout',
+            0.5,
+            'realtime: a command older than this (wall) counts as ' 'zero, s',
+        )
+        self.resend_s = declare(
+            self,
+            'lockstep_resend_s',
+            0.5,
+            'lockstep: republish the last step (same stamp) after this '
+            'many wall seconds without a command (0 = never), s',
+        )
+        self.max_rate = declare(
+            self,
+            'lockstep_max_rate',
+            0.0,
+            'lockstep: at most this many steps per wall second ' '(0 = unlimited), Hz',
+            read_only=True,
+        )
+        self.lockstep_commands = _one_of(
+            'lockstep_commands',
+            declare(
+                self,
+                'lockstep_commands',
+                'auto',
+                "lockstep: what advances a step: 'action' (joint_action stamped with the "
+                "observation it answers; only the first for the current step counts), 'commands'"
+                " (every unstamped command), 'auto' ('action' while a joint_action publisher is "
+                "matched, else 'commands')",
+                read_only=True,
+            ),
+            _LOCKSTEP_COMMANDS,
+        )
+        self.action_type = _one_of(
+            'action_type',
+            declare(
+                self,
+                'action_type',
+                'float64_multi_array',
+                "unstamped command topic: 'float64_multi_array' (sub commands) or 'twist' (sub "
+                'cmd_vel: [linear.x, angular.z] or [linear.x])',
+                read_only=True,
+            ),
+            _ACTION_TYPES,
+        )
+        self.observation_type = _one_of(
+            'observation_type',
+            declare(
+                self,
+                'observation_type',
+                'joint_state',
+                "'joint_state' (joint_states only) or 'array' (also Float64MultiArray on "
+                'observation/array)',
+                read_only=True,
+            ),
+            _OBSERVATION_TYPES,
+        )
+        self.autoreset = declare(
+            self,
+            'autoreset',
+            True,
+            'after a terminal step the next command starts a new episode'
+            ' (and is not applied); false: wait for sim/reset',
+        )
+        self.instruction = declare(
+            self, 'instruction', '', "instruction text published at each reset ('' = env_id)"
+        )
+        self.max_lag = declare(
+            self,
+            'lockstep_max_lag',
+            0,
+            'lockstep: hold step k+1 while k - learner/progress exceeds ' 'this (0 = off)',
+            read_only=True,
+        )
+        self.max_steps = declare(
+            self,
+            'max_steps',
+            0,
+            'stop stepping after this many env steps in all (a fixed budget, '
+            'e.g. for a benchmark; 0 = never)',
+            read_only=True,
+        )
+        self.lag_timeout_s = declare(
+            self,
+            'lockstep_lag_timeout_s',
+            5.0,
+            'lockstep_max_lag: stop waiting when no learner/progress '
+            'came for this long (wall), s',
+        )
+        for name, value in (
+            ('cmd_timeout', self.cmd_timeout),
+            ('lockstep_resend_s', self.resend_s),
+            ('lockstep_max_rate', self.max_rate),
+            ('control_rate', rate),
+            ('lockstep_max_lag', self.max_lag),
+            ('max_steps', self.max_steps),
+            ('lockstep_lag_timeout_s', self.lag_timeout_s),
+        ):
             if not value >= 0:
                 raise ConfigError(f'parameter {name} must be >= 0, not {value}')
 
         # ---------------------------------------------------------------- the env
-        self.env = gym_spaces.make_env(self.env_id, gym_spaces.parse_env_kwargs(env_kwargs),
-                                       max_steps)
+        self.env = gym_spaces.make_env(
+            self.env_id, gym_spaces.parse_env_kwargs(env_kwargs), max_steps
+        )
         self._setup_env(seed, rate)
 
         self.diag = Diagnostics(self)
@@ -180,8 +281,9 @@ class GymBridge(Node):
         self._pub_episode = self.create_publisher(DiagnosticArray, 'episode', EPISODE_QOS)
         self._pub_array = None
         if self.observation_type == 'array':
-            self._pub_array = self.create_publisher(Float64MultiArray, 'observation/array',
-                                                    SENSOR_PUB_QOS)
+            self._pub_array = self.create_publisher(
+                Float64MultiArray, 'observation/array', SENSOR_PUB_QOS
+            )
         self._pub_joints = self.create_publisher(JointState, 'joint_states', SENSOR_PUB_QOS)
         self._pub_instruction = self.create_publisher(String, 'instruction', LATCHED_QOS)
         self._pub_spec = self.create_publisher(String, 'gym/spec', LATCHED_QOS)
@@ -190,15 +292,14 @@ class GymBridge(Node):
             self.create_subscription(Twist, 'cmd_vel', self._on_twist, COMMAND_QOS)
         else:
             self._cmd_topic = 'commands'
-            self.create_subscription(Float64MultiArray, 'commands', self._on_commands,
-                                     COMMAND_QOS)
+            self.create_subscription(Float64MultiArray, 'commands', self._on_commands, COMMAND_QOS)
         self._action_sub = None
         if self.mode == 'realtime' or self.lockstep_commands != 'commands':
-            self._action_sub = self.create_subscription(JointState, 'joint_action',
-                                                        self._on_joint_action, COMMAND_QOS)
+            self._action_sub = self.create_subscription(
+                JointState, 'joint_action', self._on_joint_action, COMMAND_QOS
+            )
         if self.mode == 'lockstep' and self.max_lag > 0:
-            self.create_subscription(UInt64, 'learner/progress', self._on_progress,
-                                     COMMAND_QOS)
+            self.create_subscription(UInt64, 'learner/progress', self._on_progress, COMMAND_QOS)
         self.create_service(Trigger, 'sim/reset', self._on_reset)
         self.add_on_set_parameters_callback(self._on_params)
 
@@ -207,23 +308,23 @@ class GymBridge(Node):
         self._wall = Clock(clock_type=ClockType.STEADY_TIME)
         self.episode = 0
         self.episode_steps = 0
-        self.steps_total = 0         # env steps taken since start-up (all episodes)
-        self._ticks = 0              # sim time = _ticks * dt
-        self._ended = False          # last published step was terminal / truncated
+        self.steps_total = 0  # env steps taken since start-up (all episodes)
+        self._ticks = 0  # sim time = _ticks * dt
+        self._ended = False  # last published step was terminal / truncated
         self._return = 0.0
-        self._prev_stamp = None      # stamp of the previously published observation
-        self._last_pub_wall = 0.0    # monotonic time of the last publication of a step
+        self._prev_stamp = None  # stamp of the previously published observation
+        self._last_pub_wall = 0.0  # monotonic time of the last publication of a step
         self._last_step_wall = -math.inf
         self._zero = self._clip(np.zeros(self.action_dim))
         self.last_action = self._zero  # the action applied by the last step (as given to env)
-        self._cmd = self._zero       # realtime: latest command and its wall time
+        self._cmd = self._zero  # realtime: latest command and its wall time
         self._cmd_wall = -math.inf
-        self._pending = None         # lockstep: command waiting for max_rate / max_lag
+        self._pending = None  # lockstep: command waiting for max_rate / max_lag
         self._pending_waited = False  # the pending command was counted as a lag wait
         self._pending_timed_out = False
-        self._obs_key = None         # lockstep: (sec, usec) stamp of the current observation
-        self._answered = False       # lockstep: a command was taken for the current observation
-        self.progress = None         # latest learner/progress value and its wall time
+        self._obs_key = None  # lockstep: (sec, usec) stamp of the current observation
+        self._answered = False  # lockstep: a command was taken for the current observation
+        self.progress = None  # latest learner/progress value and its wall time
         self._progress_wall = -math.inf
         self._lag_warn_wall = -math.inf
         self._rate_t0, self._rate_n = time.monotonic(), 0
@@ -238,7 +339,8 @@ class GymBridge(Node):
         self.get_logger().info(
             f'gym_bridge up: {self.env_id} mode={self.mode} dt={self.dt} s, action '
             f'{self.env.action_space} on {self._cmd_topic}/joint_action, observation '
-            f'{self.obs_dim} values on joint_states')
+            f'{self.obs_dim} values on joint_states'
+        )
 
     # ------------------------------------------------------------------ env
     def _setup_env(self, seed: int, rate: float) -> None:
@@ -248,14 +350,18 @@ class GymBridge(Node):
         self._low, self._high = gym_spaces.action_bounds(env.action_space, self.env_id)
         self.action_dim = int(self._low.size)
         if self.action_type == 'twist' and self.action_dim not in (1, 2):
-            raise ConfigError(f"action_type 'twist' needs a 1-D or 2-D action space, "
-                              f'{self.env_id} has {env.action_space}')
+            raise ConfigError(
+                f"action_type 'twist' needs a 1-D or 2-D action space, "
+                f'{self.env_id} has {env.action_space}'
+            )
         self.obs_dim = gym_spaces.observation_dim(env.observation_space, self.env_id)
         try:
             obs, _ = env.reset(seed=seed)
         except Exception as exc:  # noqa: BLE001 - third-party reset
-            raise ConfigError(f'{self.env_id}: reset(seed={seed}) failed: '
-                              f'{type(exc).__name__}: {" ".join(str(exc).split())}') from None
+            raise ConfigError(
+                f'{self.env_id}: reset(seed={seed}) failed: '
+                f'{type(exc).__name__}: {" ".join(str(exc).split())}'
+            ) from None
         self._first_obs = gym_spaces.flat_observation(env.observation_space, obs)
         names = gym_spaces.mujoco_joint_names(env, obs)
         if names is not None:
@@ -270,22 +376,34 @@ class GymBridge(Node):
             self.control_rate = 1.0 / env_dt if env_dt else gym_spaces.DEFAULT_RATE_HZ
         self.dt = env_dt if env_dt else 1.0 / self.control_rate
         if self.action_type == 'twist':
-            action_names = ['linear.x', 'angular.z'][:self.action_dim]
+            action_names = ['linear.x', 'angular.z'][: self.action_dim]
         else:
             action_names = gym_spaces.mujoco_actuator_names(env, self.action_dim) or [
-                f'action_{i}' for i in range(self.action_dim)]
+                f'action_{i}' for i in range(self.action_dim)
+            ]
         self.spec = gym_spaces.spec_dict(
-            self.env_id, env, self.obs_dim, self.joint_names, self.n_position, self.dt,
+            self.env_id,
+            env,
+            self.obs_dim,
+            self.joint_names,
+            self.n_position,
+            self.dt,
             action_names,
-            {'mode': self.mode, 'control_rate': self.control_rate,
-             'action_type': self.action_type, 'observation_type': self.observation_type,
-             'command_topic': 'cmd_vel' if self.action_type == 'twist' else 'commands',
-             'seed': seed})
+            {
+                'mode': self.mode,
+                'control_rate': self.control_rate,
+                'action_type': self.action_type,
+                'observation_type': self.observation_type,
+                'command_topic': 'cmd_vel' if self.action_type == 'twist' else 'commands',
+                'seed': seed,
+            },
+        )
 
     def _clip(self, values) -> np.ndarray:
         """Command (float64, env units) -> the action given to the env (clipped, its dtype)."""
         return np.clip(np.asarray(values, dtype=np.float64), self._low, self._high).astype(
-            self.action_space.dtype)
+            self.action_space.dtype
+        )
 
     # ------------------------------------------------------------------ messages
     def _init_messages(self) -> None:
@@ -294,15 +412,17 @@ class GymBridge(Node):
         js = self._joint_msg = JointState()
         js.name = list(self.joint_names)
         a = self._array_msg = Float64MultiArray()
-        a.layout.dim = [MultiArrayDimension(label='observation', size=self.obs_dim,
-                                            stride=self.obs_dim)]
+        a.layout.dim = [
+            MultiArrayDimension(label='observation', size=self.obs_dim, stride=self.obs_dim)
+        ]
         self._kv = {k: KeyValue(key=k, value='') for k in _EPISODE_KEYS}
         st = self._status = DiagnosticStatus(name='episode', hardware_id=self.get_name())
         st.values = [self._kv[k] for k in _EPISODE_KEYS]
         self._episode_msg = DiagnosticArray(status=[st])
 
-    def _publish_step(self, obs: np.ndarray, reward: float, terminated: bool,
-                      truncated: bool, outcome: str) -> None:
+    def _publish_step(
+        self, obs: np.ndarray, reward: float, terminated: bool, truncated: bool, outcome: str
+    ) -> None:
         """Publish one step: /clock, episode, [observation/array], joint_states."""
         stamp = s_to_stamp(self._ticks * self.dt)
         self._clock_msg.clock = stamp
@@ -316,19 +436,21 @@ class GymBridge(Node):
         kv['step'].value = str(self.episode_steps)
         kv['return'].value = repr(float(self._return))
         kv['instruction'].value = self._instruction_text
-        kv['prev_stamp'].value = '-1' if self._prev_stamp is None else _stamp_str(
-            self._prev_stamp)
+        kv['prev_stamp'].value = '-1' if self._prev_stamp is None else _stamp_str(self._prev_stamp)
         st = self._status
         st.message = outcome
-        st.level = DiagnosticStatus.OK if outcome in ('running', 'success') \
-            else DiagnosticStatus.WARN
+        st.level = (
+            DiagnosticStatus.OK if outcome in ('running', 'success') else DiagnosticStatus.WARN
+        )
         self._episode_msg.header.stamp = stamp
         self._pub_episode.publish(self._episode_msg)
 
         if not np.isfinite(obs).all():
-            self.diag.error('error_nonfinite_observation',
-                            f'{self.env_id} returned a non-finite observation at episode '
-                            f'{self.episode} step {self.episode_steps}: published as is')
+            self.diag.error(
+                'error_nonfinite_observation',
+                f'{self.env_id} returned a non-finite observation at episode '
+                f'{self.episode} step {self.episode_steps}: published as is',
+            )
         if self._pub_array is not None:
             self._array_msg.data = array.array('d', obs.tobytes())
             self._pub_array.publish(self._array_msg)
@@ -364,8 +486,10 @@ class GymBridge(Node):
             try:
                 raw, _ = self.env.reset()
             except Exception as exc:  # noqa: BLE001 - third-party reset
-                self.diag.error('error_env_reset', f'{self.env_id}.reset() raised '
-                                f'{type(exc).__name__}: {exc}')
+                self.diag.error(
+                    'error_env_reset',
+                    f'{self.env_id}.reset() raised ' f'{type(exc).__name__}: {exc}',
+                )
                 return
             obs = gym_spaces.flat_observation(self.env.observation_space, raw)
             self._ticks += 1  # the step-0 stamp differs from the previous terminal stamp
@@ -395,16 +519,21 @@ class GymBridge(Node):
         try:
             raw, reward, terminated, truncated, info = self.env.step(action)
         except Exception as exc:  # noqa: BLE001 - third-party step: report, do not die
-            self.diag.error('error_env_step', f'{self.env_id}.step({action.tolist()}) raised '
-                            f'{type(exc).__name__}: {exc}')
+            self.diag.error(
+                'error_env_step',
+                f'{self.env_id}.step({action.tolist()}) raised ' f'{type(exc).__name__}: {exc}',
+            )
             self._answered = False  # another command for this observation may try again
             return
         obs = gym_spaces.flat_observation(self.env.observation_space, raw)
         reward = float(reward)
         terminated, truncated = bool(terminated), bool(truncated)
         if not math.isfinite(reward):
-            self.diag.error('error_nonfinite_reward', f'{self.env_id} returned reward {reward}'
-                            f' at episode {self.episode}: published as is')
+            self.diag.error(
+                'error_nonfinite_reward',
+                f'{self.env_id} returned reward {reward}'
+                f' at episode {self.episode}: published as is',
+            )
         self.last_action = action
         self._ticks += 1
         self.episode_steps += 1
@@ -426,11 +555,15 @@ class GymBridge(Node):
     def _action_from(self, values, topic: str) -> np.ndarray | None:
         """Checked and clipped action, or None (rejected: counted, throttled error)."""
         values = [float(v) for v in values]
-        problem = gym_spaces.check_command(values, self.action_dim, topic, self.env_id,
-                                           self.action_space)
+        problem = gym_spaces.check_command(
+            values, self.action_dim, topic, self.env_id, self.action_space
+        )
         if problem is not None:
-            key = 'error_command_length' if len(values) != self.action_dim \
+            key = (
+                'error_command_length'
+                if len(values) != self.action_dim
                 else 'error_command_nonfinite'
+            )
             self.diag.count('rejected_commands')
             self.diag.error(key, problem)
             return None
@@ -464,8 +597,9 @@ class GymBridge(Node):
         self._on_unstamped(values, 'cmd_vel')
 
     def _on_joint_action(self, msg: JointState) -> None:
-        field = next((f for f in ('effort', 'velocity', 'position') if len(getattr(msg, f))),
-                     'effort')
+        field = next(
+            (f for f in ('effort', 'velocity', 'position') if len(getattr(msg, f))), 'effort'
+        )
         topic = f'joint_action.{field}'
         if self.mode == 'realtime':
             action = self._action_from(getattr(msg, field), topic)
@@ -504,7 +638,8 @@ class GymBridge(Node):
                 self._lag_warn_wall = now
                 self.get_logger().warning(
                     f'no learner/progress for {now - self._progress_wall:.1f} s (last '
-                    f'{self.progress}, {lag} steps behind): stepping without waiting')
+                    f'{self.progress}, {lag} steps behind): stepping without waiting'
+                )
             return False
         if not self._pending_waited:
             self._pending_waited = True
@@ -531,8 +666,11 @@ class GymBridge(Node):
     def _on_lockstep_timer(self) -> None:
         if self._pending is not None:
             self._try_pending()  # no resend while a command waits: nothing was lost
-        elif (self.resend_s > 0 and time.monotonic() - self._last_pub_wall >= self.resend_s
-              and not (self.max_steps and self.steps_total >= self.max_steps)):
+        elif (
+            self.resend_s > 0
+            and time.monotonic() - self._last_pub_wall >= self.resend_s
+            and not (self.max_steps and self.steps_total >= self.max_steps)
+        ):
             self._republish()
 
     # ------------------------------------------------------------------ realtime
@@ -545,12 +683,18 @@ class GymBridge(Node):
     # ------------------------------------------------------------------ params, service
     def _on_params(self, params):
         """Live changes of the parameters that are not read-only."""
-        attrs = {'autoreset': 'autoreset', 'lockstep_resend_s': 'resend_s',
-                 'cmd_timeout': 'cmd_timeout', 'lockstep_lag_timeout_s': 'lag_timeout_s',
-                 'instruction': 'instruction'}
+        attrs = {
+            'autoreset': 'autoreset',
+            'lockstep_resend_s': 'resend_s',
+            'cmd_timeout': 'cmd_timeout',
+            'lockstep_lag_timeout_s': 'lag_timeout_s',
+            'instruction': 'instruction',
+        }
         for p in params:
-            if p.name in ('lockstep_resend_s', 'cmd_timeout', 'lockstep_lag_timeout_s') \
-                    and not p.value >= 0:
+            if (
+                p.name in ('lockstep_resend_s', 'cmd_timeout', 'lockstep_lag_timeout_s')
+                and not p.value >= 0
+            ):
                 return SetParametersResult(successful=False, reason=f'{p.name} must be >= 0')
         for p in params:
             if p.name in attrs:

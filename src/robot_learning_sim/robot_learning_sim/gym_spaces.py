@@ -14,7 +14,6 @@ import math
 from typing import Any
 
 import numpy as np
-
 from robot_learning.errors import ConfigError
 
 #: Rate used when neither ``control_rate`` nor the env's ``dt`` says anything, Hz.
@@ -45,42 +44,51 @@ def make_env(env_id: str, env_kwargs: dict[str, Any], max_episode_steps: int = 0
         max_episode_steps: > 0 overrides the env's TimeLimit; 0 keeps its own.
     """
     import gymnasium as gym
+
     if max_episode_steps < 0:
-        raise ConfigError(f'max_episode_steps must be >= 0 (0 = the env\'s own), not '
-                          f'{max_episode_steps}')
+        raise ConfigError(
+            f'max_episode_steps must be >= 0 (0 = the env\'s own), not ' f'{max_episode_steps}'
+        )
     kwargs = dict(env_kwargs)
     if max_episode_steps > 0:
         kwargs['max_episode_steps'] = max_episode_steps
     try:
         return gym.make(env_id, **kwargs)
     except Exception as exc:  # noqa: BLE001 - any failure of a third-party constructor
-        raise ConfigError(f'cannot make gymnasium env {env_id!r} with env_kwargs '
-                          f'{json.dumps(env_kwargs)}: {type(exc).__name__}: '
-                          f'{_one_line(exc)}') from None
+        raise ConfigError(
+            f'cannot make gymnasium env {env_id!r} with env_kwargs '
+            f'{json.dumps(env_kwargs)}: {type(exc).__name__}: '
+            f'{_one_line(exc)}'
+        ) from None
 
 
 def action_bounds(space, env_id: str) -> tuple[np.ndarray, np.ndarray]:
     """Low and high (float64) of a 1-D Box action space; any other space is refused."""
     from gymnasium.spaces import Box
+
     if not isinstance(space, Box) or len(space.shape) != 1 or space.shape[0] < 1:
-        raise ConfigError(f'{env_id}: the gym bridge needs a 1-D Box action space, the env has '
-                          f'{space}')
+        raise ConfigError(
+            f'{env_id}: the gym bridge needs a 1-D Box action space, the env has ' f'{space}'
+        )
     return space.low.astype(np.float64), space.high.astype(np.float64)
 
 
 def observation_dim(space, env_id: str) -> int:
     """Length of the flattened observation vector (Box: its size; Discrete: one-hot...)."""
     from gymnasium.spaces import flatdim
+
     try:
         return int(flatdim(space))
     except Exception:  # noqa: BLE001 - gymnasium raises several types for unflattenable ones
-        raise ConfigError(f'{env_id}: observation space {space} cannot be flattened into a '
-                          'vector') from None
+        raise ConfigError(
+            f'{env_id}: observation space {space} cannot be flattened into a ' 'vector'
+        ) from None
 
 
 def flat_observation(space, obs) -> np.ndarray:
     """The observation as a 1-D float64 vector (exact for float32/float64 Boxes)."""
     from gymnasium.spaces import Box, flatten
+
     if isinstance(space, Box):
         return np.asarray(obs, dtype=np.float64).reshape(-1)
     return np.asarray(flatten(space, obs), dtype=np.float64).reshape(-1)
@@ -124,8 +132,7 @@ def mujoco_joint_names(env, obs) -> list[str] | None:
     if not np.array_equal(raw, expected):
         return None
     order = sorted(range(nj), key=lambda j: int(model.jnt_qposadr[j]))
-    return [mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_JOINT, j) or f'joint_{j}'
-            for j in order]
+    return [mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_JOINT, j) or f'joint_{j}' for j in order]
 
 
 def mujoco_actuator_names(env, action_dim: int) -> list[str] | None:
@@ -138,8 +145,10 @@ def mujoco_actuator_names(env, action_dim: int) -> list[str] | None:
         return None
     if not isinstance(model, mujoco.MjModel) or model.nu != action_dim:
         return None
-    return [mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_ACTUATOR, i) or f'actuator_{i}'
-            for i in range(model.nu)]
+    return [
+        mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_ACTUATOR, i) or f'actuator_{i}'
+        for i in range(model.nu)
+    ]
 
 
 def observation_names(joint_names: list[str], n_position: int, obs_dim: int) -> list[str]:
@@ -172,9 +181,16 @@ def _finite_or_none(a) -> list:
     return [float(v) if math.isfinite(v) else None for v in np.asarray(a, np.float64).ravel()]
 
 
-def spec_dict(env_id: str, env, obs_dim: int, joint_names: list[str], n_position: int,
-              dt: float, action_names: list[str],
-              extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def spec_dict(
+    env_id: str,
+    env,
+    obs_dim: int,
+    joint_names: list[str],
+    n_position: int,
+    dt: float,
+    action_names: list[str],
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The ``gym/spec`` description (JSON-able; infinite bounds are null).
 
     ``joint_names`` are the JointState names; the observation is ``position`` (the first
@@ -182,6 +198,7 @@ def spec_dict(env_id: str, env, obs_dim: int, joint_names: list[str], n_position
     names each of the ``obs_dim`` values.
     """
     from gymnasium.spaces import flatten_space
+
     a_space, o_space = env.action_space, env.observation_space
     try:
         o_flat = flatten_space(o_space)

@@ -43,23 +43,40 @@ from rcl_interfaces.msg import SetParametersResult
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from robot_learning_nodes.common import (
+    COMMAND_QOS,
+    declare,
+    Diagnostics,
+    LATCHED_QOS,
+    s_to_stamp,
+    SENSOR_PUB_QOS,
+    spin_node,
+    stamp_to_s,
+)
+from robot_learning_sim.world import World, WorldConfig
 from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import Image, LaserScan
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
 
-from robot_learning_nodes.common import (COMMAND_QOS, LATCHED_QOS, SENSOR_PUB_QOS, Diagnostics,
-                                         declare, s_to_stamp, stamp_to_s, spin_node)
-from robot_learning_sim.world import World, WorldConfig
-
 #: ``episode`` events: reliable and deep, a learner busy with a gradient step loses none.
-EPISODE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100,
-                         reliability=ReliabilityPolicy.RELIABLE)
-CLOCK_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10,
-                       reliability=ReliabilityPolicy.RELIABLE)
+EPISODE_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST, depth=100, reliability=ReliabilityPolicy.RELIABLE
+)
+CLOCK_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE
+)
 
-_EPISODE_KEYS = ('reward', 'terminated', 'truncated', 'episode', 'step', 'return',
-                 'instruction', 'prev_stamp')
+_EPISODE_KEYS = (
+    'reward',
+    'terminated',
+    'truncated',
+    'episode',
+    'step',
+    'return',
+    'instruction',
+    'prev_stamp',
+)
 
 
 def _stamp_key(stamp) -> tuple[int, int]:
@@ -77,64 +94,110 @@ class SimNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__('sim_node', **kwargs)
-        self.mode = declare(self, 'mode', 'realtime',
-                            "'realtime' (timer at control_rate) or 'lockstep' (one step per "
-                            'cmd_vel)', read_only=True)
+        self.mode = declare(
+            self,
+            'mode',
+            'realtime',
+            "'realtime' (timer at control_rate) or 'lockstep' (one step per " 'cmd_vel)',
+            read_only=True,
+        )
         if self.mode not in ('realtime', 'lockstep'):
             raise ValueError(f"parameter mode must be 'realtime' or 'lockstep', not {self.mode!r}")
-        rate = declare(self, 'control_rate', 10.0, 'control steps per sim second, Hz',
-                       read_only=True)
+        rate = declare(
+            self, 'control_rate', 10.0, 'control steps per sim second, Hz', read_only=True
+        )
         if not rate > 0:
             raise ValueError('control_rate must be > 0')
         cam_w = declare(self, 'camera_width', 160, 'camera image width, px', read_only=True)
         cam_h = declare(self, 'camera_height', 120, 'camera image height, px', read_only=True)
-        self.camera_every = declare(self, 'camera_every', 1,
-                                    'publish the camera every N steps (0 = off)')
+        self.camera_every = declare(
+            self, 'camera_every', 1, 'publish the camera every N steps (0 = off)'
+        )
         seed = declare(self, 'seed', 0, 'seed of the episode generator', read_only=True)
-        max_steps = declare(self, 'max_episode_steps', 200,
-                            'steps after which an episode is truncated (timeout)',
-                            read_only=True)
+        max_steps = declare(
+            self,
+            'max_episode_steps',
+            200,
+            'steps after which an episode is truncated (timeout)',
+            read_only=True,
+        )
         n_obst = declare(self, 'n_obstacles', 3, 'box obstacles per episode', read_only=True)
-        colors = declare(self, 'colors', ['red', 'green', 'blue'],
-                         'pillar colours; order of the detections poses', read_only=True)
-        self.autoreset = declare(self, 'autoreset', True,
-                                 'after a terminal step the next command starts a new episode'
-                                 ' (and is not applied); false: wait for sim/reset')
-        self.resend_s = declare(self, 'lockstep_resend_s', 1.0,
-                                'lockstep: republish the last step after this many wall '
-                                'seconds without cmd_vel (0 = never), s')
-        self.max_rate = declare(self, 'lockstep_max_rate', 0.0,
-                                'lockstep: at most this many steps per wall second '
-                                '(0 = unlimited), Hz', read_only=True)
+        colors = declare(
+            self,
+            'colors',
+            ['red', 'green', 'blue'],
+            'pillar colours; order of the detections poses',
+            read_only=True,
+        )
+        self.autoreset = declare(
+            self,
+            'autoreset',
+            True,
+            'after a terminal step the next command starts a new episode'
+            ' (and is not applied); false: wait for sim/reset',
+        )
+        self.resend_s = declare(
+            self,
+            'lockstep_resend_s',
+            1.0,
+            'lockstep: republish the last step after this many wall '
+            'seconds without cmd_vel (0 = never), s',
+        )
+        self.max_rate = declare(
+            self,
+            'lockstep_max_rate',
+            0.0,
+            'lockstep: at most this many steps per wall second ' '(0 = unlimited), Hz',
+            read_only=True,
+        )
         self.lockstep_commands = declare(
-            self, 'lockstep_commands', 'auto',
+            self,
+            'lockstep_commands',
+            'auto',
             "lockstep: what advances a step: 'action' (TwistStamped stamped with the "
             "observation it answers; only the one for the current step counts), 'cmd_vel' "
             "(every Twist), 'auto' ('action' while an action publisher is matched, else "
-            "'cmd_vel')", read_only=True)
+            "'cmd_vel')",
+            read_only=True,
+        )
         if self.lockstep_commands not in ('auto', 'action', 'cmd_vel'):
-            raise ValueError("lockstep_commands must be 'auto', 'action' or 'cmd_vel', not "
-                             f'{self.lockstep_commands!r}')
-        self.cmd_timeout = declare(self, 'cmd_timeout', 0.5,
-                                   'realtime: a cmd_vel older than this (wall) counts as '
-                                   'zero, s')
+            raise ValueError(
+                "lockstep_commands must be 'auto', 'action' or 'cmd_vel', not "
+                f'{self.lockstep_commands!r}'
+            )
+        self.cmd_timeout = declare(
+            self,
+            'cmd_timeout',
+            0.5,
+            'realtime: a cmd_vel older than this (wall) counts as ' 'zero, s',
+        )
         # Frame ids are baked into the pre-allocated messages: fixed at start-up.
-        self.odom_frame = declare(self, 'odom_frame', 'odom', 'odometry frame id',
-                                  read_only=True)
-        self.base_frame = declare(self, 'base_frame', 'base_link', 'robot base frame id',
-                                  read_only=True)
-        self.scan_frame = declare(self, 'scan_frame', 'base_scan', 'lidar frame id',
-                                  read_only=True)
-        self.camera_frame = declare(self, 'camera_frame', 'camera_link', 'camera frame id',
-                                    read_only=True)
+        self.odom_frame = declare(self, 'odom_frame', 'odom', 'odometry frame id', read_only=True)
+        self.base_frame = declare(
+            self, 'base_frame', 'base_link', 'robot base frame id', read_only=True
+        )
+        self.scan_frame = declare(
+            self, 'scan_frame', 'base_scan', 'lidar frame id', read_only=True
+        )
+        self.camera_frame = declare(
+            self, 'camera_frame', 'camera_link', 'camera frame id', read_only=True
+        )
 
         if self.camera_every < 0:
             raise ValueError('camera_every must be >= 0')
         self.add_on_set_parameters_callback(self._on_params)
 
-        self.world = World(WorldConfig(
-            control_dt=1.0 / rate, camera_width=cam_w, camera_height=cam_h, seed=seed,
-            max_episode_steps=max_steps, n_obstacles=n_obst, colors=tuple(colors)))
+        self.world = World(
+            WorldConfig(
+                control_dt=1.0 / rate,
+                camera_width=cam_w,
+                camera_height=cam_h,
+                seed=seed,
+                max_episode_steps=max_steps,
+                n_obstacles=n_obst,
+                colors=tuple(colors),
+            )
+        )
         self.diag = Diagnostics(self)
         self.diag.set('mode', self.mode)
 
@@ -149,23 +212,24 @@ class SimNode(Node):
         self.create_subscription(Twist, 'cmd_vel', self._on_cmd, COMMAND_QOS)
         self._action_sub = None
         if self.mode == 'lockstep' and self.lockstep_commands != 'cmd_vel':
-            self._action_sub = self.create_subscription(TwistStamped, 'action',
-                                                        self._on_action, COMMAND_QOS)
+            self._action_sub = self.create_subscription(
+                TwistStamped, 'action', self._on_action, COMMAND_QOS
+            )
         self.create_service(Trigger, 'sim/reset', self._on_reset)
 
         self._init_messages()
         self._wall = Clock(clock_type=ClockType.STEADY_TIME)
-        self._ended = False          # last published step was terminal / truncated
+        self._ended = False  # last published step was terminal / truncated
         self._return = 0.0
-        self._prev_stamp = None      # stamp of the previously published observation
-        self._last_pub_wall = 0.0    # monotonic time of the last publication of a step
+        self._prev_stamp = None  # stamp of the previously published observation
+        self._last_pub_wall = 0.0  # monotonic time of the last publication of a step
         self._last_step_wall = -math.inf
         self._last_had_image = False
-        self._cmd = (0.0, 0.0)       # realtime: latest command and its wall time
+        self._cmd = (0.0, 0.0)  # realtime: latest command and its wall time
         self._cmd_wall = -math.inf
-        self._pending = None         # lockstep + max_rate: command waiting for its turn
-        self._obs_key = None         # lockstep: (sec, usec) stamp of the current observation
-        self._answered = False       # lockstep: a command was taken for the current observation
+        self._pending = None  # lockstep + max_rate: command waiting for its turn
+        self._obs_key = None  # lockstep: (sec, usec) stamp of the current observation
+        self._answered = False  # lockstep: a command was taken for the current observation
         self.steps_total = 0
         self._rate_t0, self._rate_n = time.monotonic(), 0
 
@@ -173,14 +237,17 @@ class SimNode(Node):
             self.create_timer(1.0 / rate, self._on_tick, clock=self._wall)
         else:
             if self.resend_s > 0:
-                self.create_timer(max(self.resend_s / 4.0, 0.01), self._on_resend_timer,
-                                  clock=self._wall)
+                self.create_timer(
+                    max(self.resend_s / 4.0, 0.01), self._on_resend_timer, clock=self._wall
+                )
             if self.max_rate > 0:
-                self.create_timer(max(0.25 / self.max_rate, 0.001), self._on_throttle_timer,
-                                  clock=self._wall)
+                self.create_timer(
+                    max(0.25 / self.max_rate, 0.001), self._on_throttle_timer, clock=self._wall
+                )
         self._new_episode(first=True)
         self.get_logger().info(
-            f'sim_node up: mode={self.mode} control_rate={rate} Hz, {self.world.instruction}')
+            f'sim_node up: mode={self.mode} control_rate={rate} Hz, {self.world.instruction}'
+        )
 
     # ------------------------------------------------------------------ messages
     def _init_messages(self) -> None:
@@ -210,8 +277,9 @@ class SimNode(Node):
         st.values = [self._kv[k] for k in _EPISODE_KEYS]
         self._episode_msg = DiagnosticArray(status=[st])
 
-    def _fill_and_publish(self, reward: float, terminated: bool, truncated: bool,
-                          outcome: str) -> None:
+    def _fill_and_publish(
+        self, reward: float, terminated: bool, truncated: bool, outcome: str
+    ) -> None:
         """Build the messages of the current world state and publish them in order."""
         w = self.world
         stamp = s_to_stamp(w.time)
@@ -226,12 +294,12 @@ class SimNode(Node):
         kv['step'].value = str(w.episode_steps)
         kv['return'].value = repr(float(self._return))
         kv['instruction'].value = w.instruction
-        kv['prev_stamp'].value = '-1' if self._prev_stamp is None else _stamp_str(
-            self._prev_stamp)
+        kv['prev_stamp'].value = '-1' if self._prev_stamp is None else _stamp_str(self._prev_stamp)
         st = self._status
         st.message = outcome
-        st.level = DiagnosticStatus.OK if outcome in ('running', 'success') \
-            else DiagnosticStatus.WARN
+        st.level = (
+            DiagnosticStatus.OK if outcome in ('running', 'success') else DiagnosticStatus.WARN
+        )
         self._episode_msg.header.stamp = stamp
         self._pub_episode.publish(self._episode_msg)
 
@@ -363,16 +431,17 @@ class SimNode(Node):
 
     def _lockstep_command(self, v: float, w: float) -> None:
         self._answered = True
-        if self.max_rate > 0 and \
-                time.monotonic() - self._last_step_wall < 1.0 / self.max_rate:
+        if self.max_rate > 0 and time.monotonic() - self._last_step_wall < 1.0 / self.max_rate:
             self._pending = (v, w)  # the throttle timer applies it when its turn comes
             return
         self._pending = None
         self._advance(v, w)
 
     def _on_throttle_timer(self) -> None:
-        if self._pending is not None and \
-                time.monotonic() - self._last_step_wall >= 1.0 / self.max_rate:
+        if (
+            self._pending is not None
+            and time.monotonic() - self._last_step_wall >= 1.0 / self.max_rate
+        ):
             v, w = self._pending
             self._pending = None
             self._advance(v, w)
@@ -390,8 +459,12 @@ class SimNode(Node):
 
     def _on_params(self, params):
         """Live changes of the parameters that are not read-only."""
-        attrs = {'camera_every': 'camera_every', 'autoreset': 'autoreset',
-                 'lockstep_resend_s': 'resend_s', 'cmd_timeout': 'cmd_timeout'}
+        attrs = {
+            'camera_every': 'camera_every',
+            'autoreset': 'autoreset',
+            'lockstep_resend_s': 'resend_s',
+            'cmd_timeout': 'cmd_timeout',
+        }
         for p in params:
             if p.name == 'camera_every' and p.value < 0:
                 return SetParametersResult(successful=False, reason='camera_every must be >= 0')

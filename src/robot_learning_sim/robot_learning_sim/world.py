@@ -31,8 +31,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-if sys.platform.startswith('linux') and 'MUJOCO_GL' not in os.environ \
-        and not os.environ.get('DISPLAY'):
+if (
+    sys.platform.startswith('linux')
+    and 'MUJOCO_GL' not in os.environ
+    and not os.environ.get('DISPLAY')
+):
     # Headless machines: EGL offscreen rendering. Must be set before mujoco is imported.
     os.environ['MUJOCO_GL'] = 'egl'
 
@@ -232,21 +235,26 @@ def build_xml(cfg: WorldConfig) -> str:
     walls = ''.join(
         f'<geom name="wall_{n}" type="box" size="{sx} {sy} {wh}" pos="{px} {py} {wh}" '
         f'rgba="0.85 0.8 0.7 1" {scen}/>'
-        for n, sx, sy, px, py in (('n', half + 2 * t, t, 0, half + t),
-                                  ('s', half + 2 * t, t, 0, -half - t),
-                                  ('e', t, half + 2 * t, half + t, 0),
-                                  ('w', t, half + 2 * t, -half - t, 0)))
+        for n, sx, sy, px, py in (
+            ('n', half + 2 * t, t, 0, half + t),
+            ('s', half + 2 * t, t, 0, -half - t),
+            ('e', t, half + 2 * t, half + t, 0),
+            ('w', t, half + 2 * t, -half - t, 0),
+        )
+    )
     obstacles = ''.join(
         f'<body name="obstacle_{i}" mocap="true" pos="0 0 {_PARKED_Z}">'
         f'<geom name="obstacle_{i}" type="box" size="0.15 0.15 {cfg.obstacle_height / 2}" '
         f'rgba="0.45 0.35 0.25 1" {scen}/></body>'
-        for i in range(cfg.n_obstacles))
+        for i in range(cfg.n_obstacles)
+    )
     pillars = ''.join(
         f'<body name="pillar_{c}" mocap="true" pos="0 0 {_PARKED_Z}">'
         f'<geom name="pillar_{c}" type="cylinder" '
         f'size="{cfg.pillar_radius} {cfg.pillar_height / 2}" '
         f'rgba="{" ".join(str(v) for v in COLOR_RGBA[c])}" {scen}/></body>'
-        for c in cfg.colors)
+        for c in cfg.colors
+    )
     n_sub = max(1, round(cfg.control_dt / cfg.physics_dt))
     return f"""
 <mujoco model="robot_learning_room">
@@ -336,16 +344,22 @@ class World:
         self._base_body = name(B, 'base')
         self._lidar_site = name(mujoco.mjtObj.mjOBJ_SITE, 'lidar')
         self._camera = name(mujoco.mjtObj.mjOBJ_CAMERA, 'front')
-        self._obs_geom = np.array([name(G, f'obstacle_{i}') for i in range(cfg.n_obstacles)],
-                                  dtype=int)
-        self._obs_mocap = np.array([m.body_mocapid[name(B, f'obstacle_{i}')]
-                                    for i in range(cfg.n_obstacles)], dtype=int)
-        self._obs_bvh = np.array([m.body_bvhadr[name(B, f'obstacle_{i}')]
-                                  for i in range(cfg.n_obstacles)], dtype=int)
-        self._pil_mocap = np.array([m.body_mocapid[name(B, f'pillar_{c}')] for c in cfg.colors],
-                                   dtype=int)
-        self._act_l, self._act_r = (name(mujoco.mjtObj.mjOBJ_ACTUATOR, 'wheel_l'),
-                                    name(mujoco.mjtObj.mjOBJ_ACTUATOR, 'wheel_r'))
+        self._obs_geom = np.array(
+            [name(G, f'obstacle_{i}') for i in range(cfg.n_obstacles)], dtype=int
+        )
+        self._obs_mocap = np.array(
+            [m.body_mocapid[name(B, f'obstacle_{i}')] for i in range(cfg.n_obstacles)], dtype=int
+        )
+        self._obs_bvh = np.array(
+            [m.body_bvhadr[name(B, f'obstacle_{i}')] for i in range(cfg.n_obstacles)], dtype=int
+        )
+        self._pil_mocap = np.array(
+            [m.body_mocapid[name(B, f'pillar_{c}')] for c in cfg.colors], dtype=int
+        )
+        self._act_l, self._act_r = (
+            name(mujoco.mjtObj.mjOBJ_ACTUATOR, 'wheel_l'),
+            name(mujoco.mjtObj.mjOBJ_ACTUATOR, 'wheel_r'),
+        )
         # Lidar ray directions in the robot frame; rotated by yaw per scan.
         inc = 2.0 * math.pi / cfg.lidar_rays
         ang = -math.pi + inc * np.arange(cfg.lidar_rays)
@@ -407,8 +421,9 @@ class World:
             d.mocap_quat[self._obs_mocap[i]] = _yaw_quat(yaw)
         for k, mid in enumerate(self._pil_mocap):
             x, y = self.pillars[k]
-            d.mocap_pos[mid] = ((x, y, cfg.pillar_height / 2) if np.isfinite(x)
-                                else (0.0, 0.0, _PARKED_Z))
+            d.mocap_pos[mid] = (
+                (x, y, cfg.pillar_height / 2) if np.isfinite(x) else (0.0, 0.0, _PARKED_Z)
+            )
         d.qpos[0:3] = (self._start[0], self._start[1], 0.0)
         d.qpos[3:7] = _yaw_quat(self._start[2])
         mujoco.mj_forward(m, d)
@@ -447,9 +462,11 @@ class World:
                     rb = math.hypot(hx, hy)
                     lim = half - rb - cfg.obstacle_gap
                     x, y = rng.uniform(-lim, lim, 2)
-                    if all(math.hypot(x - obs[j, 0], y - obs[j, 1])
-                           >= rb + math.hypot(obs[j, 2], obs[j, 3]) + cfg.obstacle_gap
-                           for j in range(i)):
+                    if all(
+                        math.hypot(x - obs[j, 0], y - obs[j, 1])
+                        >= rb + math.hypot(obs[j, 2], obs[j, 3]) + cfg.obstacle_gap
+                        for j in range(i)
+                    ):
                         obs[i] = (x, y, hx, hy, rng.uniform(0, math.pi))
                         break
                 else:
@@ -464,8 +481,9 @@ class World:
                 for _ in range(200):
                     p = rng.uniform(-lim, lim, 2)
                     if self._clear(p, obs, cfg.pillar_clearance) and np.all(
-                            np.nan_to_num(np.hypot(*(pillars - p).T), nan=np.inf)
-                            >= cfg.pillar_separation):
+                        np.nan_to_num(np.hypot(*(pillars - p).T), nan=np.inf)
+                        >= cfg.pillar_separation
+                    ):
                         pillars[k] = p
                         break
                 else:
@@ -477,8 +495,9 @@ class World:
             for _ in range(200):
                 p = rng.uniform(-lim, lim, 2)
                 if self._clear(p, obs, cfg.start_clearance) and np.all(
-                        np.nan_to_num(np.hypot(*(pillars - p).T), nan=np.inf)
-                        >= cfg.start_pillar_distance):
+                    np.nan_to_num(np.hypot(*(pillars - p).T), nan=np.inf)
+                    >= cfg.start_pillar_distance
+                ):
                     self.obstacles = obs
                     self.pillars = pillars
                     self.goal_index = int(rng.choice(present))
@@ -549,8 +568,11 @@ class World:
         """Robot base pose in the world (odom) frame: (x m, y m, yaw rad in (-pi, pi])."""
         q = self.data.qpos
         w, x, y, z = q[3], q[4], q[5], q[6]
-        return (float(q[0]), float(q[1]),
-                math.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z)))
+        return (
+            float(q[0]),
+            float(q[1]),
+            math.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z)),
+        )
 
     def velocity(self) -> tuple[float, float]:
         """Base velocity in the base frame: (forward v m/s, yaw rate w rad/s)."""
@@ -595,9 +617,20 @@ class World:
         vec[:, 0] -= s * self._ray_s
         np.multiply(self._ray_c, s, out=vec[:, 1])
         vec[:, 1] += c * self._ray_s
-        mujoco.mj_multiRay(m, d, d.site_xpos[self._lidar_site], vec.reshape(-1),
-                           _LIDAR_GEOMGROUP, 1, -1, self._ray_geom, self._ray_dist, None,
-                           cfg.lidar_rays, cfg.range_max)
+        mujoco.mj_multiRay(
+            m,
+            d,
+            d.site_xpos[self._lidar_site],
+            vec.reshape(-1),
+            _LIDAR_GEOMGROUP,
+            1,
+            -1,
+            self._ray_geom,
+            self._ray_dist,
+            None,
+            cfg.lidar_rays,
+            cfg.range_max,
+        )
         out = self._ray_dist.astype(np.float32)
         out[(self._ray_geom < 0) | (out > cfg.range_max)] = np.inf
         out[out < cfg.range_min] = -np.inf
@@ -610,8 +643,9 @@ class World:
             uint8 (camera_height, camera_width, 3) RGB image (a new array).
         """
         if self._renderer is None:
-            self._renderer = mujoco.Renderer(self.model, self.cfg.camera_height,
-                                             self.cfg.camera_width, max_geom=200)
+            self._renderer = mujoco.Renderer(
+                self.model, self.cfg.camera_height, self.cfg.camera_width, max_geom=200
+            )
             flags = self._renderer.scene.flags
             # Speed: no shadows, reflections or skybox (the walls fill the view anyway).
             flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0

@@ -18,6 +18,7 @@ import pytest  # noqa: E402
 def rclpy_context():
     """rclpy initialised for the tests of one module, shut down afterwards."""
     import rclpy
+
     rclpy.init()
     try:
         yield

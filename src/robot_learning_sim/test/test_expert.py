@@ -3,8 +3,7 @@
 import math
 
 import numpy as np
-
-from robot_learning_sim.expert import ExpertConfig, ExpertPolicy, evaluate
+from robot_learning_sim.expert import evaluate, ExpertConfig, ExpertPolicy
 from robot_learning_sim.world import World, WorldConfig
 
 
@@ -69,9 +68,8 @@ def test_expert_teleop_pairs_scans_with_their_episode_and_goal(rclpy_context):
     from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
     from geometry_msgs.msg import PoseStamped
     from nav_msgs.msg import Odometry
-    from sensor_msgs.msg import LaserScan
-
     from robot_learning_sim.expert_teleop import ExpertTeleop
+    from sensor_msgs.msg import LaserScan
 
     node = ExpertTeleop()
     sent = []
@@ -79,18 +77,25 @@ def test_expert_teleop_pairs_scans_with_their_episode_and_goal(rclpy_context):
     class Pub:
         def publish(self, m):
             sent.append((m.header.stamp.sec, m.twist.linear.x, m.twist.angular.z))
+
     node._pub = Pub()
     acted = []
     act = node.policy.act
     node.policy.act = lambda pose, goal, scan: acted.append(goal) or act(pose, goal, scan)
     try:
+
         def stamped(msg, sec):
             msg.header.stamp = Time(sec=sec)
             return msg
 
         def status(sec, ep, step):
-            st = DiagnosticStatus(name='episode', values=[
-                KeyValue(key='episode', value=str(ep)), KeyValue(key='step', value=str(step))])
+            st = DiagnosticStatus(
+                name='episode',
+                values=[
+                    KeyValue(key='episode', value=str(ep)),
+                    KeyValue(key='step', value=str(step)),
+                ],
+            )
             return stamped(DiagnosticArray(status=[st]), sec)
 
         def goal(sec, x, y):

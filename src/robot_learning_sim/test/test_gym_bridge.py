@@ -4,6 +4,7 @@ Each test runs the bridge and its probe in a namespace of their own, so other te
 another run of this suite) on the same domain cannot feed them commands.
 """
 
+from collections import defaultdict
 import itertools
 import json
 import math
@@ -11,7 +12,6 @@ import os
 import subprocess
 import sys
 import time
-from collections import defaultdict
 
 import numpy as np
 import pytest
@@ -26,13 +26,12 @@ from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.node import Node  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: E402
-from rosgraph_msgs.msg import Clock  # noqa: E402
-from sensor_msgs.msg import JointState  # noqa: E402
-from std_msgs.msg import Float64MultiArray, String, UInt64  # noqa: E402
-
 from robot_learning.errors import ConfigError  # noqa: E402
 from robot_learning_nodes.common import COMMAND_QOS, LATCHED_QOS, stamp_to_s  # noqa: E402
 from robot_learning_sim.gym_bridge import GymBridge  # noqa: E402
+from rosgraph_msgs.msg import Clock  # noqa: E402
+from sensor_msgs.msg import JointState  # noqa: E402
+from std_msgs.msg import Float64MultiArray, String, UInt64  # noqa: E402
 
 RELIABLE = QoSProfile(depth=500, reliability=ReliabilityPolicy.RELIABLE)
 _ns_counter = itertools.count()
@@ -60,15 +59,22 @@ class Probe(Node):
         super().__init__('gym_probe', namespace=ns)
         self.msgs = defaultdict(list)
         self.subs = {}
-        for topic, typ in (('episode', DiagnosticArray), ('joint_states', JointState),
-                           ('observation/array', Float64MultiArray), ('/clock', Clock)):
+        for topic, typ in (
+            ('episode', DiagnosticArray),
+            ('joint_states', JointState),
+            ('observation/array', Float64MultiArray),
+            ('/clock', Clock),
+        ):
             self.subs[topic] = self.create_subscription(
-                typ, topic, lambda m, t=topic: self.msgs[t].append(m), RELIABLE)
+                typ, topic, lambda m, t=topic: self.msgs[t].append(m), RELIABLE
+            )
         for topic in ('instruction', 'gym/spec'):
-            self.create_subscription(String, topic, lambda m, t=topic: self.msgs[t].append(m),
-                                     LATCHED_QOS)
-        self.create_subscription(DiagnosticArray, '/diagnostics',
-                                 lambda m: self.msgs['diagnostics'].append(m), 10)
+            self.create_subscription(
+                String, topic, lambda m, t=topic: self.msgs[t].append(m), LATCHED_QOS
+            )
+        self.create_subscription(
+            DiagnosticArray, '/diagnostics', lambda m: self.msgs['diagnostics'].append(m), 10
+        )
         self.cmd = self.create_publisher(Float64MultiArray, 'commands', COMMAND_QOS)
         self.twist = self.create_publisher(Twist, 'cmd_vel', COMMAND_QOS)
         self.progress = self.create_publisher(UInt64, 'learner/progress', COMMAND_QOS)
@@ -118,17 +124,24 @@ def bridge_env(rclpy_context):
         ns = f'/gym_test_{os.getpid()}_{next(_ns_counter)}'
         defaults = dict(lockstep_resend_s=0.3)
         defaults.update(params)
-        bridge = GymBridge(namespace=ns, parameter_overrides=[
-            Parameter(k, value=v) for k, v in defaults.items()])
+        bridge = GymBridge(
+            namespace=ns, parameter_overrides=[Parameter(k, value=v) for k, v in defaults.items()]
+        )
         probe = Probe(ns)
         for n in (bridge, probe):
             ex.add_node(n)
             nodes.append(n)
         pub = probe.twist if params.get('action_type') == 'twist' else probe.cmd
         # Discovery both ways; step 0 comes back by resend (or the next realtime tick).
-        spin_until(ex, lambda: (pub.get_subscription_count() > 0 or not wait_cmd)
-                   and probe.msgs['joint_states'] and probe.msgs['episode']
-                   and probe.msgs['gym/spec'] and probe.msgs['instruction'], 10.0)
+        spin_until(
+            ex,
+            lambda: (pub.get_subscription_count() > 0 or not wait_cmd)
+            and probe.msgs['joint_states']
+            and probe.msgs['episode']
+            and probe.msgs['gym/spec']
+            and probe.msgs['instruction'],
+            10.0,
+        )
         return bridge, probe
 
     def add_action_publisher(bridge, probe):
@@ -154,8 +167,9 @@ def step(ex, probe, send):
 
 def test_lockstep_pendulum_matches_gym_bit_exactly(bridge_env):
     ex, make, _ = bridge_env
-    bridge, probe = make(env_id='Pendulum-v1', seed=7, max_episode_steps=4,
-                         observation_type='array')
+    bridge, probe = make(
+        env_id='Pendulum-v1', seed=7, max_episode_steps=4, observation_type='array'
+    )
     spec = json.loads(probe.msgs['gym/spec'][-1].data)
     assert spec['env_id'] == 'Pendulum-v1' and spec['obs_dim'] == 3
     assert spec['joint_names'] == ['obs_0', 'obs_1', 'obs_2'] and spec['position_dim'] == 3
@@ -174,7 +188,11 @@ def test_lockstep_pendulum_matches_gym_bit_exactly(bridge_env):
     np.testing.assert_array_equal(np.array(js.position), ref.astype(np.float64))
     st = probe.statuses()[t0]
     assert (st['_name'], st['_message'], st['step'], st['episode']) == (
-        'episode', 'running', '0', '0')
+        'episode',
+        'running',
+        '0',
+        '0',
+    )
     assert st['prev_stamp'] == '-1' and float(st['reward']) == 0.0
     assert st['instruction'] == 'Pendulum-v1'
 
@@ -203,13 +221,19 @@ def test_lockstep_pendulum_matches_gym_bit_exactly(bridge_env):
             assert trunc == (i == 3) and not term
         np.testing.assert_array_equal(np.array(js.position), ref.astype(np.float64))
         # observation/array (unstamped) carries the same vector.
-        spin_until(ex, lambda js=js: any(list(m.data) == list(js.position)
-                                         for m in probe.msgs['observation/array']), 2.0)
+        spin_until(
+            ex,
+            lambda js=js: any(
+                list(m.data) == list(js.position) for m in probe.msgs['observation/array']
+            ),
+            2.0,
+        )
         arr = probe.msgs['observation/array'][-1]
         assert arr.layout.dim[0].label == 'observation' and arr.layout.dim[0].size == 3
         prev = t
-    spin_until(ex, lambda: {key(m.clock) for m in probe.msgs['/clock']}
-               >= set(probe.stamps()), 2.0)  # /clock carries every step stamp
+    spin_until(
+        ex, lambda: {key(m.clock) for m in probe.msgs['/clock']} >= set(probe.stamps()), 2.0
+    )  # /clock carries every step stamp
     spin_for(ex, 0.5)  # one command, one step: resends repeat the last stamp only
     assert len(set(probe.stamps())) == len(actions) + 1 and bridge.steps_total == 5
     assert bridge.diag.counters['episodes'] == 2
@@ -223,8 +247,12 @@ def test_inverted_pendulum_joint_names_split_and_failure(bridge_env):
     spec = json.loads(probe.msgs['gym/spec'][-1].data)
     assert spec['joint_names'] == ['slider', 'hinge'] and spec['position_dim'] == 2
     assert spec['obs_dim'] == 4 and spec['velocity_dim'] == 2
-    assert spec['observation_names'] == ['slider.position', 'hinge.position',
-                                         'slider.velocity', 'hinge.velocity']
+    assert spec['observation_names'] == [
+        'slider.position',
+        'hinge.position',
+        'slider.velocity',
+        'hinge.velocity',
+    ]
     assert spec['action_names'] == ['linear.x']  # action_type twist
     assert spec['dt'] == pytest.approx(0.04)
     env = gym.make('InvertedPendulum-v5')
@@ -255,8 +283,10 @@ def test_wrong_length_and_nonfinite_commands_are_rejected(bridge_env):
     n = len(set(probe.stamps()))
     probe.send(1.0, 2.0)
     spin_until(ex, lambda: bridge.diag.counters.get('error_command_length', 0) == 1, 3.0)
-    assert ('commands has 2 values, Pendulum-v1 expects 1 (action space Box(-2.0, 2.0, (1,)'
-            in bridge.diag.last_error)
+    assert (
+        'commands has 2 values, Pendulum-v1 expects 1 (action space Box(-2.0, 2.0, (1,)'
+        in bridge.diag.last_error
+    )
     probe.send()
     probe.send(float('nan'))
     probe.send(float('inf'))
@@ -271,12 +301,17 @@ def test_wrong_length_and_nonfinite_commands_are_rejected(bridge_env):
         for m in probe.msgs['diagnostics']:
             for st in m.status:
                 vals = {kv.key: kv.value for kv in st.values}
-                if st.name == 'gym_bridge' and st.hardware_id == \
-                        bridge.get_fully_qualified_name() and \
-                        vals.get('rejected_commands') == '4':
-                    return (st.level == DiagnosticStatus.WARN
-                            and vals['error_command_nonfinite'] == '2')
+                if (
+                    st.name == 'gym_bridge'
+                    and st.hardware_id == bridge.get_fully_qualified_name()
+                    and vals.get('rejected_commands') == '4'
+                ):
+                    return (
+                        st.level == DiagnosticStatus.WARN
+                        and vals['error_command_nonfinite'] == '2'
+                    )
         return False
+
     spin_until(ex, reported, 3.0)
     step(ex, probe, lambda: probe.send(0.5))  # still alive and stepping
     assert bridge.steps_total == 1
@@ -350,8 +385,9 @@ def test_realtime_steps_at_the_rate_with_the_latest_command(bridge_env):
 
 def test_lockstep_max_lag_waits_for_learner_progress(bridge_env):
     ex, make, _ = bridge_env
-    bridge, probe = make(env_id='Pendulum-v1', lockstep_max_lag=2, lockstep_lag_timeout_s=1.5,
-                         lockstep_resend_s=0.2)
+    bridge, probe = make(
+        env_id='Pendulum-v1', lockstep_max_lag=2, lockstep_lag_timeout_s=1.5, lockstep_resend_s=0.2
+    )
     for _ in range(4):  # no progress yet: no waiting at all
         step(ex, probe, lambda: probe.send(0.1))
     assert bridge.steps_total == 4
@@ -380,9 +416,11 @@ def test_lockstep_max_lag_waits_for_learner_progress(bridge_env):
 
 def test_reset_service_and_instruction(bridge_env):
     from std_srvs.srv import Trigger
+
     ex, make, _ = bridge_env
-    bridge, probe = make(env_id='Pendulum-v1', instruction='swing up', autoreset=False,
-                         max_episode_steps=1)
+    bridge, probe = make(
+        env_id='Pendulum-v1', instruction='swing up', autoreset=False, max_episode_steps=1
+    )
     assert probe.msgs['instruction'][-1].data == 'swing up'
     t1 = step(ex, probe, lambda: probe.send(1.0))
     assert probe.statuses()[t1]['_message'] == 'timeout'
@@ -418,13 +456,27 @@ def test_bad_env_id_exits_with_one_line():
     import robot_learning
     import robot_learning_nodes
     import robot_learning_sim
-    paths = [os.path.dirname(os.path.dirname(m.__file__))
-             for m in (robot_learning, robot_learning_nodes, robot_learning_sim)]
+
+    paths = [
+        os.path.dirname(os.path.dirname(m.__file__))
+        for m in (robot_learning, robot_learning_nodes, robot_learning_sim)
+    ]
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(paths + [env.get('PYTHONPATH', '')])
-    res = subprocess.run([sys.executable, '-m', 'robot_learning_sim.gym_bridge', '--ros-args',
-                          '-p', 'env_id:=NoSuchEnv-v0'], env=env, capture_output=True,
-                         text=True, timeout=60)
+    res = subprocess.run(
+        [
+            sys.executable,
+            '-m',
+            'robot_learning_sim.gym_bridge',
+            '--ros-args',
+            '-p',
+            'env_id:=NoSuchEnv-v0',
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert res.returncode == 2
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and 'NoSuchEnv' in lines[0] and lines[0].startswith('GymBridge: ')

@@ -1,8 +1,8 @@
 """sim_node and expert_teleop on real topics (rclpy, domain 41, localhost only)."""
 
+from collections import defaultdict
 import math
 import time
-from collections import defaultdict
 
 import numpy as np
 import pytest
@@ -16,18 +16,22 @@ from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.node import Node  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: E402
+from robot_learning_nodes.common import COMMAND_QOS, LATCHED_QOS, stamp_to_s  # noqa: E402
+from robot_learning_sim.expert_teleop import ExpertTeleop  # noqa: E402
+from robot_learning_sim.sim_node import SimNode  # noqa: E402
 from rosgraph_msgs.msg import Clock  # noqa: E402
 from sensor_msgs.msg import Image, LaserScan  # noqa: E402
 from std_msgs.msg import String  # noqa: E402
 from std_srvs.srv import Trigger  # noqa: E402
 
-from robot_learning_nodes.common import COMMAND_QOS, LATCHED_QOS, stamp_to_s  # noqa: E402
-from robot_learning_sim.expert_teleop import ExpertTeleop  # noqa: E402
-from robot_learning_sim.sim_node import SimNode  # noqa: E402
-
 RELIABLE = QoSProfile(depth=200, reliability=ReliabilityPolicy.RELIABLE)
-TOPICS = {'scan': LaserScan, 'odom': Odometry, 'detections': PoseArray,
-          'camera/image_raw': Image, 'episode': DiagnosticArray}
+TOPICS = {
+    'scan': LaserScan,
+    'odom': Odometry,
+    'detections': PoseArray,
+    'camera/image_raw': Image,
+    'episode': DiagnosticArray,
+}
 
 
 def key(stamp):
@@ -50,14 +54,16 @@ class Probe(Node):
         self.subs = {}
         for topic, typ in TOPICS.items():
             self.subs[topic] = self.create_subscription(
-                typ, topic, lambda m, t=topic: self.msgs[t].append(m), RELIABLE)
-        self.create_subscription(Clock, '/clock', lambda m: self.msgs['clock'].append(m),
-                                 RELIABLE)
+                typ, topic, lambda m, t=topic: self.msgs[t].append(m), RELIABLE
+            )
+        self.create_subscription(Clock, '/clock', lambda m: self.msgs['clock'].append(m), RELIABLE)
         for topic, typ in (('instruction', String), ('sim/goal', PoseStamped)):
-            self.create_subscription(typ, topic, lambda m, t=topic: self.msgs[t].append(m),
-                                     LATCHED_QOS)
-        self.create_subscription(DiagnosticArray, '/diagnostics',
-                                 lambda m: self.msgs['diagnostics'].append(m), 10)
+            self.create_subscription(
+                typ, topic, lambda m, t=topic: self.msgs[t].append(m), LATCHED_QOS
+            )
+        self.create_subscription(
+            DiagnosticArray, '/diagnostics', lambda m: self.msgs['diagnostics'].append(m), 10
+        )
         self.cmd = self.create_publisher(Twist, 'cmd_vel', COMMAND_QOS)
         self.reset = self.create_client(Trigger, 'sim/reset')
 
@@ -76,8 +82,9 @@ def sim_env(rclpy_context):
     ex = SingleThreadedExecutor()
 
     def make(**params):
-        defaults = dict(mode='lockstep', lockstep_resend_s=0.3, camera_width=64,
-                        camera_height=48, seed=3)
+        defaults = dict(
+            mode='lockstep', lockstep_resend_s=0.3, camera_width=64, camera_height=48, seed=3
+        )
         defaults.update(params)
         sim = SimNode(parameter_overrides=[Parameter(k, value=v) for k, v in defaults.items()])
         probe = Probe()
@@ -85,9 +92,14 @@ def sim_env(rclpy_context):
             ex.add_node(n)
             nodes.append(n)
         # Discovery both ways before anything is asserted; step 0 comes back by resend.
-        spin_until(ex, lambda: probe.cmd.get_subscription_count() > 0
-                   and probe.subs['scan'].get_publisher_count() > 0
-                   and probe.msgs['scan'] and probe.msgs['episode'], 10.0)
+        spin_until(
+            ex,
+            lambda: probe.cmd.get_subscription_count() > 0
+            and probe.subs['scan'].get_publisher_count() > 0
+            and probe.msgs['scan']
+            and probe.msgs['episode'],
+            10.0,
+        )
         return sim, probe
 
     yield ex, make, nodes
@@ -161,6 +173,7 @@ def test_lockstep_one_command_one_step(sim_env):
 
 def _time(k):
     from builtin_interfaces.msg import Time
+
     return Time(sec=k[0], nanosec=k[1])
 
 
@@ -176,13 +189,17 @@ def test_reset_service_starts_episode(sim_env):
     assert res.success and res.message == f'episode {ep0 + 1}: {sim.world.instruction}'
     spin_until(ex, lambda: len(probe.msgs['instruction']) > n_instr, 3.0)
     assert probe.msgs['instruction'][-1].data == sim.world.instruction
-    spin_until(ex, lambda: any(status(m)['episode'] == str(ep0 + 1)
-                               for m in probe.msgs['episode']), 3.0)
+    spin_until(
+        ex, lambda: any(status(m)['episode'] == str(ep0 + 1) for m in probe.msgs['episode']), 3.0
+    )
     st = [status(m) for m in probe.msgs['episode'] if status(m)['episode'] == str(ep0 + 1)][0]
-    assert st['step'] == '0' and st['prev_stamp'] == '-1' and st['instruction'] == sim.world.instruction
+    assert (
+        st['step'] == '0'
+        and st['prev_stamp'] == '-1'
+        and st['instruction'] == sim.world.instruction
+    )
     goal = probe.msgs['sim/goal'][-1]
-    assert (goal.pose.position.x, goal.pose.position.y) == pytest.approx(
-        sim.world.goal_position())
+    assert (goal.pose.position.x, goal.pose.position.y) == pytest.approx(sim.world.goal_position())
 
 
 def test_autoreset_after_terminal_step(sim_env):
@@ -195,7 +212,11 @@ def test_autoreset_after_terminal_step(sim_env):
     by_stamp = {key(m.header.stamp): status(m) for m in probe.msgs['episode']}
     seq = [by_stamp[k] for k in sorted(by_stamp)]
     assert [(s['episode'], s['step']) for s in seq[-4:]] == [
-        ('0', '0'), ('0', '1'), ('0', '2'), ('1', '0')]
+        ('0', '0'),
+        ('0', '1'),
+        ('0', '2'),
+        ('1', '0'),
+    ]
     assert seq[-2]['truncated'] == '1' and seq[-2]['_message'] == 'timeout'
     assert seq[-1]['prev_stamp'] == '-1'  # the command after the end was not applied
 
@@ -215,6 +236,7 @@ def test_bad_cmd_vel_is_counted_and_ignored(sim_env):
                     if int(vals.get('error_bad_cmd_vel', 0)) >= 1:
                         return True
         return False
+
     spin_until(ex, counted, 3.0)
     assert abs(sim.world.velocity()[0]) < 0.05
     n = len(set(probe.stamps('scan')))
@@ -231,12 +253,14 @@ def test_expert_teleop_drives_to_success(sim_env):
     def relay(m: TwistStamped):
         relay_stamps.append(key(m.header.stamp))
         probe.send(m.twist.linear.x, m.twist.angular.z)
+
     probe.create_subscription(TwistStamped, 'teleop/cmd_vel', relay, COMMAND_QOS)
     ex.add_node(teleop)
     nodes.append(teleop)
 
     def ended():
         return any(status(m)['_message'] != 'running' for m in probe.msgs['episode'])
+
     spin_until(ex, ended, 30.0)
     final = [status(m) for m in probe.msgs['episode'] if status(m)['_message'] != 'running'][0]
     assert final['_message'] == 'success' and final['terminated'] == '1'
@@ -357,14 +381,19 @@ def test_expert_teleop_over_lockstep_matches_the_world_loop(sim_env):
         for _ in range(2):
             probe.send(m.twist.linear.x, m.twist.angular.z)
             act.send(key(m.header.stamp), m.twist.linear.x, m.twist.angular.z)
+
     probe.create_subscription(TwistStamped, 'teleop/cmd_vel', relay, COMMAND_QOS)
     ex.add_node(teleop)
     nodes.append(teleop)
 
     def ends():
         by_stamp = {key(m.header.stamp): status(m) for m in probe.msgs['episode']}
-        return [(int(s['episode']), s['_message'], int(s['step']))
-                for _, s in sorted(by_stamp.items()) if s['_message'] != 'running']
+        return [
+            (int(s['episode']), s['_message'], int(s['step']))
+            for _, s in sorted(by_stamp.items())
+            if s['_message'] != 'running'
+        ]
+
     spin_until(ex, lambda: len(ends()) >= 3, 60.0)
 
     world = World(WorldConfig(seed=3, camera_width=64, camera_height=48))
@@ -387,20 +416,31 @@ def test_expert_takes_over_only_when_the_robot_stalls(sim_env):
     silent for stall_steps, then drive for takeover_steps, then hand back."""
     ex, make, nodes = sim_env
     sim, probe = make(camera_every=0)
-    teleop = ExpertTeleop(parameter_overrides=[
-        Parameter('takeover', value='on_trouble'), Parameter('stall_steps', value=5),
-        Parameter('takeover_steps', value=4), Parameter('near_obstacle_m', value=0.0)])
+    teleop = ExpertTeleop(
+        parameter_overrides=[
+            Parameter('takeover', value='on_trouble'),
+            Parameter('stall_steps', value=5),
+            Parameter('takeover_steps', value=4),
+            Parameter('near_obstacle_m', value=0.0),
+        ]
+    )
     got = []
 
     def drive(m: TwistStamped):
         got.append(key(m.header.stamp))
+
     probe.create_subscription(TwistStamped, 'teleop/cmd_vel', drive, COMMAND_QOS)
     ex.add_node(teleop)
     nodes.append(teleop)
     # Discovery on a loaded machine can take longer than 16 lockstep steps: start the
     # "policy" only once the expert hears the sim (else it misses the window; CI, stop 6).
-    spin_until(ex, lambda: bool(teleop._goals) and teleop.count_publishers('scan') >= 1
-               and teleop.count_publishers('odom') >= 1, 20.0)
+    spin_until(
+        ex,
+        lambda: bool(teleop._goals)
+        and teleop.count_publishers('scan') >= 1
+        and teleop.count_publishers('odom') >= 1,
+        20.0,
+    )
     spin_for(ex, 0.5)
     # The "policy" answers every new scan with a zero command (no progress at all).
     answered = set()
@@ -423,10 +463,16 @@ def test_expert_takes_over_only_when_the_robot_stalls(sim_env):
 
 
 def test_expert_takes_over_when_the_robot_heads_away_from_the_goal(rclpy_context):
-    teleop = ExpertTeleop(parameter_overrides=[
-        Parameter('takeover', value='on_trouble'), Parameter('stall_steps', value=50),
-        Parameter('away_m', value=0.1), Parameter('away_steps', value=3),
-        Parameter('near_obstacle_m', value=0.0), Parameter('takeover_steps', value=2)])
+    teleop = ExpertTeleop(
+        parameter_overrides=[
+            Parameter('takeover', value='on_trouble'),
+            Parameter('stall_steps', value=50),
+            Parameter('away_m', value=0.1),
+            Parameter('away_steps', value=3),
+            Parameter('near_obstacle_m', value=0.0),
+            Parameter('takeover_steps', value=2),
+        ]
+    )
     try:
         ranges = np.full(360, 2.0, np.float32)
         goal = (3.0, 0.0)

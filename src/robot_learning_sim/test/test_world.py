@@ -5,8 +5,7 @@ import math
 import mujoco
 import numpy as np
 import pytest
-
-from robot_learning_sim.world import ROBOT_RADIUS, World, WorldConfig, _box_distance
+from robot_learning_sim.world import _box_distance, ROBOT_RADIUS, World, WorldConfig
 
 
 def _wall_distance(p, half):
@@ -42,7 +41,7 @@ def test_reset_places_pillars_with_clearance(world):
             assert _wall_distance(p, half) >= 0.6 - 1e-9
             for o in obs:
                 assert _box_distance(p[0], p[1], o[:2], o[2:4], o[4]) >= 0.6 - 1e-9
-            for q in pillars[k + 1:]:
+            for q in pillars[k + 1 :]:
                 assert np.hypot(*(p - q)) >= 0.6
             assert math.hypot(p[0] - x, p[1] - y) >= 1.0
         for o in obs:
@@ -105,7 +104,7 @@ def test_scan_sees_resized_obstacles():
             # Exact ray/box distance along +x from (o.x - 1.5, o.y).
             c, s = math.cos(o[4]), math.sin(o[4])
             lx, ly = c * -1.5, -s * -1.5  # ray start in box frame
-            dx, dy = c, -s                # ray direction in box frame
+            dx, dy = c, -s  # ray direction in box frame
             t = []
             for lo, hi, p, dd in ((-o[2], o[2], lx, dx), (-o[3], o[3], ly, dy)):
                 if abs(dd) < 1e-12:
@@ -219,9 +218,11 @@ def test_detections_in_base_frame(world):
     assert det.shape == (3, 2) and det.dtype == np.float32
     for k, (px, py) in enumerate(world.pillars):
         dx, dy = px - x, py - y
-        np.testing.assert_allclose(det[k], (math.cos(yaw) * dx + math.sin(yaw) * dy,
-                                            -math.sin(yaw) * dx + math.cos(yaw) * dy),
-                                   atol=1e-5)
+        np.testing.assert_allclose(
+            det[k],
+            (math.cos(yaw) * dx + math.sin(yaw) * dy, -math.sin(yaw) * dx + math.cos(yaw) * dy),
+            atol=1e-5,
+        )
 
 
 def test_absent_pillars_are_nan():
@@ -249,6 +250,7 @@ def test_collision_with_resized_obstacle():
     """Obstacles are resized per episode: contacts must use the new size (bounding volumes
     updated), e.g. at the corner of a large box beyond the compile-time bounding sphere."""
     from robot_learning_sim.world import _yaw_quat
+
     w = World(WorldConfig(seed=0, n_obstacles=1, obstacle_size=(0.5, 0.5)))
     d = w.data
     _set_pillars(w, [(-2.0, -2.0), (-2.0, 2.0), (2.0, -2.0)])

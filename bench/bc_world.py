@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Behaviour cloning in the built-in world, one process, no ROS: expert episodes -> BC ->
 closed-loop success.
 

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Benchmark of the bag dataset; prints figures (never part of the test run).
 
     PYTHONPATH=src/robot_learning python bench/dataset.py [--bags DIR] [--episodes 20] [--steps 150]

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Scripted expert over real ROS topics: success rate and lockstep steps per second.
 
     ROS_DOMAIN_ID=44 ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST MUJOCO_GL=egl \\

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Benchmark of ingestion and recording; prints figures (never part of the test run).
 
     PYTHONPATH=src/robot_learning:src/robot_learning_nodes python bench/ingest.py [--no-ros]

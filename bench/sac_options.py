@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Which SAC options pay off: baseline vs critic LayerNorm vs REDQ vs n-step, in-process.
 
 A gymnasium loop without ROS (default Pendulum-v1; any env with Box observation and

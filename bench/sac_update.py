@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Milliseconds per SAC gradient step: ``robot_learning.sac.SAC`` against a plain reference.
 
 The reference (``NaiveSAC`` below) is SAC written the straightforward way, as in CleanRL

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Our SAC through the ROS 2 stack against Stable-Baselines3's SAC in-process.
 
 For each task (``Pendulum-v1``, ``InvertedPendulum-v5``) and seed:

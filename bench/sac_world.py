@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Online SAC on the built-in world in one process, no ROS: the reference for the demo.
 
 Same observation features, action map, SAC core and RLPD demo sampling as the ROS

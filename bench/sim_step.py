@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Benchmark of the built-in MuJoCo world: microseconds per step, scan, camera frame.
 
     MUJOCO_GL=egl PYTHONPATH=src/robot_learning_sim python bench/sim_step.py [--steps N]

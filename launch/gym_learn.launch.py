@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """ros2 launch robot_learning_bringup gym_learn.launch.py — same nodes as `robot-learning up gym_learn`.
 
 The node list, parameter files and overrides come from config/profiles/gym_learn.yaml.

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """ros2 launch robot_learning_bringup robot_deploy.launch.py — policy on a real robot.
 
 Set the checkpoint and remap topics in a params file or with ``--ros-args``; the node

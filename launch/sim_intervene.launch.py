@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """ros2 launch robot_learning_bringup sim_intervene.launch.py — same nodes as `robot-learning up sim_intervene`.
 
 The node list, parameter files and overrides come from config/profiles/sim_intervene.yaml.

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """System tests: real nodes over real topics, isolated on their own DDS domain."""
 
 import os

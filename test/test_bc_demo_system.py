@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """System test: record -> behaviour cloning -> closed-loop eval -> interventions -> retrain,
 the ``make demo`` stages of issue 3 at toy size, real processes over real DDS topics.
 

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """System tests of issue 4 over real processes and DDS: the gym_learn profile (gym_bridge
 + policy node, learner), the learner killed with SIGKILL and resumed, and two robots in
 namespaces feeding one learner."""

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Every node and parameter file that a launch file or profile names exists."""
 
 import ast

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """System test: the sim_learn profile in lockstep, real processes over real DDS topics.
 
 Asserts the loop closes: the policy node commands the sim, the learner turns those

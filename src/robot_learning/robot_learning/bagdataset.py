@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """The bag dataset: rosbag2 episode bags -> time-synchronized frames and transitions (ROS-free).
 
 One bag directory (MCAP or sqlite3, read with rosbags: its rosbag2 ``Reader``, or

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Write one episode as one rosbag2 bag from raw serialized messages (ROS-free).
 
 :class:`EpisodeBagWriter` wraps ``rosbags.rosbag2.Writer`` (rosbags 0.11.9, rosbag2

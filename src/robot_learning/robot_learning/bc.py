@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Language-conditioned behaviour cloning: trainer (offline-trainer protocol) and policy.
 
 Network (:class:`BCNet`), camera variant::

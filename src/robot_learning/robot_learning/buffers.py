@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Replay buffers: a numpy ring buffer of transitions, RLPD symmetric sampling and an
 n-step return accumulator.
 

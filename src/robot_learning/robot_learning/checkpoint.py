@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Checkpoints: safetensors weights plus a JSON sidecar, written atomically; weight blobs.
 
 A checkpoint is a directory::

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Learning-curve plots of a training run (matplotlib, Agg; no display needed)."""
 
 from __future__ import annotations

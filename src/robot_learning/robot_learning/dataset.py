@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Bags -> transitions: seeds the learner's demo buffer from recorded episodes.
 
 :func:`load_demo_transitions` is a thin layer over :mod:`robot_learning.bagdataset`

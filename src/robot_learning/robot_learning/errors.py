@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Error classes of the robot_learning core, in one module (as rosbags ``errors.py``).
 
 Every message is built before raising, so that a CLI can print ``str(error)`` as the

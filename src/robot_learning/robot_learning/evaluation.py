@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Evaluation helpers that need no ROS: offline action error on held-out bags, and the
 figures (metrics + PNG) of a closed-loop evaluation.
 

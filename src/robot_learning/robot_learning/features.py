@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Observation and action spaces shared by the policy node, the learner and bag datasets.
 
 One function turns the low-dimensional observation streams (LiDAR sectors, pillar

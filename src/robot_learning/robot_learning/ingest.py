@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Sensor message -> numpy conversion for camera and LiDAR (ROS-free).
 
 Every function takes either plain fields or a duck-typed message object: an rclpy

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Instruction text -> token ids (a word vocabulary) or a fixed sentence embedding.
 
 Two ways for a policy to read an instruction:

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Neural networks for Soft Actor-Critic: an MLP builder, a tanh-squashed Gaussian actor
 and an ensemble of Q critics (the twin critic of SAC, or REDQ's ten).
 

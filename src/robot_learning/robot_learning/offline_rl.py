@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Offline reinforcement learning from bag datasets: Implicit Q-Learning and offline SAC
 pretraining, both on the low-dimensional observation vector.
 

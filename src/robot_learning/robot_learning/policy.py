@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """A deployable policy: an actor network plus the observation/action spec it was trained on.
 
 Loaded from a checkpoint directory (safetensors + JSON sidecar) or from the weight blobs

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Soft Actor-Critic with automatic temperature, as Stable-Baselines3 and CleanRL do it.
 
 Sources

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """``robot-learning train``: bags -> policy checkpoint, on one process or many (torchrun).
 
 One loop drives every offline algorithm through the same trainer protocol

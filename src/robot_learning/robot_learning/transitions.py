@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """The transition assembler: timestamped streams -> (observation, action, reward, next
 observation, terminated).
 

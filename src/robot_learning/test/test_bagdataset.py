@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """The bag dataset (robot_learning.bagdataset) on small synthetic episode bags (no ROS)."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Unit tests of robot_learning.bagwriter (no ROS): write raw CDR, read back with rosbags."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Behaviour of robot_learning.bc: the BC trainer, its augmentations and BCPolicy (no rclpy)."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Behaviour of robot_learning.language (no rclpy, no text-model packages needed)."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Behaviour of robot_learning.offline_rl (IQL and offline SAC pretraining), no rclpy.
 
 The toy is a 1-D "go to the target": the position x in [-1, 1] is observation feature 0,

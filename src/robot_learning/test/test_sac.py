@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Behaviour of robot_learning.networks and robot_learning.sac (no rclpy)."""
 
 from __future__ import annotations

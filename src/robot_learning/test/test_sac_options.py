@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """SAC options of the core (no rclpy): REDQ critic ensemble, n-step targets, the
 variable-length Batch, demo_ratio and seeding."""
 

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """``robot-learning train`` / ``eval --offline`` on small synthetic bags (no ROS).
 
 Smoke runs of every algorithm for a few dozen steps, the episode selection used for

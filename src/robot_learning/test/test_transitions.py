@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Transition assembly and observation features (pure, no rclpy)."""
 
 import numpy as np

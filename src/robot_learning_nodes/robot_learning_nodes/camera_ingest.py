@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """camera_ingest: camera images -> small RGB observation images.
 
 Subscribes ``image`` (sensor_msgs/Image: rgb8, bgr8, mono8, 16UC1, 32FC1, ...) and

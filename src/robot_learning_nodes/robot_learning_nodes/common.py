@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Shared helpers for the thin rclpy nodes: QoS profiles, parameters, diagnostics.
 
 Nodes stay thin: they convert messages with the ROS-free core and publish. What is

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """``robot-learning demo`` and ``robot-learning eval``: the whole loop over real topics.
 
 Stages (each a profile started as child processes, driven by an operator node here;

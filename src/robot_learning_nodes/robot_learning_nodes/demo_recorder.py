@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """demo_recorder: record demonstrations, one rosbag2 bag per episode.
 
 Records the configured topics raw (serialized CDR bytes, never deserialized) into

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Builds a ``ros2 launch`` description from a run profile (config/profiles/*.yaml).
 
 ``launch/*.launch.py`` call :func:`generate` so that ``ros2 launch`` on a full ROS 2

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Runs a profile's nodes: what ``ros2 launch`` does, for machines with pip-installed ROS 2.
 
 A profile (``config/profiles/<name>.yaml``) lists process groups; each group is one OS

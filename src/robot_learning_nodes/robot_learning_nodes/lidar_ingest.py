@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """lidar_ingest: LaserScan / PointCloud2 -> a few finite range sectors.
 
 Subscribes ``scan`` (sensor_msgs/LaserScan) and ``points`` (sensor_msgs/PointCloud2 with

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Subscribes the low-dimensional observation topics and emits synchronized samples.
 
 Shared by the policy node and the SAC learner so that both see exactly the same

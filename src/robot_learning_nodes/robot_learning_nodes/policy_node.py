@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Policy node: drives the robot from a checkpoint or from weights streamed by the learner.
 
 Publishes ``cmd_vel`` at the observation rate (one command per synchronized

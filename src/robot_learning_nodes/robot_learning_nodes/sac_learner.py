@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """SAC learner node: online Soft Actor-Critic fed from live topics by one or more robots.
 
 Transitions come from each robot's observation topics, its stamped action echo and its

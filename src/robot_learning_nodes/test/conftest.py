@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Shared fixtures for rclpy node tests over real topics.
 
 The environment is fixed before rclpy is imported anywhere: ``ROS_DOMAIN_ID`` defaults to

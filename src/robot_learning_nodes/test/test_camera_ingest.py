@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """camera_ingest over real topics: conversions, malformed input, diagnostics."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """demo_recorder over real topics: raw bytes in bags per episode, metadata, discard.
 
 Byte identity is checked against what the middleware delivered (a raw tap subscription

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Joint-space robots: policy node joint commands, learner on joint_states from several
 robots, bad input, resume (issue 4)."""
 

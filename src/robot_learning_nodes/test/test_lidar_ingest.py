@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """lidar_ingest over real topics: REP-117 sectors, point clouds, malformed input."""
 
 from __future__ import annotations

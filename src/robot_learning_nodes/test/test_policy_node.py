@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Policy node over real topics: acts from a checkpoint, clamps, yields to teleop, stops on stale input."""
 
 from geometry_msgs.msg import Pose, PoseArray, Twist, TwistStamped

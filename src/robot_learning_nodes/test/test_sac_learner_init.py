@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """sac_learner ``init_from``: starts from a pretrained or its own checkpoint, refuses another spec."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Scripted expert: drives to the instructed pillar from privileged state (ROS-free).
 
 Inputs are what the ROS ``expert_teleop`` node also has: the robot pose (odometry), the

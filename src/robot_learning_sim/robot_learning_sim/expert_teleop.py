@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """``expert_teleop``: the scripted expert as a teleoperator (docs/interfaces.md).
 
 Subscribes ``scan`` (LaserScan), ``odom`` (Odometry), ``sim/goal`` (PoseStamped,

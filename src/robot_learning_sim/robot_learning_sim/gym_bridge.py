@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """``gym_bridge``: any gymnasium environment as a ROS 2 robot (docs/interfaces.md, Gym bridge).
 
 It follows ``sim_node``'s conventions (the ``episode`` status protocol, lockstep/realtime,

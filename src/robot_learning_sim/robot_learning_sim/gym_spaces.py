@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Pure helpers of the gym bridge (:mod:`robot_learning_sim.gym_bridge`); no rclpy here.
 
 They make the gymnasium environment from parameters, check its spaces, decide how its

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """``sim_node``: the built-in MuJoCo world as a ROS 2 robot (docs/interfaces.md, Simulator).
 
 Per control step it publishes, in this order and all with the same ``header.stamp`` (the

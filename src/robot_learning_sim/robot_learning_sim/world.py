@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Built-in MuJoCo world: a differential-drive robot in a walled room with coloured pillars.
 
 ROS-free (no rclpy import): the ROS node (:mod:`robot_learning_sim.sim_node`), the

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Test setup for robot_learning_sim.
 
 The environment is fixed before anything imports rclpy or mujoco: a ROS domain of our own

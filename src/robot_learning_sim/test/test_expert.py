@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """The scripted expert drives the world directly (no ROS)."""
 
 import math

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """gym_bridge on real topics (rclpy, the conftest's domain, localhost only).
 
 Each test runs the bridge and its probe in a namespace of their own, so other tests (or

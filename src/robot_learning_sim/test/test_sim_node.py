@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """sim_node and expert_teleop on real topics (rclpy, domain 41, localhost only)."""
 
 from collections import defaultdict

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """World behaviour: layout sampling, lidar, rewards and episode ends (no ROS)."""
 
 import math

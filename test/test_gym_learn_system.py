@@ -61,7 +61,9 @@ class Watch:
 
     def _on_diag(self, msg):
         for st in msg.status:
-            self.diag[st.hardware_id or st.name] = {v.key: v.value for v in st.values}
+            # A node publishes one status per task ('<node>: <task>'): merge them.
+            values = self.diag.setdefault(st.hardware_id or st.name, {})
+            values.update({v.key: v.value for v in st.values})
 
     def value(self, node_name: str, key: str, default=0) -> float:
         for name, values in self.diag.items():

@@ -51,10 +51,11 @@ def test_sim_learn_lockstep_closes_the_loop(ros, tmp_path):
     def on_diag(msg):
         for st in msg.status:
             kv = {v.key: v.value for v in st.values}
-            if st.name == 'sac_learner':
+            node = st.name.split(':')[0]  # statuses are named '<node>: <task>'
+            if node == 'sac_learner':
                 seen['updates'] = max(seen['updates'], int(kv.get('updates', 0)))
                 seen['transitions'] = max(seen['transitions'], int(kv.get('transitions', 0)))
-            elif st.name == 'policy_node':
+            elif node == 'policy_node':
                 seen['policy_version'] = max(
                     seen['policy_version'], int(kv.get('weights_version', 0))
                 )

@@ -123,18 +123,24 @@ class RosHarness:
     def diagnostics(
         self, node: Node, timeout: float = 10.0, cond: Callable[[dict], bool] = lambda d: True
     ) -> dict[str, str]:
-        """Key/values of ``node``'s latest status on ``/diagnostics`` satisfying ``cond``.
+        """Key/values of ``node``'s latest statuses on ``/diagnostics`` satisfying ``cond``.
 
         Calls ``node.diag.publish()`` (when the node has one) to avoid waiting for the
-        1 Hz timer, then waits for a status whose ``hardware_id`` is the node's name.
+        1 Hz timer, then waits for statuses whose ``hardware_id`` is the node's name. The
+        key/values of all its tasks are merged; ``_level``/``_message`` are the worst task's,
+        ``_level <name>``/``_message <name>`` each task's, ``_names`` the status names.
         """
         from diagnostic_msgs.msg import DiagnosticArray
 
         if self._diag_sub is None:
 
             def on_diag(msg):
+                # One array holds every task status of a node (``node: task``): keep them
+                # together, keyed by hardware_id (the node's fully qualified name).
+                by_hw: dict[str, list] = {}
                 for st in msg.status:
-                    self._diag[st.hardware_id] = st
+                    by_hw.setdefault(st.hardware_id, []).append(st)
+                self._diag.update(by_hw)
 
             self._diag_sub = self.helper.create_subscription(
                 DiagnosticArray, '/diagnostics', on_diag, 50
@@ -147,19 +153,26 @@ class RosHarness:
         last_pub = [0.0]
 
         def ready():
-            st = self._diag.pop(fqn, None)
-            if st is None:
+            sts = self._diag.pop(fqn, None)
+            if sts is None:
                 if hasattr(node, 'diag') and time.monotonic() - last_pub[0] > 0.2:
                     last_pub[0] = time.monotonic()
                     node.diag.publish()
                 return False
-            values = {kv.key: kv.value for kv in st.values}
-            values['_level'] = str(
-                int.from_bytes(st.level, 'little')
-                if isinstance(st.level, bytes)
-                else int(st.level)
-            )
-            values['_message'] = st.message
+            values = {}
+            levels = []
+            for st in sts:
+                values.update({kv.key: kv.value for kv in st.values})
+                lvl = st.level
+                if isinstance(lvl, bytes):
+                    lvl = int.from_bytes(lvl, 'little')
+                levels.append((int(lvl), st.message))
+                values[f'_level {st.name}'] = str(int(lvl))
+                values[f'_message {st.name}'] = st.message
+            worst = max(levels)
+            values['_level'] = str(worst[0])
+            values['_message'] = worst[1]
+            values['_names'] = ','.join(st.name for st in sts)
             if cond(values):
                 result.update(values)
                 return True

@@ -233,7 +233,7 @@ def test_bad_cmd_vel_is_counted_and_ignored(sim_env):
     def counted():
         for m in probe.msgs['diagnostics']:
             for st in m.status:
-                if st.name == 'sim_node':
+                if st.name.startswith('sim_node: '):
                     vals = {kv.key: kv.value for kv in st.values}
                     if int(vals.get('error_bad_cmd_vel', 0)) >= 1:
                         return True

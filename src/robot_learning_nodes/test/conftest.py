@@ -181,6 +181,26 @@ class RosHarness:
         self.spin_until(ready, timeout, f'diagnostics of {fqn}')
         return result
 
+    def set_params(self, node: Node, timeout: float = 10.0, **values: Any) -> list:
+        """Set parameters of ``node`` over its SetParameters service (as ``ros2 param set``).
+
+        Dotted names are passed with ``__`` for ``.`` (``diagnostics__window_s=2.0``).
+
+        Returns:
+            One ``rcl_interfaces/SetParametersResult`` per parameter, in order.
+        """
+        from rclpy.parameter import Parameter
+        from rclpy.parameter_client import AsyncParameterClient
+
+        client = AsyncParameterClient(self.helper, node.get_fully_qualified_name())
+        self.spin_until(
+            lambda: client.services_are_ready(), timeout, 'parameter services'
+        )
+        params = [Parameter(k.replace('__', '.'), value=v) for k, v in values.items()]
+        future = client.set_parameters(params)
+        self.spin_until(future.done, timeout, 'set_parameters response')
+        return list(future.result().results)
+
     def close(self) -> None:
         for node in self.nodes:
             close = getattr(node, 'close', None)

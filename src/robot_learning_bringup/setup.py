@@ -15,7 +15,7 @@ setup(
     packages=[],
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
-        ('share/' + package_name, ['package.xml']),
+        ('share/' + package_name, ['package.xml', 'rosdep.yaml']),
         ('share/' + package_name + '/launch', glob(os.path.join(top, 'launch', '*.launch.py'))),
         ('share/' + package_name + '/config', glob(os.path.join(top, 'config', '*.yaml'))),
         (
@@ -25,8 +25,8 @@ setup(
     ],
     install_requires=['setuptools'],
     zip_safe=True,
-    maintainer='robot_learning developers',
-    maintainer_email='dev@robot-learning.invalid',
+    maintainer='robot_learning maintainers',
+    maintainer_email='maintainers@robot-learning.org',
     description='Launch files, parameter files and run profiles of robot_learning.',
     license='Apache-2.0',
     extras_require={'test': ['pytest']},

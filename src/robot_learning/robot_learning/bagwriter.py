@@ -9,14 +9,23 @@ as the CDR bytes received from the middleware, never deserialized. Message defin
 from the rosbags ROS 2 Jazzy typestore, so every standard message type works.
 
 Episode metadata lives in rosbag2 ``custom_data`` (``metadata.yaml``, also embedded in
-the MCAP file); the keys the recorder writes are listed in :data:`CUSTOM_DATA_KEYS`.
+the MCAP file, where :func:`update_custom_data` keeps it in agreement); the keys the
+recorder writes are listed in :data:`CUSTOM_DATA_KEYS`.
+
+Crash safety: the rosbags MCAP writer buffers a whole chunk (1 MiB) in memory before it
+writes anything, so a killed recorder used to lose everything since the last chunk.
+:meth:`EpisodeBagWriter.flush` closes the pending chunk and flushes the file; ``write``
+calls it every ``flush_period_s`` (1 s by default), so a crash loses at most that much,
+and :func:`robot_learning.bagrepair.reindex_bag` rebuilds the rest into a complete bag.
 """
 
 from __future__ import annotations
 
 from io import StringIO
+import os
 from pathlib import Path
 import shutil
+import time
 from typing import Any, Mapping, Sequence
 
 from robot_learning.errors import BagError
@@ -43,8 +52,9 @@ CUSTOM_DATA_KEYS = (
     'start_time_ns',
     'stop_time_ns',
 )
-#: Outcomes stored in bags. A discarded episode is deleted, never stored.
-OUTCOMES = ('success', 'failure', 'unknown')
+#: Outcomes stored in bags. A discarded episode is deleted, never stored; ``crashed`` is
+#: given by ``robot-learning bag reindex`` to an episode whose recorder died.
+OUTCOMES = ('success', 'failure', 'unknown', 'crashed')
 
 _STORAGES = ('mcap', 'sqlite3')
 _typestore = None
@@ -132,17 +142,21 @@ class EpisodeBagWriter:
 
     Also a context manager (closes on success, aborts and keeps the partial files on an
     exception). A bag that was never closed (crash) has no ``metadata.yaml``; every bag
-    closed before it stays readable.
+    closed before it stays readable, and ``robot-learning bag reindex`` recovers it up
+    to its last flush. While open, the MCAP file carries an advisory lock
+    (:func:`robot_learning.bagrepair.lock_bag_file`) so that no reindex touches it.
 
     Args:
         path: bag directory to create; must not exist (parents are created).
         storage: ``'mcap'`` (default) or ``'sqlite3'``.
+        flush_period_s: longest time (s, monotonic clock) messages stay in memory:
+            ``write`` flushes when the last flush is older; <= 0 never (only on close).
 
     Raises:
         BagError: unknown storage, existing path, or the directory cannot be created.
     """
 
-    def __init__(self, path: str | Path, storage: str = 'mcap'):
+    def __init__(self, path: str | Path, storage: str = 'mcap', flush_period_s: float = 1.0):
         from rosbags.rosbag2 import StoragePlugin, Writer, WriterError
 
         if storage not in _STORAGES:
@@ -165,6 +179,15 @@ class EpisodeBagWriter:
         #: payload bytes written (sum of raw message sizes).
         self.bytes_written = 0
         self.closed = False
+        #: times the pending data was flushed to the file.
+        self.flushes = 0
+        self.flush_period_s = float(flush_period_s)
+        self._last_flush = time.monotonic()
+        self._lock_fd = None
+        if storage == 'mcap':
+            from robot_learning.bagrepair import lock_bag_file
+
+            self._lock_fd = lock_bag_file(self._writer.storage.path)
 
     # ------------------------------------------------------------------ topics
     def has_topic(self, topic: str) -> bool:
@@ -243,6 +266,71 @@ class EpisodeBagWriter:
             raise BagError(f'cannot write {topic} to {self.path}: {exc}') from None
         self.counts[topic] += 1
         self.bytes_written += len(data)
+        if self.flush_period_s > 0 and time.monotonic() - self._last_flush >= self.flush_period_s:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write everything received so far to the file (survives a killed process).
+
+        MCAP: the pending chunk is closed (its message index follows it, so a reader of
+        the truncated file gets whole chunks) and the file buffer flushed. sqlite3: the
+        transaction is committed. Not an fsync: a power cut may still lose it.
+
+        Raises:
+            BagError: closed, or an I/O error.
+        """
+        self._check_open()
+        self._last_flush = time.monotonic()
+        st = self._writer.storage
+        try:
+            if self.storage == 'mcap':
+                # rosbags 0.11.9 McapWriter keeps the chunk in ``chunk`` and writes it only
+                # at 1 MiB or on close; close_chunk is the same call its close makes.
+                if st.chunk.bio.tell():
+                    if not st.chunk.msgs:  # schema/channel records only: give it a time
+                        end = st.message_end_time
+                        st.chunk.message_start_time = st.chunk.message_end_time = end
+                    st.close_chunk()
+                st.bio.flush()
+            else:
+                st.conn.commit()
+        except Exception as exc:  # OSError, sqlite3.Error
+            raise BagError(f'cannot flush {self.path}: {exc}') from None
+        self.flushes += 1
+
+    def flush_if_due(self) -> bool:
+        """Flush when the last flush is ``flush_period_s`` old (for a timer); returns
+        whether it flushed."""
+        if self.closed or self.flush_period_s <= 0:
+            return False
+        if time.monotonic() - self._last_flush < self.flush_period_s:
+            return False
+        self.flush()
+        return True
+
+    def write_start_record(self, custom_data: Mapping[str, str]) -> None:
+        """Write the custom_data known when the episode starts into the bag, flushed.
+
+        MCAP: a Metadata record ``robot_learning_episode`` in the data section, from which
+        :func:`robot_learning.bagrepair.reindex_bag` rebuilds the custom_data of a
+        crashed episode (the final custom_data goes into ``metadata.yaml`` and the
+        ``rosbag2`` record on close). sqlite3: nothing (no place for it).
+
+        Raises:
+            BagError: closed, a non-string key/value, or an I/O error.
+        """
+        from robot_learning.bagrepair import mcap_metadata_record, START_RECORD
+
+        self._check_open()
+        if self.storage != 'mcap':
+            return
+        record = mcap_metadata_record(START_RECORD, dict(custom_data))
+        self.flush()  # the record goes between chunks, never inside one
+        try:
+            self._writer.storage.bio.write(record)
+            self._writer.storage.bio.flush()
+        except OSError as exc:
+            raise BagError(f'cannot write to {self.path}: {exc}') from None
 
     # ------------------------------------------------------------------ end
     def close(self, custom_data: Mapping[str, str] | None = None) -> None:
@@ -262,6 +350,7 @@ class EpisodeBagWriter:
             raise BagError(f'cannot close bag {self.path}: {exc}') from None
         finally:
             self.closed = True
+            self._unlock()
 
     def abort(self) -> None:
         """Stop writing without an index or metadata (files stay, unreadable)."""
@@ -271,6 +360,12 @@ class EpisodeBagWriter:
                 self._writer.abort()
             except Exception:  # noqa: BLE001 -- best effort on the way out
                 pass
+            self._unlock()
+
+    def _unlock(self) -> None:
+        fd, self._lock_fd = self._lock_fd, None
+        if fd is not None:
+            os.close(fd)
 
     def discard(self) -> None:
         """Abort and delete the bag directory."""
@@ -329,17 +424,21 @@ def read_custom_data(path: str | Path) -> dict[str, str]:
 
 
 def update_custom_data(path: str | Path, updates: Mapping[str, str]) -> dict[str, str]:
-    """Merge ``updates`` into the custom_data of a closed bag's ``metadata.yaml``.
+    """Merge ``updates`` into the custom_data of a closed bag, everywhere it is stored.
 
-    The file is replaced atomically. The copy of the metadata embedded in an MCAP file
-    is not rewritten; readers of rosbag2 directories (rosbags, ``ros2 bag``) use
-    ``metadata.yaml``.
+    rosbag2 keeps the metadata twice: ``metadata.yaml`` and a copy inside the storage
+    file (MCAP: Metadata record ``rosbag2``, key ``serialized_metadata``; sqlite3: table
+    ``metadata``), which tools read when there is no YAML. Both are rewritten: the storage
+    file first (MCAP: a new file renamed over the old one, see
+    :func:`robot_learning.bagrepair.rewrite_mcap_metadata`; sqlite3: one transaction),
+    then ``metadata.yaml`` (also replaced atomically).
 
     Returns:
         The new custom_data.
 
     Raises:
-        BagError: no readable ``metadata.yaml`` or a non-string key/value.
+        BagError: no readable ``metadata.yaml``, a non-string key/value, or a storage file
+            that cannot be rewritten.
     """
     from ruamel.yaml import YAML
 
@@ -353,6 +452,9 @@ def update_custom_data(path: str | Path, updates: Mapping[str, str]) -> dict[str
     info['custom_data'] = custom
     yaml = YAML(typ='safe')
     yaml.default_flow_style = False
+    embedded = StringIO()
+    yaml.dump(info, embedded)  # what rosbags' writer embeds: the inner mapping, stripped
+    _rewrite_embedded(Path(path), info, embedded.getvalue().strip())
     text = StringIO()
     yaml.dump(doc, text)
     tmp = meta.with_suffix('.yaml.tmp')
@@ -362,3 +464,25 @@ def update_custom_data(path: str | Path, updates: Mapping[str, str]) -> dict[str
     except OSError as exc:
         raise BagError(f'cannot rewrite {meta}: {exc}') from None
     return custom
+
+
+def _rewrite_embedded(path: Path, info: dict, serialized: str) -> None:
+    """Replace the metadata copy inside the bag's storage file(s) with ``serialized``."""
+    import sqlite3
+
+    from robot_learning.bagrepair import rewrite_mcap_metadata
+
+    storage = info.get('storage_identifier', '')
+    for rel in info.get('relative_file_paths') or []:
+        f = path / Path(str(rel)).name
+        if not f.is_file():
+            continue  # rosbags' reader names what is missing
+        if storage == 'mcap' and f.suffix == '.mcap':
+            rewrite_mcap_metadata(f, 'rosbag2', {'serialized_metadata': serialized})
+        elif storage == 'sqlite3' and f.suffix == '.db3':
+            try:
+                with sqlite3.connect(f) as db:
+                    db.execute('UPDATE metadata SET metadata = ?', (serialized,))
+                db.close()
+            except sqlite3.Error as exc:
+                raise BagError(f'cannot rewrite the metadata in {f}: {exc}') from None

@@ -4,11 +4,13 @@
 
 Verbs:
   up <profile> [--set node.param=value ...] [--namespace NS]   run a profile's nodes
+     [--params-file YAML] [--checkpoint DIR] [--log-level LEVEL]
   profiles                                                    list profiles
   demo [--demo-episodes N] [--learn-steps N] ...              the main job (make demo)
   train --algo bc|iql|sac --bags DIR... --out runs/NAME       train from bags (torchrun-able)
   eval --checkpoint DIR [--episodes N]                        closed-loop evaluation in the sim
   eval --checkpoint DIR --offline --bags DIR...               action error on held-out episodes
+  bag reindex DIR                                             recover crashed bags (outcome crashed)
 
 The ROS-facing verbs live in ``robot_learning_nodes`` and are imported only when used,
 so the core package itself never imports rclpy. Every expected failure (bad profile,
@@ -30,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument('profile')
     up.add_argument('--set', action='append', default=[], metavar='NODE.PARAM=VALUE')
     up.add_argument('--namespace', default='')
+    up.add_argument('--params-file', default='', help='parameter YAML layered over ours')
+    up.add_argument('--checkpoint', default='', help='policy checkpoint (deploy profiles)')
+    up.add_argument('--log-level', default='', help='debug, info, warn, error or fatal')
     sub.add_parser('profiles', help='list run profiles')
     demo = sub.add_parser('demo', help='record demos, learn online with SAC, evaluate (make demo)')
     demo.add_argument(
@@ -107,6 +112,14 @@ def _parser() -> argparse.ArgumentParser:
         '--out', default='', help='directory for metrics.json (default: next to the checkpoint)'
     )
     ev.add_argument('--seed', type=int, default=1000)
+    bag = sub.add_parser('bag', help='bag tools (reindex)')
+    bag_sub = bag.add_subparsers(dest='bag_verb', required=True)
+    rx = bag_sub.add_parser(
+        'reindex',
+        help='rebuild metadata.yaml and the MCAP index of crashed bags '
+        '(as ros2 bag reindex), outcome crashed',
+    )
+    rx.add_argument('dir', metavar='DIR', help='one bag directory, or a directory of bags')
     return ap
 
 
@@ -122,7 +135,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == 'up':
             from robot_learning_nodes.launcher import ProfileProcesses
 
-            return ProfileProcesses(args.profile, args.set, args.namespace).wait()
+            return ProfileProcesses(
+                args.profile,
+                args.set,
+                args.namespace,
+                params_file=args.params_file,
+                checkpoint=args.checkpoint,
+                log_level=args.log_level,
+            ).wait()
         if args.verb == 'demo':
             from robot_learning_nodes.demo import run_demo
 
@@ -139,6 +159,15 @@ def main(argv: list[str] | None = None) -> int:
             from robot_learning_nodes.demo import run_eval_cli
 
             return run_eval_cli(args)
+        if args.verb == 'bag':
+            from .bagrepair import reindex
+
+            results = reindex(args.dir)
+            for res in results:
+                print(res.line())
+            if not results:
+                print(f'{args.dir}: every bag is complete, nothing to reindex')
+            return 0
     except RobotLearningError as exc:
         print(f'robot-learning {args.verb}: {exc}', file=sys.stderr)
         return 2

@@ -261,7 +261,7 @@ def image_msg_to_rgb(
 def compressed_to_rgb(
     data: Any, fmt: str, depth_range: tuple[float, float] = DEFAULT_DEPTH_RANGE
 ) -> np.ndarray:
-    """Decode ``sensor_msgs/CompressedImage`` bytes (jpeg or png) to RGB with cv2.imdecode.
+    """Decode ``sensor_msgs/CompressedImage`` bytes (jpeg or png) to RGB with Pillow.
 
     ``fmt`` is the message's ``format`` field as written by image_transport, e.g.
     ``'jpeg'``, ``'png'``, ``'rgb8; jpeg compressed bgr8'``. The decoder itself detects
@@ -269,25 +269,24 @@ def compressed_to_rgb(
     ``16UC1`` is treated as depth in mm; other 16-bit images are scaled to 8 bits.
     ``compressedDepth`` (image_transport's depth plugin) is not supported.
 
+    Pillow rather than ``cv2.imdecode``: the libpng/libjpeg bundled with OpenCV print a
+    line on stderr for every broken image (``libpng error: IDAT: CRC error``, ``Corrupt
+    JPEG data``), which no OpenCV log level silences, so a flood of broken images floods
+    the log; Pillow raises instead and prints nothing.
+
     Returns:
         C-contiguous ``uint8 (H, W, 3)`` RGB array.
 
     Raises:
         MessageError: empty data, compressedDepth format or undecodable bytes.
     """
-    import cv2
-
     buf = _as_u8(data)
     fmt = str(fmt)
     if 'compresseddepth' in fmt.lower():
         raise MessageError(f'CompressedImage format {fmt!r} (compressedDepth) is not supported')
     if buf.size == 0:
         raise MessageError(f'CompressedImage ({fmt!r}) has no data')
-    img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
-    if img is None or img.size == 0:
-        raise MessageError(
-            f'CompressedImage ({fmt!r}) of {buf.size} bytes cannot be decoded ' f'as jpeg or png'
-        )
+    img = _decode_image(buf, fmt)
     if img.dtype == np.uint16:
         if img.ndim == 2 and fmt.split(';')[0].strip() == '16UC1':
             gray = depth_to_u8(img.astype(np.float32) * np.float32(0.001), depth_range)
@@ -298,10 +297,35 @@ def compressed_to_rgb(
     if img.ndim == 2:
         return np.repeat(img[:, :, None], 3, axis=2)
     if img.shape[2] == 3:
-        return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-    if img.shape[2] == 4:
-        return cv2.cvtColor(img, cv2.COLOR_BGRA2RGB)
+        return np.ascontiguousarray(img)
     raise MessageError(f'CompressedImage ({fmt!r}) decodes to {img.shape[2]} channels')
+
+
+def _decode_image(buf: np.ndarray, fmt: str) -> np.ndarray:
+    """Jpeg/png bytes -> ``uint8 (H, W, 3)``, ``uint8 (H, W)`` or ``uint16 (H, W)``.
+
+    Raises:
+        MessageError: the bytes are not a complete, valid jpeg or png.
+    """
+    import io
+
+    from PIL import Image as PILImage
+
+    try:
+        with PILImage.open(io.BytesIO(buf.tobytes()), formats=('PNG', 'JPEG')) as im:
+            im.load()
+            if im.mode in ('I;16', 'I;16B', 'I;16L', 'I'):
+                arr = np.asarray(im)
+                return arr.astype(np.uint16) if arr.dtype != np.uint16 else arr
+            if im.mode == 'L':
+                return np.asarray(im)
+            return np.asarray(im if im.mode == 'RGB' else im.convert('RGB'))
+    except Exception as exc:  # noqa: BLE001 (Pillow raises OSError, SyntaxError, ValueError...)
+        # Broken input is a message error whatever the decoder's exception class.
+        raise MessageError(
+            f'CompressedImage ({fmt!r}) of {buf.size} bytes cannot be decoded as jpeg or '
+            f'png: {exc}'
+        ) from None
 
 
 def compressed_msg_to_rgb(

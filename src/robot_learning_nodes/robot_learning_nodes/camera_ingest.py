@@ -8,8 +8,11 @@ publishes ``observation/image`` (sensor_msgs/Image rgb8, ``width`` x ``height``,
 copied from the input). Conversion is done by :mod:`robot_learning.ingest`. Malformed
 input is logged (throttled), counted on ``/diagnostics`` and skipped.
 
-Diagnostics counters: ``frames`` (raw images converted), ``frames_compressed``,
-``error_image``, ``error_compressed``.
+Parameters: ``width``, ``height`` (read-only: consumers are built for one size) and
+``depth_min``/``depth_max`` (m, live). Diagnostics (``camera_ingest: images``): counters
+``frames`` (raw images converted), ``frames_compressed``, ``error_image``,
+``error_compressed``; live ``diagnostics.images.expected_hz`` and
+``diagnostics.images.stale_s`` (STALE after 5 s without images by default).
 """
 
 from __future__ import annotations
@@ -17,7 +20,15 @@ from __future__ import annotations
 from rclpy.node import Node
 from robot_learning.errors import ConfigError, RobotLearningError
 from robot_learning.ingest import compressed_msg_to_rgb, image_msg_to_rgb, resize_rgb
-from robot_learning_nodes.common import declare, Diagnostics, SENSOR_PUB_QOS, SENSOR_QOS, spin_node
+from robot_learning_nodes.common import (
+    declare,
+    Diagnostics,
+    live_parameters,
+    pending,
+    SENSOR_PUB_QOS,
+    SENSOR_QOS,
+    spin_node,
+)
 from sensor_msgs.msg import CompressedImage, Image
 
 
@@ -26,39 +37,63 @@ class CameraIngest(Node):
 
     def __init__(self, **kwargs):
         super().__init__('camera_ingest', **kwargs)
-        self.width = int(declare(self, 'width', 64, 'output image width, px', read_only=True))
-        self.height = int(declare(self, 'height', 64, 'output image height, px', read_only=True))
-        near = float(
+        self.width = int(
             declare(
-                self,
-                'depth_min',
-                0.0,
-                'depth images: depth (m) shown white; closer is white too',
-                read_only=True,
+                self, 'width', 64, 'output image width, px', True, min_value=1, max_value=4096
             )
         )
-        far = float(
+        self.height = int(
             declare(
-                self,
-                'depth_max',
-                10.0,
-                'depth images: depth (m) shown black; farther and no data too',
-                read_only=True,
+                self, 'height', 64, 'output image height, px', True, min_value=1, max_value=4096
             )
         )
-        if self.width <= 0 or self.height <= 0 or not far > near >= 0.0:
-            raise ConfigError(
-                f'camera_ingest: width/height {self.width}x{self.height} must be '
-                f'positive and depth_max {far} > depth_min {near} >= 0'
-            )
-        self.depth_range = (near, far)
+        near = declare(
+            self,
+            'depth_min',
+            0.0,
+            'depth images: depth (m) shown white; closer is white too',
+            min_value=0.0,
+            max_value=1000.0,
+        )
+        far = declare(
+            self,
+            'depth_max',
+            10.0,
+            'depth images: depth (m) shown black; farther and no data too',
+            min_value=0.0,
+            max_value=1000.0,
+        )
+        self.depth_range = self._depth_range(near, far)
         self.diag = Diagnostics(self)
+        self.diag.task(
+            'images',
+            keys=('frames', 'frames_compressed'),
+            errors=('error_image', 'error_compressed'),
+            stale_s=5.0,
+            params=True,
+        )
         self.diag.set('output_size', f'{self.width}x{self.height}')
+        live_parameters(
+            self,
+            {
+                'depth_min': lambda v: self._set_depth(v, pending(self, 'depth_max')),
+                'depth_max': lambda v: self._set_depth(pending(self, 'depth_min'), v),
+            },
+        )
         self.pub = self.create_publisher(Image, 'observation/image', SENSOR_PUB_QOS)
         self.create_subscription(Image, 'image', self.on_image, SENSOR_QOS)
         self.create_subscription(
             CompressedImage, 'image/compressed', self.on_compressed, SENSOR_QOS
         )
+
+    @staticmethod
+    def _depth_range(near: float, far: float) -> tuple[float, float]:
+        if not far > near >= 0.0:
+            raise ConfigError(f'camera_ingest: depth_max {far} must be > depth_min {near} >= 0')
+        return (float(near), float(far))
+
+    def _set_depth(self, near: float, far: float) -> None:
+        self.depth_range = self._depth_range(near, far)
 
     def on_image(self, msg: Image) -> None:
         """Convert one raw image; errors are counted, never raised."""

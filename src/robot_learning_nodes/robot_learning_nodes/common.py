@@ -249,36 +249,48 @@ def live_parameters(
 def _on_set(node: Node, registry: dict, params: list) -> SetParametersResult:
     from robot_learning.errors import ConfigError
 
-    applied: list[tuple[str, Any]] = []
+    todo = []
     for p in params:
         if not node.has_parameter(p.name):
             continue  # being declared: its value is read by the node itself
         if p.name in _RCLPY_LIVE:
             continue
-        apply = registry.get(p.name)
-        if apply is None:
+        if p.name not in registry:
             return SetParametersResult(
                 successful=False,
                 reason=f'{p.name} is fixed at start-up: restart the node with the new value',
             )
-        old = node.get_parameter(p.name).value
-        try:
-            apply(p.value)
-        except (ConfigError, ValueError, TypeError) as exc:
-            for name, value in reversed(applied):
-                registry[name](value)
-            return SetParametersResult(successful=False, reason=f'{p.name}: {exc}')
-        applied.append((p.name, old))
-    for name, old in applied:
-        node.get_logger().info(f'{name}: {old} -> {_value_in(params, name)} (live)')
+        todo.append((p.name, node.get_parameter(p.name).value, p.value))
+    node._rl_pending = {name: new for name, _, new in todo}
+    applied: list[tuple[str, Any]] = []
+    try:
+        for name, old, new in todo:
+            try:
+                registry[name](new)
+            except (ConfigError, ValueError, TypeError) as exc:
+                node._rl_pending = {n: o for n, o, _ in todo}
+                for n, o in reversed(applied):
+                    registry[n](o)
+                return SetParametersResult(successful=False, reason=f'{name}: {exc}')
+            applied.append((name, old))
+    finally:
+        node._rl_pending = {}
+    for name, old, new in todo:
+        node.get_logger().info(f'{name}: {old} -> {new} (live)')
     return SetParametersResult(successful=True)
 
 
-def _value_in(params: list, name: str) -> Any:
-    for p in params:
-        if p.name == name:
-            return p.value
-    raise KeyError(name)
+def pending(node: Node, name: str) -> Any:
+    """Return the value parameter ``name`` is about to take, else its current value.
+
+    For appliers of :func:`live_parameters` that check one parameter against another
+    (``depth_max > depth_min``): when both are set in one request, each applier sees the
+    other's new value.
+    """
+    values = getattr(node, '_rl_pending', None) or {}
+    if name in values:
+        return values[name]
+    return node.get_parameter(name).value
 
 
 class Diagnostics:
@@ -362,6 +374,8 @@ class Diagnostics:
         stale_s: float | None = None,
         tolerance: float = 0.5,
         error_ratio: float = 1.0,
+        error_min: int = 10,
+        params: bool = False,
     ) -> TaskHealth:
         """Declare a task: one status ``<node>: <name>`` and the counter keys it owns.
 
@@ -374,6 +388,10 @@ class Diagnostics:
             stale_s: STALE after this many seconds without input; None: never STALE.
             tolerance: see ``expected_hz``.
             error_ratio: share of broken inputs in the window that makes ERROR.
+            error_min: fewest broken inputs in the window that make ERROR.
+            params: declare live parameters ``diagnostics.<name>.expected_hz`` and
+                ``diagnostics.<name>.stale_s`` (0 = no check) with these defaults, so a
+                user sets the rate their robot's sensor has.
 
         Returns:
             The task's :class:`~.health.TaskHealth` (its thresholds may be changed live).
@@ -385,12 +403,43 @@ class Diagnostics:
             tolerance=tolerance,
             stale_s=stale_s,
             error_ratio=error_ratio,
+            error_min=error_min,
         )
         self._tasks[name] = t
         self._task_values.setdefault(name, {})
         self._task_counters.setdefault(name, [])
         for k in (*keys, *errors):
             self._keys[k] = t
+        if params:
+            prefix = f'diagnostics.{name}.'
+            t.expected_hz = _declare_once(
+                self._node,
+                prefix + 'expected_hz',
+                float(expected_hz or 0.0),
+                f'{name}: expected input rate, Hz (WARN below half of it; 0: no check)',
+                min_value=0.0,
+                max_value=100000.0,
+            ) or None
+            t.stale_s = _declare_once(
+                self._node,
+                prefix + 'stale_s',
+                float(stale_s or 0.0),
+                f'{name}: STALE after this many seconds without input (0: never)',
+                min_value=0.0,
+                max_value=86400.0,
+            ) or None
+
+            def set_hz(v: float) -> None:
+                t.expected_hz = v or None
+
+            def set_stale(v: float) -> None:
+                t.stale_s = v or None
+
+            live_parameters(
+                self._node,
+                {prefix + 'expected_hz': set_hz, prefix + 'stale_s': set_stale},
+                lock_others=False,
+            )
         return t
 
     def _route(self, key: str) -> TaskHealth:

@@ -9,9 +9,10 @@ Pure Python (no rclpy), so the level logic is unit-tested on its own; the node s
   counted in the last ``window_s`` seconds.
 - ``WARN``: some errors in the window, or the input rate is below
   ``expected_hz * (1 - tolerance)`` (as ``diagnostic_updater.FrequencyStatus`` does).
-- ``ERROR``: errors are at least ``error_ratio`` of all inputs in the window (default
-  1.0: every input in the window was broken, the task produces nothing), or a condition
-  set by the node (:meth:`TaskHealth.set_condition`).
+- ``ERROR``: at least ``error_min`` errors in the window and they are at least
+  ``error_ratio`` of all inputs (default 1.0: every input was broken, the task produces
+  nothing; a few broken inputs are only WARN), or a condition set by the node
+  (:meth:`TaskHealth.set_condition`).
 - ``STALE``: an expected input has not arrived for ``stale_s`` seconds (since the start,
   when it never arrived).
 
@@ -78,6 +79,7 @@ class TaskHealth:
         tolerance: relative shortfall of the rate tolerated before WARN (0.5: half).
         stale_s: seconds without input after which the task is STALE; None: never.
         error_ratio: share of errors among all inputs in the window that makes ERROR.
+        error_min: fewest errors in the window that make ERROR.
         clock: monotonic time source in seconds (injected by tests).
     """
 
@@ -89,6 +91,7 @@ class TaskHealth:
         tolerance: float = 0.5,
         stale_s: float | None = None,
         error_ratio: float = 1.0,
+        error_min: int = 10,
         clock: Callable[[], float] | None = None,
     ):
         import time
@@ -99,6 +102,7 @@ class TaskHealth:
         self.tolerance = tolerance
         self.stale_s = stale_s
         self.error_ratio = error_ratio
+        self.error_min = error_min
         self.started = self.clock()
         self.last_event: float | None = None
         self.last_error = ''
@@ -158,7 +162,7 @@ class TaskHealth:
         findings: list[tuple[int, str]] = []
         if errors:
             share = errors / (events + errors)
-            lvl = ERROR if share >= self.error_ratio else WARN
+            lvl = ERROR if share >= self.error_ratio and errors >= self.error_min else WARN
             findings.append(
                 (
                     lvl,

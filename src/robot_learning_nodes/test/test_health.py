@@ -57,12 +57,14 @@ def test_error_burst_warns_then_clears_after_the_window():
 def test_only_broken_input_is_error():
     clock = FakeClock()
     t = TaskHealth('images', window_s=2.0, clock=clock)
-    for _ in range(5):
+    for _ in range(9):
         t.error('truncated jpeg')
-    assert t.evaluate()[0] == ERROR
+    assert t.evaluate()[0] == WARN  # a few broken inputs
+    t.error('truncated jpeg')
+    assert t.evaluate()[0] == ERROR  # a stream of nothing but broken input
     t.tick()
     assert t.evaluate()[0] == WARN
-    t2 = TaskHealth('x', window_s=2.0, error_ratio=0.5, clock=clock)
+    t2 = TaskHealth('x', window_s=2.0, error_ratio=0.5, error_min=1, clock=clock)
     t2.tick()
     t2.error('e')
     assert t2.evaluate()[0] == ERROR

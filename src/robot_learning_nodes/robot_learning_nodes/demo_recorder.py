@@ -20,6 +20,10 @@ Parameters:
     instruction_topic (string): std_msgs/String topic whose latest value becomes the
         episode's ``instruction`` (subscribed and recorded even if not in ``topics``).
     discovery_period_s (double): wall period of type discovery / QoS adaptation.
+    flush_period_s (double): longest time (wall, s) received messages wait in memory
+        before they are written to the bag file: what a crash can lose (0.05-1.0).
+    recover_on_start (bool): at start, reindex every unfinished bag below
+        ``output_dir`` (a crashed recorder's episode) with outcome ``crashed``.
     intervention_topic (string): std_msgs/Bool topic (policy_node ``intervention``) whose
         true values mark human takeovers; counted into custom_data ``interventions``
         (segments) and ``intervention_steps`` (commands), so deployment bags can be
@@ -43,6 +47,13 @@ Services (std_srvs), the operator's order of use:
        ``start_time_ns``, ``stop_time_ns``.
     ``recorder/discard_episode`` (Trigger): deletes the active episode, or the last
     stopped one when none is active. A discarded episode leaves no directory.
+
+Crash recovery: each episode bag starts with a record of what is known at its start
+(instruction, episode, session, start time) and is flushed every ``flush_period_s``. A
+recorder killed mid-episode leaves an MCAP file without index or ``metadata.yaml``; at
+its next start (or with ``robot-learning bag reindex DIR``) the bag is rebuilt from every
+complete record, with outcome ``crashed`` (one log line per recovered bag). A bag being
+written by another running recorder is locked and left alone.
 
 Timestamps are the node clock at receive time (``use_sim_time`` honoured: sim time,
 0 until the first ``/clock``). Diagnostics: ``recorded <topic>`` and ``lost <topic>``
@@ -234,10 +245,33 @@ class DemoRecorder(Node):
                 read_only=True,
             )
         )
+        self.flush_period_s = float(
+            declare(
+                self,
+                'flush_period_s',
+                0.5,
+                'longest time received messages wait in memory before reaching the bag '
+                'file (what a crash can lose), s',
+                read_only=True,
+            )
+        )
+        recover = declare(
+            self,
+            'recover_on_start',
+            True,
+            'reindex unfinished (crashed) bags below output_dir at start, outcome crashed',
+            read_only=True,
+        )
         if self.storage not in ('mcap', 'sqlite3'):
             raise BagError(f'demo_recorder: storage {self.storage!r} must be mcap or sqlite3')
+        if not 0.0 < self.flush_period_s <= 1.0:
+            raise BagError(
+                f'demo_recorder: flush_period_s {self.flush_period_s} must be in (0, 1] s'
+            )
         self.session_dir = self.output_dir / self.session
         self.diag = Diagnostics(self)
+        #: bag directories recovered at start (crashed episodes of an earlier run).
+        self.recovered: list[Path] = self._recover() if recover else []
 
         self.topics: dict[str, _Topic] = {}
         for entry in entries:
@@ -267,6 +301,9 @@ class DemoRecorder(Node):
         self._timer = self.create_timer(
             period, self._discover, clock=Clock(clock_type=ClockType.STEADY_TIME)
         )
+        self._flush_timer = self.create_timer(
+            self.flush_period_s, self._flush, clock=Clock(clock_type=ClockType.STEADY_TIME)
+        )
         self.create_service(Trigger, 'recorder/start_episode', self._srv_start)
         self.create_service(Trigger, 'recorder/stop_episode', self._srv_stop)
         self.create_service(Trigger, 'recorder/discard_episode', self._srv_discard)
@@ -277,6 +314,34 @@ class DemoRecorder(Node):
             f'recording {len(self.topics)} topics into {self.session_dir} '
             f'({self.storage}); waiting for recorder/start_episode'
         )
+
+    # ------------------------------------------------------------------ crash safety
+    def _recover(self) -> list[Path]:
+        """Reindex the unfinished bags a killed recorder left below ``output_dir``."""
+        from robot_learning.bagrepair import find_unfinished, reindex_bag
+
+        done = []
+        for bag in find_unfinished(self.output_dir):
+            try:
+                res = reindex_bag(bag)
+            except BagError as exc:
+                self.diag.error('error_recover', f'cannot recover {bag}: {exc}')
+                continue
+            if res.status == 'recovered':
+                done.append(bag)
+                self.diag.count('episodes_recovered')
+                self.get_logger().info(f'crashed episode {res.line()}')
+        return done
+
+    def _flush(self) -> None:
+        """Wall timer: put what the active episode received on disk (crash safety)."""
+        ep = self._episode
+        if ep is None:
+            return
+        try:
+            ep.writer.flush()
+        except BagError as exc:
+            self.diag.error('error_write', f'flush: {exc}')
 
     # ------------------------------------------------------------------ subscriptions
     def _discover(self) -> None:
@@ -462,9 +527,21 @@ class DemoRecorder(Node):
         while (self.session_dir / f'episode_{index:04d}').exists():
             index += 1
         path = self.session_dir / f'episode_{index:04d}'
-        writer = EpisodeBagWriter(path, self.storage)
+        writer = EpisodeBagWriter(path, self.storage, flush_period_s=self.flush_period_s)
         self._next_index = index + 1
         now = self.get_clock().now().nanoseconds
+        start = {
+            'instruction': self._instruction_text,
+            'outcome': 'unknown',
+            'episode': str(index),
+            'session': self.session,
+            'start_time_ns': str(now),
+        }
+        try:
+            writer.write_start_record(start)  # what a crash recovery will know of it
+        except BagError:
+            writer.discard()
+            raise
         ep = _Episode(index, path, writer, now)
         self._episode = ep
         for t in self.topics.values():

@@ -243,6 +243,146 @@ def run_episodes(ros, tmp_path, storage):
 def test_records_raw_bytes_per_episode_mcap(ros, tmp_path):
     run_episodes(ros, tmp_path, 'mcap')
     assert list((tmp_path / 's' / 'episode_0000').glob('*.mcap'))
+    # every bag also opens in an independent reader, whose embedded rosbag2 metadata
+    # agrees with metadata.yaml, also after set_success rewrote a stopped episode
+    for ep in sorted((tmp_path / 's').glob('episode_*')):
+        (mcap,) = ep.glob('*.mcap')
+        assert embedded_metadata(mcap) == yaml_metadata(ep), ep
+        for *_, decoded in mcap_messages(mcap):
+            assert decoded is not None
+    assert embedded_metadata(tmp_path / 's' / 'episode_0002' / 'episode_0002.mcap')[
+        'custom_data'
+    ]['outcome'] == 'failure'
+
+
+def mcap_messages(path):
+    """(topic, log_time, decoded) of every message, decoded by mcap_ros2 (not rosbags)."""
+    from mcap.reader import make_reader
+    from mcap_ros2.decoder import DecoderFactory
+
+    with open(path, 'rb') as f:
+        reader = make_reader(f, decoder_factories=[DecoderFactory()])
+        return [
+            (channel.topic, message.log_time, decoded)
+            for _s, channel, message, decoded in reader.iter_decoded_messages()
+        ]
+
+
+def embedded_metadata(path) -> dict:
+    from mcap.reader import make_reader
+    from ruamel.yaml import YAML
+
+    with open(path, 'rb') as f:
+        meta = {m.name: m.metadata for m in make_reader(f).iter_metadata()}
+    return YAML(typ='safe').load(meta['rosbag2']['serialized_metadata'])
+
+
+def yaml_metadata(bag) -> dict:
+    from ruamel.yaml import YAML
+
+    doc = YAML(typ='safe').load((bag / 'metadata.yaml').read_text())
+    return doc['rosbag2_bagfile_information']
+
+
+def sample_message(cls, i: int):
+    """A message of any default-topic type with a few fields that identify ``i``."""
+    from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+    from geometry_msgs.msg import Pose, PoseArray
+    from nav_msgs.msg import Odometry
+    from std_msgs.msg import Bool
+
+    if cls is Image:
+        return image(i)
+    if cls is LaserScan:
+        return scan(i)
+    if cls is TwistStamped:
+        return twist_stamped(i)
+    if cls is Twist:
+        return Twist(linear=twist_stamped(i).twist.linear)
+    if cls is String:
+        return String(data=f'instruction {i}')
+    if cls is Bool:
+        return Bool(data=bool(i % 2))
+    if cls is Odometry:
+        msg = Odometry()
+        msg.header.frame_id, msg.child_frame_id = 'odom', 'base_link'
+        msg.pose.pose.position.x = float(i)
+        return msg
+    if cls is PoseArray:
+        msg = PoseArray()
+        msg.poses = [Pose() for _ in range(i % 3 + 1)]
+        msg.poses[0].position.y = float(i)
+        return msg
+    if cls is DiagnosticArray:
+        st = DiagnosticStatus(name='episode', values=[KeyValue(key='step', value=str(i))])
+        return DiagnosticArray(status=[st])
+    raise AssertionError(f'no sample for {cls}')
+
+
+def test_every_default_topic_decodes_with_an_independent_reader(ros, tmp_path):
+    """All topics the recorder records by default, decoded by mcap + mcap_ros2."""
+    from robot_learning_nodes.demo_recorder import DEFAULT_TOPICS, import_msg_class
+
+    rec = make_recorder(ros, tmp_path)
+    pubs = {}
+    for entry in DEFAULT_TOPICS:
+        name, msgtype = parse_topic_entry(entry)
+        cls = import_msg_class(msgtype)
+        qos = LATCHED if name == 'instruction' else RELIABLE
+        pubs[f'{ros.ns}/{name}'] = (ros.helper.create_publisher(cls, name, qos), cls)
+    for pub, _ in pubs.values():
+        ros.wait_matched(pub, 1)
+    trigger(ros, 'recorder/start_episode')
+    n = 3
+    for i in range(n):
+        for pub, cls in pubs.values():
+            pub.publish(sample_message(cls, i))
+    for topic in pubs:
+        recorded(ros, rec, topic, n)
+    trigger(ros, 'recorder/stop_episode')
+    (mcap,) = (tmp_path / 's' / 'episode_0000').glob('*.mcap')
+    got: dict[str, list] = {}
+    for topic, _t, decoded in mcap_messages(mcap):
+        got.setdefault(topic, []).append(decoded)
+    assert set(got) == set(pubs)
+    for topic, (_pub, cls) in pubs.items():
+        assert len(got[topic]) == n, topic
+    assert got[f'{ros.ns}/scan'][2].ranges[0] == pytest.approx(2.5)
+    assert bytes(got[f'{ros.ns}/camera/image_raw'][1].data) == bytes(image(1).data)
+    assert got[f'{ros.ns}/odom'][2].pose.pose.position.x == 2.0
+    assert got[f'{ros.ns}/episode'][1].status[0].values[0].value == '1'
+    assert [m.data for m in got[f'{ros.ns}/instruction']] == [f'instruction {i}' for i in range(n)]
+    assert embedded_metadata(mcap) == yaml_metadata(mcap.parent)
+
+
+def test_crashed_episode_is_recovered_at_next_start(ros, tmp_path):
+    rec = make_recorder(ros, tmp_path, topics=['scan:sensor_msgs/msg/LaserScan'])
+    pub_instr = ros.helper.create_publisher(String, 'instruction', LATCHED)
+    pub = ros.helper.create_publisher(LaserScan, 'scan', RELIABLE)
+    ros.wait_matched(pub, 1)
+    pub_instr.publish(String(data='go to the red pillar'))
+    ros.spin_until(lambda: rec._instruction_text == 'go to the red pillar', what='instruction')
+    trigger(ros, 'recorder/start_episode')
+    for i in range(10):
+        pub.publish(scan(i))
+    recorded(ros, rec, f'{ros.ns}/scan', 10)
+    flushes = rec._episode.writer.flushes
+    ros.spin_until(lambda: rec._episode.writer.flushes > flushes, what='a timer flush')
+    # what SIGKILL leaves: the file as flushed, no index, no metadata.yaml
+    rec._episode.writer.abort()
+    rec._episode = None
+    ep = tmp_path / 's' / 'episode_0000'
+    assert not (ep / 'metadata.yaml').exists()
+    rec2 = make_recorder(ros, tmp_path, session='s2')
+    assert rec2.recovered == [ep]
+    custom = read_custom_data(ep)
+    assert custom['outcome'] == 'crashed'
+    assert custom['instruction'] == 'go to the red pillar'
+    assert (custom['episode'], custom['session']) == ('0', 's')
+    got, _ = read_bag(ep)
+    assert same_content(got[f'{ros.ns}/scan'], [scan(i) for i in range(10)], LaserScan)
+    diag = ros.diagnostics(rec2, cond=lambda d: 'episodes_recovered' in d)
+    assert diag['episodes_recovered'] == '1'
 
 
 def test_records_raw_bytes_per_episode_sqlite3(ros, tmp_path):

@@ -19,9 +19,11 @@ Parameters:
     storage (string): ``mcap`` or ``sqlite3``.
     instruction_topic (string): std_msgs/String topic whose latest value becomes the
         episode's ``instruction`` (subscribed and recorded even if not in ``topics``).
-    discovery_period_s (double): wall period of type discovery / QoS adaptation.
+    discovery_period_s (double): wall period of type discovery / QoS adaptation, s
+        (0.05-60, live).
     flush_period_s (double): longest time (wall, s) received messages wait in memory
-        before they are written to the bag file: what a crash can lose (0.05-1.0).
+        before they are written to the bag file: what a crash can lose (0.05-1.0, live).
+    Every other parameter is read-only (a set is refused with a reason).
     recover_on_start (bool): at start, reindex every unfinished bag below
         ``output_dir`` (a crashed recorder's episode) with outcome ``crashed``.
     intervention_topic (string): std_msgs/Bool topic (policy_node ``intervention``) whose
@@ -85,7 +87,7 @@ from robot_learning.bagwriter import (
     update_custom_data,
 )
 from robot_learning.errors import BagError, RobotLearningError
-from robot_learning_nodes.common import declare, Diagnostics, spin_node
+from robot_learning_nodes.common import declare, Diagnostics, live_parameters, spin_node
 from std_msgs.msg import String
 from std_srvs.srv import SetBool, Trigger
 
@@ -241,8 +243,9 @@ class DemoRecorder(Node):
                 self,
                 'discovery_period_s',
                 0.5,
-                'wall period of topic type discovery and QoS adaptation, s',
-                read_only=True,
+                'wall period of topic type discovery and QoS adaptation, s (live)',
+                min_value=0.05,
+                max_value=60.0,
             )
         )
         self.flush_period_s = float(
@@ -251,8 +254,9 @@ class DemoRecorder(Node):
                 'flush_period_s',
                 0.5,
                 'longest time received messages wait in memory before reaching the bag '
-                'file (what a crash can lose), s',
-                read_only=True,
+                'file (what a crash can lose), s (live)',
+                min_value=0.05,
+                max_value=1.0,
             )
         )
         recover = declare(
@@ -264,10 +268,6 @@ class DemoRecorder(Node):
         )
         if self.storage not in ('mcap', 'sqlite3'):
             raise BagError(f'demo_recorder: storage {self.storage!r} must be mcap or sqlite3')
-        if not 0.0 < self.flush_period_s <= 1.0:
-            raise BagError(
-                f'demo_recorder: flush_period_s {self.flush_period_s} must be in (0, 1] s'
-            )
         self.session_dir = self.output_dir / self.session
         self.diag = Diagnostics(self)
         #: bag directories recovered at start (crashed episodes of an earlier run).
@@ -298,11 +298,13 @@ class DemoRecorder(Node):
 
         # Subscribe what we can right away, then keep adapting on a wall timer.
         self._discover()
-        self._timer = self.create_timer(
-            period, self._discover, clock=Clock(clock_type=ClockType.STEADY_TIME)
-        )
-        self._flush_timer = self.create_timer(
-            self.flush_period_s, self._flush, clock=Clock(clock_type=ClockType.STEADY_TIME)
+        self._timer = self._wall_timer(period, self._discover)
+        self._flush_timer = self._wall_timer(self.flush_period_s, self._flush)
+        # The two periods apply live; every other parameter is fixed at start-up (topics,
+        # files and storage of a session cannot change under an open bag).
+        live_parameters(
+            self,
+            {'discovery_period_s': self._set_discovery_period, 'flush_period_s': self._set_flush},
         )
         self.create_service(Trigger, 'recorder/start_episode', self._srv_start)
         self.create_service(Trigger, 'recorder/stop_episode', self._srv_stop)
@@ -314,6 +316,22 @@ class DemoRecorder(Node):
             f'recording {len(self.topics)} topics into {self.session_dir} '
             f'({self.storage}); waiting for recorder/start_episode'
         )
+
+    def _wall_timer(self, period: float, callback):
+        return self.create_timer(
+            float(period), callback, clock=Clock(clock_type=ClockType.STEADY_TIME)
+        )
+
+    def _set_discovery_period(self, period: float) -> None:
+        self.destroy_timer(self._timer)
+        self._timer = self._wall_timer(period, self._discover)
+
+    def _set_flush(self, period: float) -> None:
+        self.flush_period_s = float(period)
+        self.destroy_timer(self._flush_timer)
+        self._flush_timer = self._wall_timer(period, self._flush)
+        if self._episode is not None:
+            self._episode.writer.flush_period_s = self.flush_period_s
 
     # ------------------------------------------------------------------ crash safety
     def _recover(self) -> list[Path]:

@@ -505,3 +505,39 @@ def test_counts_intervention_segments_into_metadata(ros, tmp_path):
     assert (custom['interventions'], custom['intervention_steps']) == ('2', '3')
     line = json.loads((tmp_path / 's' / 'episodes.jsonl').read_text().splitlines()[0])
     assert line['interventions'] == 2
+
+
+def set_params(ros, **values):
+    """``ros2 param set`` over the SetParameters service; returns the results."""
+    from rcl_interfaces.srv import SetParameters
+
+    req = SetParameters.Request(
+        parameters=[Parameter(k, value=v).to_parameter_msg() for k, v in values.items()]
+    )
+    return ros.call(SetParameters, 'demo_recorder/set_parameters', req).results
+
+
+def test_parameters_ranges_live_and_read_only(ros, tmp_path):
+    from robot_learning.errors import ConfigError
+
+    rec = make_recorder(ros, tmp_path)
+    desc = rec.describe_parameter('flush_period_s')
+    assert (desc.floating_point_range[0].from_value, desc.floating_point_range[0].to_value) == (
+        0.05,
+        1.0,
+    )
+    (r,) = set_params(ros, flush_period_s=5.0)  # more than a crash may lose
+    assert not r.successful and rec.flush_period_s == 0.5
+    trigger(ros, 'recorder/start_episode')
+    (r,) = set_params(ros, flush_period_s=0.2)
+    assert r.successful, r.reason
+    assert rec.flush_period_s == 0.2 and rec._episode.writer.flush_period_s == 0.2
+    assert rec._flush_timer.timer_period_ns == 200_000_000
+    (r,) = set_params(ros, discovery_period_s=2.0)
+    assert r.successful and rec._timer.timer_period_ns == 2_000_000_000
+    for name, value in (('storage', 'sqlite3'), ('output_dir', '/tmp/x'), ('topics', ['a'])):
+        (r,) = set_params(ros, **{name: value})
+        assert not r.successful and r.reason, name
+    assert rec.storage == 'mcap'
+    with pytest.raises(ConfigError, match='flush_period_s'):
+        make_recorder(ros, tmp_path, flush_period_s=0.0)

@@ -56,7 +56,10 @@ COPY src/robot_learning/package.xml src/robot_learning/package.xml
 COPY src/robot_learning_nodes/package.xml src/robot_learning_nodes/package.xml
 COPY src/robot_learning_sim/package.xml src/robot_learning_sim/package.xml
 COPY src/robot_learning_bringup/package.xml src/robot_learning_bringup/package.xml
-RUN apt-get update \
+COPY src/robot_learning_bringup/rosdep.yaml src/robot_learning_bringup/rosdep.yaml
+RUN echo "yaml file:///ws/src/robot_learning_bringup/rosdep.yaml" \
+        > /etc/ros/rosdep/sources.list.d/50-robot-learning.list \
+    && apt-get update \
     && rosdep update --rosdistro "$ROS_DISTRO" \
     && rosdep-install src \
     && rm -rf /var/lib/apt/lists/*

@@ -40,14 +40,19 @@ RUN python3 -m venv --system-site-packages /opt/venv \
     && python -c 'import numpy, torch; assert numpy.__version__ < "2" and not torch.version.cuda'
 
 # System dependencies from the package.xml files alone first, so that this layer is
-# rebuilt only when a package.xml changes.
+# rebuilt only when a package.xml changes. bringup's rosdep.yaml defines the pip keys
+# that rosdistro lacks (python3-safetensors-pip, ...); it is a rosdep source like the
+# default list (read after it, so rosdistro's own definitions win).
 WORKDIR /ws
 COPY docker/rosdep-install.sh /usr/local/bin/rosdep-install
 COPY src/robot_learning/package.xml src/robot_learning/package.xml
 COPY src/robot_learning_nodes/package.xml src/robot_learning_nodes/package.xml
 COPY src/robot_learning_sim/package.xml src/robot_learning_sim/package.xml
 COPY src/robot_learning_bringup/package.xml src/robot_learning_bringup/package.xml
-RUN apt-get update \
+COPY src/robot_learning_bringup/rosdep.yaml src/robot_learning_bringup/rosdep.yaml
+RUN echo "yaml file:///ws/src/robot_learning_bringup/rosdep.yaml" \
+        > /etc/ros/rosdep/sources.list.d/50-robot-learning.list \
+    && apt-get update \
     && rosdep update --rosdistro "$ROS_DISTRO" \
     && rosdep-install src \
     && rm -rf /var/lib/apt/lists/*

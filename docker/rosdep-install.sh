@@ -4,8 +4,11 @@
 # rosdep, except those that requirements-system-ros.txt installs pinned with pip:
 #   - every key that rosdep resolves with its pip installer (python3-mujoco-pip, ...),
 #     which rosdep would `pip install` unpinned, outside the venv;
-#   - python3-torch (Ubuntu's build has no CUDA and is older than torch==2.13.0) and
-#     python3-opencv (Ubuntu's 4.6 with GUI libraries; the headless wheel is pinned).
+#   - the apt keys of packages that file pins too (PIN_FROM_PIP): Ubuntu's python3-torch
+#     has no CUDA and is older than torch==2.13.0, python3-opencv is 4.6 with the GUI
+#     libraries, and the others would be shadowed by the venv's pinned copy anyway.
+#     python3-numpy and python3-yaml stay with apt: ROS itself imports them, and the file
+#     pins them to Ubuntu 24.04's versions.
 # Test dependencies are left out (-t): an image runs the suite, it does not test it.
 #
 # Usage: rosdep-install.sh [SRC_DIR]   (default: src; extra keys to skip: ROSDEP_SKIP_KEYS)
@@ -13,7 +16,9 @@ set -eo pipefail
 
 src=${1:-src}
 distro=${ROS_DISTRO:-jazzy}
-skip=(python3-torch python3-opencv ${ROSDEP_SKIP_KEYS})
+PIN_FROM_PIP=(python3-torch python3-opencv python3-pil python3-matplotlib python3-tqdm
+    python3-imageio python3-safetensors python3-tensorboard python3-mujoco python3-gymnasium)
+skip=("${PIN_FROM_PIP[@]}" ${ROSDEP_SKIP_KEYS})
 
 keys=$(rosdep keys --from-paths "$src" --ignore-src --rosdistro "$distro" -t buildtool -t build -t exec)
 for key in $keys; do

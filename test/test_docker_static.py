@@ -336,6 +336,11 @@ def test_images_build_the_workspace_with_rosdep_and_colcon(name):
     text = run_text(name)
     assert 'rosdep-install src' in text and 'rosdep update' in text
     assert 'python -m colcon build' in text
+    # The rosdep source for the keys rosdistro lacks is a file the image copied in.
+    sources = re.findall(r'yaml file://(\S+?)"', text)
+    assert sources, f'{name}: no rosdep source for robot_learning_bringup/rosdep.yaml'
+    for source in sources:
+        assert copy_destinations(name).get(source, Path('/nonexistent')).is_file(), source
     # colcon must find every package: each package.xml is copied before rosdep runs.
     copied = {str(p.relative_to(ROOT)) for p in copy_destinations(name).values()}
     for package_xml in sorted(ROOT.glob('src/*/package.xml')):
@@ -501,7 +506,16 @@ def test_rosdep_install_leaves_pip_keys_to_the_pinned_file(tmp_path):
     assert r.returncode == 0, r.stderr
     args = log.read_text().splitlines()
     skip = set(args[args.index('--skip-keys') + 1].split())
-    assert skip == {'python3-mujoco-pip', 'python3-rosbags-pip', 'python3-torch', 'python3-opencv'}
+    assert {'python3-mujoco-pip', 'python3-rosbags-pip'} <= skip
+    assert not {'python3-numpy', 'rclpy'} & skip, 'apt keys ROS shares stay with rosdep'
+    # The apt keys it always skips are packages requirements-system-ros.txt pins instead.
+    listed = re.search(r'PIN_FROM_PIP=\(([^)]*)\)', Path(script).read_text()).group(1).split()
+    assert set(listed) <= skip
+    system = read_requirements(SYSTEM_REQS)
+    aliases = {'opencv': 'opencv-python-headless', 'pil': 'pillow'}
+    for key in listed:
+        name = key[len('python3-'):]
+        assert aliases.get(name, name) in system, f'{key} is skipped but not pinned'
     assert '-y' in args and '--ignore-src' in args and 'test' not in args
 
     log.unlink()

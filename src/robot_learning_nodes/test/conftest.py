@@ -181,13 +181,17 @@ class RosHarness:
         self.spin_until(ready, timeout, f'diagnostics of {fqn}')
         return result
 
-    def set_params(self, node: Node, timeout: float = 10.0, **values: Any) -> list:
+    def set_params(
+        self, node: Node, timeout: float = 10.0, atomically: bool = False, **values: Any
+    ) -> list:
         """Set parameters of ``node`` over its SetParameters service (as ``ros2 param set``).
 
-        Dotted names are passed with ``__`` for ``.`` (``diagnostics__window_s=2.0``).
+        Dotted names are passed with ``__`` for ``.`` (``diagnostics__window_s=2.0``). With
+        ``atomically`` they go in one SetParametersAtomically request (all or none).
 
         Returns:
-            One ``rcl_interfaces/SetParametersResult`` per parameter, in order.
+            One ``rcl_interfaces/SetParametersResult`` per parameter, in order (one in all
+            when ``atomically``).
         """
         from rclpy.parameter import Parameter
         from rclpy.parameter_client import AsyncParameterClient
@@ -197,6 +201,10 @@ class RosHarness:
             lambda: client.services_are_ready(), timeout, 'parameter services'
         )
         params = [Parameter(k.replace('__', '.'), value=v) for k, v in values.items()]
+        if atomically:
+            future = client.set_parameters_atomically(params)
+            self.spin_until(future.done, timeout, 'set_parameters_atomically response')
+            return [future.result().result]
         future = client.set_parameters(params)
         self.spin_until(future.done, timeout, 'set_parameters response')
         return list(future.result().results)

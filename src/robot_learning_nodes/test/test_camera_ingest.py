@@ -124,3 +124,62 @@ def test_output_size_parameter(ros):
     ros.spin_until(lambda: node.pub.get_subscription_count() > 0, what='output matched')
     got = send(ros, pub, raw_image(smooth_bgr(), 'rgb8', 31), out, 31)
     assert (got.width, got.height, got.step, len(got.data)) == (32, 24, 96, 32 * 24 * 3)
+
+
+def depth_image(metres: float, stamp_sec: int) -> Image:
+    return raw_image(np.full((48, 64), metres, np.float32), '32FC1', stamp_sec)
+
+
+def test_live_depth_range_and_refused_sets(ros, cam):
+    node, out, pub_raw, _ = cam
+    got = as_array(send(ros, pub_raw, depth_image(5.0, 41), out, 41))
+    assert (got == 128).all()  # 5 m of the default 0..10 m
+    (r,) = ros.set_params(node, depth_max=20.0)
+    assert r.successful
+    got = as_array(send(ros, pub_raw, depth_image(5.0, 42), out, 42))
+    assert (got == 191).all()  # 5 m of 0..20 m: the new range is applied live
+    # Out of the descriptor's range, or not above depth_min: refused, old range kept.
+    (r,) = ros.set_params(node, depth_max=-1.0)
+    assert not r.successful and 'out of range' in r.reason
+    (r,) = ros.set_params(node, depth_min=30.0)
+    assert not r.successful and 'depth_max' in r.reason
+    assert node.get_parameter('depth_min').value == 0.0
+    (r,) = ros.set_params(node, atomically=True, depth_min=30.0, depth_max=40.0)
+    assert r.successful  # each checked against the other's new value
+    assert node.depth_range == (30.0, 40.0)
+    # The output size is fixed at start-up (consumers are built for it): refused with a reason.
+    (r,) = ros.set_params(node, width=32)
+    assert not r.successful and 'read-only' in r.reason
+    got = as_array(send(ros, pub_raw, raw_image(smooth_bgr(), 'bgr8', 43), out, 43))
+    assert got.shape == (64, 64, 3)
+
+
+def test_out_of_range_size_at_start_is_config_error(ros):
+    from robot_learning.errors import ConfigError
+
+    with pytest.raises(ConfigError, match='width'):
+        CameraIngest(namespace=ros.ns, parameter_overrides=[Parameter('width', value=0)])
+    with pytest.raises(ConfigError, match='depth_max'):
+        CameraIngest(namespace=ros.ns, parameter_overrides=[Parameter('depth_max', value=0.0)])
+
+
+def test_diagnostics_warn_on_burst_then_ok(ros):
+    node = ros.add(
+        CameraIngest(
+            namespace=ros.ns, parameter_overrides=[Parameter('diagnostics.window_s', value=1.0)]
+        )
+    )
+    out = ros.collect(Image, 'observation/image')
+    pub = ros.helper.create_publisher(Image, 'image', 10)
+    ros.wait_matched(pub)
+    ros.spin_until(lambda: node.pub.get_subscription_count() > 0, what='output matched')
+    send(ros, pub, raw_image(smooth_bgr(), 'bgr8', 51), out, 51)
+    bad = raw_image(smooth_bgr(8, 8), 'yuv422', 52)
+    for _ in range(3):
+        pub.publish(bad)
+    d = ros.diagnostics(node, cond=lambda d: int(d.get('error_image', 0)) >= 1)
+    assert d['_names'] == 'camera_ingest: images'
+    assert d['_level'] == '1' and 'yuv422' in d['_message']
+    # No more errors: the window slides past the burst and the level is OK again.
+    d = ros.diagnostics(node, cond=lambda d: d['_level'] == '0')
+    assert int(d['error_image']) >= 1  # the total still shows it

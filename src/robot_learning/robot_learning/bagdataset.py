@@ -148,7 +148,9 @@ class DatasetConfig:
         tolerance_s: largest stamp difference (s) between the streams of one frame
             (episode mode) / largest age (s) of a sensor message at a tick (rate mode).
         image_size: (width, height) in pixels after resizing; (0, 0) = no images.
-        outcomes: episode outcomes (metadata custom_data ``outcome``) kept; () = all.
+        outcomes: episode outcomes (metadata custom_data ``outcome``: ``success``,
+            ``failure``, ``unknown``, ``crashed`` for a bag recovered by
+            ``robot-learning bag reindex``) kept; () = all. Default: successes only.
         cache_dir: where decoded arrays go; '' -> ``~/.cache/robot_learning/datasets``.
         points_range_min: PointCloud2 scans: smallest planar range kept (m).
         points_z: PointCloud2 scans: (z_min, z_max) of the points kept (m, sensor frame).
@@ -348,6 +350,8 @@ def find_bag_dirs(paths: Sequence[str | Path]) -> list[Path]:
             p = p.parent
         dirs = {m.parent for m in p.rglob('metadata.yaml')}
         dirs |= {m.parent for s in _STORAGE_SUFFIXES for m in p.rglob(f'*{s}')}
+        # hidden directories below p are work in progress (a reindex's temporary bag)
+        dirs = {d for d in dirs if not any(x.startswith('.') for x in d.relative_to(p).parts)}
         if (p / 'metadata.yaml').exists():
             dirs.add(p)
         if not dirs:
@@ -770,7 +774,10 @@ def decode_bag(
     problems: list[str] = []
     try:
         if not (path / 'metadata.yaml').exists():
-            raise _Skip('no metadata.yaml (recording crashed or still running)')
+            raise _Skip(
+                'no metadata.yaml (recording crashed or still running; '
+                '`robot-learning bag reindex DIR` recovers a crashed one, outcome crashed)'
+            )
         try:
             custom = read_custom(path)
         except BagError as exc:

@@ -613,3 +613,30 @@ def test_episode_mode_with_untimed_twist_commands(tmp_path):
     np.testing.assert_allclose(
         ds.transitions['action'], np.stack([ACT.from_twist(*a) for a in exp['actions']]), atol=1e-6
     )
+
+
+def test_crashed_episode_is_skipped_until_reindexed_then_selectable(tmp_path):
+    from robot_learning.bagrepair import reindex
+
+    root = tmp_path / 'b'
+    write_episode(root / 'ok', n=4)
+    write_episode(root / 'crash', n=6)
+    # what a killed recorder leaves: the chunks, but no index, footer or metadata.yaml
+    (root / 'crash' / 'metadata.yaml').unlink()
+    mcap = root / 'crash' / 'crash.mcap'
+    data = mcap.read_bytes()
+    mcap.write_bytes(data[: data.index(b'serialized_metadata') - 28])  # cut the rosbag2 record
+    ds, lines = build([root], cfg(tmp_path))
+    assert [Path(e.path).name for e in ds.episodes] == ['ok']
+    _one_line_naming(lines, 'crash', 'metadata.yaml', 'bag reindex')
+    (res,) = reindex(root)
+    assert res.custom['outcome'] == 'crashed'
+    ds, lines = build([root], cfg(tmp_path))  # default: successes only
+    assert [Path(e.path).name for e in ds.episodes] == ['ok'] and lines == []
+    ds, lines = build([root], cfg(tmp_path, outcomes=('crashed',)))
+    assert [(Path(e.path).name, e.outcome) for e in ds.episodes] == [('crash', 'crashed')]
+    assert len(ds) == 6 and lines == []
+    assert ds.instructions == ['go to the red pillar']  # from the instruction topic
+    ds, _ = build([root], cfg(tmp_path, outcomes=()))
+    assert sorted(e.outcome for e in ds.episodes) == ['crashed', 'success']
+    assert len(ds.select(['crashed'])) == 6

@@ -12,9 +12,11 @@ LaserScan input keeps its ``range_min``/``range_max``; PointCloud2 input uses th
 parameters ``range_min``/``range_max``/``z_min``/``z_max``. See
 :func:`robot_learning.ingest.scan_to_sectors` for the REP-117 rules.
 
-Diagnostics counters: ``scans``, ``clouds``, ``error_scan``, ``error_points``,
-``error_all_invalid`` (a scan made only of NaN: converted to all ``range_max`` but the
-sensor is probably broken).
+Parameters: ``num_sectors`` is read-only (the observation size); the others apply live.
+Diagnostics (``lidar_ingest: scans``): counters ``scans``, ``clouds``, ``error_scan``,
+``error_points``, ``error_all_invalid`` (a scan made only of NaN: converted to all
+``range_max`` but the sensor is probably broken); live ``diagnostics.scans.expected_hz``
+and ``diagnostics.scans.stale_s`` (STALE after 5 s without input by default).
 """
 
 from __future__ import annotations
@@ -30,7 +32,15 @@ from robot_learning.ingest import (
     scan_msg_to_sectors,
     sector_angles,
 )
-from robot_learning_nodes.common import declare, Diagnostics, SENSOR_PUB_QOS, SENSOR_QOS, spin_node
+from robot_learning_nodes.common import (
+    declare,
+    Diagnostics,
+    live_parameters,
+    pending,
+    SENSOR_PUB_QOS,
+    SENSOR_QOS,
+    spin_node,
+)
 from sensor_msgs.msg import LaserScan, PointCloud2
 
 
@@ -41,7 +51,13 @@ class LidarIngest(Node):
         super().__init__('lidar_ingest', **kwargs)
         self.num_sectors = int(
             declare(
-                self, 'num_sectors', 24, 'number of angular sectors over 360 deg', read_only=True
+                self,
+                'num_sectors',
+                24,
+                'number of angular sectors over 360 deg',
+                read_only=True,
+                min_value=1,
+                max_value=4096,
             )
         )
         self.discard_below_min = bool(
@@ -51,49 +67,79 @@ class LidarIngest(Node):
                 False,
                 'LaserScan: ignore finite ranges below range_min (legacy drivers) instead of '
                 'treating them as too close (REP-117 -inf)',
-                read_only=True,
             )
         )
-        self.range_min = float(
-            declare(
-                self, 'range_min', 0.1, 'PointCloud2: minimum planar range kept, m', read_only=True
-            )
+        self.range_min = declare(
+            self,
+            'range_min',
+            0.1,
+            'PointCloud2: minimum planar range kept, m',
+            min_value=0.0,
+            max_value=1000.0,
         )
-        self.range_max = float(
-            declare(
-                self,
-                'range_max',
-                10.0,
-                'PointCloud2: maximum planar range, m (empty sector)',
-                read_only=True,
-            )
+        self.range_max = declare(
+            self,
+            'range_max',
+            10.0,
+            'PointCloud2: maximum planar range, m (empty sector)',
+            min_value=0.0,
+            max_value=1000.0,
         )
-        self.z_min = float(
-            declare(
-                self,
-                'z_min',
-                -0.3,
-                'PointCloud2: lowest point kept, m in the sensor frame',
-                read_only=True,
-            )
+        self.z_min = declare(
+            self,
+            'z_min',
+            -0.3,
+            'PointCloud2: lowest point kept, m in the sensor frame',
+            min_value=-1000.0,
+            max_value=1000.0,
         )
-        self.z_max = float(
-            declare(
-                self,
-                'z_max',
-                1.0,
-                'PointCloud2: highest point kept, m in the sensor frame',
-                read_only=True,
-            )
+        self.z_max = declare(
+            self,
+            'z_max',
+            1.0,
+            'PointCloud2: highest point kept, m in the sensor frame',
+            min_value=-1000.0,
+            max_value=1000.0,
         )
-        if self.num_sectors < 1:
-            raise ConfigError(f'lidar_ingest: num_sectors {self.num_sectors} must be >= 1')
+        self._check_limits(self.range_min, self.range_max, self.z_min, self.z_max)
         self.angle_min, self.angle_increment = sector_angles(self.num_sectors)
         self.diag = Diagnostics(self)
+        self.diag.task(
+            'scans',
+            keys=('scans', 'clouds'),
+            errors=('error_scan', 'error_points', 'error_all_invalid'),
+            stale_s=5.0,
+            params=True,
+        )
         self.diag.set('num_sectors', self.num_sectors)
+        live_parameters(
+            self,
+            {
+                'discard_below_min': lambda v: setattr(self, 'discard_below_min', bool(v)),
+                **{name: self._limit_setter(name) for name in self._LIMITS},
+            },
+        )
         self.pub = self.create_publisher(LaserScan, 'observation/scan', SENSOR_PUB_QOS)
         self.create_subscription(LaserScan, 'scan', self.on_scan, SENSOR_QOS)
         self.create_subscription(PointCloud2, 'points', self.on_points, SENSOR_QOS)
+
+    _LIMITS = ('range_min', 'range_max', 'z_min', 'z_max')
+
+    @staticmethod
+    def _check_limits(range_min: float, range_max: float, z_min: float, z_max: float) -> None:
+        if not range_max > range_min >= 0.0:
+            raise ConfigError(
+                f'lidar_ingest: range_max {range_max} must be > range_min {range_min} >= 0'
+            )
+        if not z_max > z_min:
+            raise ConfigError(f'lidar_ingest: z_max {z_max} must be > z_min {z_min}')
+
+    def _limit_setter(self, name: str):
+        def apply(value: float) -> None:
+            self._check_limits(*(value if n == name else pending(self, n) for n in self._LIMITS))
+            setattr(self, name, float(value))
+
+        return apply
 
     def on_scan(self, msg: LaserScan) -> None:
         """Convert one scan; errors are counted, never raised."""

@@ -132,3 +132,63 @@ def test_malformed_and_all_nan_counted_node_keeps_running(ros, lidar):
     assert np.allclose(np.array(got.ranges), 3.0)
     got = send(ros, pub_pts, cloud_msg(np.array([[1.0, 0.0, 0.0]], np.float32), 45), out, 45)
     assert np.array(got.ranges)[12] == pytest.approx(1.0)
+
+
+def test_live_limits_and_refused_sets(ros, lidar):
+    node, out, _, pub = lidar
+    pts = np.array([[2.0, 0.0, 0.5]], np.float32)  # 2 m ahead, 0.5 m up
+    got = send(ros, pub, cloud_msg(pts, 61), out, 61)
+    assert np.array(got.ranges)[12] == pytest.approx(2.0)
+    (r,) = ros.set_params(node, z_max=0.4)
+    assert r.successful
+    got = send(ros, pub, cloud_msg(pts, 62), out, 62)
+    assert np.array(got.ranges)[12] == pytest.approx(10.0)  # the point is now above z_max
+    (r,) = ros.set_params(node, range_max=5.0)
+    assert r.successful
+    got = send(ros, pub, cloud_msg(pts, 63), out, 63)
+    assert got.range_max == pytest.approx(5.0) and np.array(got.ranges)[0] == pytest.approx(5.0)
+    # Out of range, or inconsistent with another limit: refused, the old value kept.
+    (r,) = ros.set_params(node, range_max=-2.0)
+    assert not r.successful and 'out of range' in r.reason
+    (r,) = ros.set_params(node, z_min=0.5)
+    assert not r.successful and 'z_max' in r.reason
+    assert node.z_min == pytest.approx(-0.3) and node.get_parameter('z_min').value == -0.3
+    (r,) = ros.set_params(node, num_sectors=12)
+    assert not r.successful and 'read-only' in r.reason
+    got = send(ros, pub, cloud_msg(pts, 64), out, 64)
+    assert len(got.ranges) == 24
+
+
+def test_bad_start_values_are_config_errors(ros):
+    from rclpy.parameter import Parameter
+    from robot_learning.errors import ConfigError
+
+    with pytest.raises(ConfigError, match='num_sectors'):
+        LidarIngest(namespace=ros.ns, parameter_overrides=[Parameter('num_sectors', value=0)])
+    with pytest.raises(ConfigError, match='range_max'):
+        LidarIngest(namespace=ros.ns, parameter_overrides=[Parameter('range_max', value=0.05)])
+
+
+def test_diagnostics_scans_task_clears_after_the_window(ros):
+    from rclpy.parameter import Parameter
+
+    node = ros.add(
+        LidarIngest(
+            namespace=ros.ns, parameter_overrides=[Parameter('diagnostics.window_s', value=1.0)]
+        )
+    )
+    pub = ros.helper.create_publisher(LaserScan, 'scan', 10)
+    ros.wait_matched(pub)
+    bad = scan_msg(np.ones(360), 71)
+    bad.angle_increment = 0.0
+
+    def counted(d):
+        if int(d.get('error_scan', 0)) >= 1:
+            return True
+        pub.publish(bad)  # sensor QoS is best effort: send again until one is counted
+        return False
+
+    d = ros.diagnostics(node, cond=counted)
+    assert d['_names'] == 'lidar_ingest: scans' and d['_level'] == '1'
+    d = ros.diagnostics(node, cond=lambda d: d['_level'] == '0')
+    assert int(d['error_scan']) >= 1

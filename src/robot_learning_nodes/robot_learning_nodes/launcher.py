@@ -131,46 +131,104 @@ def _to_param(name: str, value: Any):
     return Parameter(name, value=value)
 
 
-def create_nodes(
-    profile: dict, group: str, overrides: dict[str, dict[str, Any]], namespace: str = ''
-) -> list:
-    """Instantiate the nodes of one group (rclpy must be initialised)."""
+def create_nodes(profile_name: str, group: str, options: dict[str, Any] | None = None) -> list:
+    """Instantiate the nodes of one group (rclpy must be initialised).
+
+    Args:
+        profile_name: the profile.
+        group: one of its process groups.
+        options: keyword arguments of
+            :func:`robot_learning_nodes.launch_description.profile_nodes` (namespace,
+            params_file, checkpoint, log_level, overrides, ...), the same description the
+            launch files use.
+
+    Raises:
+        ProfileError: a bad option (one line saying what to fix).
+    """
+    from .launch_description import profile_nodes
+
     nodes = []
-    cdir = config_dir()
-    for spec in profile['groups'][group]:
-        mod_name, cls_name = spec['node'].split(':')
-        cls = getattr(importlib.import_module(mod_name), cls_name)
-        name = _node_name(spec)
-        cli = ['--ros-args']
-        params = spec.get('params') or []
-        for f in [params] if isinstance(params, str) else params:
-            cli += ['--params-file', str(cdir / f)]
-        for src, dst in (spec.get('remaps') or {}).items():
+    for n in profile_nodes(profile_name, **(options or {})):
+        if n['group'] != group:
+            continue
+        cls = getattr(importlib.import_module(n['module']), n['cls'])
+        cli = ['--ros-args', '-r', f'__node:={n["name"]}', *n['ros_args']]
+        for f in n['params_files']:
+            cli += ['--params-file', f]
+        for src, dst in n['remaps'].items():
             cli += ['-r', f'{src}:={dst}']
-        values = {'use_sim_time': bool(profile.get('use_sim_time', False))}
-        values.update(spec.get('parameters') or {})
-        values.update(overrides.get(name, {}))
         kwargs = dict(
-            cli_args=cli, parameter_overrides=[_to_param(k, v) for k, v in values.items()]
+            cli_args=cli,
+            parameter_overrides=[_to_param(k, v) for k, v in n['parameters'].items()],
         )
-        if namespace or spec.get('namespace'):
-            kwargs['namespace'] = spec.get('namespace') or namespace
+        if n['namespace']:
+            kwargs['namespace'] = n['namespace']
         nodes.append(cls(**kwargs))
     return nodes
 
 
-def run_group(profile_name: str, group: str, overrides: list[str], namespace: str = '') -> int:
+def _options(
+    overrides: list[str] | None = None,
+    namespace: str = '',
+    params_file: str = '',
+    checkpoint: str = '',
+    log_level: str = '',
+) -> dict[str, Any]:
+    """Command-line options of ``up`` as :func:`profile_nodes` keyword arguments."""
+    return dict(
+        overrides=parse_overrides(overrides or []),
+        namespace=namespace,
+        params_file=str(Path(params_file).resolve()) if params_file else '',
+        checkpoint=checkpoint,
+        log_level=log_level,
+    )
+
+
+def _child_args(
+    overrides: list[str] | None = None,
+    namespace: str = '',
+    params_file: str = '',
+    checkpoint: str = '',
+    log_level: str = '',
+) -> list[str]:
+    cmd = []
+    for o in overrides or []:
+        cmd += ['--set', o]
+    for flag, value in (
+        ('--namespace', namespace),
+        ('--params-file', str(Path(params_file).resolve()) if params_file else ''),
+        ('--checkpoint', checkpoint),
+        ('--log-level', log_level),
+    ):
+        if value:
+            cmd += [flag, value]
+    return cmd
+
+
+def run_group(
+    profile_name: str,
+    group: str,
+    overrides: list[str],
+    namespace: str = '',
+    params_file: str = '',
+    checkpoint: str = '',
+    log_level: str = '',
+) -> int:
     """Process entry: create the group's nodes and spin them until SIGINT/SIGTERM."""
     import rclpy
     from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
     from robot_learning.errors import RobotLearningError
 
-    profile = load_profile(profile_name)
+    load_profile(profile_name)
     rclpy.init(args=None, signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
     signal.signal(signal.SIGTERM, lambda *_: rclpy.try_shutdown())
     signal.signal(signal.SIGINT, lambda *_: rclpy.try_shutdown())
     try:
-        nodes = create_nodes(profile, group, parse_overrides(overrides), namespace)
+        nodes = create_nodes(
+            profile_name,
+            group,
+            _options(overrides, namespace, params_file, checkpoint, log_level),
+        )
     except RobotLearningError as exc:
         if not rclpy.ok():
             return 0  # stopped while starting (another group failed, or Ctrl-C): not this group's error
@@ -209,18 +267,22 @@ class ProfileProcesses:
         namespace: str = '',
         log_dir: Path | None = None,
         env: dict | None = None,
+        params_file: str = '',
+        checkpoint: str = '',
+        log_level: str = '',
     ):
+        from .launch_description import profile_nodes
+
         self.profile_name = profile_name
         self.profile = load_profile(profile_name)
-        parse_overrides(overrides or [])  # fail early on a bad override
+        # Every option is checked here, before any process starts (nothing left running).
+        options = (overrides, namespace, params_file, checkpoint, log_level)
+        profile_nodes(profile_name, **_options(*options))
         self.procs: dict[str, subprocess.Popen] = {}
         self._logs = []
         for group in self.profile['groups']:
             cmd = [sys.executable, '-m', 'robot_learning_nodes.launcher', profile_name, group]
-            for o in overrides or []:
-                cmd += ['--set', o]
-            if namespace:
-                cmd += ['--namespace', namespace]
+            cmd += _child_args(*options)
             out = None
             if log_dir is not None:
                 log_dir.mkdir(parents=True, exist_ok=True)
@@ -273,8 +335,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument('group')
     ap.add_argument('--set', action='append', default=[])
     ap.add_argument('--namespace', default='')
+    ap.add_argument('--params-file', default='')
+    ap.add_argument('--checkpoint', default='')
+    ap.add_argument('--log-level', default='')
     a = ap.parse_args(argv)
-    return run_group(a.profile, a.group, a.set, a.namespace)
+    return run_group(
+        a.profile, a.group, a.set, a.namespace, a.params_file, a.checkpoint, a.log_level
+    )
 
 
 if __name__ == '__main__':

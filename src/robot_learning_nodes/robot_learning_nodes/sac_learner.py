@@ -103,6 +103,11 @@ from .common import (
 )
 
 _OBSERVATION_TYPES = ('navigation', 'joint_state')
+#: Seconds between launch's SIGINT and its SIGKILL (sigterm_timeout 5 s + sigkill_timeout 5 s).
+SHUTDOWN_WINDOW_S = 10.0
+_SHUTDOWN_MARGIN_S = 1.5  # process exit, destroy_node, and a slow disk's last fsync
+#: Bytes/s assumed before the first full save measured this node's disk (a slow SD card).
+_ASSUMED_SAVE_RATE = 30e6
 _BUFFER_PREFIX = {'online': 'buffer.online.', 'demo': 'buffer.demo.'}
 
 
@@ -367,6 +372,7 @@ class SacLearner(Node):
         self.diag = Diagnostics(self)
         self.lock = threading.Lock()  # buffers and counters
         self.train_lock = threading.Lock()  # networks: updates vs. checkpoint saves
+        self._save_rate = 0.0  # bytes/s of the last full save (see close())
         self.last_stats: dict[str, float] = {}
         self.t0 = time.monotonic()
         self._wall_offset = (
@@ -871,8 +877,11 @@ class SacLearner(Node):
                     best_training_success_so_far=self.best_success,
                     recent_success=[bool(x) for x in self._recent],
                 )
+        t0 = time.monotonic()
         path = save_checkpoint(self.run_dir / 'checkpoints' / name, tensors, meta)
-        if full:
+        if full:  # the rate predicts whether the final checkpoint fits launch's window
+            nbytes = sum(t.numel() * t.element_size() for t in tensors.values())
+            self._save_rate = nbytes / max(time.monotonic() - t0, 1e-3)
             self._plot()
         return path
 
@@ -926,11 +935,47 @@ class SacLearner(Node):
             self._tb.add_scalar('learner/updates_per_s', updates_rate, self.transitions)
             self._tb.add_scalar('learner/weights_version', self.version, self.transitions)
 
+    def _full_state_bytes(self) -> int:
+        """Approximate size of a full checkpoint (networks + filled buffer rows), bytes."""
+        n = sum(p.numel() * p.element_size() for p in self.sac.state_dict().values())
+        for buffer in (self.online, self.demo):
+            if buffer is not None:
+                n += len(buffer) * 4 * (2 * buffer.obs_dim + buffer.action_dim + 3)
+        return int(n)
+
     def close(self) -> None:
-        """Stop updating and leave the last checkpoint behind (called on shutdown)."""
+        """Stop updating and write the final checkpoint (called on shutdown).
+
+        ``launch`` stops a node with SIGINT, SIGTERM 5 s later and SIGKILL 5 s after that
+        (its ``sigterm_timeout``/``sigkill_timeout``). SIGTERM does not interrupt the save
+        (rclpy's handler only shuts the already stopped context down again), so the final
+        checkpoint has :data:`SHUTDOWN_WINDOW_S` less a margin. When the write rate seen so
+        far (or :data:`_ASSUMED_SAVE_RATE` before the first save) says it would not fit,
+        it is skipped with one line and ``checkpoints/latest`` stays the previous complete
+        one (writes are atomic). One line reports the outcome either way.
+        """
+        t0 = time.monotonic()
         self._stop.set()
-        self._thread.join(timeout=5.0)
-        self.save('latest')
+        self._thread.join(timeout=2.0)
+        left = SHUTDOWN_WINDOW_S - _SHUTDOWN_MARGIN_S - (time.monotonic() - t0)
+        estimate = self._full_state_bytes() / (self._save_rate or _ASSUMED_SAVE_RATE)
+        log = self.get_logger()
+        if estimate > left:
+            log.error(
+                f'final checkpoint not written: it would take ~{estimate:.1f} s, launch '
+                f'allows {left:.1f} s more; checkpoints/latest keeps its last state (a '
+                'smaller checkpoint_every loses less)'
+            )
+            return
+        try:
+            path = self.save('latest')
+        except (RobotLearningError, OSError) as exc:
+            log.error(f'final checkpoint not written ({exc}); checkpoints/latest is unchanged')
+            return
+        log.info(
+            f'final checkpoint: {self.transitions} transitions, {self.updates} updates, '
+            f'{len(self.online)} buffer rows in {time.monotonic() - t0:.2f} s -> {path}'
+        )
 
     def destroy_node(self):
         self._stop.set()

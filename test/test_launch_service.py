@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Every launch/*.launch.py under the real launch/launch_ros, as ``ros2 launch`` runs it.
+
+One LaunchService run per launch file: every node comes up with its parameter files
+applied (read back over its parameter services), launch stops it cleanly on Ctrl-C (no
+orphan process, no node that died), and a learner leaves a final checkpoint with its
+latest counters. Bad launch arguments stop the launch with one line before any node runs.
+"""
+
+from pathlib import Path
+import re
+
+from launch_support import (
+    checkpoint_meta,
+    expected_parameters,
+    fresh_domain,
+    launch_available,
+    LAUNCH_DIR,
+    LaunchRun,
+    Probe,
+    same_value,
+    tiny_navigation_checkpoint,
+)
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    not launch_available(), reason='launch_ros not importable (make test-deps installs it)'
+)
+
+LAUNCH_FILES = sorted(p.name for p in LAUNCH_DIR.glob('*.launch.py'))
+_FINAL = re.compile(r'final checkpoint: (\d+) transitions, (\d+) updates')
+
+
+def _profile(launch_file: str) -> str:
+    return launch_file[: -len('.launch.py')]
+
+
+def _learner_run_dir(node: dict, cwd: Path) -> Path:
+    return cwd / expected_parameters(node)['run_dir']
+
+
+@pytest.mark.parametrize('launch_file', LAUNCH_FILES)
+def test_launch_file_runs_with_its_parameters_and_stops_cleanly(launch_file, tmp_path):
+    from robot_learning_nodes.launch_description import load_profile, profile_nodes
+
+    profile = _profile(launch_file)
+    args, options = [], {}
+    if load_profile(profile).get('checkpoint_node'):
+        ckpt = tiny_navigation_checkpoint(tmp_path / 'ckpt')
+        args.append(f'checkpoint:={ckpt}')
+        options['checkpoint'] = str(ckpt)
+    nodes = profile_nodes(profile, **options)
+    learners = [n for n in nodes if n['executable'] == 'sac_learner']
+    domain = fresh_domain()
+    probe = Probe(domain)
+    run = LaunchRun(launch_file, args, cwd=tmp_path, domain=domain, log=tmp_path / 'launch.log')
+    try:
+        for n in nodes:
+            fqn = f'{n["namespace"]}/{n["name"]}'
+            want = expected_parameters(n)
+            got = probe.get_parameters(fqn, sorted(want))
+            wrong = {k: (got[k], v) for k, v in want.items() if not same_value(got[k], v)}
+            assert not wrong, f'{launch_file}: {fqn} (got, want): {wrong}\n{run.text()[-3000:]}'
+        seen = {}
+        for n in learners:  # something to checkpoint: at least one transition
+            fqn = f'{n["namespace"]}/{n["name"]}'
+            seen[fqn] = int(
+                probe.wait_for(
+                    lambda fqn=fqn: int(probe.diagnostics.get(fqn, {}).get('transitions', 0)),
+                    180,
+                    f'{fqn} to receive a transition',
+                )
+            )
+        rc, stop_s, orphans = run.stop()
+        text = run.text()
+        assert rc == 0, f'{launch_file}: launch exited {rc}\n{text[-3000:]}'
+        assert not orphans, f'{launch_file}: processes left running: {orphans}'
+        assert 'process has died' not in text and 'Traceback' not in text, text[-3000:]
+        assert text.count('process has finished cleanly') == len(nodes), text[-3000:]
+        for n in learners:
+            final = _FINAL.findall(text)
+            assert final, f'{launch_file}: no final checkpoint line\n{text[-3000:]}'
+            meta = checkpoint_meta(_learner_run_dir(n, tmp_path) / 'checkpoints' / 'latest')
+            assert meta.get('learner_state'), f'{launch_file}: no final learner checkpoint'
+            assert (meta['env_steps'], meta['updates']) == tuple(map(int, final[-1]))
+            assert meta['env_steps'] >= seen[f'{n["namespace"]}/{n["name"]}']
+    finally:
+        run.kill()
+        probe.close()
+
+
+def _failed_launch(tmp_path: Path, launch_file: str, args: list[str]) -> str:
+    """Run a launch that must refuse to start; its one error line."""
+    with LaunchRun(
+        launch_file, args, cwd=tmp_path, domain=fresh_domain(), log=tmp_path / 'bad.log'
+    ) as run:
+        rc = run.proc.wait(60)
+        _, _, orphans = run.stop()
+        text = run.text()
+    assert rc != 0, text
+    assert not orphans, f'processes left running: {orphans}'
+    assert 'process started' not in text, f'a node was started:\n{text}'
+    assert 'Traceback' not in text, text
+    errors = [line for line in text.splitlines() if '[ERROR]' in line]
+    assert len(errors) == 1, text
+    return errors[0]
+
+
+def test_bad_launch_arguments_say_what_to_fix_and_start_nothing(tmp_path):
+    assert 'use_sim_time:=maybe: write true or false' in _failed_launch(
+        tmp_path, 'sim_teleop.launch.py', ['use_sim_time:=maybe']
+    )
+    line = _failed_launch(tmp_path, 'sim_learn.launch.py', [f'params_file:={tmp_path}/no.yaml'])
+    assert 'no.yaml: no such file' in line
+    bad = tmp_path / 'bad.yaml'
+    bad.write_text('policy_node:\n  ros__parameters:\n    max_linear: 1\n')
+    line = _failed_launch(tmp_path, 'sim_learn.launch.py', [f'params_file:={bad}'])
+    assert 'max_linear is a double' in line and 'write 1.0' in line
+    typo = tmp_path / 'typo.yaml'
+    typo.write_text('polcy_node:\n  ros__parameters:\n    max_linear: 1.0\n')
+    assert 'names no node' in _failed_launch(tmp_path, 'sim_learn.launch.py', [f'params_file:={typo}'])
+    assert 'log_level:=loud' in _failed_launch(tmp_path, 'sim_learn.launch.py', ['log_level:=loud'])
+    assert 'namespace:=1robot' in _failed_launch(
+        tmp_path, 'sim_learn.launch.py', ['namespace:=1robot']
+    )
+    assert 'cmd_vel:=a b' in _failed_launch(tmp_path, 'sim_learn.launch.py', ['cmd_vel:=a b'])
+
+
+def test_deploy_launch_refuses_to_start_without_a_checkpoint(tmp_path):
+    line = _failed_launch(tmp_path, 'robot_deploy.launch.py', [])
+    assert 'robot_deploy needs a policy checkpoint: pass checkpoint:=DIR' in line
+    line = _failed_launch(tmp_path, 'robot_deploy.launch.py', [f'checkpoint:={tmp_path}'])
+    assert 'no checkpoint.json there' in line

@@ -387,6 +387,18 @@ def test_compose_puts_robot_and_learner_on_one_domain_on_the_host_network():
     assert len(domains) == 1, f'robot and learner on different domains: {domains}'
 
 
+def test_compose_robot_command_passes_declared_launch_arguments():
+    from robot_learning_nodes.launch_description import launch_arguments
+
+    command = load_compose()['services']['robot']['command']
+    assert command[:3] == ['ros2', 'launch', 'robot_learning_bringup']
+    launch_file = command[3]
+    assert (ROOT / 'launch' / launch_file).is_file()
+    declared = {name for name, _, _ in launch_arguments(launch_file[: -len('.launch.py')])}
+    passed = [arg.split(':=', 1)[0] for arg in command[4:]]
+    assert passed and set(passed) <= declared, f'undeclared: {set(passed) - declared}'
+
+
 def test_compose_reserves_the_gpu_for_the_learner_only():
     services = load_compose()['services']
     devices = services['learner']['deploy']['resources']['reservations']['devices']

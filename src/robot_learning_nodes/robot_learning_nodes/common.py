@@ -379,6 +379,8 @@ class Diagnostics:
     ) -> TaskHealth:
         """Declare a task: one status ``<node>: <name>`` and the counter keys it owns.
 
+        Declaring an existing task again sets its thresholds and adds keys.
+
         Args:
             name: task name (lower case, short: ``images``, ``scans``, ``commands``).
             keys: :meth:`count` keys that are inputs handled by this task (they set its rate
@@ -396,20 +398,16 @@ class Diagnostics:
         Returns:
             The task's :class:`~.health.TaskHealth` (its thresholds may be changed live).
         """
-        t = TaskHealth(
-            name,
-            window_s=self.window_s,
-            expected_hz=expected_hz,
-            tolerance=tolerance,
-            stale_s=stale_s,
-            error_ratio=error_ratio,
-            error_min=error_min,
-        )
-        self._tasks[name] = t
-        self._task_values.setdefault(name, {})
-        self._task_counters.setdefault(name, [])
-        for k in (*keys, *errors):
-            self._keys[k] = t
+        t = self._tasks.get(name)
+        if t is None:
+            t = TaskHealth(name, window_s=self.window_s)
+            self._tasks[name] = t
+            self._task_values[name] = {}
+            self._task_counters[name] = []
+        # Declaring a task again (a helper routed keys to it first) keeps its keys and counts.
+        t.expected_hz, t.stale_s, t.tolerance = expected_hz, stale_s, tolerance
+        t.error_ratio, t.error_min = error_ratio, error_min
+        self.route(name, (*keys, *errors))
         if params:
             prefix = f'diagnostics.{name}.'
             t.expected_hz = _declare_once(
@@ -441,6 +439,23 @@ class Diagnostics:
                 lock_others=False,
             )
         return t
+
+    def route(self, task: str, keys: tuple[str, ...] | list[str]) -> None:
+        """Count keys ``keys`` (of :meth:`count`/:meth:`error`) under ``task``.
+
+        Creates the task with default thresholds if the node has not declared it (a later
+        :meth:`task` call with the same name sets its thresholds and keeps the keys).
+        """
+        if task not in self._tasks:
+            self.task(task)
+        t = self._tasks[task]
+        for k in keys:
+            self._keys[k] = t
+            if k in self.counters:
+                for lst in self._task_counters.values():
+                    if k in lst:
+                        lst.remove(k)
+                self._task_counters[task].append(k)
 
     def _route(self, key: str) -> TaskHealth:
         t = self._keys.get(key) or self._tasks.get(key)

@@ -35,7 +35,8 @@ class ObservationStreams:
 
     Topics (relative, remappable): ``observation/scan`` (LaserScan sectors, the trigger),
     ``odom``, ``detections`` (PoseArray), ``instruction`` (latched String). Sensor QoS for
-    streams; a malformed message is counted on ``diagnostics`` and skipped.
+    streams; a malformed message is counted on ``diagnostics`` (task ``observations``) and
+    skipped.
 
     Args:
         node: owner of the subscriptions.
@@ -63,6 +64,10 @@ class ObservationStreams:
         on_instruction: Callable[[str], None] | None = None,
     ):
         self._diag = diagnostics
+        # The owning node may declare the task itself (rates, staleness); the keys stay.
+        diagnostics.route(
+            'observations', ('error_image', 'error_scan_nonfinite', 'error_detections')
+        )
         self._cb = on_observation
         self._on_scan_stamp = on_scan_stamp
         self._on_instruction = on_instruction

@@ -477,6 +477,12 @@ class Diagnostics:
         else:
             t.tick(n)
 
+    def tick(self, task: str, n: int = 1) -> None:
+        """Count ``n`` inputs handled by ``task`` without a cumulative counter key."""
+        if task not in self._tasks:
+            self.task(task)
+        self._tasks[task].tick(n)
+
     def set(self, key: str, value: Any, task: str | None = None) -> None:  # noqa: A003
         """Report a value (string form) on the next message, under ``task`` (default first)."""
         self.values[key] = str(value)

@@ -99,10 +99,35 @@ from .common import (
     DEEP_RELIABLE_QOS,
     Diagnostics,
     LATCHED_QOS,
+    live_parameters,
     spin_node,
 )
 
 _OBSERVATION_TYPES = ('navigation', 'joint_state')
+#: Descriptor ranges (min, max) of the ``observation.*`` and ``sac.*`` parameters.
+_OBS_RANGES = {
+    'num_sectors': (1, 4096),
+    'range_max': (1e-3, 1000.0),
+    'detection_range': (1e-3, 1000.0),
+    'max_linear': (1e-3, 100.0),
+    'max_angular': (1e-3, 100.0),
+}
+_SAC_RANGES = {
+    'gamma': (0.0, 1.0),
+    'tau': (0.0, 1.0),
+    'actor_lr': (0.0, 1.0),
+    'critic_lr': (0.0, 1.0),
+    'alpha_lr': (0.0, 1.0),
+    'init_alpha': (0.0, 1e6),
+    'batch_size': (1, 1 << 20),
+    'utd_ratio': (1, 1000),
+    'actor_update_every': (1, 1000),
+    'num_critics': (2, 100),
+    'num_target_critics': (1, 100),
+    'n_step': (1, 1000),
+    'demo_ratio': (0.0, 1.0),
+    'seed': (0, 2**63 - 1),
+}
 #: Seconds between launch's SIGINT and its SIGKILL (sigterm_timeout 5 s + sigkill_timeout 5 s).
 SHUTDOWN_WINDOW_S = 10.0
 _SHUTDOWN_MARGIN_S = 1.5  # process exit, destroy_node, and a slow disk's last fsync
@@ -192,29 +217,45 @@ class SacLearner(Node):
             self, 'demo_outcomes', ['success'], 'episode outcomes taken from demo bags'
         )
         capacity = declare(
-            self, 'buffer_capacity', 300000, 'online replay buffer capacity (transitions)'
+            self,
+            'buffer_capacity',
+            300000,
+            'online replay buffer capacity (transitions)',
+            min_value=1,
         )
         self.warmup = declare(
-            self, 'warmup_transitions', 256, 'online transitions before the first update'
+            self,
+            'warmup_transitions',
+            256,
+            'online transitions before the first update',
+            min_value=0,
         )
-        self.push_every = declare(self, 'push_every', 100, 'send actor weights every N updates')
+        self.push_every = declare(
+            self, 'push_every', 100, 'send actor weights every N updates', min_value=1
+        )
         self.checkpoint_every = declare(
             self,
             'checkpoint_every',
             5000,
             'write checkpoints/latest (with replay buffers) every N updates (0 = only on request/exit)',
+            min_value=0,
         )
         self.progress_every = declare(
-            self, 'progress_every', 10, 'publish learner/progress every N updates'
+            self, 'progress_every', 10, 'publish learner/progress every N updates', min_value=0
         )
         self.best_window = declare(
             self,
             'best_window',
             50,
             'training episodes in the rolling success rate that selects checkpoints/best',
+            min_value=1,
         )
         self.max_env_steps = declare(
-            self, 'max_env_steps', 0, 'stop updating after this many transitions (0 = never)'
+            self,
+            'max_env_steps',
+            0,
+            'stop updating after this many transitions (0 = never)',
+            min_value=0,
         )
         self.init_from = declare(
             self,
@@ -243,7 +284,9 @@ class SacLearner(Node):
             )
         ]
         torch.set_num_threads(
-            declare(self, 'torch_threads', 1, 'torch intra-op threads for updates')
+            declare(
+                self, 'torch_threads', 1, 'torch intra-op threads for updates', min_value=1
+            )
         )
         # Keep freed activation buffers in the heap (glibc mallopt): 3-10 % per update on CPU
         # (sac.tune_cpu_allocator; the learner has its process to itself in every profile).
@@ -272,6 +315,7 @@ class SacLearner(Node):
                     'length of the joint_states vector (position+'
                     'velocity+effort); 0 = take the spec from gym/spec (gym_bridge)',
                     read_only=True,
+                    min_value=0,
                 )
                 names = [
                     n
@@ -295,6 +339,7 @@ class SacLearner(Node):
                     'spec_timeout_s',
                     30.0,
                     'how long to wait for gym/spec when ' 'vector_observation.dim is 0',
+                    min_value=0.0,
                 )
                 if dim <= 0:
                     spec = self._wait_for_spec(
@@ -309,7 +354,9 @@ class SacLearner(Node):
                     low=tuple(low), high=tuple(high), names=tuple(joints)
                 )
             else:
-                self.obs_cfg = declare_dataclass(self, ObservationConfig, 'observation.')
+                self.obs_cfg = declare_dataclass(
+                    self, ObservationConfig, 'observation.', ranges=_OBS_RANGES
+                )
                 self.act_cfg = ActionConfig(
                     linear=tuple(
                         declare(
@@ -333,6 +380,7 @@ class SacLearner(Node):
                 SACConfig,
                 'sac.',
                 skip=('device',),
+                ranges=_SAC_RANGES,
                 obs_dim=self.obs_cfg.dim,
                 action_dim=self.act_cfg.dim,
             )
@@ -370,6 +418,10 @@ class SacLearner(Node):
             raise
 
         self.diag = Diagnostics(self)
+        # Inputs (transitions; drops are its errors) and the work (gradient updates).
+        self.diag.task('transitions', stale_s=30.0, params=True)
+        self.diag.task('updates')
+        self._diag_counts = (self.transitions, self.updates)
         self.lock = threading.Lock()  # buffers and counters
         self.train_lock = threading.Lock()  # networks: updates vs. checkpoint saves
         self._save_rate = 0.0  # bytes/s of the last full save (see close())
@@ -396,6 +448,17 @@ class SacLearner(Node):
             self._subscribe(robot)
         self.create_service(Trigger, 'learner/save_checkpoint', self._on_save)
         self.create_timer(1.0, self._report)
+        live_parameters(
+            self,
+            {
+                'warmup_transitions': lambda v: setattr(self, 'warmup', v),
+                'push_every': lambda v: setattr(self, 'push_every', v),
+                'checkpoint_every': lambda v: setattr(self, 'checkpoint_every', v),
+                'progress_every': lambda v: setattr(self, 'progress_every', v),
+                'max_env_steps': lambda v: setattr(self, 'max_env_steps', v),
+                'sac.demo_ratio': self._set_demo_ratio,
+            },
+        )
         self.push_weights()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._train_loop, name='sac_updates', daemon=True)
@@ -903,12 +966,21 @@ class SacLearner(Node):
             resp.success, resp.message = False, str(exc)
         return resp
 
+    def _set_demo_ratio(self, value: float) -> None:
+        self.demo_ratio = self.sac_cfg.demo_ratio = float(value)
+
     def _report(self) -> None:
         updates_rate = self._updates_meter.update(self.updates)
-        self.diag.set('transitions', self.transitions)
-        self.diag.set('updates', self.updates)
-        self.diag.set('updates_per_s', f'{updates_rate:.1f}')
-        self.diag.set('weights_version', self.version)
+        seen, done = self._diag_counts
+        self._diag_counts = (self.transitions, self.updates)
+        if self.transitions > seen:
+            self.diag.tick('transitions', self.transitions - seen)
+        if self.updates > done:
+            self.diag.tick('updates', self.updates - done)
+        self.diag.set('transitions', self.transitions, task='transitions')
+        self.diag.set('updates', self.updates, task='updates')
+        self.diag.set('updates_per_s', f'{updates_rate:.1f}', task='updates')
+        self.diag.set('weights_version', self.version, task='updates')
         self.diag.set('online_buffer', len(self.online))
         self.diag.set('demo_buffer', len(self.demo) if self.demo else 0)
         dropped: dict[str, int] = {}
@@ -930,7 +1002,7 @@ class SacLearner(Node):
         for k, v in dropped.items():
             self.diag.set(f'dropped_{k}', v)
         for k, v in self.last_stats.items():
-            self.diag.set(k, f'{v:.4g}')
+            self.diag.set(k, f'{v:.4g}', task='updates')
         if self._tb is not None:
             self._tb.add_scalar('learner/updates_per_s', updates_rate, self.transitions)
             self._tb.add_scalar('learner/weights_version', self.version, self.transitions)

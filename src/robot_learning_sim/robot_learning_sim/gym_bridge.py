@@ -32,7 +32,8 @@ observation_low/high, action_dim, action_names, action_low/high, dt, max_episode
 Commands (reliable, depth 10), in the env's units, clipped to the action Box:
 
 * ``commands`` (std_msgs/Float64MultiArray, ros2_control forward-command convention) with
-  ``action_type: float64_multi_array``, or ``cmd_vel`` (geometry_msgs/Twist: [linear.x,
+  ``action_type: float64_multi_array``, or ``cmd_vel`` (geometry_msgs/TwistStamped, as the
+  policy node publishes by default; plain Twist with ``cmd_vel_stamped: false``: [linear.x,
   angular.z] for 2-D actions, [linear.x] for 1-D) with ``action_type: twist``;
 * ``joint_action`` (sensor_msgs/JointState, header.stamp = stamp of the observation it
   answers; values from the first non-empty of effort, velocity, position).
@@ -62,7 +63,7 @@ import math
 import time
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from geometry_msgs.msg import Twist
+from geometry_msgs.msg import Twist, TwistStamped
 import numpy as np
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.clock import Clock, ClockType
@@ -289,9 +290,18 @@ class GymBridge(Node):
         self._pub_joints = self.create_publisher(JointState, 'joint_states', SENSOR_PUB_QOS)
         self._pub_instruction = self.create_publisher(String, 'instruction', LATCHED_QOS)
         self._pub_spec = self.create_publisher(String, 'gym/spec', LATCHED_QOS)
+        cmd_stamped = declare(
+            self,
+            'cmd_vel_stamped',
+            True,
+            "action_type 'twist': cmd_vel is TwistStamped (false: plain Twist)",
+            read_only=True,
+        )
         if self.action_type == 'twist':
             self._cmd_topic = 'cmd_vel'
-            self.create_subscription(Twist, 'cmd_vel', self._on_twist, COMMAND_QOS)
+            self.create_subscription(
+                TwistStamped if cmd_stamped else Twist, 'cmd_vel', self._on_twist, COMMAND_QOS
+            )
         else:
             self._cmd_topic = 'commands'
             self.create_subscription(Float64MultiArray, 'commands', self._on_commands, COMMAND_QOS)
@@ -594,8 +604,9 @@ class GymBridge(Node):
     def _on_commands(self, msg: Float64MultiArray) -> None:
         self._on_unstamped(msg.data, 'commands')
 
-    def _on_twist(self, msg: Twist) -> None:
-        values = [msg.linear.x, msg.angular.z] if self.action_dim == 2 else [msg.linear.x]
+    def _on_twist(self, msg: Twist | TwistStamped) -> None:
+        t = msg.twist if isinstance(msg, TwistStamped) else msg
+        values = [t.linear.x, t.angular.z] if self.action_dim == 2 else [t.linear.x]
         self._on_unstamped(values, 'cmd_vel')
 
     def _on_joint_action(self, msg: JointState) -> None:

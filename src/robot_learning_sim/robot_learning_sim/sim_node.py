@@ -16,8 +16,11 @@ Modes:
   with no command for ``lockstep_resend_s`` wall seconds the last step is republished
   unchanged (same stamp); ``lockstep_max_rate`` caps steps per wall second.
 
-Lockstep needs exactly one command per observation. ``cmd_vel`` (Twist) carries no stamp,
-so a command that arrives late (the answer to the terminal step of an episode arriving
+``cmd_vel`` is geometry_msgs/TwistStamped (what the policy node publishes by default and
+Jazzy's diff_drive_controller takes), plain Twist with ``cmd_vel_stamped: false``.
+
+Lockstep needs exactly one command per observation. ``cmd_vel`` carries no observation
+stamp (a TwistStamped one is stamped with the sender's clock), so a command that arrives late (the answer to the terminal step of an episode arriving
 after ``sim/reset``, to a step of an episode interrupted by a reset) or twice (a step
 answered by both the teleop forwarder and the policy node's resend answer) would be
 applied to the wrong step, and from then on every command would answer an older
@@ -211,7 +214,16 @@ class SimNode(Node):
         self._pub_scan = self.create_publisher(LaserScan, 'scan', SENSOR_PUB_QOS)
         self._pub_instruction = self.create_publisher(String, 'instruction', LATCHED_QOS)
         self._pub_goal = self.create_publisher(PoseStamped, 'sim/goal', LATCHED_QOS)
-        self.create_subscription(Twist, 'cmd_vel', self._on_cmd, COMMAND_QOS)
+        cmd_stamped = declare(
+            self,
+            'cmd_vel_stamped',
+            True,
+            'cmd_vel is TwistStamped (false: plain Twist)',
+            read_only=True,
+        )
+        self.create_subscription(
+            TwistStamped if cmd_stamped else Twist, 'cmd_vel', self._on_cmd, COMMAND_QOS
+        )
         self._action_sub = None
         if self.mode == 'lockstep' and self.lockstep_commands != 'cmd_vel':
             self._action_sub = self.create_subscription(
@@ -406,8 +418,9 @@ class SimNode(Node):
             return False
         return self.lockstep_commands == 'action' or self._action_sub.get_publisher_count() > 0
 
-    def _on_cmd(self, msg: Twist) -> None:
-        v, w = msg.linear.x, msg.angular.z
+    def _on_cmd(self, msg: Twist | TwistStamped) -> None:
+        t = msg.twist if isinstance(msg, TwistStamped) else msg
+        v, w = t.linear.x, t.angular.z
         if not (math.isfinite(v) and math.isfinite(w)):
             self.diag.error('error_bad_cmd_vel', f'non-finite cmd_vel ({v}, {w}): using zero')
             v = w = 0.0

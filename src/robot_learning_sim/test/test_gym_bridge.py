@@ -23,7 +23,7 @@ gym = pytest.importorskip('gymnasium')
 
 from builtin_interfaces.msg import Time  # noqa: E402
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus  # noqa: E402
-from geometry_msgs.msg import Twist  # noqa: E402
+from geometry_msgs.msg import Twist, TwistStamped  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.node import Node  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
@@ -57,7 +57,7 @@ def status(msg: DiagnosticArray) -> dict:
 class Probe(Node):
     """Records what the bridge publishes; sends commands, progress and resets."""
 
-    def __init__(self, ns):
+    def __init__(self, ns, stamped=True):
         super().__init__('gym_probe', namespace=ns)
         self.msgs = defaultdict(list)
         self.subs = {}
@@ -78,7 +78,9 @@ class Probe(Node):
             DiagnosticArray, '/diagnostics', lambda m: self.msgs['diagnostics'].append(m), 10
         )
         self.cmd = self.create_publisher(Float64MultiArray, 'commands', COMMAND_QOS)
-        self.twist = self.create_publisher(Twist, 'cmd_vel', COMMAND_QOS)
+        self.twist = self.create_publisher(
+            TwistStamped if stamped else Twist, 'cmd_vel', COMMAND_QOS
+        )
         self.progress = self.create_publisher(UInt64, 'learner/progress', COMMAND_QOS)
         self.action = None
 
@@ -129,7 +131,7 @@ def bridge_env(rclpy_context):
         bridge = GymBridge(
             namespace=ns, parameter_overrides=[Parameter(k, value=v) for k, v in defaults.items()]
         )
-        probe = Probe(ns)
+        probe = Probe(ns, stamped=params.get('cmd_vel_stamped', True))
         for n in (bridge, probe):
             ex.add_node(n)
             nodes.append(n)
@@ -245,7 +247,9 @@ def test_lockstep_pendulum_matches_gym_bit_exactly(bridge_env):
 
 def test_inverted_pendulum_joint_names_split_and_failure(bridge_env):
     ex, make, _ = bridge_env
-    bridge, probe = make(env_id='InvertedPendulum-v5', seed=1, action_type='twist')
+    bridge, probe = make(
+        env_id='InvertedPendulum-v5', seed=1, action_type='twist', cmd_vel_stamped=False
+    )  # the plain Twist option
     spec = json.loads(probe.msgs['gym/spec'][-1].data)
     assert spec['joint_names'] == ['slider', 'hinge'] and spec['position_dim'] == 2
     assert spec['obs_dim'] == 4 and spec['velocity_dim'] == 2
@@ -518,8 +522,8 @@ def test_twist_success_and_nonfinite_env_values(bridge_env):
     bridge, probe = make(env_id='GymBridgeToy-v0', action_type='twist')
     spec = json.loads(probe.msgs['gym/spec'][-1].data)
     assert spec['dt'] == 0.05 and spec['observation_low'] == [None, None]  # no dt: 20 Hz
-    tw = Twist()
-    tw.linear.x, tw.angular.z = 0.25, -3.0  # [linear.x, angular.z]; -3 clipped to -1
+    tw = TwistStamped()  # the default, as the policy node publishes
+    tw.twist.linear.x, tw.twist.angular.z = 0.25, -3.0  # [linear.x, angular.z]; -3 clipped
     stamps = [step(ex, probe, lambda: probe.twist.publish(tw)) for _ in range(3)]
     np.testing.assert_array_equal(bridge.last_action, np.array([0.25, -1.0], np.float32))
     sts = [probe.statuses()[t] for t in stamps]

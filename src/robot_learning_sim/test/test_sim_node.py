@@ -50,8 +50,9 @@ def status(msg: DiagnosticArray) -> dict:
 class Probe(Node):
     """Records everything the sim publishes; sends commands and resets."""
 
-    def __init__(self):
+    def __init__(self, stamped=True):
         super().__init__('sim_probe')
+        self.stamped = stamped
         self.msgs = defaultdict(list)
         self.subs = {}
         for topic, typ in TOPICS.items():
@@ -66,16 +67,20 @@ class Probe(Node):
         self.create_subscription(
             DiagnosticArray, '/diagnostics', lambda m: self.msgs['diagnostics'].append(m), 10
         )
-        self.cmd = self.create_publisher(Twist, 'cmd_vel', COMMAND_QOS)
+        # TwistStamped: what the policy node publishes by default (and sim_node takes).
+        self.cmd = self.create_publisher(
+            TwistStamped if stamped else Twist, 'cmd_vel', COMMAND_QOS
+        )
         self.reset = self.create_client(Trigger, 'sim/reset')
 
     def stamps(self, topic):
         return [key(m.header.stamp) for m in self.msgs[topic]]
 
     def send(self, v, w):
-        t = Twist()
+        msg = TwistStamped() if self.stamped else Twist()
+        t = msg.twist if self.stamped else msg
         t.linear.x, t.angular.z = float(v), float(w)
-        self.cmd.publish(t)
+        self.cmd.publish(msg)
 
 
 @pytest.fixture
@@ -89,7 +94,7 @@ def sim_env(rclpy_context):
         )
         defaults.update(params)
         sim = SimNode(parameter_overrides=[Parameter(k, value=v) for k, v in defaults.items()])
-        probe = Probe()
+        probe = Probe(stamped=params.get('cmd_vel_stamped', True))
         for n in (sim, probe):
             ex.add_node(n)
             nodes.append(n)
@@ -125,6 +130,18 @@ def spin_for(ex, seconds):
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         ex.spin_once(timeout_sec=0.02)
+
+
+def test_plain_twist_option_steps_lockstep(sim_env):
+    ex, make, _ = sim_env
+    sim, probe = make(cmd_vel_stamped=False)
+    t0 = probe.stamps('scan')[-1]
+    probe.send(0.3, 0.0)
+    spin_until(ex, lambda: len(set(probe.stamps('scan'))) >= 2, 3.0)
+    (t1,) = set(probe.stamps('scan')) - {t0}
+    spin_until(ex, lambda: t1 in probe.stamps('odom'), 3.0)
+    odom = [m for m in probe.msgs['odom'] if key(m.header.stamp) == t1][-1]
+    assert odom.twist.twist.linear.x > 0.05
 
 
 def test_lockstep_one_command_one_step(sim_env):

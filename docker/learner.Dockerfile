@@ -36,6 +36,8 @@ ENV DEBIAN_FRONTEND=noninteractive \
     NVIDIA_VISIBLE_DEVICES=all \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics
 
+# Not pinned to apt versions: the ROS and Ubuntu archives drop superseded ones.
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         python3-venv python3-pip libegl1 libegl-mesa0 libgl1-mesa-dri libgbm1 libosmesa6 \
@@ -68,7 +70,7 @@ COPY colcon.meta colcon.meta
 COPY src src
 COPY launch launch
 COPY config config
-RUN source "/opt/ros/$ROS_DISTRO/setup.bash" \
+RUN . "/opt/ros/$ROS_DISTRO/setup.bash" \
     && python -m colcon build --event-handlers console_cohesion+ \
     && rm -rf build log
 

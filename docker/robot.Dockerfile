@@ -23,6 +23,8 @@ ENV DEBIAN_FRONTEND=noninteractive \
 
 # python3-venv for the pinned packages; the rest is what MuJoCo's offscreen rendering
 # needs (the Makefile's APT_PKGS), since the built-in world is part of the workspace.
+# Not pinned to apt versions: the ROS and Ubuntu archives drop superseded ones.
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         python3-venv python3-pip libegl1 libegl-mesa0 libgl1-mesa-dri libgbm1 libosmesa6 \
@@ -64,7 +66,7 @@ COPY colcon.meta colcon.meta
 COPY src src
 COPY launch launch
 COPY config config
-RUN source "/opt/ros/$ROS_DISTRO/setup.bash" \
+RUN . "/opt/ros/$ROS_DISTRO/setup.bash" \
     && python -m colcon build --event-handlers console_cohesion+ \
     && rm -rf build log
 

@@ -18,7 +18,8 @@ src=${1:-src}
 distro=${ROS_DISTRO:-jazzy}
 PIN_FROM_PIP=(python3-torch python3-opencv python3-pil python3-matplotlib python3-tqdm
     python3-imageio python3-safetensors python3-tensorboard python3-mujoco python3-gymnasium)
-skip=("${PIN_FROM_PIP[@]}" ${ROSDEP_SKIP_KEYS})
+read -r -a extra <<<"${ROSDEP_SKIP_KEYS:-}"
+skip=("${PIN_FROM_PIP[@]}" "${extra[@]}")
 
 keys=$(rosdep keys --from-paths "$src" --ignore-src --rosdistro "$distro" -t buildtool -t build -t exec)
 for key in $keys; do

@@ -20,6 +20,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 
 import pytest
 import yaml
@@ -367,6 +368,36 @@ def test_default_commands_name_what_the_workspace_installs():
     assert params.startswith(prefix) and (ROOT / 'config' / params[len(prefix):]).is_file()
 
 
+def linter(name):
+    """Return the path of a linter from requirements-test.txt (beside this python first)."""
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get('PATH', '')])
+    return shutil.which(name, path=path)
+
+
+def test_dockerfiles_pass_hadolint():
+    hadolint = linter('hadolint')
+    if hadolint is None:
+        pytest.skip('hadolint not installed (requirements-test.txt): Dockerfiles not linted')
+    r = subprocess.run(
+        [hadolint, '--no-color', '--failure-threshold', 'warning', *map(str, DOCKERFILES.values())],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_scripts_pass_shellcheck():
+    shellcheck = linter('shellcheck')
+    if shellcheck is None:
+        pytest.skip('shellcheck not installed (requirements-test.txt): scripts not linted')
+    scripts = [DOCKER / 'entrypoint.sh', DOCKER / 'rosdep-install.sh']
+    r = subprocess.run(
+        [shellcheck, *map(str, scripts)], capture_output=True, text=True, timeout=120
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
 # ---- compose --------------------------------------------------------------------------
 
 
@@ -524,7 +555,13 @@ def test_rosdep_install_leaves_pip_keys_to_the_pinned_file(tmp_path):
     (bin_dir / 'rosdep').write_text(STUB_ROSDEP)
     (bin_dir / 'rosdep').chmod(0o755)
     log = tmp_path / 'install.args'
-    env = dict(os.environ, PATH=f'{bin_dir}:{os.environ["PATH"]}', LOG=str(log), EXTRA='')
+    env = dict(
+        os.environ,
+        PATH=f'{bin_dir}:{os.environ["PATH"]}',
+        LOG=str(log),
+        EXTRA='',
+        ROSDEP_SKIP_KEYS='python3-extra-a python3-extra-b',
+    )
     script = str(DOCKER / 'rosdep-install.sh')
     r = subprocess.run(
         [script, str(ROOT / 'src')], capture_output=True, text=True, env=env, timeout=60
@@ -533,6 +570,7 @@ def test_rosdep_install_leaves_pip_keys_to_the_pinned_file(tmp_path):
     args = log.read_text().splitlines()
     skip = set(args[args.index('--skip-keys') + 1].split())
     assert {'python3-mujoco-pip', 'python3-rosbags-pip'} <= skip
+    assert {'python3-extra-a', 'python3-extra-b'} <= skip, 'ROSDEP_SKIP_KEYS adds keys'
     assert not {'python3-numpy', 'rclpy'} & skip, 'apt keys ROS shares stay with rosdep'
     # The apt keys it always skips are packages requirements-system-ros.txt pins instead.
     listed = re.search(r'PIN_FROM_PIP=\(([^)]*)\)', Path(script).read_text()).group(1).split()

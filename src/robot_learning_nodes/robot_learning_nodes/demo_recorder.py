@@ -102,7 +102,7 @@ DEFAULT_TOPICS = [
     'action:geometry_msgs/msg/TwistStamped',
     'intervention:std_msgs/msg/Bool',
     'teleop/cmd_vel:geometry_msgs/msg/TwistStamped',
-    'cmd_vel:geometry_msgs/msg/Twist',
+    'cmd_vel:geometry_msgs/msg/TwistStamped',
     'observation/scan:sensor_msgs/msg/LaserScan',
 ]
 QUEUE_DEPTH = 1000

@@ -10,7 +10,7 @@ import json
 import time
 
 from diagnostic_msgs.msg import DiagnosticArray
-from geometry_msgs.msg import Twist
+from geometry_msgs.msg import TwistStamped
 import pytest
 import rclpy
 from robot_learning_nodes.common import COMMAND_QOS
@@ -63,7 +63,7 @@ def test_sim_learn_lockstep_closes_the_loop(ros, tmp_path):
                     seen['weights_received'], int(kv.get('weights_received', 0))
                 )
 
-    ros.create_subscription(Twist, 'cmd_vel', on_cmd, COMMAND_QOS)
+    ros.create_subscription(TwistStamped, 'cmd_vel', on_cmd, COMMAND_QOS)
     ros.create_subscription(DiagnosticArray, '/diagnostics', on_diag, 50)
     deadline = time.monotonic() + 150
     try:

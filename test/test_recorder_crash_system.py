@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
-"""System test: a demo_recorder process killed with SIGKILL mid-episode loses at most the
-last second, and its bag is recovered (``robot-learning bag reindex`` and the recorder's
-own start-up) into one that rosbags opens and the dataset loads with outcome crashed.
+"""System test: a demo_recorder killed with SIGKILL mid-episode loses at most 1 s.
+
+Its bag is recovered (``robot-learning bag reindex`` and the recorder's own start-up)
+into one that rosbags opens and the dataset loads with outcome crashed.
 
 The recorder runs as a real process over real topics; the test side publishes a scan, an
 odometry and a command stream at a known rate, each message carrying its sequence number

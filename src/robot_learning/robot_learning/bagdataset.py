@@ -296,7 +296,7 @@ class EpisodeInfo:
     frames: tuple
     transitions: tuple
     interventions: int  # transitions whose action came from a human
-    format: str  # 'mcap' | 'sqlite3'
+    format: str  # noqa: A003 -- 'mcap' | 'sqlite3' (a public field name)
     custom: dict = field(default_factory=dict)
 
 
@@ -304,8 +304,10 @@ class EpisodeInfo:
 
 
 def read_custom(path: Path) -> dict[str, str]:
-    """custom_data of a bag's ``metadata.yaml`` (libyaml: ruamel, which rosbags and
-    bagwriter use, costs ~10 ms a file, a tenth of decoding a 100-step episode).
+    """Read the custom_data of a bag's ``metadata.yaml``.
+
+    libyaml: ruamel, which rosbags and bagwriter use, costs ~10 ms a file, a tenth of
+    decoding a 100-step episode.
 
     Raises:
         BagError: no readable rosbag2 ``metadata.yaml``.
@@ -333,8 +335,10 @@ def _storage_format(d: Path) -> str:
 
 
 def find_bag_dirs(paths: Sequence[str | Path]) -> list[Path]:
-    """Every rosbag2 directory at or below ``paths``: one with ``metadata.yaml`` or with
-    storage files (``.mcap``/``.db3``; a crashed recording has no metadata), sorted.
+    """Find every rosbag2 directory at or below ``paths``, sorted.
+
+    A bag directory holds ``metadata.yaml`` or storage files (``.mcap``/``.db3``; a
+    crashed recording has no metadata).
 
     Raises:
         BagError: a path does not exist or holds no bag.
@@ -363,7 +367,7 @@ def find_bag_dirs(paths: Sequence[str | Path]) -> list[Path]:
 
 # --------------------------------------------------------------------------- decoding
 
-from .bagwriter import jazzy_typestore as _typestore  # noqa: E402 -- one shared typestore
+from .bagwriter import jazzy_typestore as _typestore  # noqa: E402, I100 -- one shared store
 
 _HASHES: dict[str, str] = {}
 
@@ -713,9 +717,13 @@ def _replay_rate_mode(
         s_stamp = np.array([i.stamp for _, i in st.steps], np.int64)
         s_rew = np.array([i.reward for _, i in st.steps], np.float64)
         csum = np.concatenate([[0.0], np.cumsum(s_rew)])
-        rewards = lambda a, b: float(
-            csum[np.searchsorted(s_stamp, b, 'right')] - csum[np.searchsorted(s_stamp, a, 'right')]
-        )
+
+        def rewards(a, b):  # noqa: F811 -- replaces the None above when steps exist
+            return float(
+                csum[np.searchsorted(s_stamp, b, 'right')]
+                - csum[np.searchsorted(s_stamp, a, 'right')]
+            )
+
     nan_det = np.full((len(obs_cfg.colors), 2), np.nan, np.float32)
     terminal = outcome in ('success', 'failure')
     out, prev_k = [], -2
@@ -909,8 +917,11 @@ def _bag_key(
 
 
 def _atomic_dir(final: Path, fill: Callable[[Path], None]) -> None:
-    """Fill a fresh temporary directory, then rename it to ``final`` (readers never see
-    a half-written entry; a concurrent writer of the same entry loses harmlessly)."""
+    """Fill a fresh temporary directory, then rename it to ``final``.
+
+    Readers never see a half-written entry; a concurrent writer of the same entry loses
+    harmlessly.
+    """
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.parent / f'.tmp-{final.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}'
     tmp.mkdir()
@@ -935,8 +946,11 @@ def _read_meta(entry: Path) -> dict | None:
 def _decode_to_cache(
     path: str, entry: str, cfg: DatasetConfig, obs_cfg: ObservationConfig, act_cfg: ActionConfig
 ) -> dict:
-    """Decode one bag into cache entry ``entry`` (also failures: a broken bag is not
-    opened again until its files change). Returns the meta. Runs in worker processes."""
+    """Decode one bag into cache entry ``entry``; returns the meta.
+
+    Failures are cached too: a broken bag is not opened again until its files change.
+    Runs in worker processes.
+    """
     path, entry_p = Path(path), Path(entry)
     try:
         arrays, meta = decode_bag(path, cfg, obs_cfg, act_cfg)
@@ -1079,13 +1093,10 @@ class BagDataset:
             file=sys.stderr,
             initial=len(bag_dirs) - len(todo),
         )
-        args = lambda i: (
-            str(bag_dirs[i]),
-            str(cache / 'episodes' / keys[i]),
-            cfg,
-            obs_cfg,
-            act_cfg,
-        )
+
+        def args(i):
+            return (str(bag_dirs[i]), str(cache / 'episodes' / keys[i]), cfg, obs_cfg, act_cfg)
+
         if n_workers > 1 and len(todo) > 1:
             from concurrent.futures import as_completed, ProcessPoolExecutor
             from concurrent.futures.process import BrokenProcessPool
@@ -1179,7 +1190,7 @@ class BagDataset:
                                 dtype=a.dtype,
                                 shape=(int(total),) + a.shape[1:],
                             )
-                        out[pos : pos + len(a)] = a
+                        out[pos:pos + len(a)] = a
                         pos += len(a)
                         del a
                     out.flush()
@@ -1208,7 +1219,7 @@ class BagDataset:
 
     # ------------------------------------------------------------------ views
     def view(self, episode_ids=None) -> DatasetView:
-        """The episodes ``episode_ids`` (all when None) with all their transitions."""
+        """Return the episodes ``episode_ids`` (all when None) with all their transitions."""
         ids = (
             np.arange(len(self.episodes))
             if episode_ids is None
@@ -1271,8 +1282,11 @@ class DatasetView:
         return DatasetView(self.dataset, episode_ids, self.transition_indices[keep])
 
     def select(self, outcomes=None, interventions_only: bool = False) -> DatasetView:
-        """Episodes whose outcome is in ``outcomes`` (None: any); with
-        ``interventions_only``, only the transitions a human drove (and their episodes)."""
+        """Select the episodes whose outcome is in ``outcomes`` (None: any).
+
+        With ``interventions_only``, only the transitions a human drove (and their
+        episodes).
+        """
         eps = self.dataset.episodes
         ids = [
             e for e in self.episode_ids if outcomes is None or eps[e].outcome in tuple(outcomes)
@@ -1286,9 +1300,10 @@ class DatasetView:
         return view
 
     def split(self, val_fraction: float, seed: int) -> tuple[DatasetView, DatasetView]:
-        """(train, val) by episode, never by frame: a seeded permutation of the episodes;
-        ``round(val_fraction * n)`` of them (at least 1 when ``val_fraction > 0`` and
-        n >= 2, at most n - 1) go to val.
+        """Split into (train, val) by episode, never by frame.
+
+        A seeded permutation of the episodes; ``round(val_fraction * n)`` of them (at
+        least 1 when ``val_fraction > 0`` and n >= 2, at most n - 1) go to val.
 
         Raises:
             ConfigError: ``val_fraction`` outside [0, 1).
@@ -1304,8 +1319,10 @@ class DatasetView:
         return self._subset(np.sort(perm[n_val:])), self._subset(np.sort(perm[:n_val]))
 
     def shard(self, rank: int, world_size: int) -> DatasetView:
-        """Episodes of rank ``rank`` of ``world_size`` (DDP): disjoint shards covering the
-        view, balanced greedily by transition count (longest episode to the lightest rank).
+        """Return the episodes of rank ``rank`` of ``world_size`` (DDP).
+
+        Disjoint shards covering the view, balanced greedily by transition count (longest
+        episode to the lightest rank).
 
         Raises:
             ConfigError: bad rank/world size, or fewer episodes than ranks.

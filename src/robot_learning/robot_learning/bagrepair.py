@@ -98,7 +98,7 @@ class _Body:
     def take(self, n: int) -> memoryview:
         if n < 0 or self.pos + n > len(self.data):
             raise ValueError('record body too short')
-        out = self.data[self.pos : self.pos + n]
+        out = self.data[self.pos:self.pos + n]
         self.pos += n
         return out
 
@@ -185,7 +185,7 @@ def _inner_records(data: bytes) -> Iterator[tuple[int, memoryview]]:
         op, length = struct.unpack_from('<BQ', view, pos)
         if pos + 9 + length > len(view):
             raise ValueError('chunk record overruns its chunk')
-        yield op, view[pos + 9 : pos + 9 + length]
+        yield op, view[pos + 9:pos + 9 + length]
         pos += 9 + length
 
 
@@ -260,7 +260,7 @@ def _take(res: ScanResult, op: int, body, on_message) -> None:
                 b.u32()  # sequence
                 log_time = b.u64()
                 b.u64()  # publish time
-                on_message(cid, log_time, b.data[b.pos :])
+                on_message(cid, log_time, b.data[b.pos:])
         elif op == OP_SCHEMA:
             sid = b.u16()
             res.schemas[sid] = (b.string(), b.string(), bytes(b.take(b.u32())))
@@ -333,10 +333,11 @@ class ReindexResult:
     def line(self) -> str:
         """One human line describing the result."""
         if self.status == 'recovered':
+            cut = f', {self.dropped_bytes} bytes of a cut-off record dropped'
             return (
                 f'{self.path}: recovered {self.messages} messages over {self.duration_s:.2f} s '
                 f'on {len(self.counts)} topics (outcome {self.custom.get("outcome", "?")}'
-                f'{f", {self.dropped_bytes} bytes of a cut-off record dropped" if self.dropped_bytes else ""})'  # noqa: E501
+                f'{cut if self.dropped_bytes else ""})'
             )
         if self.status == 'busy':
             return f'{self.path}: being written by a running recorder, left alone'
@@ -386,7 +387,7 @@ def find_unfinished(root: str | Path, max_depth: int = 3) -> list[Path]:
 
 
 def _connection_args(store, schema: tuple | None, channel: tuple) -> dict[str, Any]:
-    """rosbags ``Writer.add_connection`` keyword arguments for one recovered channel."""
+    """Build rosbags ``Writer.add_connection`` keyword arguments for a recovered channel."""
     from rosbags.rosbag2.metadata import parse_qos
 
     _sid, topic, encoding, meta = channel
@@ -597,7 +598,9 @@ def reindex(path: str | Path, outcome: str = CRASHED) -> list[ReindexResult]:
     bags = find_unfinished(p)
     if not bags:
         if not any(q.suffix == '.mcap' for q in p.rglob('*.mcap')):
-            raise BagError(f'{p} holds no .mcap file (pass a bag directory or a directory of bags)')
+            raise BagError(
+                f'{p} holds no .mcap file (pass a bag directory or a directory of bags)'
+            )
         return []
     return [reindex_bag(b, outcome) for b in bags]
 
@@ -721,21 +724,21 @@ def rewrite_mcap_metadata(path: str | Path, name: str, updates: dict[str, str]) 
 
 
 def _shift(op: int, body: bytes, moved, name: str, new_len: int, delta: int) -> bytes:
-    """A summary record with the offsets into the file moved past the rewritten record."""
+    """Return a summary record with its file offsets moved past the rewritten record."""
     if op == OP_CHUNK_INDEX:
         b = _Body(body)
         start, end, chunk_off = b.u64(), b.u64(), b.u64()
         chunk_len = b.u64()
         n = b.u32()
         entries = [struct.unpack_from('<HQ', b.take(10)) for _ in range(n // 10)]
-        rest = bytes(b.data[b.pos :])
+        rest = bytes(b.data[b.pos:])
         out = struct.pack('<QQQQI', start, end, moved(chunk_off), chunk_len, n)
         out += b''.join(struct.pack('<HQ', cid, moved(off)) for cid, off in entries)
         return out + rest
     if op in (OP_ATTACHMENT_INDEX, OP_METADATA_INDEX):
         b = _Body(body)
         off, length = b.u64(), b.u64()
-        rest = bytes(b.data[b.pos :])
+        rest = bytes(b.data[b.pos:])
         if op == OP_METADATA_INDEX and _Body(rest).string() == name:
             return struct.pack('<QQ', off, new_len) + rest
         return struct.pack('<QQ', moved(off), length) + rest

@@ -61,7 +61,7 @@ _typestore = None
 
 
 def jazzy_typestore():
-    """The rosbags ROS 2 Jazzy typestore, built once per process (building costs ~50 ms)."""
+    """Return the rosbags ROS 2 Jazzy typestore, built once per process (costs ~50 ms)."""
     global _typestore
     if _typestore is None:
         from rosbags.typesys import get_typestore, Stores
@@ -299,8 +299,11 @@ class EpisodeBagWriter:
         self.flushes += 1
 
     def flush_if_due(self) -> bool:
-        """Flush when the last flush is ``flush_period_s`` old (for a timer); returns
-        whether it flushed."""
+        """Flush when the last flush is ``flush_period_s`` old (for a timer).
+
+        Returns:
+            Whether it flushed.
+        """
         if self.closed or self.flush_period_s <= 0:
             return False
         if time.monotonic() - self._last_flush < self.flush_period_s:

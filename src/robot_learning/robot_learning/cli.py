@@ -10,7 +10,7 @@ Verbs:
   train --algo bc|iql|sac --bags DIR... --out runs/NAME       train from bags (torchrun-able)
   eval --checkpoint DIR [--episodes N]                        closed-loop evaluation in the sim
   eval --checkpoint DIR --offline --bags DIR...               action error on held-out episodes
-  bag reindex DIR                                             recover crashed bags (outcome crashed)
+  bag reindex DIR                                             recover crashed bags (as crashed)
 
 The ROS-facing verbs live in ``robot_learning_nodes`` and are imported only when used,
 so the core package itself never imports rclpy. Every expected failure (bad profile,

@@ -149,7 +149,7 @@ def write_episode(
     stamps=None,
     custom=True,
 ) -> dict:
-    """An episode bag in the recorder's layout; returns what the dataset should give back.
+    """Write an episode bag in the recorder's layout; return what the dataset gives back.
 
     Per step k (stamp t_k): episode, odom, detections, image, scan (sim order), then the
     action stamped t_k and its intervention flag. n transitions, n + 1 frames.
@@ -328,7 +328,8 @@ tolerance_s: 0.03
 image_size: [8, 6]
 outcomes: []
 cache_dir: {tmp_path / 'cache'}
-topics: {{odom: '', detections: '', episode: '', intervention: '', instruction: '', action: /cmd_vel}}
+topics: {{odom: '', detections: '', episode: '', intervention: '', instruction: '',
+         action: /cmd_vel}}
 """
     )
     c = DatasetConfig.from_yaml(yaml_file)
@@ -414,9 +415,9 @@ def test_select_split_and_shard_by_episode(tmp_path):
 
 
 def test_config_errors_are_one_line(tmp_path):
-    with pytest.raises(ConfigError, match="unknown key"):
+    with pytest.raises(ConfigError, match='unknown key'):
         DatasetConfig.from_dict({'rate': 3})
-    with pytest.raises(ConfigError, match="unknown key"):
+    with pytest.raises(ConfigError, match='unknown key'):
         DatasetConfig.from_dict({'topics': {'camera': '/c'}})
     with pytest.raises(ConfigError, match='absolute'):
         DatasetConfig.from_dict({'topics': {'scan': 'scan'}})

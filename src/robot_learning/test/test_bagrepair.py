@@ -37,7 +37,8 @@ TS = get_typestore(Stores.ROS2_JAZZY)
 
 
 def string_msg(text: str) -> bytes:
-    return bytes(TS.serialize_cdr(TS.types['std_msgs/msg/String'](data=text), 'std_msgs/msg/String'))
+    msg = TS.types['std_msgs/msg/String'](data=text)
+    return bytes(TS.serialize_cdr(msg, 'std_msgs/msg/String'))
 
 
 def odom_msg(x: float) -> bytes:
@@ -70,7 +71,7 @@ START = {'instruction': 'go to the red pillar', 'episode': '3', 'session': 's1',
 
 
 def crashed_bag(root: Path, n: int = 50, flush_every: int = 10) -> tuple[Path, list]:
-    """A bag whose writer 'dies' (aborts) after ``n`` messages, flushed every few."""
+    """Write a bag whose writer 'dies' (aborts) after ``n`` messages, flushed every few."""
     path = root / 's1' / 'episode_0003'
     w = EpisodeBagWriter(path, flush_period_s=0)
     w.write_start_record(START)
@@ -106,7 +107,8 @@ def embedded_info(mcap_file: Path) -> dict:
 
 
 def yaml_info(bag: Path) -> dict:
-    return YAML(typ='safe').load((bag / 'metadata.yaml').read_text())['rosbag2_bagfile_information']
+    doc = YAML(typ='safe').load((bag / 'metadata.yaml').read_text())
+    return doc['rosbag2_bagfile_information']
 
 
 def test_crashed_bag_is_unreadable_until_reindexed(tmp_path):

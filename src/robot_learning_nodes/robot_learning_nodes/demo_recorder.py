@@ -140,7 +140,7 @@ def _qos_policy_name(policy: Any) -> str:
 
 
 def offered_qos_dicts(infos: list) -> list[dict]:
-    """rclpy ``TopicEndpointInfo`` list -> offered QoS dicts for the bag metadata."""
+    """Convert rclpy ``TopicEndpointInfo`` list to offered QoS dicts for the bag metadata."""
     out = []
     for info in infos:
         q = info.qos_profile

@@ -285,7 +285,7 @@ def yaml_metadata(bag) -> dict:
 
 
 def sample_message(cls, i: int):
-    """A message of any default-topic type with a few fields that identify ``i``."""
+    """Build a message of any default-topic type with a few fields that identify ``i``."""
     from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
     from geometry_msgs.msg import Pose, PoseArray
     from nav_msgs.msg import Odometry

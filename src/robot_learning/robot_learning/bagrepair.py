@@ -476,7 +476,9 @@ def reindex_bag(path: str | Path, outcome: str = CRASHED, force: bool = False) -
         return ReindexResult(bag, 'busy')
     tmp_root = bag.parent / f'.{bag.name}.reindex-{os.getpid()}'
     try:
-        shutil.rmtree(tmp_root, ignore_errors=True)
+        # We hold the bag's lock: any temporary of it is a dead reindexer's leftover.
+        for old in bag.parent.glob(f'.{bag.name}.reindex-*'):
+            shutil.rmtree(old, ignore_errors=True)
         tmp_root.mkdir()
         store = jazzy_typestore()
         writer = Writer(tmp_root / mcap.stem, version=Writer.VERSION_LATEST,

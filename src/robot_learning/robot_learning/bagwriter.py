@@ -317,7 +317,8 @@ class EpisodeBagWriter:
         MCAP: a Metadata record ``robot_learning_episode`` in the data section, from which
         :func:`robot_learning.bagrepair.reindex_bag` rebuilds the custom_data of a
         crashed episode (the final custom_data goes into ``metadata.yaml`` and the
-        ``rosbag2`` record on close). sqlite3: nothing (no place for it).
+        ``rosbag2`` record on close). It may be written again when something changes
+        (the instruction): the last one wins. sqlite3: nothing (no place for it).
 
         Raises:
             BagError: closed, a non-string key/value, or an I/O error.

@@ -182,6 +182,7 @@ class _Episode:
     writer: EpisodeBagWriter
     start_ns: int
     outcome: str = 'unknown'
+    start: dict = field(default_factory=dict)  # the bag's start record (crash recovery)
     intervention_steps: int = 0  # commands marked as a human takeover
     interventions: int = 0  # takeover segments (false -> true edges)
     intervening: bool = False
@@ -452,7 +453,9 @@ class DemoRecorder(Node):
         """Subscription callback: serialized bytes of one message."""
         now = self.get_clock().now().nanoseconds
         if topic == self.instruction_topic:
-            self._set_instruction(raw)
+            changed = self._set_instruction(raw)
+            if changed and self._episode is not None:
+                self._restart_record(self._episode)
         ep = self._episode
         if ep is None:
             return
@@ -501,7 +504,20 @@ class DemoRecorder(Node):
             offered = []
         ep.writer.add_topic(t.topic, t.msgtype, offered)
 
-    def _set_instruction(self, raw: bytes) -> None:
+    def _restart_record(self, ep: _Episode) -> None:
+        """Write the start record again with the new instruction.
+
+        stop_episode gives the episode the latest instruction; a recovery takes the last
+        start record, so a crashed episode gets the same.
+        """
+        ep.start['instruction'] = self._instruction_text
+        try:
+            ep.writer.write_start_record(ep.start)
+        except BagError as exc:
+            self.diag.error('error_write', f'start record: {exc}')
+
+    def _set_instruction(self, raw: bytes) -> bool:
+        """Take a new instruction message; returns whether the text changed."""
         from rclpy.serialization import deserialize_message
 
         try:
@@ -511,9 +527,11 @@ class DemoRecorder(Node):
                 'error_instruction',
                 f'{self.instruction_topic}: cannot read ' f'std_msgs/String: {exc}',
             )
-            return
+            return False
+        changed = text != self._instruction_text
         self._instruction_raw, self._instruction_text = raw, text
         self.diag.set('instruction', text)
+        return changed
 
     # ------------------------------------------------------------------ episodes
     def _first_free_index(self) -> int:
@@ -560,7 +578,7 @@ class DemoRecorder(Node):
         except BagError:
             writer.discard()
             raise
-        ep = _Episode(index, path, writer, now)
+        ep = _Episode(index, path, writer, now, start=start)
         self._episode = ep
         for t in self.topics.values():
             if t.sub is not None and t.msgtype:

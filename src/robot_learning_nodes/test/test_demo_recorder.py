@@ -366,6 +366,10 @@ def test_crashed_episode_is_recovered_at_next_start(ros, tmp_path):
     for i in range(10):
         pub.publish(scan(i))
     recorded(ros, rec, f'{ros.ns}/scan', 10)
+    # the instruction changes mid-episode: stop_episode would take the new one, so must a
+    # recovery
+    pub_instr.publish(String(data='go to the blue pillar'))
+    ros.spin_until(lambda: rec._instruction_text == 'go to the blue pillar', what='new one')
     flushes = rec._episode.writer.flushes
     ros.spin_until(lambda: rec._episode.writer.flushes > flushes, what='a timer flush')
     # what SIGKILL leaves: the file as flushed, no index, no metadata.yaml
@@ -377,7 +381,7 @@ def test_crashed_episode_is_recovered_at_next_start(ros, tmp_path):
     assert rec2.recovered == [ep]
     custom = read_custom_data(ep)
     assert custom['outcome'] == 'crashed'
-    assert custom['instruction'] == 'go to the red pillar'
+    assert custom['instruction'] == 'go to the blue pillar'
     assert (custom['episode'], custom['session']) == ('0', 's')
     got, _ = read_bag(ep)
     assert same_content(got[f'{ros.ns}/scan'], [scan(i) for i in range(10)], LaserScan)

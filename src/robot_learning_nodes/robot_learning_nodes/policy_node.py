@@ -428,7 +428,9 @@ class PolicyNode(Node):
         repeat, self._last_scan_stamp = stamp == self._last_scan_stamp, stamp
         if not repeat:
             return
-        if self._last_cmd is not None and self._last_cmd[0] == stamp:
+        if self._stopped():
+            self._publish_stop(stamp)  # never replay a command given before the stop
+        elif self._last_cmd is not None and self._last_cmd[0] == stamp:
             self.diag.count('resends_answered')
             self._publish_twist(*self._last_cmd)
         elif self._last_obs is not None and self._last_obs[0].stamp == stamp:
@@ -447,10 +449,13 @@ class PolicyNode(Node):
         self._last_obs = (obs, image)
         self.diag.count('observations')
 
+    def _stopped(self) -> bool:
+        # The e-stop stops everything; disabled stops the policy, not an active teleop.
+        return self.gate.e_stop or (not self.gate.enabled and not self._teleop_active())
+
     def _act(self, obs: RawObservation, image: np.ndarray | None = None) -> None:
-        if self.gate.e_stop or not self.gate.enabled:
-            if self.gate.e_stop or not self._teleop_active():
-                self._publish_stop(obs.stamp)  # answered, so a lockstep sim keeps stepping
+        if self._stopped():
+            self._publish_stop(obs.stamp)  # answered, so a lockstep sim keeps stepping
             return
         if self._teleop_active() or self.policy is None:
             return
@@ -478,7 +483,9 @@ class PolicyNode(Node):
         stamp = stamp_us(msg.header)
         if stamp == self._last_obs_stamp:
             # Lockstep resend of the step already answered (or seen before a policy came).
-            if self._last_cmd is not None and self._last_cmd[0] == stamp:
+            if self._stopped():
+                self._publish_stop(stamp)
+            elif self._last_cmd is not None and self._last_cmd[0] == stamp:
                 self.diag.count('resends_answered')
                 self._publish_joint(*self._last_cmd)
             elif self._last_obs is not None:
@@ -498,7 +505,7 @@ class PolicyNode(Node):
         self._act_joint(obs)
 
     def _act_joint(self, obs: VectorObservation) -> None:
-        if self.gate.e_stop or not self.gate.enabled:
+        if self._stopped():
             self._publish_stop(obs.stamp)
             return
         if self.policy is None:

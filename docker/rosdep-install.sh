@@ -23,6 +23,9 @@ skip=("${PIN_FROM_PIP[@]}" "${extra[@]}")
 
 keys=$(rosdep keys --from-paths "$src" --ignore-src --rosdistro "$distro" -t buildtool -t build -t exec)
 for key in $keys; do
+    if [[ " ${skip[*]} " == *" $key "* ]]; then
+        continue
+    fi
     if ! resolved=$(rosdep resolve "$key" --rosdistro "$distro" 2>/dev/null); then
         echo "rosdep-install: no rosdep rule for '$key': fix the package.xml that declares it" >&2
         exit 1

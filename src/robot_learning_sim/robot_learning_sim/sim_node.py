@@ -45,15 +45,16 @@ import time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Pose, PoseArray, PoseStamped, Twist, TwistStamped
 from nav_msgs.msg import Odometry
-from rcl_interfaces.msg import SetParametersResult
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from robot_learning.errors import ConfigError
 from robot_learning_nodes.common import (
     COMMAND_QOS,
     declare,
     Diagnostics,
     LATCHED_QOS,
+    live_parameters,
     s_to_stamp,
     SENSOR_PUB_QOS,
     spin_node,
@@ -108,26 +109,53 @@ class SimNode(Node):
             read_only=True,
         )
         if self.mode not in ('realtime', 'lockstep'):
-            raise ValueError(f"parameter mode must be 'realtime' or 'lockstep', not {self.mode!r}")
+            raise ConfigError(
+                f"sim_node: mode must be 'realtime' or 'lockstep', not {self.mode!r}"
+            )
         rate = declare(
-            self, 'control_rate', 10.0, 'control steps per sim second, Hz', read_only=True
+            self,
+            'control_rate',
+            10.0,
+            'control steps per sim second, Hz',
+            read_only=True,
+            min_value=0.1,
+            max_value=1000.0,
         )
-        if not rate > 0:
-            raise ValueError('control_rate must be > 0')
-        cam_w = declare(self, 'camera_width', 160, 'camera image width, px', read_only=True)
-        cam_h = declare(self, 'camera_height', 120, 'camera image height, px', read_only=True)
+        cam_w = declare(
+            self, 'camera_width', 160, 'camera image width, px', True, min_value=1, max_value=4096
+        )
+        cam_h = declare(
+            self,
+            'camera_height',
+            120,
+            'camera image height, px',
+            read_only=True,
+            min_value=1,
+            max_value=4096,
+        )
         self.camera_every = declare(
-            self, 'camera_every', 1, 'publish the camera every N steps (0 = off)'
+            self, 'camera_every', 1, 'publish the camera every N steps (0 = off)', min_value=0
         )
-        seed = declare(self, 'seed', 0, 'seed of the episode generator', read_only=True)
+        seed = declare(
+            self, 'seed', 0, 'seed of the episode generator', read_only=True, min_value=0
+        )
         max_steps = declare(
             self,
             'max_episode_steps',
             200,
             'steps after which an episode is truncated (timeout)',
             read_only=True,
+            min_value=1,
         )
-        n_obst = declare(self, 'n_obstacles', 3, 'box obstacles per episode', read_only=True)
+        n_obst = declare(
+            self,
+            'n_obstacles',
+            3,
+            'box obstacles per episode',
+            read_only=True,
+            min_value=0,
+            max_value=100,
+        )
         colors = declare(
             self,
             'colors',
@@ -148,6 +176,8 @@ class SimNode(Node):
             1.0,
             'lockstep: republish the last step after this many wall '
             'seconds without cmd_vel (0 = never), s',
+            min_value=0.0,
+            max_value=3600.0,
         )
         self.max_rate = declare(
             self,
@@ -155,6 +185,7 @@ class SimNode(Node):
             0.0,
             'lockstep: at most this many steps per wall second ' '(0 = unlimited), Hz',
             read_only=True,
+            min_value=0.0,
         )
         self.lockstep_commands = declare(
             self,
@@ -167,8 +198,8 @@ class SimNode(Node):
             read_only=True,
         )
         if self.lockstep_commands not in ('auto', 'action', 'cmd_vel'):
-            raise ValueError(
-                "lockstep_commands must be 'auto', 'action' or 'cmd_vel', not "
+            raise ConfigError(
+                "sim_node: lockstep_commands must be 'auto', 'action' or 'cmd_vel', not "
                 f'{self.lockstep_commands!r}'
             )
         self.cmd_timeout = declare(
@@ -176,6 +207,8 @@ class SimNode(Node):
             'cmd_timeout',
             0.5,
             'realtime: a cmd_vel older than this (wall) counts as ' 'zero, s',
+            min_value=0.0,
+            max_value=3600.0,
         )
         # Frame ids are baked into the pre-allocated messages: fixed at start-up.
         self.odom_frame = declare(self, 'odom_frame', 'odom', 'odometry frame id', read_only=True)
@@ -189,10 +222,6 @@ class SimNode(Node):
             self, 'camera_frame', 'camera_link', 'camera frame id', read_only=True
         )
 
-        if self.camera_every < 0:
-            raise ValueError('camera_every must be >= 0')
-        self.add_on_set_parameters_callback(self._on_params)
-
         self.world = World(
             WorldConfig(
                 control_dt=1.0 / rate,
@@ -205,6 +234,13 @@ class SimNode(Node):
             )
         )
         self.diag = Diagnostics(self)
+        # Steps (and episode counts), and the commands that drive them.
+        self.diag.task('simulation', params=True)
+        self.diag.task(
+            'commands',
+            keys=('stale_actions', 'cmds_while_waiting_for_reset'),
+            errors=('error_bad_cmd_vel',),
+        )
         self.diag.set('mode', self.mode)
 
         self._pub_clock = self.create_publisher(ClockMsg, '/clock', CLOCK_QOS)
@@ -251,15 +287,21 @@ class SimNode(Node):
         if self.mode == 'realtime':
             self.create_timer(1.0 / rate, self._on_tick, clock=self._wall)
         else:
-            if self.resend_s > 0:
-                self.create_timer(
-                    max(self.resend_s / 4.0, 0.01), self._on_resend_timer, clock=self._wall
-                )
+            self._set_resend(self.resend_s)
             if self.max_rate > 0:
                 self.create_timer(
                     max(0.25 / self.max_rate, 0.001), self._on_throttle_timer, clock=self._wall
                 )
         self._new_episode(first=True)
+        live_parameters(
+            self,
+            {
+                'camera_every': lambda v: setattr(self, 'camera_every', v),
+                'autoreset': lambda v: setattr(self, 'autoreset', v),
+                'lockstep_resend_s': self._set_resend,
+                'cmd_timeout': lambda v: setattr(self, 'cmd_timeout', v),
+            },
+        )
         self.get_logger().info(
             f'sim_node up: mode={self.mode} control_rate={rate} Hz, {self.world.instruction}'
         )
@@ -406,6 +448,7 @@ class SimNode(Node):
             self.diag.count(f'outcome_{r.outcome}')
         self._fill_and_publish(r.reward, r.terminated, r.truncated, r.outcome)
         self.steps_total += 1
+        self.diag.tick('simulation')
         self._rate_n += 1
         now = time.monotonic()
         if now - self._rate_t0 >= 2.0:
@@ -473,21 +516,17 @@ class SimNode(Node):
         v, w = self._cmd if fresh else (0.0, 0.0)
         self._advance(v, w)
 
-    def _on_params(self, params):
-        """Live changes of the parameters that are not read-only."""
-        attrs = {
-            'camera_every': 'camera_every',
-            'autoreset': 'autoreset',
-            'lockstep_resend_s': 'resend_s',
-            'cmd_timeout': 'cmd_timeout',
-        }
-        for p in params:
-            if p.name == 'camera_every' and p.value < 0:
-                return SetParametersResult(successful=False, reason='camera_every must be >= 0')
-        for p in params:
-            if p.name in attrs:
-                setattr(self, attrs[p.name], p.value)
-        return SetParametersResult(successful=True)
+    def _set_resend(self, resend_s: float) -> None:
+        """Lockstep: (re)arm the resend timer for ``resend_s`` (0: no timer, never resend)."""
+        self.resend_s = float(resend_s)
+        timer = getattr(self, '_resend_timer', None)
+        if timer is not None:
+            self.destroy_timer(timer)
+        self._resend_timer = None
+        if self.mode == 'lockstep' and self.resend_s > 0:
+            self._resend_timer = self.create_timer(
+                max(self.resend_s / 4.0, 0.01), self._on_resend_timer, clock=self._wall
+            )
 
     def _on_reset(self, request, response):
         self._pending = None

@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: Apache-2.0
+"""sim_node parameters and diagnostics: live sets take effect, bad values are refused."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip('rclpy')
+
+from rclpy.parameter import Parameter  # noqa: E402
+from robot_learning.errors import ConfigError  # noqa: E402
+from robot_learning_sim.sim_node import SimNode  # noqa: E402
+from test_sim_node import sim_env, spin_for, spin_until  # noqa: E402, F401, F811
+
+
+def set_param(node, name, value):
+    (r,) = node.set_parameters([Parameter(name, value=value)])
+    return r
+
+
+def test_live_resend_and_camera_take_effect(sim_env):  # noqa: F811
+    ex, make, _ = sim_env
+    sim, probe = make()  # lockstep, resend after 0.3 s
+    spin_until(ex, lambda: len(probe.msgs['scan']) >= 2, 5.0)  # step 0 republished
+    assert set_param(sim, 'lockstep_resend_s', 0.0).successful
+    spin_for(ex, 0.1)
+    n = len(probe.msgs['scan'])
+    spin_for(ex, 1.0)
+    assert len(probe.msgs['scan']) == n  # 0 = never resend, applied live
+    assert set_param(sim, 'lockstep_resend_s', 0.1).successful
+    spin_until(ex, lambda: len(probe.msgs['scan']) > n, 3.0)  # the timer is re-armed
+    # camera_every 0: steps publish no image any more.
+    assert set_param(sim, 'camera_every', 0).successful
+    assert set_param(sim, 'lockstep_resend_s', 0.0).successful
+    spin_for(ex, 0.1)
+    images = len(probe.msgs['camera/image_raw'])
+    steps = len(set(probe.stamps('scan')))
+    probe.send(0.1, 0.0)
+    spin_until(ex, lambda: len(set(probe.stamps('scan'))) > steps, 3.0)
+    spin_for(ex, 0.2)
+    assert len(probe.msgs['camera/image_raw']) == images
+
+
+def test_out_of_range_and_read_only_sets_are_refused(sim_env):  # noqa: F811
+    ex, make, _ = sim_env
+    sim, _ = make()
+    r = set_param(sim, 'camera_every', -1)
+    assert not r.successful and 'out of range' in r.reason and sim.camera_every == 1
+    r = set_param(sim, 'cmd_timeout', -0.5)
+    assert not r.successful and sim.cmd_timeout == 0.5
+    for name, value in (('control_rate', 20.0), ('seed', 4), ('mode', 'realtime')):
+        r = set_param(sim, name, value)
+        assert not r.successful and 'read-only' in r.reason, name
+    assert sim.world.cfg.control_dt == pytest.approx(0.1)
+
+
+def test_bad_parameters_are_config_errors(rclpy_context):
+    for name, value, match in (
+        ('mode', 'fast', 'mode'),
+        ('control_rate', 0.0, 'control_rate'),
+        ('lockstep_commands', 'both', 'lockstep_commands'),
+        ('camera_every', -2, 'camera_every'),
+    ):
+        with pytest.raises(ConfigError, match=match) as info:
+            SimNode(parameter_overrides=[Parameter(name, value=value)])
+        assert '\n' not in str(info.value)
+
+
+def test_bad_parameter_exits_2_with_one_line(rclpy_context):
+    proc = subprocess.run(
+        [sys.executable, '-m', 'robot_learning_sim.sim_node', '--ros-args', '-p', 'mode:=fast'],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ),
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and 'mode' in lines[0] and 'Traceback' not in proc.stderr
+
+
+def test_diagnostics_tasks_and_windowed_levels(sim_env):  # noqa: F811
+    ex, make, _ = sim_env
+    sim, probe = make(**{'diagnostics.window_s': 1.0, 'diagnostics.period_s': 0.2})
+
+    def statuses():
+        for m in reversed(probe.msgs['diagnostics']):
+            if m.status and m.status[0].hardware_id == sim.get_fully_qualified_name():
+                return {st.name: st for st in m.status}
+        return {}
+
+    spin_until(ex, lambda: set(statuses()) == {'sim_node: simulation', 'sim_node: commands'}, 5.0)
+    steps = len(set(probe.stamps('scan')))
+    probe.send(float('nan'), 0.0)
+    spin_until(ex, lambda: len(set(probe.stamps('scan'))) > steps, 3.0)
+    spin_until(ex, lambda: statuses()['sim_node: commands'].level == b'\x01', 5.0)
+    assert 'non-finite' in statuses()['sim_node: commands'].message
+    assert statuses()['sim_node: simulation'].level == b'\x00'
+    # The bad command leaves the 1 s window: OK again.
+    spin_until(ex, lambda: statuses()['sim_node: commands'].level == b'\x00', 5.0)

@@ -262,12 +262,12 @@ def nonfinite_weights(blob: bytes) -> list[str]:
     if size > len(data) - 8:
         raise CheckpointError(f'weights blob header of {size} bytes exceeds the blob')
     try:
-        header = json.loads(bytes(data[8 : 8 + size]))
+        header = json.loads(bytes(data[8:8 + size]))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CheckpointError(f'weights blob header is not JSON: {exc}') from None
     if not isinstance(header, dict):
         raise CheckpointError('weights blob header is not a JSON object')
-    body = data[8 + size :]
+    body = data[8 + size:]
     bad = []
     for name, info in header.items():
         if name == '__metadata__':
@@ -277,7 +277,9 @@ def nonfinite_weights(blob: bytes) -> list[str]:
             dtype_name = info['dtype']
             begin, end = (int(x) for x in info['data_offsets'])
         except (TypeError, KeyError, ValueError):
-            raise CheckpointError(f'weights blob entry {name!r} lacks dtype/data_offsets') from None
+            raise CheckpointError(
+                f'weights blob entry {name!r} lacks dtype/data_offsets'
+            ) from None
         view = _FLOAT_VIEWS.get(dtype_name)
         if view is None:
             continue

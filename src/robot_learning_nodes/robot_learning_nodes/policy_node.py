@@ -123,8 +123,8 @@ _PARAMETERS = {
     'command_type': ('twist_stamped', f'one of {list(_COMMAND_TYPES)}: cmd_vel TwistStamped or '
                      'Twist, commands (forward controllers) or joint_trajectory', _RO),
     'joint_names': ([''], "joint names of joint commands (empty: the checkpoint's)", _RO),
-    'joint_lower': ([0.0], "per-joint lower command limits; [0.0] with joint_upper [0.0]: the "
-                    "checkpoint's", {}),
+    'joint_lower': ([0.0], 'per-joint lower command limits; [0.0] with joint_upper [0.0]: '
+                    "the checkpoint's", {}),
     'joint_upper': ([0.0], 'per-joint upper command limits', {}),
     'command_interface': ('effort', f'one of {list(_INTERFACES)}: the JointTrajectory point and '
                           'joint_action field', _RO),

@@ -40,13 +40,13 @@ def _metadata(**extra):
 
 @pytest.fixture
 def checkpoint(tmp_path):
-    """A policy that always wants full speed ahead."""
+    """Save a policy that always wants full speed ahead."""
     return save_checkpoint(tmp_path / 'ckpt', _actor(3.0), _metadata())
 
 
 @pytest.fixture
 def reverse_checkpoint(tmp_path):
-    """A policy that always wants full reverse (training bounds: linear -0.3..0.6 m/s)."""
+    """Save a policy that always wants full reverse (training: linear -0.3..0.6 m/s)."""
     return save_checkpoint(tmp_path / 'rev', _actor(-20.0), _metadata())
 
 
@@ -237,7 +237,7 @@ def test_e_stop_latches_zero_through_a_flood_until_released(ros, checkpoint):
     teleop(pubs, 0.2, 0.0, stamped=True)  # the e-stop stops the human too
     n = len(out['cmd'])
     ros.spin_until(lambda: len(out['cmd']) >= n + 5, 5.0, 'zero commands at the command rate')
-    assert all(vel(c) == (0.0, 0.0) for c in out['cmd'][n - 1 :])
+    assert all(vel(c) == (0.0, 0.0) for c in out['cmd'][n - 1:])
     # Reliable keep-last delivers the newest of a flood; how many before it is up to DDS.
     d = ros.diagnostics(node, cond=lambda d: int(d.get('teleop_blocked', 0)) >= 1)
     assert int(d['e_stop_messages']) >= 1
@@ -341,7 +341,10 @@ def _joint_node(ros, tmp_path, interface='effort', **params):
         **params,
     }
     node = ros.add(
-        PolicyNode(namespace=ros.ns, parameter_overrides=[Parameter(k, value=v) for k, v in values.items()])
+        PolicyNode(
+            namespace=ros.ns,
+            parameter_overrides=[Parameter(k, value=v) for k, v in values.items()],
+        )
     )
     from sensor_msgs.msg import JointState
     from std_msgs.msg import Float64MultiArray

@@ -65,7 +65,6 @@ import time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Twist, TwistStamped
 import numpy as np
-from rcl_interfaces.msg import SetParametersResult
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from robot_learning.errors import ConfigError
@@ -74,6 +73,7 @@ from robot_learning_nodes.common import (
     declare,
     Diagnostics,
     LATCHED_QOS,
+    live_parameters,
     s_to_stamp,
     SENSOR_PUB_QOS,
     spin_node,
@@ -140,6 +140,7 @@ class GymBridge(Node):
             'seed of the first reset; later resets continue the '
             "env's RNG (episode k is reproducible)",
             read_only=True,
+            min_value=0,
         )
         max_steps = declare(
             self,
@@ -147,6 +148,7 @@ class GymBridge(Node):
             0,
             "truncate episodes after this many steps (0 = the env's own " 'TimeLimit)',
             read_only=True,
+            min_value=0,
         )
         self.mode = _one_of(
             'mode',
@@ -166,12 +168,16 @@ class GymBridge(Node):
             'realtime steps per wall second, Hz (0 = 1/env dt, or 20 Hz when the '
             'env has no dt)',
             read_only=True,
+            min_value=0.0,
+            max_value=10000.0,
         )
         self.cmd_timeout = declare(
             self,
             'cmd_timeout',
             0.5,
             'realtime: a command older than this (wall) counts as ' 'zero, s',
+            min_value=0.0,
+            max_value=3600.0,
         )
         self.resend_s = declare(
             self,
@@ -179,6 +185,8 @@ class GymBridge(Node):
             0.5,
             'lockstep: republish the last step (same stamp) after this '
             'many wall seconds without a command (0 = never), s',
+            min_value=0.0,
+            max_value=3600.0,
         )
         self.max_rate = declare(
             self,
@@ -186,6 +194,7 @@ class GymBridge(Node):
             0.0,
             'lockstep: at most this many steps per wall second ' '(0 = unlimited), Hz',
             read_only=True,
+            min_value=0.0,
         )
         self.lockstep_commands = _one_of(
             'lockstep_commands',
@@ -241,6 +250,7 @@ class GymBridge(Node):
             0,
             'lockstep: hold step k+1 while k - learner/progress exceeds ' 'this (0 = off)',
             read_only=True,
+            min_value=0,
         )
         self.max_steps = declare(
             self,
@@ -249,6 +259,7 @@ class GymBridge(Node):
             'stop stepping after this many env steps in all (a fixed budget, '
             'e.g. for a benchmark; 0 = never)',
             read_only=True,
+            min_value=0,
         )
         self.lag_timeout_s = declare(
             self,
@@ -256,6 +267,8 @@ class GymBridge(Node):
             5.0,
             'lockstep_max_lag: stop waiting when no learner/progress '
             'came for this long (wall), s',
+            min_value=0.0,
+            max_value=3600.0,
         )
         for name, value in (
             ('cmd_timeout', self.cmd_timeout),
@@ -276,6 +289,20 @@ class GymBridge(Node):
         self._setup_env(seed, rate)
 
         self.diag = Diagnostics(self)
+        # Env steps and episodes, and the commands that drive them.
+        self.diag.task('environment', keys=('steps',), params=True)
+        self.diag.task(
+            'commands',
+            keys=(
+                'rejected_commands',
+                'clipped_commands',
+                'commands_ignored_while_paired',
+                'stale_actions',
+                'cmds_while_waiting_for_reset',
+                'commands_after_max_steps',
+            ),
+            errors=('error_command_length', 'error_command_nonfinite'),
+        )
         self.diag.set('mode', self.mode)
         self.diag.set('env_id', self.env_id)
 
@@ -313,7 +340,6 @@ class GymBridge(Node):
         if self.mode == 'lockstep' and self.max_lag > 0:
             self.create_subscription(UInt64, 'learner/progress', self._on_progress, COMMAND_QOS)
         self.create_service(Trigger, 'sim/reset', self._on_reset)
-        self.add_on_set_parameters_callback(self._on_params)
 
         # ---------------------------------------------------------------- state
         self._init_messages()
@@ -348,6 +374,19 @@ class GymBridge(Node):
             period = 0.05 if self.max_rate <= 0 else min(0.05, 0.25 / self.max_rate)
             self.create_timer(period, self._on_lockstep_timer, clock=self._wall)
         self._new_episode(first=True)
+        live_parameters(
+            self,
+            {
+                name: (lambda v, attr=attr: setattr(self, attr, v))
+                for name, attr in (
+                    ('autoreset', 'autoreset'),
+                    ('lockstep_resend_s', 'resend_s'),
+                    ('cmd_timeout', 'cmd_timeout'),
+                    ('lockstep_lag_timeout_s', 'lag_timeout_s'),
+                    ('instruction', 'instruction'),
+                )
+            },
+        )
         self.get_logger().info(
             f'gym_bridge up: {self.env_id} mode={self.mode} dt={self.dt} s, action '
             f'{self.env.action_space} on {self._cmd_topic}/joint_action, observation '
@@ -694,26 +733,6 @@ class GymBridge(Node):
         self._advance(self._cmd if fresh else self._zero)
 
     # ------------------------------------------------------------------ params, service
-    def _on_params(self, params):
-        """Live changes of the parameters that are not read-only."""
-        attrs = {
-            'autoreset': 'autoreset',
-            'lockstep_resend_s': 'resend_s',
-            'cmd_timeout': 'cmd_timeout',
-            'lockstep_lag_timeout_s': 'lag_timeout_s',
-            'instruction': 'instruction',
-        }
-        for p in params:
-            if (
-                p.name in ('lockstep_resend_s', 'cmd_timeout', 'lockstep_lag_timeout_s')
-                and not p.value >= 0
-            ):
-                return SetParametersResult(successful=False, reason=f'{p.name} must be >= 0')
-        for p in params:
-            if p.name in attrs:
-                setattr(self, attrs[p.name], p.value)
-        return SetParametersResult(successful=True)
-
     def _on_reset(self, request, response):
         self._pending = None
         self._new_episode()

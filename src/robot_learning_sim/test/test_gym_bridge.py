@@ -308,7 +308,7 @@ def test_wrong_length_and_nonfinite_commands_are_rejected(bridge_env):
             for st in m.status:
                 vals = {kv.key: kv.value for kv in st.values}
                 if (
-                    st.name == 'gym_bridge'
+                    st.name == 'gym_bridge: commands'
                     and st.hardware_id == bridge.get_fully_qualified_name()
                     and vals.get('rejected_commands') == '4'
                 ):

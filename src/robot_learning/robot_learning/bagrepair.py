@@ -528,6 +528,8 @@ def reindex_bag(path: str | Path, outcome: str = CRASHED, force: bool = False) -
             writer.set_custom_data(key, value)
         writer.close()
         new_dir = tmp_root / mcap.stem
+        for f in (new_dir / mcap.name, new_dir / 'metadata.yaml'):
+            _fsync(f)  # on disk before it replaces the only copy of the recording
         os.replace(new_dir / mcap.name, mcap)
         os.replace(new_dir / 'metadata.yaml', bag / 'metadata.yaml')
     except BagError:
@@ -549,6 +551,14 @@ def reindex_bag(path: str | Path, outcome: str = CRASHED, force: bool = False) -
     if outcome == CRASHED:
         _append_jsonl(bag, custom, n)
     return result
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _append_jsonl(bag: Path, custom: dict[str, str], count: int) -> None:
@@ -621,6 +631,23 @@ class _CrcWriter:
         self.f.write(data)
 
 
+def _copy_kernel(src: BinaryIO, dst: BinaryIO, length: int) -> None:
+    """Copy the first ``length`` bytes of ``src`` to ``dst`` (at its start) in the kernel."""
+    dst.flush()
+    done = 0
+    try:
+        while done < length:
+            n = os.copy_file_range(src.fileno(), dst.fileno(), length - done, done, done)
+            if n <= 0:
+                break
+            done += n
+    except OSError:
+        pass  # filesystem without copy_file_range: the rest is copied below
+    dst.seek(done)
+    if done < length:
+        _copy_range(src, dst, done, length - done)
+
+
 def _copy_range(src: BinaryIO, dst: Any, start: int, length: int) -> None:
     src.seek(start)
     left = length
@@ -691,9 +718,16 @@ def rewrite_mcap_metadata(path: str | Path, name: str, updates: dict[str, str]) 
             def moved(offset: int) -> int:
                 return offset + delta if offset > meta_off else offset
 
+            need_crc = any(
+                op == OP_DATA_END and struct.unpack_from('<I', body)[0] for _p, op, body in tail
+            )
             with tmp.open('wb') as raw_dst:
-                dst = _CrcWriter(raw_dst)
-                _copy_range(src, dst, 0, meta_off)
+                if need_crc:
+                    dst = _CrcWriter(raw_dst)
+                    _copy_range(src, dst, 0, meta_off)
+                else:  # in the kernel (a reflink where the filesystem has them)
+                    dst = raw_dst
+                    _copy_kernel(src, raw_dst, meta_off)
                 dst.write(new)
                 for pos, op, body in tail:
                     if op == OP_DATA_END and struct.unpack_from('<I', body)[0]:

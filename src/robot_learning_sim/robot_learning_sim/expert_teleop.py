@@ -43,14 +43,15 @@ from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseStamped, TwistStamped
 from nav_msgs.msg import Odometry
 import numpy as np
-from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from robot_learning.errors import ConfigError
 from robot_learning_nodes.common import (
     COMMAND_QOS,
     declare,
     Diagnostics,
     LATCHED_QOS,
+    live_parameters,
     SENSOR_QOS,
     spin_node,
 )
@@ -84,8 +85,12 @@ class ExpertTeleop(Node):
     def __init__(self, **kwargs):
         super().__init__('expert_teleop', **kwargs)
         self.enabled = declare(self, 'enabled', True, 'publish expert commands')
-        max_lin = declare(self, 'max_linear', 0.6, 'forward speed limit, m/s')
-        max_ang = declare(self, 'max_angular', 1.5, 'yaw rate limit, rad/s')
+        max_lin = declare(
+            self, 'max_linear', 0.6, 'forward speed limit, m/s', min_value=0.0, max_value=10.0
+        )
+        max_ang = declare(
+            self, 'max_angular', 1.5, 'yaw rate limit, rad/s', min_value=0.0, max_value=20.0
+        )
         self.base_frame = declare(
             self, 'base_frame', 'base_link', 'frame id of the published TwistStamped'
         )
@@ -99,23 +104,35 @@ class ExpertTeleop(Node):
             read_only=True,
         )
         if self.takeover not in ('always', 'on_trouble'):
-            raise ValueError(
+            raise ConfigError(
                 f"expert_teleop: takeover {self.takeover!r} must be 'always' or 'on_trouble'"
             )
         self.stall_steps = int(
-            declare(self, 'stall_steps', 20, 'on_trouble: steps over which progress is judged')
+            declare(
+                self,
+                'stall_steps',
+                20,
+                'on_trouble: steps over which progress is judged',
+                read_only=True,
+                min_value=1,
+                max_value=100000,
+            )
         )
         self.stall_progress = declare(
             self,
             'stall_progress_m',
             0.15,
             'on_trouble: less progress toward the goal than this (m) ' 'over stall_steps engages',
+            min_value=0.0,
+            max_value=100.0,
         )
         self.near_obstacle = declare(
             self,
             'near_obstacle_m',
             0.22,
             'on_trouble: a scan range below this (m, from the lidar at the base centre; chassis radius 0.17) engages (0 = off)',
+            min_value=0.0,
+            max_value=100.0,
         )
         self.away_m = declare(
             self,
@@ -123,16 +140,54 @@ class ExpertTeleop(Node):
             0.0,
             'on_trouble: moving this much (m) away from the goal over '
             'away_steps engages (0 = off)',
+            min_value=0.0,
+            max_value=100.0,
         )
-        self.away_steps = int(declare(self, 'away_steps', 5, 'on_trouble: window of away_m'))
+        self.away_steps = int(
+            declare(
+                self,
+                'away_steps',
+                5,
+                'on_trouble: window of away_m',
+                read_only=True,
+                min_value=1,
+                max_value=100000,
+            )
+        )
         self.takeover_steps = int(
-            declare(self, 'takeover_steps', 30, 'on_trouble: steps driven per takeover')
+            declare(
+                self,
+                'takeover_steps',
+                30,
+                'on_trouble: steps driven per takeover',
+                min_value=1,
+                max_value=100000,
+            )
         )
         self._dist: deque[float] = deque(maxlen=max(2, self.stall_steps, self.away_steps + 1))
         self._engaged_left = 0
         self.policy = ExpertPolicy(ExpertConfig(max_linear=max_lin, max_angular=max_ang))
-        self.add_on_set_parameters_callback(self._on_params)
         self.diag = Diagnostics(self)
+        # What the expert reads (scans, odometry, goals, episodes) and what it sends.
+        self.diag.task(
+            'inputs',
+            keys=('stale_scans', 'scans_without_odom', 'time_jumps_back', 'scans_before_goal'),
+            errors=('error_bad_goal', 'error_bad_episode'),
+        )
+        self.diag.task('commands', keys=('commands',), errors=('error_policy',))
+        self.diag.route('commands', ('takeovers', 'episodes'))
+        live_parameters(
+            self,
+            {
+                'enabled': lambda v: setattr(self, 'enabled', bool(v)),
+                'max_linear': lambda v: setattr(self.policy.cfg, 'max_linear', float(v)),
+                'max_angular': lambda v: setattr(self.policy.cfg, 'max_angular', float(v)),
+                'stall_progress_m': lambda v: setattr(self, 'stall_progress', v),
+                'near_obstacle_m': lambda v: setattr(self, 'near_obstacle', v),
+                'away_m': lambda v: setattr(self, 'away_m', v),
+                'takeover_steps': lambda v: setattr(self, 'takeover_steps', int(v)),
+            },
+        )
         self._pub = self.create_publisher(TwistStamped, 'teleop/cmd_vel', COMMAND_QOS)
         self.create_subscription(LaserScan, 'scan', self._on_scan, SENSOR_QOS)
         self.create_subscription(Odometry, 'odom', self._on_odom, SENSOR_QOS)
@@ -149,16 +204,6 @@ class ExpertTeleop(Node):
         self._geometry: tuple[float, float] | None = None
         self._msg = TwistStamped()
         self._msg.header.frame_id = self.base_frame
-
-    def _on_params(self, params) -> SetParametersResult:
-        for p in params:
-            if p.name == 'enabled':
-                self.enabled = bool(p.value)
-            elif p.name == 'max_linear':
-                self.policy.cfg.max_linear = float(p.value)
-            elif p.name == 'max_angular':
-                self.policy.cfg.max_angular = float(p.value)
-        return SetParametersResult(successful=True)
 
     # ---------------------------------------------------------------- inputs
     def _on_goal(self, msg: PoseStamped) -> None:

@@ -100,3 +100,51 @@ def test_diagnostics_tasks_and_windowed_levels(sim_env):  # noqa: F811
     assert statuses()['sim_node: simulation'].level == b'\x00'
     # The bad command leaves the 1 s window: OK again.
     spin_until(ex, lambda: statuses()['sim_node: commands'].level == b'\x00', 5.0)
+
+
+def test_expert_teleop_live_limits_and_enable(sim_env):  # noqa: F811
+    from geometry_msgs.msg import TwistStamped
+    from robot_learning_nodes.common import COMMAND_QOS
+    from robot_learning_sim.expert_teleop import ExpertTeleop
+
+    ex, make, nodes = sim_env
+    sim, probe = make(camera_every=0)
+    teleop = ExpertTeleop()
+    got = []
+
+    def relay(m: TwistStamped):
+        got.append(m)
+        probe.send(m.twist.linear.x, m.twist.angular.z)
+
+    probe.create_subscription(TwistStamped, 'teleop/cmd_vel', relay, COMMAND_QOS)
+    ex.add_node(teleop)
+    nodes.append(teleop)
+    spin_until(ex, lambda: len(got) >= 3, 20.0)
+    # Out of range / fixed at start-up: refused, nothing changes.
+    r = set_param(teleop, 'max_linear', -1.0)
+    assert not r.successful and 'out of range' in r.reason
+    r = set_param(teleop, 'stall_steps', 3)
+    assert not r.successful and 'read-only' in r.reason
+    # Live: a lower speed limit applies to the next commands.
+    assert set_param(teleop, 'max_linear', 0.1).successful
+    spin_for(ex, 0.2)
+    n = len(got)
+    spin_until(ex, lambda: len(got) >= n + 3, 10.0)
+    assert all(m.twist.linear.x <= 0.1 + 1e-9 for m in got[n:])
+    # Live: disabled, the expert stays silent (the sim still resends its step).
+    assert set_param(teleop, 'enabled', False).successful
+    spin_for(ex, 0.2)
+    n = len(got)
+    spin_for(ex, 1.0)
+    assert len(got) == n
+    d = {st.name: st for st in teleop.diag.statuses()}
+    assert set(d) == {'expert_teleop: inputs', 'expert_teleop: commands'}
+
+
+def test_expert_teleop_bad_takeover_is_config_error(rclpy_context):
+    from robot_learning_sim.expert_teleop import ExpertTeleop
+
+    with pytest.raises(ConfigError, match='takeover'):
+        ExpertTeleop(parameter_overrides=[Parameter('takeover', value='sometimes')])
+    with pytest.raises(ConfigError, match='takeover_steps'):
+        ExpertTeleop(parameter_overrides=[Parameter('takeover_steps', value=0)])

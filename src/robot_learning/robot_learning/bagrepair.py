@@ -40,6 +40,7 @@ __all__ = [
     'START_RECORD',
     'ReindexResult',
     'find_unfinished',
+    'index_metadata_records',
     'lock_bag_file',
     'mcap_metadata_record',
     'reindex',
@@ -782,3 +783,72 @@ def _shift(op: int, body: bytes, moved, name: str, new_len: int, delta: int) -> 
         group, start, length = struct.unpack('<BQQ', body[:17])
         return struct.pack('<BQQ', group, start + delta, length) + bytes(body[17:])
     return bytes(body)
+
+
+def index_metadata_records(path: str | Path, records: list[tuple[int, int, str]]) -> None:
+    """Add Metadata Index records to the summary of a closed MCAP file, in place.
+
+    The recorder writes its start records into the data section itself, so the writer's
+    summary does not list them; MCAP wants one Metadata Index per Metadata record, and
+    indexed readers (``mcap`` ``iter_metadata``) see only what is listed. The data section
+    is not touched: the summary and footer are rewritten after it (statistics' metadata
+    count and every summary offset recomputed). Interrupted, the file has no valid footer
+    and :func:`reindex_bag` rebuilds it from the intact data section.
+
+    Args:
+        path: the closed ``.mcap`` file.
+        records: (offset, length, name) of each Metadata record to index.
+
+    Raises:
+        BagError: not a closed MCAP file, or an I/O error.
+    """
+    path = Path(path)
+    if not records:
+        return
+    try:
+        with path.open('r+b') as f:
+            size = os.fstat(f.fileno()).st_size
+            f.seek(size - 8 - _FOOTER_LEN)
+            footer = f.read(_FOOTER_LEN + 8)
+            if size < 8 + _FOOTER_LEN + 8 or footer[-8:] != MAGIC or footer[0] != OP_FOOTER:
+                raise BagError(f'{path} is not a closed MCAP file (no footer)')
+            summary_start, _offsets, summary_crc = struct.unpack_from('<QQI', footer, 9)
+            if not 8 < summary_start <= size - 8 - _FOOTER_LEN:
+                raise BagError(f'{path} has no MCAP summary section')
+            f.seek(summary_start)
+            summary = [
+                (op, bytes(body))
+                for _p, op, body in _read_records(f, size - 8 - _FOOTER_LEN)
+                if op != OP_SUMMARY_OFFSET
+            ]
+            new = [
+                (OP_METADATA_INDEX, struct.pack('<QQ', off, length) + _str(name))
+                for off, length, name in records
+            ]
+            at = max((i for i, (op, _) in enumerate(summary) if op == OP_METADATA_INDEX),
+                     default=len(summary) - 1)  # fmt: skip
+            summary[at + 1:at + 1] = new
+            groups: list[tuple[int, int, int]] = []  # opcode, start, length
+            out = io.BytesIO()
+            for op, body in summary:
+                if op == 0x0B:  # statistics: metadata_count is the u32 at byte 18
+                    count = struct.unpack_from('<I', body, 18)[0] + len(new)
+                    body = body[:18] + struct.pack('<I', count) + body[22:]
+                start = summary_start + out.tell()
+                out.write(_record(op, body))
+                if groups and groups[-1][0] == op:
+                    groups[-1] = (op, groups[-1][1], summary_start + out.tell() - groups[-1][1])
+                else:
+                    groups.append((op, start, summary_start + out.tell() - start))
+            offsets_start = summary_start + out.tell()
+            for op, start, length in groups:
+                out.write(_record(OP_SUMMARY_OFFSET, struct.pack('<BQQ', op, start, length)))
+            fields = struct.pack('<BQQQ', OP_FOOTER, 20, summary_start, offsets_start)
+            crc = zlib.crc32(fields, zlib.crc32(out.getvalue())) if summary_crc else 0
+            f.seek(summary_start)
+            f.write(out.getvalue() + fields + struct.pack('<I', crc) + MAGIC)
+            f.truncate()
+    except BagError:
+        raise
+    except (OSError, ValueError, struct.error) as exc:
+        raise BagError(f'cannot index the metadata of {path}: {exc}') from None

@@ -184,6 +184,7 @@ class EpisodeBagWriter:
         self.flush_period_s = float(flush_period_s)
         self._last_flush = time.monotonic()
         self._lock_fd = None
+        self._start_records: list[tuple[int, int, str]] = []  # offset, length, name
         if storage == 'mcap':
             from robot_learning.bagrepair import lock_bag_file
 
@@ -330,9 +331,11 @@ class EpisodeBagWriter:
             return
         record = mcap_metadata_record(START_RECORD, dict(custom_data))
         self.flush()  # the record goes between chunks, never inside one
+        bio = self._writer.storage.bio
         try:
-            self._writer.storage.bio.write(record)
-            self._writer.storage.bio.flush()
+            self._start_records.append((bio.tell(), len(record), START_RECORD))
+            bio.write(record)
+            bio.flush()
         except OSError as exc:
             raise BagError(f'cannot write to {self.path}: {exc}') from None
 
@@ -348,8 +351,15 @@ class EpisodeBagWriter:
             if not isinstance(key, str) or not isinstance(value, str):
                 raise BagError(f'custom_data {key!r}: {value!r} must map str to str')
             self._writer.set_custom_data(key, value)
+        mcap = self._writer.storage.path if self.storage == 'mcap' else None
         try:
             self._writer.close()
+            if mcap is not None:
+                from robot_learning.bagrepair import index_metadata_records
+
+                index_metadata_records(mcap, self._start_records)
+        except BagError:
+            raise
         except Exception as exc:
             raise BagError(f'cannot close bag {self.path}: {exc}') from None
         finally:

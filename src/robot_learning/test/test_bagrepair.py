@@ -20,6 +20,7 @@ import pytest
 from robot_learning.bagrepair import (
     CRASHED,
     find_unfinished,
+    index_metadata_records,
     lock_bag_file,
     reindex,
     reindex_bag,
@@ -190,6 +191,20 @@ def test_independent_reader_handles_flushed_chunks_of_a_closed_bag(tmp_path):
     with (path / 'ep.mcap').open('rb') as f:
         records = list(StreamReader(f, validate_crcs=True).records)
     assert records
+    # the start record is indexed like the rosbag2 one (an indexed reader finds both)
+    with (path / 'ep.mcap').open('rb') as f:
+        reader = make_reader(f)
+        meta = {m.name: m.metadata for m in reader.iter_metadata()}
+        assert reader.get_summary().statistics.metadata_count == 2
+    assert meta[START_RECORD] == START and 'serialized_metadata' in meta['rosbag2']
+    offsets = [r for r in records if type(r).__name__ == 'SummaryOffset']
+    assert {o.group_opcode for o in offsets} == {3, 4, 8, 11, 13}
+    update_custom_data(path, {'outcome': 'success'})
+    with (path / 'ep.mcap').open('rb') as f:
+        reader = make_reader(f)
+        meta = {m.name: m.metadata for m in reader.iter_metadata()}
+    assert meta[START_RECORD] == START
+    assert YAML(typ='safe').load(meta['rosbag2']['serialized_metadata']) == yaml_info(path)
     with (path / 'ep.mcap').open('rb') as f:
         chunks = make_reader(f).get_summary().chunk_indexes
     assert len(chunks) == 6  # one per flush that had messages, none empty
@@ -252,7 +267,7 @@ def test_rewrite_shifts_offsets_of_later_chunks_and_keeps_crcs(tmp_path):
 
     f = tmp_path / 'x.mcap'
     with f.open('wb') as out:
-        w = Writer(out)
+        w = Writer(out, enable_data_crcs=True)
         w.start('ros2', 'test')
         sid = w.register_schema('std_msgs/msg/String', 'ros2msg', b'string data')
         cid = w.register_channel('/s', 'cdr', sid)
@@ -262,11 +277,36 @@ def test_rewrite_shifts_offsets_of_later_chunks_and_keeps_crcs(tmp_path):
         w.finish()
     rewrite_mcap_metadata(f, 'rosbag2', {'serialized_metadata': 'a: 1\nb: ' + 'x' * 500})
     with f.open('rb') as fh:
-        list(StreamReader(fh, validate_crcs=True).records)
+        records = list(StreamReader(fh, validate_crcs=True).records)  # checks DataEnd's CRC
+    assert records[-1].summary_crc == summary_crc(f) != 0
+    (index,) = [r for r in records if type(r).__name__ == 'MetadataIndex']
+    index_metadata_records(f, [(index.offset, index.length, 'again')])
+    assert summary_crc(f) == footer_crc(f)
+    with f.open('rb') as fh:
+        reader = make_reader(fh)
+        assert reader.get_summary().statistics.metadata_count == 2
+        assert sorted(m.name for m in reader.iter_metadata()) == ['rosbag2', 'rosbag2']
     with f.open('rb') as fh:
         reader = make_reader(fh, decoder_factories=[DecoderFactory()])
         assert [d.data for *_, d in reader.iter_decoded_messages()] == [str(i) for i in range(5)]
         assert next(reader.iter_metadata()).metadata['serialized_metadata'].endswith('x' * 500)
+
+
+def summary_crc(f: Path) -> int:
+    """CRC32 of the summary section through the footer's summary_offset_start (spec)."""
+    import struct
+    import zlib
+
+    data = f.read_bytes()
+    (start,) = struct.unpack_from('<Q', data, len(data) - 8 - 20)
+    return zlib.crc32(data[start:len(data) - 8 - 4])
+
+
+def footer_crc(f: Path) -> int:
+    import struct
+
+    data = f.read_bytes()
+    return struct.unpack_from('<I', data, len(data) - 8 - 4)[0]
 
 
 def test_busy_bag_is_left_alone(tmp_path):

@@ -120,6 +120,11 @@ def ramp(current: float, target: float, accel: float, decel: float, dt: float) -
     return current + min(max(target - current, -step), step)
 
 
+def _clip(x: float, bounds: tuple) -> float:
+    # Plain floats: np.clip costs ~10 us a call, this well under 1 us (per command).
+    return min(max(float(x), bounds[0]), bounds[1])
+
+
 class CommandLimiter:
     """Bounds and rate-limits (v, w) commands; remembers the last one sent.
 
@@ -158,13 +163,10 @@ class CommandLimiter:
             (cv, cw), dt = (0.0, 0.0), self.period_s
         else:
             (cv, cw), dt = self.last, t - self._t
-        v = float(np.clip(v, *lim.linear))
-        w = float(np.clip(w, *lim.angular))
-        v = ramp(cv, v, lim.linear_accel, lim.linear_decel, dt)
-        w = ramp(cw, w, lim.angular_accel, lim.angular_decel, dt)
-        # Bounds tightened live may cut below a ramp: the bound wins.
-        v = float(np.clip(v, *lim.linear))
-        w = float(np.clip(w, *lim.angular))
+        v = _clip(ramp(cv, _clip(v, lim.linear), lim.linear_accel, lim.linear_decel, dt),
+                  lim.linear)  # bounds tightened live may cut below a ramp: the bound wins
+        w = _clip(ramp(cw, _clip(w, lim.angular), lim.angular_accel, lim.angular_decel, dt),
+                  lim.angular)
         self.last, self._t = (v, w), t
         return v, w
 

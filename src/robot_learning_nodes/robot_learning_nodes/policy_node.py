@@ -205,6 +205,11 @@ class PolicyNode(Node):
             )
             self.action_pub = self.create_publisher(TwistStamped, 'action', COMMAND_QOS)
             self.intervention_pub = self.create_publisher(Bool, 'intervention', COMMAND_QOS)
+            self._msgs = (TwistStamped() if self._stamped else Twist(), TwistStamped())
+            for m in self._msgs:
+                if isinstance(m, TwistStamped):
+                    m.header.frame_id = self.frame_id
+            self._flags = {False: Bool(data=False), True: Bool(data=True)}
         self.streams = None
         if self.observation_type == 'navigation':
             self.streams = ObservationStreams(
@@ -584,26 +589,24 @@ class PolicyNode(Node):
     def _publish_twist(
         self, stamp: int, v: float, w: float, intervention: bool, echo: bool = True
     ) -> None:
+        # Messages are built once and refilled: publish() serialises them, and building
+        # three messages per command costs more than the MLP's forward pass.
+        cmd, act = self._msgs
         if self._stamped:
-            cmd = TwistStamped()  # stamped when sent, as ros2_control's controllers expect
-            cmd.header.stamp = self.get_clock().now().to_msg()
-            cmd.header.frame_id = self.frame_id
+            cmd.header.stamp = self.get_clock().now().to_msg()  # as ros2_control expects
             twist = cmd.twist
         else:
-            cmd = twist = Twist()
+            twist = cmd
         twist.linear.x, twist.angular.z = v, w
         self.cmd_pub.publish(cmd)
         self._last_pub_wall = time.monotonic()
         if not echo:
             return  # a stop with no observation to answer: nothing for the learner
-        act = TwistStamped()
-        if stamp >= 0:
-            act.header.stamp.sec, act.header.stamp.nanosec = divmod(stamp, 1_000_000)
-            act.header.stamp.nanosec *= 1000
-        act.header.frame_id = self.frame_id
+        act.header.stamp.sec, act.header.stamp.nanosec = divmod(max(stamp, 0), 1_000_000)
+        act.header.stamp.nanosec *= 1000
         act.twist.linear.x, act.twist.angular.z = v, w
         self.action_pub.publish(act)
-        self.intervention_pub.publish(Bool(data=intervention))
+        self.intervention_pub.publish(self._flags[intervention])
         self._last_cmd = (stamp, v, w, intervention)
         self.diag.count('interventions' if intervention else 'commands')
 

@@ -47,8 +47,11 @@ class RosHarness:
         self._diag_sub = None
 
     def add(self, node: Node) -> Node:
-        """Spin ``node`` with the executor; at teardown its ``close()`` (if it has one,
-        e.g. DemoRecorder: closes the active bag) is called, then it is destroyed."""
+        """Spin ``node`` with the executor until the test ends.
+
+        At teardown its ``close()`` (if it has one, e.g. DemoRecorder: closes the active
+        bag) is called, then it is destroyed.
+        """
         self.executor.add_node(node)
         self.nodes.append(node)
         return node
@@ -99,8 +102,10 @@ class RosHarness:
         return got
 
     def send_until_output(self, pub, msg, out: list, stamp_sec: int, timeout: float = 10.0):
-        """Publish ``msg`` until an output stamped ``stamp_sec`` arrives in ``out`` (sensor
-        QoS is best effort, so a single publish may be lost); returns that output."""
+        """Publish ``msg`` until an output stamped ``stamp_sec`` arrives in ``out``.
+
+        Sensor QoS is best effort, so a single publish may be lost. Returns that output.
+        """
 
         def arrived():
             hits = [m for m in out if m.header.stamp.sec == stamp_sec]
@@ -221,7 +226,7 @@ class RosHarness:
 
 @pytest.fixture
 def ros():
-    """rclpy init -> :class:`RosHarness` -> shutdown, per test."""
+    """Give each test rclpy init, a :class:`RosHarness`, then shutdown."""
     rclpy.init()
     harness = RosHarness()
     try:

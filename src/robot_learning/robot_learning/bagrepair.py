@@ -6,8 +6,9 @@ A recorder that dies mid-episode leaves ``<bag>/<bag>.mcap`` without summary, fo
 ``ros2 bag reindex`` gives a rosbag2 user: it scans every complete record of the file
 (a record cut off by the crash is dropped, a chunk whose CRC fails is skipped), writes a
 complete bag from them (index, statistics, ``metadata.yaml``) and atomically replaces the
-broken file. The episode's custom_data comes from the ``robot_learning_episode`` metadata
-record the recorder writes when an episode starts (see
+broken file. A crashed sqlite3 bag (``.db3``, committed at every flush) is rebuilt the
+same way from its committed rows. The episode's custom_data comes from the
+``robot_learning_episode`` metadata record the recorder writes when an episode starts (see
 :meth:`robot_learning.bagwriter.EpisodeBagWriter.write_start_record`), with outcome
 ``crashed`` and ``stop_time_ns`` the last recovered message's timestamp.
 
@@ -15,7 +16,7 @@ record the recorder writes when an episode starts (see
 ``rosbag2`` one holding the serialized ``metadata.yaml``) and fixes every offset in the
 summary that moved, writing a new file and renaming it over the old one.
 
-Record layouts follow the MCAP format specification (mcap.dev/spec, version 0x30): an
+Record layouts follow the MCAP format specification (magic 0x30, "MCAP0"): an
 opcode byte, a little-endian uint64 length, then the record body.
 """
 
@@ -342,18 +343,23 @@ class ReindexResult:
             )
         if self.status == 'busy':
             return f'{self.path}: being written by a running recorder, left alone'
-        return f'{self.path}: complete (has metadata.yaml and an indexed MCAP), left alone'
+        return f'{self.path}: complete (has metadata.yaml), left alone'
 
 
-def _mcap_files(bag: Path) -> list[Path]:
-    return sorted(p for p in bag.iterdir() if p.is_file() and p.suffix == '.mcap')
+_SUFFIXES = ('.mcap', '.db3')
 
 
-def _needs_reindex(bag: Path, mcap: Path) -> bool:
+def _storage_files(bag: Path) -> list[Path]:
+    return sorted(p for p in bag.iterdir() if p.is_file() and p.suffix in _SUFFIXES)
+
+
+def _needs_reindex(bag: Path, storage: Path) -> bool:
     if not (bag / 'metadata.yaml').is_file():
         return True
+    if storage.suffix != '.mcap':
+        return False
     try:
-        with mcap.open('rb') as f:
+        with storage.open('rb') as f:
             f.seek(-8, os.SEEK_END)
             return f.read(8) != MAGIC
     except OSError:
@@ -361,10 +367,11 @@ def _needs_reindex(bag: Path, mcap: Path) -> bool:
 
 
 def find_unfinished(root: str | Path, max_depth: int = 3) -> list[Path]:
-    """Bag directories at or below ``root`` whose MCAP file was never closed.
+    """Find the bag directories at or below ``root`` that were never closed.
 
-    A directory qualifies when it holds one ``.mcap`` file and either no
-    ``metadata.yaml`` or an MCAP without footer. Hidden directories are not entered.
+    A directory qualifies when it holds one storage file (``.mcap`` or ``.db3``) and no
+    ``metadata.yaml``, or an MCAP file without footer. Hidden directories are not
+    entered.
     """
     root = Path(root)
     out: list[Path] = []
@@ -374,7 +381,7 @@ def find_unfinished(root: str | Path, max_depth: int = 3) -> list[Path]:
             entries = sorted(d.iterdir())
         except OSError:
             return
-        files = [p for p in entries if p.is_file() and p.suffix == '.mcap']
+        files = [p for p in entries if p.is_file() and p.suffix in _SUFFIXES]
         if len(files) == 1 and _needs_reindex(d, files[0]):
             out.append(d)
         if depth < max_depth:
@@ -411,7 +418,7 @@ def _connection_args(store, schema: tuple | None, channel: tuple) -> dict[str, A
     return {'topic': topic, 'msgtype': msgtype, **args}
 
 
-def _custom_from_scan(scan: ScanResult, bag: Path, outcome: str) -> dict[str, str]:
+def _custom_from_scan(scan: ScanResult, outcome: str) -> dict[str, str]:
     """custom_data for the rebuilt bag: a closed bag's own, else the start record's."""
     from ruamel.yaml import YAML
 
@@ -429,20 +436,21 @@ def _custom_from_scan(scan: ScanResult, bag: Path, outcome: str) -> dict[str, st
 
 
 def reindex_bag(path: str | Path, outcome: str = CRASHED, force: bool = False) -> ReindexResult:
-    """Rebuild a crashed MCAP bag directory into a complete, indexed rosbag2 bag.
+    """Rebuild a crashed bag directory into a complete, indexed rosbag2 bag.
 
-    Every complete record is kept: the messages are rewritten as they are (raw bytes,
-    receive timestamps) through ``rosbags.rosbag2.Writer`` into a temporary directory
-    next to the bag, whose MCAP file and ``metadata.yaml`` then replace the broken ones
-    (``os.replace``: a reader sees the old file or the new one, never half of one).
-    Metadata: message counts per topic, start time and duration from the messages,
-    topics with type, serialization format and offered QoS from the Channel records,
-    custom_data from the start record with ``outcome`` = ``outcome`` and
-    ``stop_time_ns`` = the last message's timestamp. If the session has an
-    ``episodes.jsonl``, a line for the recovered episode is appended.
+    MCAP: every complete record is kept (see :func:`scan_mcap`). sqlite3: every committed
+    row (the recorder commits every flush). The messages are rewritten as they are (raw
+    bytes, receive timestamps) through ``rosbags.rosbag2.Writer`` into a temporary
+    directory next to the bag, whose storage file and ``metadata.yaml`` then replace the
+    broken ones (``os.replace``: a reader sees the old file or the new one, never half of
+    one). Metadata: message counts per topic, start time and duration from the messages,
+    topics with type, serialization format and offered QoS, custom_data from the start
+    record with ``outcome`` = ``outcome`` and ``stop_time_ns`` = the last message's
+    timestamp. If the session has an ``episodes.jsonl``, a line for the recovered
+    episode is appended.
 
     Args:
-        path: the bag directory (or its ``.mcap`` file).
+        path: the bag directory (or its storage file).
         outcome: outcome of the recovered episode.
         force: rebuild even a bag that looks complete.
 
@@ -450,29 +458,25 @@ def reindex_bag(path: str | Path, outcome: str = CRASHED, force: bool = False) -
         A :class:`ReindexResult`.
 
     Raises:
-        BagError: no such directory, no (or several) ``.mcap`` files, not an MCAP file,
-            or the bag cannot be rewritten.
+        BagError: no such directory, no (or several) storage files, not an MCAP /
+            sqlite3 file, or the bag cannot be rewritten.
     """
-    from rosbags.rosbag2 import StoragePlugin, Writer
-
-    from robot_learning.bagwriter import jazzy_typestore
-
     bag = Path(path)
-    if bag.is_file() and bag.suffix == '.mcap':
+    if bag.is_file() and bag.suffix in _SUFFIXES:
         bag = bag.parent
     if not bag.exists():
         raise BagError(f'bag {bag} does not exist: pass a bag directory or a directory of bags')
     if not bag.is_dir():
         raise BagError(f'{bag} is not a bag directory (expected a directory with an .mcap file)')
-    files = _mcap_files(bag)
+    files = _storage_files(bag)
     if not files:
-        raise BagError(f'{bag} holds no .mcap file (only MCAP bags can be reindexed)')
+        raise BagError(f'{bag} holds no .mcap or .db3 file (not a rosbag2 bag directory)')
     if len(files) > 1:
-        raise BagError(f'{bag} holds {len(files)} .mcap files; split bags are not supported')
-    mcap = files[0]
-    if not force and not _needs_reindex(bag, mcap):
+        raise BagError(f'{bag} holds {len(files)} storage files; split bags are not supported')
+    storage = files[0]
+    if not force and not _needs_reindex(bag, storage):
         return ReindexResult(bag, 'complete')
-    fd = lock_bag_file(mcap)
+    fd = lock_bag_file(storage)
     if fd is None:
         return ReindexResult(bag, 'busy')
     tmp_root = bag.parent / f'.{bag.name}.reindex-{os.getpid()}'
@@ -481,77 +485,144 @@ def reindex_bag(path: str | Path, outcome: str = CRASHED, force: bool = False) -
         for old in bag.parent.glob(f'.{bag.name}.reindex-*'):
             shutil.rmtree(old, ignore_errors=True)
         tmp_root.mkdir()
-        store = jazzy_typestore()
-        writer = Writer(tmp_root / mcap.stem, version=Writer.VERSION_LATEST,
-                        storage_plugin=StoragePlugin.MCAP)  # fmt: skip
-        writer.open()
-        conns: dict[int, Any] = {}
-        failed: set[int] = set()
-        counts: dict[str, int] = {}
-        times = [2**63 - 1, 0]
-        partial = ScanResult()  # filled as the scan goes: the callback reads its channels
-
-        def on_message(cid: int, stamp: int, data) -> None:
-            conn = conns.get(cid)
-            if conn is None:
-                if cid in failed or cid not in partial.channels:
-                    return
-                channel = partial.channels[cid]
-                try:
-                    conn = writer.add_connection(
-                        **_connection_args(store, partial.schemas.get(channel[0]), channel)
-                    )
-                except Exception:  # noqa: BLE001 -- a topic we cannot describe: left out
-                    failed.add(cid)
-                    return
-                conns[cid] = conn
-                counts[conn.topic] = 0
-            writer.write(conn, stamp, bytes(data))
-            counts[conn.topic] += 1
-            times[0], times[1] = min(times[0], stamp), max(times[1], stamp)
-
-        scan = scan_mcap(mcap, on_message=on_message, into=partial)
-        for cid, channel in scan.channels.items():  # topics that got no message
-            if cid not in conns and cid not in failed:
-                try:
-                    conn = writer.add_connection(
-                        **_connection_args(store, scan.schemas.get(channel[0]), channel)
-                    )
-                    conns[cid] = conn
-                    counts[conn.topic] = 0
-                except Exception:  # noqa: BLE001 -- left out, as above
-                    failed.add(cid)
-        custom = _custom_from_scan(scan, bag, outcome)
-        n = sum(counts.values())
-        if n and outcome == CRASHED and 'stop_time_ns' not in custom:
-            custom['stop_time_ns'] = str(times[1])
-        for key, value in custom.items():
-            writer.set_custom_data(key, value)
-        writer.close()
-        new_dir = tmp_root / mcap.stem
-        for f in (new_dir / mcap.name, new_dir / 'metadata.yaml'):
+        rebuild = _rebuild_mcap if storage.suffix == '.mcap' else _rebuild_sqlite
+        counts, times, dropped, custom = rebuild(storage, tmp_root / storage.stem, outcome)
+        new_dir = tmp_root / storage.stem
+        for f in (new_dir / storage.name, new_dir / 'metadata.yaml'):
             _fsync(f)  # on disk before it replaces the only copy of the recording
-        os.replace(new_dir / mcap.name, mcap)
+        for suffix in ('-journal', '-wal', '-shm'):  # sqlite3 leftovers of the old file
+            storage.with_name(storage.name + suffix).unlink(missing_ok=True)
+        os.replace(new_dir / storage.name, storage)
         os.replace(new_dir / 'metadata.yaml', bag / 'metadata.yaml')
     except BagError:
         raise
-    except Exception as exc:  # OSError, rosbags WriterError
+    except Exception as exc:  # OSError, rosbags WriterError / ReaderError, sqlite3.Error
         raise BagError(f'cannot reindex {bag}: {exc}') from None
     finally:
         os.close(fd)
         shutil.rmtree(tmp_root, ignore_errors=True)
+    n = sum(counts.values())
     result = ReindexResult(
         bag,
         'recovered',
         messages=n,
         counts=counts,
         duration_s=(times[1] - times[0]) * 1e-9 if n else 0.0,
-        dropped_bytes=scan.dropped_bytes,
+        dropped_bytes=dropped,
         custom=custom,
     )
     if outcome == CRASHED:
         _append_jsonl(bag, custom, n)
     return result
+
+
+class _Rewriter:
+    """A rosbags Writer for the rebuilt bag that keeps counts and the time span."""
+
+    def __init__(self, path: Path, storage: str):
+        from rosbags.rosbag2 import StoragePlugin, Writer
+
+        plugin = StoragePlugin.MCAP if storage == 'mcap' else StoragePlugin.SQLITE3
+        self.writer = Writer(path, version=Writer.VERSION_LATEST, storage_plugin=plugin)
+        self.writer.open()
+        self.counts: dict[str, int] = {}
+        self.times = [2**63 - 1, 0]
+
+    def add(self, **kwargs) -> Any:
+        conn = self.writer.add_connection(**kwargs)
+        self.counts.setdefault(conn.topic, 0)
+        return conn
+
+    def write(self, conn, stamp: int, data) -> None:
+        self.writer.write(conn, stamp, bytes(data))
+        self.counts[conn.topic] += 1
+        self.times[0], self.times[1] = min(self.times[0], stamp), max(self.times[1], stamp)
+
+    def close(self, custom: dict[str, str], outcome: str) -> dict[str, str]:
+        if sum(self.counts.values()) and outcome == CRASHED and 'stop_time_ns' not in custom:
+            custom['stop_time_ns'] = str(self.times[1])
+        for key, value in custom.items():
+            self.writer.set_custom_data(key, value)
+        self.writer.close()
+        return custom
+
+
+def _rebuild_mcap(mcap: Path, dst: Path, outcome: str) -> tuple:
+    from robot_learning.bagwriter import jazzy_typestore
+
+    store = jazzy_typestore()
+    out = _Rewriter(dst, 'mcap')
+    conns: dict[int, Any] = {}
+    failed: set[int] = set()
+    partial = ScanResult()  # filled as the scan goes: the callback reads its channels
+
+    def connect(cid: int, res: ScanResult) -> Any:
+        channel = res.channels[cid]
+        try:
+            conns[cid] = out.add(**_connection_args(store, res.schemas.get(channel[0]), channel))
+        except Exception:  # noqa: BLE001 -- a topic we cannot describe: left out
+            failed.add(cid)
+        return conns.get(cid)
+
+    def on_message(cid: int, stamp: int, data) -> None:
+        conn = conns.get(cid)
+        if conn is None:
+            if cid in failed or cid not in partial.channels:
+                return
+            conn = connect(cid, partial)
+            if conn is None:
+                return
+        out.write(conn, stamp, data)
+
+    scan = scan_mcap(mcap, on_message=on_message, into=partial)
+    for cid in scan.channels:  # topics that got no message
+        if cid not in conns and cid not in failed:
+            connect(cid, scan)
+    custom = out.close(_custom_from_scan(scan, outcome), outcome)
+    return out.counts, out.times, scan.dropped_bytes, custom
+
+
+def _rebuild_sqlite(db3: Path, dst: Path, outcome: str) -> tuple:
+    import sqlite3
+
+    from rosbags.rosbag2 import Reader
+    from ruamel.yaml import YAML
+
+    custom: dict[str, str] = {}
+    try:
+        # Read-write on purpose: a read rolls back the journal of a transaction the crash
+        # cut short, before rosbags opens the file immutable.
+        with sqlite3.connect(db3) as db:
+            query = "SELECT name FROM sqlite_master WHERE type='table'"
+            tables = {r[0] for r in db.execute(query)}
+            if 'metadata' in tables:  # a closed bag whose metadata.yaml was lost
+                row = db.execute('SELECT metadata FROM metadata').fetchone()
+                if row:
+                    info = YAML(typ='safe').load(row[0]) or {}
+                    custom = {str(k): str(v) for k, v in (info.get('custom_data') or {}).items()}
+            if not custom and START_RECORD in tables:
+                custom = dict(db.execute(f'SELECT key, value FROM {START_RECORD}').fetchall())
+                custom['outcome'] = outcome
+        db.close()
+    except sqlite3.Error as exc:
+        raise BagError(f'{db3} is not a readable sqlite3 bag: {exc}') from None
+    if not custom:
+        custom = {'outcome': outcome}
+    out = _Rewriter(dst, 'sqlite3')
+    with Reader(db3) as reader:
+        conns = {}
+        for c in reader.connections:
+            conns[c.id] = out.add(
+                topic=c.topic,
+                msgtype=c.msgtype,
+                msgdef=c.msgdef.data,
+                rihs01=c.digest,
+                serialization_format=c.ext.serialization_format,
+                offered_qos_profiles=c.ext.offered_qos_profiles,
+            )
+        for c, stamp, data in reader.messages():
+            out.write(conns[c.id], stamp, data)
+    return out.counts, out.times, 0, out.close(custom, outcome)
 
 
 def _fsync(path: Path) -> None:
@@ -606,13 +677,13 @@ def reindex(path: str | Path, outcome: str = CRASHED) -> list[ReindexResult]:
     p = Path(path)
     if not p.exists():
         raise BagError(f'{p} does not exist: pass a bag directory or a directory of bags')
-    if p.is_file() or _mcap_files(p):
+    if p.is_file() or _storage_files(p):
         return [reindex_bag(p, outcome)]
     bags = find_unfinished(p)
     if not bags:
-        if not any(q.suffix == '.mcap' for q in p.rglob('*.mcap')):
+        if not any(q.suffix in _SUFFIXES for q in p.rglob('*')):
             raise BagError(
-                f'{p} holds no .mcap file (pass a bag directory or a directory of bags)'
+                f'{p} holds no .mcap or .db3 file (pass a bag directory or a directory of bags)'
             )
         return []
     return [reindex_bag(b, outcome) for b in bags]

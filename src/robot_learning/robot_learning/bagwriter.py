@@ -185,10 +185,9 @@ class EpisodeBagWriter:
         self._last_flush = time.monotonic()
         self._lock_fd = None
         self._start_records: list[tuple[int, int, str]] = []  # offset, length, name
-        if storage == 'mcap':
-            from robot_learning.bagrepair import lock_bag_file
+        from robot_learning.bagrepair import lock_bag_file
 
-            self._lock_fd = lock_bag_file(self._writer.storage.path)
+        self._lock_fd = lock_bag_file(self._writer.storage.path)
 
     # ------------------------------------------------------------------ topics
     def has_topic(self, topic: str) -> bool:
@@ -319,7 +318,8 @@ class EpisodeBagWriter:
         :func:`robot_learning.bagrepair.reindex_bag` rebuilds the custom_data of a
         crashed episode (the final custom_data goes into ``metadata.yaml`` and the
         ``rosbag2`` record on close). It may be written again when something changes
-        (the instruction): the last one wins. sqlite3: nothing (no place for it).
+        (the instruction): the last one wins. sqlite3: the same keys in a table
+        ``robot_learning_episode(key, value)`` that rosbag2 readers ignore, committed.
 
         Raises:
             BagError: closed, a non-string key/value, or an I/O error.
@@ -328,6 +328,7 @@ class EpisodeBagWriter:
 
         self._check_open()
         if self.storage != 'mcap':
+            self._start_table(custom_data)
             return
         record = mcap_metadata_record(START_RECORD, dict(custom_data))
         self.flush()  # the record goes between chunks, never inside one
@@ -337,6 +338,27 @@ class EpisodeBagWriter:
             bio.write(record)
             bio.flush()
         except OSError as exc:
+            raise BagError(f'cannot write to {self.path}: {exc}') from None
+
+    def _start_table(self, custom_data: Mapping[str, str]) -> None:
+        import sqlite3
+
+        from robot_learning.bagrepair import START_RECORD
+
+        for key, value in custom_data.items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise BagError(f'custom_data {key!r}: {value!r} must map str to str')
+        conn = self._writer.storage.conn
+        try:
+            conn.execute(
+                f'CREATE TABLE IF NOT EXISTS {START_RECORD}(key TEXT PRIMARY KEY, value TEXT)'
+            )
+            conn.executemany(
+                f'INSERT OR REPLACE INTO {START_RECORD}(key, value) VALUES(?, ?)',
+                list(custom_data.items()),
+            )
+            conn.commit()
+        except sqlite3.Error as exc:
             raise BagError(f'cannot write to {self.path}: {exc}') from None
 
     # ------------------------------------------------------------------ end

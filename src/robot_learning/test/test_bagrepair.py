@@ -324,6 +324,32 @@ def test_busy_bag_is_left_alone(tmp_path):
     assert reindex_bag(tmp_path / 'ep').status == 'recovered'
 
 
+def test_crashed_sqlite3_bag_is_rebuilt_from_committed_rows(tmp_path):
+    path = tmp_path / 's1' / 'episode_0001'
+    w = EpisodeBagWriter(path, 'sqlite3', flush_period_s=0)
+    w.write_start_record(START)
+    w.add_topic('/odom', 'nav_msgs/msg/Odometry', [qos_dict(reliability='best_effort')])
+    w.add_topic('/never', 'std_msgs/msg/String')
+    written = [('/odom', 10 + i, odom_msg(float(i))) for i in range(12)]
+    for i, m in enumerate(written):
+        w.write(*m)
+        if i == 7:
+            w.flush()  # commits: rows 0..7 survive the crash
+    assert reindex_bag(path).status == 'busy'
+    w._writer.storage.conn.close()  # the process dies: the open transaction is lost
+    w._unlock()
+    assert find_unfinished(tmp_path) == [path]
+    res = reindex_bag(path)
+    assert res.status == 'recovered' and res.counts == {'/odom': 8, '/never': 0}
+    assert res.custom == {**START, 'outcome': CRASHED, 'stop_time_ns': '17'}
+    with Reader(path) as reader:
+        assert [(c.topic, t, bytes(r)) for c, t, r in reader.messages()] == written[:8]
+        qos = {c.topic: c.ext.offered_qos_profiles for c in reader.connections}
+        assert qos['/odom'][0].reliability.name == 'BEST_EFFORT'
+    assert yaml_info(path)['custom_data']['outcome'] == CRASHED
+    assert reindex_bag(path).status == 'complete'
+
+
 def test_jsonl_gets_the_recovered_episode(tmp_path):
     path, _ = crashed_bag(tmp_path)
     (path.parent / 'episodes.jsonl').write_text(json.dumps({'dir': 'episode_0002'}) + '\n')
@@ -337,7 +363,7 @@ def test_bad_input_is_one_line_bag_error(tmp_path):
     with pytest.raises(BagError, match='does not exist'):
         reindex(tmp_path / 'nope')
     (tmp_path / 'empty').mkdir()
-    with pytest.raises(BagError, match='holds no .mcap'):
+    with pytest.raises(BagError, match='holds no .mcap or .db3'):
         reindex(tmp_path / 'empty')
     (tmp_path / 'fake').mkdir()
     (tmp_path / 'fake' / 'fake.mcap').write_bytes(b'not an mcap file at all')

@@ -134,14 +134,15 @@ def test_sigkill_mid_episode_loses_at_most_the_last_second(node, tmp_path):
         assert fut.result().success, fut.result().message
         first_seq = seq[0]
 
-        # D1: the recorder has ~2 s of the episode; D2: its clock is >= 1 s past D1. Kill at
-        # D2: everything it had received at D1 must be on disk.
+        # D1: the recorder has ~4 s of the episode; D2: its clock is >= 1 s past D1. Kill at
+        # D2 (about 5 s into the episode, as the issue tried): everything it had received at
+        # D1 must be on disk.
         def d1():
             return next(
-                (s for s, c in sorted(recorded.items()) if c['scan'] >= 2 * RATE_HZ), None
+                (s for s, c in sorted(recorded.items()) if c['scan'] >= 4 * RATE_HZ), None
             )
 
-        t1 = spin_until(node, d1, 60.0, 'the recorder reporting 2 s of scans', proc)
+        t1 = spin_until(node, d1, 60.0, 'the recorder reporting 4 s of scans', proc)
         spin_until(node, lambda: max(recorded) >= t1 + 1.0, 30.0, 'a diagnostics 1 s later', proc)
         t2 = max(recorded)
         proc.send_signal(signal.SIGKILL)

@@ -207,8 +207,8 @@ def live_parameters(
     request already applied are applied again with their old values, so nothing
     changes. With ``lock_others`` every other declared parameter (but ``use_sim_time``,
     which rclpy applies itself) gets ``read_only`` on its descriptor, so rclpy refuses
-    it with a reason: a set never "succeeds" without effect. A parameter declared later
-    and not read-only is refused by the callback, also with a reason.
+    it with a reason: a set never "succeeds" without effect. Once locked, a parameter
+    declared later and not read-only is refused by the callback, also with a reason.
 
     Calls accumulate: a second call (or :class:`Diagnostics`, with ``lock_others=False``)
     adds appliers to the same single callback.
@@ -235,6 +235,7 @@ def live_parameters(
     registry.update(appliers)
     if not lock_others:
         return
+    node._rl_locked = True
     for name in list(node._parameters):  # noqa: SLF001 (rclpy has no public listing of names)
         if name in registry or name in _RCLPY_LIVE:
             continue
@@ -256,6 +257,8 @@ def _on_set(node: Node, registry: dict, params: list) -> SetParametersResult:
         if p.name in _RCLPY_LIVE:
             continue
         if p.name not in registry:
+            if not getattr(node, '_rl_locked', False):
+                continue  # not locked yet: a callback of the node's own may apply it
             return SetParametersResult(
                 successful=False,
                 reason=f'{p.name} is fixed at start-up: restart the node with the new value',

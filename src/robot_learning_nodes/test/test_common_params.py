@@ -125,3 +125,20 @@ def test_diagnostics_window_is_live(ros):
     assert not r.successful
     (r,) = ros.set_params(toy, diagnostics__period_s=0.5)
     assert not r.successful and 'read-only' in r.reason
+
+
+def test_diagnostics_alone_leaves_a_nodes_own_callback_alone(ros):
+    from rcl_interfaces.msg import SetParametersResult
+
+    node = ros.add(Node('own', namespace=ros.ns))
+    declare(node, 'gain', 1.0, 'applied by the node itself')
+    seen = []
+
+    def own(params):
+        seen.extend(p.value for p in params if p.name == 'gain')
+        return SetParametersResult(successful=True)
+
+    node.add_on_set_parameters_callback(own)
+    node.diag = Diagnostics(node)  # registers diagnostics.window_s live, locks nothing
+    (r,) = ros.set_params(node, gain=2.0)
+    assert r.successful and seen == [2.0]

@@ -42,8 +42,8 @@ Services (std_srvs), the operator's order of use:
        one first). The latest instruction message is written into the new bag at once.
     2. ``recorder/set_success`` (SetBool): outcome ``success`` (true) / ``failure``
        (false) of the active episode. Call it *before* stop; called with no active
-       episode it rewrites the last stopped episode's metadata (``metadata.yaml`` and
-       ``episodes.jsonl``) instead.
+       episode it rewrites the last stopped episode's metadata (``metadata.yaml``, the
+       copy inside the MCAP / db3 file, and ``episodes.jsonl``) instead.
     3. ``recorder/stop_episode`` (Trigger): closes the bag (outcome ``unknown`` unless
        set) with custom_data ``instruction``, ``outcome``, ``episode``, ``session``,
        ``start_time_ns``, ``stop_time_ns``.
@@ -60,8 +60,9 @@ written by another running recorder is locked and left alone.
 Timestamps are the node clock at receive time (``use_sim_time`` honoured: sim time,
 0 until the first ``/clock``). Diagnostics: ``recorded <topic>`` and ``lost <topic>``
 (middleware "message lost" events) per topic, ``episodes_kept``, ``episodes_discarded``,
-``error_write`` (failed writes), ``error_subscribe``, ``error_episode``; values
-``recording`` (episode dir or ``idle``) and ``waiting_for_type``.
+``error_write`` (failed writes), ``error_subscribe``, ``error_episode``,
+``episodes_recovered``, ``error_recover``; values ``recording`` (episode dir or
+``idle``) and ``waiting_for_type``.
 """
 
 from __future__ import annotations

@@ -101,7 +101,8 @@ class LaunchRun:
 
     def text(self) -> str:
         """Launch's output so far (its own lines and every node's)."""
-        self._out.flush()
+        if not self._out.closed:
+            self._out.flush()
         return self.log.read_text(errors='replace')
 
     def stop(self, timeout: float = 40.0) -> tuple[int | None, float, list[int]]:
@@ -207,33 +208,41 @@ class Probe:
             self.spin(0.2)
         raise AssertionError(f'timed out after {timeout:.0f} s waiting for {what}')
 
-    def get_parameters(self, fqn: str, names: list[str], timeout: float = 120.0) -> dict:
-        """Values of ``names`` on node ``fqn`` once all are declared (python types).
+    def get_parameters(self, fqn: str, names: list[str], timeout: float = 180.0) -> dict:
+        """Values of the parameters among ``names`` that node ``fqn`` declares.
+
+        Waits first for the node's ``/diagnostics`` (every node publishes them from a timer
+        created at the end of its constructor, so every parameter it declares exists).
+
+        Returns:
+            ``{name: value}`` (python types); undeclared names are left out.
 
         Raises:
-            AssertionError: the service did not answer, or a parameter stayed undeclared.
+            AssertionError: no diagnostics or no answer within ``timeout`` s.
         """
-        from rcl_interfaces.msg import ParameterType
-        from rcl_interfaces.srv import GetParameters
+        from rcl_interfaces.srv import GetParameters, ListParameters
         from rclpy.parameter import parameter_value_to_python
 
-        client = self._clients.get(fqn)
-        if client is None:
-            client = self.node.create_client(GetParameters, f'{fqn}/get_parameters')
-            self._clients[fqn] = client
         end = time.monotonic() + timeout
-        self.wait_for(client.service_is_ready, timeout, f'{fqn}/get_parameters')
-        missing = names
+        self.wait_for(lambda: fqn in self.diagnostics, timeout, f'{fqn} on /diagnostics')
+        # GetParameters answers nothing at all when one name is undeclared: list first.
+        declared = self._call(fqn, 'list_parameters', ListParameters, ListParameters.Request(), end)
+        names = [n for n in names if n in set(declared.result.names)]
+        got = self._call(fqn, 'get_parameters', GetParameters, GetParameters.Request(names=names), end)
+        return {n: parameter_value_to_python(v) for n, v in zip(names, got.values)}
+
+    def _call(self, fqn: str, service: str, srv_type, request, end: float):
+        client = self._clients.get((fqn, service))
+        if client is None:
+            client = self.node.create_client(srv_type, f'{fqn}/{service}')
+            self._clients[(fqn, service)] = client
+        self.wait_for(client.service_is_ready, end - time.monotonic(), f'{fqn}/{service}')
         while time.monotonic() < end:
-            future = client.call_async(GetParameters.Request(names=names))
+            future = client.call_async(request)
             self.executor.spin_until_future_complete(future, timeout_sec=10.0)
-            values = future.result().values if future.result() else []
-            if len(values) == len(names):
-                missing = [n for n, v in zip(names, values) if v.type == ParameterType.PARAMETER_NOT_SET]
-                if not missing:
-                    return {n: parameter_value_to_python(v) for n, v in zip(names, values)}
-            self.spin(0.3)  # the node declares its parameters after its services exist
-        raise AssertionError(f'{fqn}: parameters never declared: {missing}')
+            if future.result() is not None:
+                return future.result()
+        raise AssertionError(f'{fqn}/{service} did not answer')
 
     def graph(self, ignore: tuple[str, ...] = ('launch_probe', 'launch_ros')) -> dict:
         """``{fqn: {'pub': {topic: types}, 'sub': {...}}}`` of every node but ours/launch's."""

@@ -55,38 +55,52 @@ def test_launch_file_runs_with_its_parameters_and_stops_cleanly(launch_file, tmp
     probe = Probe(domain)
     run = LaunchRun(launch_file, args, cwd=tmp_path, domain=domain, log=tmp_path / 'launch.log')
     try:
-        for n in nodes:
-            fqn = f'{n["namespace"]}/{n["name"]}'
-            want = expected_parameters(n)
-            got = probe.get_parameters(fqn, sorted(want))
-            wrong = {k: (got[k], v) for k, v in want.items() if not same_value(got[k], v)}
-            assert not wrong, f'{launch_file}: {fqn} (got, want): {wrong}\n{run.text()[-3000:]}'
-        seen = {}
-        for n in learners:  # something to checkpoint: at least one transition
-            fqn = f'{n["namespace"]}/{n["name"]}'
-            seen[fqn] = int(
-                probe.wait_for(
-                    lambda fqn=fqn: int(probe.diagnostics.get(fqn, {}).get('transitions', 0)),
-                    180,
-                    f'{fqn} to receive a transition',
-                )
-            )
-        rc, stop_s, orphans = run.stop()
-        text = run.text()
-        assert rc == 0, f'{launch_file}: launch exited {rc}\n{text[-3000:]}'
-        assert not orphans, f'{launch_file}: processes left running: {orphans}'
-        assert 'process has died' not in text and 'Traceback' not in text, text[-3000:]
-        assert text.count('process has finished cleanly') == len(nodes), text[-3000:]
-        for n in learners:
-            final = _FINAL.findall(text)
-            assert final, f'{launch_file}: no final checkpoint line\n{text[-3000:]}'
-            meta = checkpoint_meta(_learner_run_dir(n, tmp_path) / 'checkpoints' / 'latest')
-            assert meta.get('learner_state'), f'{launch_file}: no final learner checkpoint'
-            assert (meta['env_steps'], meta['updates']) == tuple(map(int, final[-1]))
-            assert meta['env_steps'] >= seen[f'{n["namespace"]}/{n["name"]}']
+        _check_run(run, probe, launch_file, nodes, learners, tmp_path)
+    except AssertionError as exc:
+        raise AssertionError(f'{exc}\n--- launch output ---\n{run.text()[-4000:]}') from None
     finally:
         run.kill()
         probe.close()
+
+
+def _check_run(run, probe, launch_file, nodes, learners, tmp_path):
+    """Parameters of every node, a transition per learner, a clean stop, checkpoints."""
+    for n in nodes:
+        fqn = f'{n["namespace"]}/{n["name"]}'
+        want = expected_parameters(n)
+        got = probe.get_parameters(fqn, sorted(want))
+        # A node declares what its mode needs (the learner in joint_state mode has no
+        # observation.*): the profile's own overrides and some of each file must be there.
+        undeclared = sorted(set(n['parameters']) - set(got))
+        assert not undeclared, f'{launch_file}: {fqn} does not declare {undeclared}'
+        for f in n['params_files']:
+            from_file = expected_parameters({**n, 'params_files': [f], 'parameters': {}})
+            assert set(from_file) & set(got), f'{launch_file}: {fqn} ignores {f}'
+        wrong = {k: (v, want[k]) for k, v in got.items() if not same_value(v, want[k])}
+        assert not wrong, f'{launch_file}: {fqn} (got, want): {wrong}'
+    seen = {}
+    for n in learners:  # something to checkpoint: at least one transition
+        fqn = f'{n["namespace"]}/{n["name"]}'
+        seen[fqn] = int(
+            probe.wait_for(
+                lambda fqn=fqn: int(probe.diagnostics.get(fqn, {}).get('transitions', 0)),
+                180,
+                f'{fqn} to receive a transition',
+            )
+        )
+    rc, stop_s, orphans = run.stop()
+    text = run.text()
+    assert rc == 0, f'{launch_file}: launch exited {rc}'
+    assert not orphans, f'{launch_file}: processes left running: {orphans}'
+    assert 'process has died' not in text and 'Traceback' not in text
+    assert text.count('process has finished cleanly') == len(nodes)
+    for n in learners:
+        final = _FINAL.findall(text)
+        assert final, f'{launch_file}: no final checkpoint line'
+        meta = checkpoint_meta(_learner_run_dir(n, tmp_path) / 'checkpoints' / 'latest')
+        assert meta.get('learner_state'), f'{launch_file}: no final learner checkpoint'
+        assert (meta['env_steps'], meta['updates']) == tuple(map(int, final[-1]))
+        assert meta['env_steps'] >= seen[f'{n["namespace"]}/{n["name"]}']
 
 
 def _failed_launch(tmp_path: Path, launch_file: str, args: list[str]) -> str:

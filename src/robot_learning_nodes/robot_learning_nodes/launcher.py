@@ -157,10 +157,10 @@ def create_nodes(profile_name: str, group: str, options: dict[str, Any] | None =
             cli += ['--params-file', f]
         for src, dst in n['remaps'].items():
             cli += ['-r', f'{src}:={dst}']
-        kwargs = dict(
-            cli_args=cli,
-            parameter_overrides=[_to_param(k, v) for k, v in n['parameters'].items()],
-        )
+        kwargs = {
+            'cli_args': cli,
+            'parameter_overrides': [_to_param(k, v) for k, v in n['parameters'].items()],
+        }
         if n['namespace']:
             kwargs['namespace'] = n['namespace']
         nodes.append(cls(**kwargs))
@@ -175,13 +175,13 @@ def _options(
     log_level: str = '',
 ) -> dict[str, Any]:
     """Command-line options of ``up`` as :func:`profile_nodes` keyword arguments."""
-    return dict(
-        overrides=parse_overrides(overrides or []),
-        namespace=namespace,
-        params_file=str(Path(params_file).resolve()) if params_file else '',
-        checkpoint=checkpoint,
-        log_level=log_level,
-    )
+    return {
+        'overrides': parse_overrides(overrides or []),
+        'namespace': namespace,
+        'params_file': str(Path(params_file).resolve()) if params_file else '',
+        'checkpoint': checkpoint,
+        'log_level': log_level,
+    }
 
 
 def _child_args(
@@ -345,4 +345,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from .common import exit_now
+
+    exit_now(main())

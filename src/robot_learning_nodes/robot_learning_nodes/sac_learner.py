@@ -48,6 +48,7 @@ from __future__ import annotations
 from collections import deque
 import json
 from pathlib import Path
+import sys
 import threading
 import time
 
@@ -910,9 +911,14 @@ class SacLearner(Node):
         msg = UInt8MultiArray()
         msg.data = weights_to_bytes(tensors, {**self._metadata(), 'sent_unix': sent})
         for robot in self.robots:
-            robot.weights_pub.publish(msg)
+            try:
+                robot.weights_pub.publish(msg)
+            except Exception:  # rclpy's RCLError once a shutdown signal invalidated the context
+                if self.context.ok():
+                    raise
+                return  # stopping: close() writes the final checkpoint
 
-    def save(self, name: str = 'latest', full: bool = True, **extra) -> Path:
+    def save(self, name: str = 'latest', full: bool = True, plot: bool = True, **extra) -> Path:
         """Write ``<run_dir>/checkpoints/<name>`` atomically: actor + full SAC state, and
         with ``full`` also the replay buffers and counters (a learner state :attr:`resume`
         continues from). ``extra`` goes into the sidecar."""
@@ -945,7 +951,8 @@ class SacLearner(Node):
         if full:  # the rate predicts whether the final checkpoint fits launch's window
             nbytes = sum(t.numel() * t.element_size() for t in tensors.values())
             self._save_rate = nbytes / max(time.monotonic() - t0, 1e-3)
-            self._plot()
+            if plot:
+                self._plot()
         return path
 
     def _plot(self) -> None:
@@ -1031,7 +1038,11 @@ class SacLearner(Node):
         self._thread.join(timeout=2.0)
         left = SHUTDOWN_WINDOW_S - _SHUTDOWN_MARGIN_S - (time.monotonic() - t0)
         estimate = self._full_state_bytes() / (self._save_rate or _ASSUMED_SAVE_RATE)
-        log = self.get_logger()
+        # A child logger: the node's own would also try the rosout publisher, whose context
+        # the shutdown signal already invalidated (one 'Failed to publish' line per call).
+        import rclpy.logging
+
+        log = rclpy.logging.get_logger(f'{self.get_logger().name}.shutdown')
         if estimate > left:
             log.error(
                 f'final checkpoint not written: it would take ~{estimate:.1f} s, launch '
@@ -1040,14 +1051,22 @@ class SacLearner(Node):
             )
             return
         try:
-            path = self.save('latest')
+            t_save = time.monotonic()
+            path = self.save('latest', plot=False)
         except (RobotLearningError, OSError) as exc:
             log.error(f'final checkpoint not written ({exc}); checkpoints/latest is unchanged')
             return
+        done = time.monotonic()
         log.info(
             f'final checkpoint: {self.transitions} transitions, {self.updates} updates, '
-            f'{len(self.online)} buffer rows in {time.monotonic() - t0:.2f} s -> {path}'
+            f'{len(self.online)} buffer rows in {done - t_save:.2f} s '
+            f'({done - t0:.2f} s after the stop) -> {path}'
         )
+        # The curve is redrawn at every periodic checkpoint; at exit only when matplotlib is
+        # already loaded (importing it takes seconds on a busy CPU) and launch's SIGTERM
+        # (5 s after SIGINT) is far enough.
+        if 'matplotlib.pyplot' in sys.modules and done - t0 < 3.0:
+            self._plot()
 
     def destroy_node(self):
         self._stop.set()

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""Behaviour cloning in the built-in world, one process, no ROS: expert episodes -> BC ->
-closed-loop success.
+"""Behaviour cloning in the built-in world, in one process without ROS.
+
+Expert episodes -> BC -> closed-loop success.
 
 The data has the bag-dataset shape (``frames``/``transitions``/``instructions``, see
 robot_learning/bc.py) so :class:`~robot_learning.bc.BCTrainer` runs unchanged; the
@@ -53,18 +54,18 @@ from types import SimpleNamespace
 
 os.environ.setdefault('MUJOCO_GL', 'egl')
 
-import numpy as np
-from robot_learning.bc import BCConfig, BCTrainer
-from robot_learning.features import (
+import numpy as np  # noqa: E402
+from robot_learning.bc import BCConfig, BCTrainer  # noqa: E402
+from robot_learning.features import (  # noqa: E402
     ActionConfig,
     encode_observation,
     ObservationConfig,
     RawObservation,
 )
-from robot_learning.ingest import resize_rgb, scan_to_sectors
-from robot_learning_sim.expert import ExpertConfig, ExpertPolicy
-from robot_learning_sim.world import World, WorldConfig
-import torch
+from robot_learning.ingest import resize_rgb, scan_to_sectors  # noqa: E402
+from robot_learning_sim.expert import ExpertConfig, ExpertPolicy  # noqa: E402
+from robot_learning_sim.world import World, WorldConfig  # noqa: E402
+import torch  # noqa: E402
 
 CACHE = Path('/tmp/bc_world_cache')
 DEMO_SEED, EVAL_SEED = 10_000, 50_000
@@ -286,7 +287,7 @@ def main() -> None:
         '--noise',
         type=float,
         default=0.3,
-        help='DART: std of noise on the executed demo actions (labels stay the expert\'s)',
+        help="DART: std of noise on the executed demo actions (labels stay the expert's)",
     )
     ap.add_argument('--sampled', action='store_true', help='also evaluate sampled actions')
     ap.add_argument('--save', default='', help='checkpoint directory to write')
@@ -327,18 +328,21 @@ def main() -> None:
         step += 1
         if step % 500 == 0:
             print(
-                f'update {step:6d}  loss {np.mean(losses[-500:]):.4f}  train wall {t_train:.0f} s  '
+                f'update {step:6d}  loss {np.mean(losses[-500:]):.4f}  train wall {t_train:.0f} '
+                's  '
                 f'({1e3 * t_train / step:.1f} ms/update)',
                 flush=True,
             )
         if a.eval_every and step % a.eval_every == 0:
             r = evaluate(trainer.policy(), a.eval_episodes, obs_cfg, act_cfg)
             print(
-                f'  eval @ {step}: success {r["success"]:.2f} {r["per_instruction"]} {r["counts"]}',
+                f'  eval @ {step}: success {r["success"]:.2f} {r["per_instruction"]} '
+                f'{r["counts"]}',
                 flush=True,
             )
     print(
-        f'trained {step} updates in {t_train:.0f} s wall ({1e3 * t_train / max(step, 1):.1f} ms/update, '
+        f'trained {step} updates in {t_train:.0f} s wall ({1e3 * t_train / max(step, 1):.1f} '
+        'ms/update, '
         f'load avg {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)',
         flush=True,
     )

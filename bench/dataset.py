@@ -2,7 +2,7 @@
 # Copyright 2026 robot_learning maintainers
 """Benchmark of the bag dataset; prints figures (never part of the test run).
 
-    PYTHONPATH=src/robot_learning python bench/dataset.py [--bags DIR] [--episodes 20] [--steps 150]
+    PYTHONPATH=src/robot_learning python bench/dataset.py [--bags DIR] [--episodes N] [--steps N]
 
 Without ``--bags`` it writes ``episodes`` synthetic episode bags of ``steps`` steps in
 the recorder's layout (EpisodeBagWriter, MCAP; every topic of demo_recorder's
@@ -57,13 +57,22 @@ def write_bags(root: Path, episodes: int, steps: int, seed: int = 0) -> None:
     ts = get_typestore(Stores.ROS2_JAZZY)
     T = ts.types
     rng = np.random.default_rng(seed)
-    ser = lambda m: bytes(ts.serialize_cdr(m, m.__msgtype__))
-    vec = lambda x=0.0, y=0.0, z=0.0: T['geometry_msgs/msg/Vector3'](x=x, y=y, z=z)
-    twist = lambda v, w: T['geometry_msgs/msg/Twist'](linear=vec(v), angular=vec(0.0, 0.0, w))
+
+    def ser(m):
+        return bytes(ts.serialize_cdr(m, m.__msgtype__))
+
+    def vec(x=0.0, y=0.0, z=0.0):
+        return T['geometry_msgs/msg/Vector3'](x=x, y=y, z=z)
+
+    def twist(v, w):
+        return T['geometry_msgs/msg/Twist'](linear=vec(v), angular=vec(0.0, 0.0, w))
+
     quat = T['geometry_msgs/msg/Quaternion'](x=0.0, y=0.0, z=0.0, w=1.0)
-    pose = lambda x, y: T['geometry_msgs/msg/Pose'](
-        position=T['geometry_msgs/msg/Point'](x=x, y=y, z=0.0), orientation=quat
-    )
+
+    def pose(x, y):
+        return T['geometry_msgs/msg/Pose'](
+            position=T['geometry_msgs/msg/Point'](x=x, y=y, z=0.0), orientation=quat
+        )
     cov = np.zeros(36)
     colors = ['red', 'green', 'blue']
     base = rng.integers(0, 256, (120, 160, 3), np.uint8)
@@ -207,7 +216,7 @@ def read_all(ds, batch: int = 256) -> int:
     for arrays in (ds.frames, ds.transitions):
         for a in arrays.values():
             for i in range(0, a.shape[0], batch):
-                chunk = np.asarray(a[i : i + batch])
+                chunk = np.asarray(a[i: i + batch])
                 total += chunk.nbytes
                 chunk.max() if chunk.dtype != bool else chunk.any()
     return total
@@ -237,7 +246,8 @@ def main() -> None:
             t = time.perf_counter()
             write_bags(root, args.episodes, args.steps)
             print(
-                f'wrote {args.episodes} episodes x {args.steps} steps in {time.perf_counter() - t:.1f} s'
+                f'wrote {args.episodes} episodes x {args.steps} steps in '
+                f'{time.perf_counter() - t:.1f} s'
             )
         dirs = find_bag_dirs([root])
         mb = bag_bytes(root) / 1e6
@@ -246,7 +256,8 @@ def main() -> None:
 
         ta, steps = plain_loop(dirs)
         print(
-            f'(a) plain rosbags loop (read + deserialize all): {steps / ta:9.0f} frames/s {mb / ta:8.1f} MB/s '
+            f'(a) plain rosbags loop (read + deserialize all): {steps / ta:9.0f} frames/s '
+            f'{mb / ta:8.1f} MB/s '
             f'({ta:.2f} s)'
         )
         results = {}
@@ -263,7 +274,8 @@ def main() -> None:
             n = ds.frames['stamp'].shape[0]
             results[label] = tb
             print(
-                f'(b) first build, {label:8s} ({workers} proc):            {n / tb:9.0f} frames/s {mb / tb:8.1f} MB/s '
+                f'(b) first build, {label:8s} ({workers} proc):            {n / tb:9.0f} frames/s '
+                f'{mb / tb:8.1f} MB/s '
                 f'({tb:.2f} s, {n} frames, {len(ds)} transitions) -> (b)/(a) = {ta / tb:.2f}'
             )
         t = time.perf_counter()
@@ -275,7 +287,8 @@ def main() -> None:
         tc = tload + tread
         print(
             f'(c) cached build {tload * 1e3:.0f} ms + full read of {nbytes / 1e6:.1f} MB: '
-            f'{n / tc:9.0f} frames/s {nbytes / tc / 1e9:6.2f} GB/s (read alone {nbytes / tread / 1e9:.2f} GB/s)'
+            f'{n / tc:9.0f} frames/s {nbytes / tc / 1e9:6.2f} GB/s (read alone '
+            f'{nbytes / tread / 1e9:.2f} GB/s)'
         )
         print(
             f'targets: (b) >= (a): {"yes" if ta / min(results.values()) >= 1 else "NO"}; '

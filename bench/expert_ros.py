@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""Scripted expert over real ROS topics: success rate and lockstep steps per second.
+r"""Scripted expert over real ROS topics: success rate and lockstep steps per second.
 
-    ROS_DOMAIN_ID=44 ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST MUJOCO_GL=egl \\
-    PYTHONPATH=src/robot_learning:src/robot_learning_nodes:src/robot_learning_sim \\
+    ROS_DOMAIN_ID=44 ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST MUJOCO_GL=egl \
+    PYTHONPATH=src/robot_learning:src/robot_learning_nodes:src/robot_learning_sim \
     python bench/expert_ros.py [--episodes 60] [--reset service|auto]
 
 Starts the ``env`` group of the ``sim_teleop`` profile in a child process (sim_node in
@@ -45,7 +45,7 @@ os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 
 
 def _world(args) -> dict[int, tuple[str, int]]:
-    """The same episodes (ids 1..N: the ROS run starts with a reset) on the World."""
+    """Run the same episodes (ids 1..N: the ROS run starts with a reset) on the World."""
     from robot_learning_sim.expert import ExpertPolicy
     from robot_learning_sim.world import World, WorldConfig
 

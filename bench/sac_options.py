@@ -41,12 +41,12 @@ Never part of the test run.
 Measured (Pendulum-v1, 5000 steps, 3 seeds, 5 evaluation episodes, 2 shared cores,
 1 torch thread per run, 2 runs at a time; ~20 CPU-minutes)::
 
-    variant        @1000        @2000       @3000       @4000      @5000   mean of evals  train s  update ms
-    baseline    -1591 ± 35    -810 ± 51   -451 ± 174  -305 ± 193   -98 ± 0     -651 ± 58       67      13.1
-    layernorm   -1372 ± 36    -604 ± 73   -126 ± 0    -107 ± 8     -98 ± 0     -461 ± 12       59      11.5
-    redq        -1587 ± 27    -805 ± 40   -226 ± 97   -388 ± 263   -98 ± 0     -621 ± 74      175      35.0
-    nstep3       -936 ± 146   -412 ± 300   -98 ± 1     -98 ± 1     -97 ± 1     -328 ± 41       55      10.7
-    ln+nstep3    -512 ± 324   -107 ± 9    -106 ± 9    -106 ± 8     -97 ± 0     -186 ± 62       52      10.3
+  variant    @1000       @2000       @3000       @4000       @5000    mean       train s  update ms
+  baseline   -1591 ± 35  -810 ± 51   -451 ± 174  -305 ± 193  -98 ± 0  -651 ± 58       67       13.1
+  layernorm  -1372 ± 36  -604 ± 73   -126 ± 0    -107 ± 8    -98 ± 0  -461 ± 12       59       11.5
+  redq       -1587 ± 27  -805 ± 40   -226 ± 97   -388 ± 263  -98 ± 0  -621 ± 74      175       35.0
+  nstep3     -936 ± 146  -412 ± 300  -98 ± 1     -98 ± 1     -97 ± 1  -328 ± 41       55       10.7
+  ln+nstep3  -512 ± 324  -107 ± 9    -106 ± 9    -106 ± 8    -97 ± 0  -186 ± 62       52       10.3
 
 Every variant solves Pendulum by 5000 steps; they differ in how fast. LayerNorm and
 3-step returns each learn faster than the baseline, and together fastest, so both are
@@ -120,20 +120,20 @@ def run_one(variant: str, seed: int, args: dict) -> dict:
     obs_dim = int(np.prod(env.observation_space.shape))
     action_dim = int(np.prod(env.action_space.shape))
     low, high = env.action_space.low, env.action_space.high
-    fields = dict(
-        obs_dim=obs_dim,
-        action_dim=action_dim,
-        batch_size=args['batch'],
-        actor_lr=args['lr'],
-        critic_lr=args['lr'],
-        alpha_lr=args['lr'],
-        seed=seed,
+    fields = {
+        'obs_dim': obs_dim,
+        'action_dim': action_dim,
+        'batch_size': args['batch'],
+        'actor_lr': args['lr'],
+        'critic_lr': args['lr'],
+        'alpha_lr': args['lr'],
+        'seed': seed,
         # The baseline is SB3's SAC whatever SACConfig's defaults are; variants change one thing.
-        critic_layer_norm=False,
-        num_critics=2,
-        num_target_critics=2,
-        n_step=1,
-    )
+        'critic_layer_norm': False,
+        'num_critics': 2,
+        'num_target_critics': 2,
+        'n_step': 1,
+    }
     fields.update(VARIANTS[variant])
     cfg = SACConfig(**fields)
     sac = SAC(cfg)
@@ -202,7 +202,8 @@ def _table(runs: list[dict], variants: list[str]) -> str:
         auc = [float(np.mean([value for _, value in run['curve']])) for run in mine]
         mean, se = _mean_se(auc)
         row += f'{mean:>9.0f} ± {se:<4.0f}'
-        row += f'{np.mean([r["train_s"] for r in mine]):>13.0f}{np.mean([r["update_ms"] for r in mine]):>11.1f}'
+        row += f'{np.mean([r["train_s"] for r in mine]):>13.0f}'
+        row += f'{np.mean([r["update_ms"] for r in mine]):>11.1f}'
         row += f'{len(mine):>7}'
         lines.append(row)
     return '\n'.join(lines)

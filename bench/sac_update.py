@@ -61,9 +61,10 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'src' / 'robot_learning'))
 
-from robot_learning import networks  # noqa: E402
+from robot_learning import networks  # noqa: E402, I100 (after the sys.path entry)
 from robot_learning.buffers import ReplayBuffer  # noqa: E402
-from robot_learning.networks import (  # noqa: E402  (same layers; the reference differs in how it runs them)
+# The reference uses the same layers; it differs in how it runs them.
+from robot_learning.networks import (  # noqa: E402
     mlp as _mlp,
 )
 from robot_learning.sac import Batch, SAC, SACConfig, tune_cpu_allocator  # noqa: E402
@@ -180,8 +181,10 @@ def _block(update, batches: list[Batch], steps: int) -> float:
 def _time_pair(
     ours, naive, batches: list[Batch], steps: int, repeats: int
 ) -> tuple[list[float], list[float]]:
-    """Alternate blocks of the two implementations, so that both see the same machine
-    load (other processes, frequency changes); returns ms per update of every block."""
+    """Time alternate blocks of the two implementations; return ms per update of each block.
+
+    Alternating lets both see the same machine load (other processes, frequency changes).
+    """
     for i in range(20):  # warm-up: allocator, MKL/oneDNN kernel selection
         ours(batches[i % len(batches)])
         naive(batches[i % len(batches)])
@@ -195,7 +198,7 @@ def _time_pair(
 def _ensemble(
     cfg: SACConfig, members: int, batches: list[Batch], steps: int, repeats: int
 ) -> None:
-    """ms per full SAC.update with a REDQ ensemble (N = members, M = 2), loop vs batched."""
+    """Time a full SAC.update with a REDQ ensemble (N = members, M = 2), loop vs batched."""
     redq = dataclasses.replace(cfg, num_critics=members, num_target_critics=min(2, members))
     saved = networks.BATCHED_MIN_MEMBERS
     try:
@@ -209,7 +212,8 @@ def _ensemble(
     loop_ms, batched_ms = _time_pair(loop.update, batched.update, batches, steps, repeats)
     loop_med, batched_med = statistics.median(loop_ms), statistics.median(batched_ms)
     print(
-        f'    REDQ N={members} M={redq.num_target_critics}: loop {loop_med:6.2f} ms [{min(loop_ms):5.2f}]   '
+        f'    REDQ N={members} M={redq.num_target_critics}: loop {loop_med:6.2f} ms '
+        f'[{min(loop_ms):5.2f}]   '
         f'batched {batched_med:6.2f} ms [{min(batched_ms):5.2f}]   '
         f'batched time / loop time x{batched_med / loop_med:.2f}'
     )
@@ -269,8 +273,10 @@ def _sb3_reference(steps: int, repeats: int) -> None:
     ours_med, sb3_med = statistics.median(ours_ms), statistics.median(sb3_ms)
     print(
         f'    Pendulum-v1 sizes, sample + update: robot_learning {1e3 / ours_med:6.1f} updates/s '
-        f'({ours_med:5.2f} ms)   SB3 SAC.train(gradient_steps={steps}) {1e3 / sb3_med:6.1f} updates/s '
-        f'({sb3_med:5.2f} ms)   ours/SB3 x{sb3_med / ours_med:.2f} [best/best x{min(sb3_ms) / min(ours_ms):.2f}]'
+        f'({ours_med:5.2f} ms)   SB3 SAC.train(gradient_steps={steps}) {1e3 / sb3_med:6.1f} '
+        'updates/s '
+        f'({sb3_med:5.2f} ms)   ours/SB3 x{sb3_med / ours_med:.2f} [best/best '
+        f'x{min(sb3_ms) / min(ours_ms):.2f}]'
     )
 
 
@@ -307,12 +313,14 @@ def main() -> None:
     )
     batches = _batches(cfg, 16)
     print(
-        f'SAC update, obs {cfg.obs_dim}, action {cfg.action_dim}, hidden {cfg.hidden}, batch {cfg.batch_size}, '
+        f'SAC update, obs {cfg.obs_dim}, action {cfg.action_dim}, hidden {cfg.hidden}, batch '
+        f'{cfg.batch_size}, '
         f'critic LayerNorm {cfg.critic_layer_norm}; '
         f'torch {torch.__version__}, {platform.processor() or platform.machine()}'
     )
     print(
-        f'ms per update: median of {args.repeats} blocks of {args.steps} updates (best block in brackets)'
+        f'ms per update: median of {args.repeats} blocks of {args.steps} updates (best block in '
+        'brackets)'
     )
     for allocator in ('glibc default', 'tune_cpu_allocator()'):
         if allocator != 'glibc default':
@@ -328,9 +336,11 @@ def main() -> None:
             )
             ours_med, naive_med = statistics.median(ours_ms), statistics.median(naive_ms)
             print(
-                f'  threads={threads}: robot_learning.SAC {ours_med:6.2f} ms [{min(ours_ms):5.2f}]   '
+                f'  threads={threads}: robot_learning.SAC {ours_med:6.2f} ms '
+                f'[{min(ours_ms):5.2f}]   '
                 f'naive reference {naive_med:6.2f} ms [{min(naive_ms):5.2f}]   '
-                f'speed-up x{naive_med / ours_med:.2f} [best/best x{min(naive_ms) / min(ours_ms):.2f}]'
+                f'speed-up x{naive_med / ours_med:.2f} [best/best '
+                f'x{min(naive_ms) / min(ours_ms):.2f}]'
             )
             assert math.isfinite(ours_med)
             if args.ensemble > 2:

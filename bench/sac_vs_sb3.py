@@ -265,7 +265,8 @@ def run_ours(env_id: str, seed: int, args, out: Path) -> dict:
     if done_at is None:
         raise RuntimeError(
             f'{env_id} seed {seed}: not done within {args.timeout} s '
-            f'({watcher.steps} steps, progress {watcher.progress[-1:]}); logs in {run_dir / "logs"}'
+            f'({watcher.steps} steps, progress {watcher.progress[-1:]}); logs in '
+            f'{run_dir / "logs"}'
         )
     t0 = watcher.t_first_step or t_start
     prog = [p for p in watcher.progress if p[1] > 0]
@@ -435,7 +436,7 @@ def main(argv=None) -> int:
         '--threads',
         type=int,
         default=2,
-        help="torch intra-op threads of our learner and of SB3 (both the same)",
+        help='torch intra-op threads of our learner and of SB3 (both the same)',
     )
     ap.add_argument('--only', choices=['ours', 'sb3'])
     ap.add_argument(
@@ -449,7 +450,8 @@ def main(argv=None) -> int:
     except ImportError:
         if args.only != 'ours':
             print(
-                'sac_vs_sb3: stable-baselines3 is not installed: pip install -r requirements-bench.txt',
+                'sac_vs_sb3: stable-baselines3 is not installed: pip install -r '
+                'requirements-bench.txt',
                 file=sys.stderr,
             )
             return 2
@@ -472,7 +474,8 @@ def main(argv=None) -> int:
                 runs[:] = [x for x in runs if x.get('seed') != seed] + [r]
                 last = max(r['curve'], key=int) if r['curve'] else None
                 print(
-                    f'{env_id} seed {seed} {impl}: wall {r["wall_s"]:.0f} s, updates/s {r["updates_per_s"]:.0f}, '
+                    f'{env_id} seed {seed} {impl}: wall {r["wall_s"]:.0f} s, updates/s '
+                    f'{r["updates_per_s"]:.0f}, '
                     f'final eval {r["curve"].get(last) if last is not None else None} '
                     f'({time.perf_counter() - t:.0f} s with evaluation)',
                     flush=True,

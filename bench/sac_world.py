@@ -78,7 +78,8 @@ def main() -> None:
             run_episode(world, expert_act, obs_cfg, act_cfg, demo, seed=10_000 + i)[0] == 'success'
         )
     print(
-        f'demos: {a.demos} episodes, {len(demo)} transitions, expert success {ok / max(a.demos, 1):.2f}'
+        f'demos: {a.demos} episodes, {len(demo)} transitions, expert success '
+        f'{ok / max(a.demos, 1):.2f}'
     )
     sac = SAC(
         SACConfig(

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""ros2 launch robot_learning_bringup gym_learn.launch.py — same nodes as `robot-learning up gym_learn`.
+"""Launch the nodes of `robot-learning up gym_learn`.
+
+Usage: ``ros2 launch robot_learning_bringup gym_learn.launch.py``.
 
 The node list, parameter files and overrides come from config/profiles/gym_learn.yaml.
 """

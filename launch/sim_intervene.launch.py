@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""ros2 launch robot_learning_bringup sim_intervene.launch.py — same nodes as `robot-learning up sim_intervene`.
+"""Launch the nodes of `robot-learning up sim_intervene`.
+
+Usage: ``ros2 launch robot_learning_bringup sim_intervene.launch.py``.
 
 The node list, parameter files and overrides come from config/profiles/sim_intervene.yaml.
 """

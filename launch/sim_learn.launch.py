@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""ros2 launch robot_learning_bringup sim_learn.launch.py — same nodes as `robot-learning up sim_learn`.
+"""Launch the nodes of `robot-learning up sim_learn`.
+
+Usage: ``ros2 launch robot_learning_bringup sim_learn.launch.py``.
 
 The node list, parameter files and overrides come from config/profiles/sim_learn.yaml.
 """

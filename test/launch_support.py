@@ -39,7 +39,7 @@ def launch_available() -> bool:
 
 
 def fresh_domain() -> int:
-    """A DDS domain for one test: distinct per test in this process, random-ish across runs."""
+    """Pick a DDS domain for one test: distinct per test in this process, random across runs."""
     return 120 + (os.getpid() * 7 + next(_domains)) % 100
 
 
@@ -100,7 +100,7 @@ class LaunchRun:
         self.pgid = self.proc.pid
 
     def text(self) -> str:
-        """Launch's output so far (its own lines and every node's)."""
+        """Return launch's output so far (its own lines and every node's)."""
         if not self._out.closed:
             self._out.flush()
         return self.log.read_text(errors='replace')
@@ -148,7 +148,7 @@ class LaunchRun:
 
 
 def tiny_navigation_checkpoint(path: Path) -> Path:
-    """A small SAC actor checkpoint for the navigation policy node (default specs)."""
+    """Write a small SAC actor checkpoint for the navigation policy node (default specs)."""
     from robot_learning.checkpoint import save_checkpoint
     from robot_learning.features import ActionConfig, ObservationConfig
     from robot_learning.networks import SquashedGaussianActor
@@ -226,9 +226,13 @@ class Probe:
         end = time.monotonic() + timeout
         self.wait_for(lambda: fqn in self.diagnostics, timeout, f'{fqn} on /diagnostics')
         # GetParameters answers nothing at all when one name is undeclared: list first.
-        declared = self._call(fqn, 'list_parameters', ListParameters, ListParameters.Request(), end)
+        declared = self._call(
+            fqn, 'list_parameters', ListParameters, ListParameters.Request(), end
+        )
         names = [n for n in names if n in set(declared.result.names)]
-        got = self._call(fqn, 'get_parameters', GetParameters, GetParameters.Request(names=names), end)
+        got = self._call(
+            fqn, 'get_parameters', GetParameters, GetParameters.Request(names=names), end
+        )
         return {n: parameter_value_to_python(v) for n, v in zip(names, got.values)}
 
     def _call(self, fqn: str, service: str, srv_type, request, end: float):
@@ -269,7 +273,7 @@ class Probe:
 
 
 def expected_parameters(node: dict) -> dict[str, Any]:
-    """What a node from ``profile_nodes`` must report: our files, then its overrides."""
+    """Return what a node from ``profile_nodes`` must report: our files, then its overrides."""
     from robot_learning_nodes.launch_description import _flatten
     from robot_learning_nodes.launcher import params_file_section
 
@@ -290,7 +294,7 @@ def same_value(a: Any, b: Any) -> bool:
 
 
 def checkpoint_meta(path: Path) -> dict:
-    """The JSON sidecar of a checkpoint directory ({} when absent)."""
+    """Read the JSON sidecar of a checkpoint directory ({} when absent)."""
     from robot_learning.checkpoint import METADATA_FILE
 
     f = Path(path) / METADATA_FILE

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""System test: record -> behaviour cloning -> closed-loop eval -> interventions -> retrain,
-the ``make demo`` stages of issue 3 at toy size, real processes over real DDS topics.
+"""System test: record -> behaviour cloning -> closed-loop eval -> interventions -> retrain.
+
+The ``make demo`` stages of issue 3 at toy size, real processes over real DDS topics.
 
 Asserts the data path, not the success rate: the demo bags train a camera checkpoint,
 the policy node runs it against the sim, the expert's takeovers are recorded as

@@ -18,7 +18,7 @@ def run(*args):
 def test_bad_profile_name_exits_nonzero_with_one_line():
     r = run('up', 'no_such_profile')
     assert r.returncode == 2
-    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
     assert (
         len(lines) == 1
         and "unknown profile 'no_such_profile'" in lines[0]
@@ -29,7 +29,7 @@ def test_bad_profile_name_exits_nonzero_with_one_line():
 def test_missing_checkpoint_exits_nonzero_with_one_line(tmp_path):
     r = run('eval', '--checkpoint', str(tmp_path / 'nothing'), '--episodes', '1')
     assert r.returncode == 2
-    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and 'nothing' in lines[0]
 
 
@@ -55,7 +55,7 @@ def test_checkpoint_of_wrong_shape_exits_nonzero_with_one_line(tmp_path):
     )
     r = run('eval', '--checkpoint', str(tmp_path / 'ckpt'), '--episodes', '1')
     assert r.returncode == 2
-    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
     assert (
         len(lines) == 1 and 'observation.num_sectors is 10, this policy needs 24' in lines[0]
     ), lines
@@ -77,7 +77,7 @@ def test_missing_demo_bag_exits_nonzero_with_one_line():
         timeout=120,
     )
     assert r.returncode == 2
-    errors = [l for l in r.stderr.splitlines() if l.startswith('robot-learning')]
+    errors = [line for line in r.stderr.splitlines() if line.startswith('robot-learning')]
     assert errors == [
         'robot-learning up: bag path /no/such/bag does not exist: '
         'pass a bag directory or a session of them'

@@ -379,7 +379,13 @@ def test_dockerfiles_pass_hadolint():
     if hadolint is None:
         pytest.skip('hadolint not installed (requirements-test.txt): Dockerfiles not linted')
     r = subprocess.run(
-        [hadolint, '--no-color', '--failure-threshold', 'warning', *map(str, DOCKERFILES.values())],
+        [
+            hadolint,
+            '--no-color',
+            '--failure-threshold',
+            'warning',
+            *map(str, DOCKERFILES.values()),
+        ],
         capture_output=True,
         text=True,
         timeout=120,

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""System tests of issue 4 over real processes and DDS: the gym_learn profile (gym_bridge
-+ policy node, learner), the learner killed with SIGKILL and resumed, and two robots in
-namespaces feeding one learner."""
+"""System tests of issue 4 over real processes and DDS.
+
+The gym_learn profile (gym_bridge + policy node, learner), the learner killed with SIGKILL
+and resumed, and two robots in namespaces feeding one learner.
+"""
 
 from __future__ import annotations
 
@@ -147,7 +149,8 @@ def test_learner_killed_with_sigkill_resumes_from_its_checkpoint(ros, tmp_path):
         after = _latest(run_dir)
         text = (tmp_path / 'logs' / 'learner.restart.log').read_text()
         assert (
-            f"resumed from {run_dir / 'checkpoints' / 'latest'} at {before['env_steps']} transitions, "
+            f"resumed from {run_dir / 'checkpoints' / 'latest'} at {before['env_steps']} "
+            'transitions, '
             f"{before['updates']} updates" in text
         ), text[-2000:]
         assert after['env_steps'] > before['env_steps'] and after['version'] > before['version']

@@ -132,8 +132,12 @@ def test_bad_launch_arguments_say_what_to_fix_and_start_nothing(tmp_path):
     assert 'max_linear is a double' in line and 'write 1.0' in line
     typo = tmp_path / 'typo.yaml'
     typo.write_text('polcy_node:\n  ros__parameters:\n    max_linear: 1.0\n')
-    assert 'names no node' in _failed_launch(tmp_path, 'sim_learn.launch.py', [f'params_file:={typo}'])
-    assert 'log_level:=loud' in _failed_launch(tmp_path, 'sim_learn.launch.py', ['log_level:=loud'])
+    assert 'names no node' in _failed_launch(
+        tmp_path, 'sim_learn.launch.py', [f'params_file:={typo}']
+    )
+    assert 'log_level:=loud' in _failed_launch(
+        tmp_path, 'sim_learn.launch.py', ['log_level:=loud']
+    )
     assert 'namespace:=1robot' in _failed_launch(
         tmp_path, 'sim_learn.launch.py', ['namespace:=1robot']
     )

@@ -39,7 +39,7 @@ NON_DEFAULT = {
 
 
 def _user_file(tmp_path):
-    """A user parameter file with bare keys; the run directory stays in tmp_path."""
+    """Write a user parameter file with bare keys that keeps the run directory in tmp_path."""
     path = tmp_path / 'user.yaml'
     doc = {'sac_learner': {'ros__parameters': {'run_dir': str(tmp_path / 'learner')}}}
     path.write_text(yaml.safe_dump(doc))

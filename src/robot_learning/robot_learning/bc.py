@@ -202,10 +202,12 @@ class BCConfig:
 
     @classmethod
     def lowdim(cls, **overrides: Any) -> BCConfig:
-        """The low-dimensional recipe (LiDAR + detections + instruction, no image): MSE
-        head (the discretized head over-fits these features: 0.2-0.26 vs 0.6-0.7 success
+        """Return the low-dimensional recipe (LiDAR + detections + instruction, no image).
+
+        MSE head (the discretized head over-fits these features: 0.2-0.26 vs 0.6-0.7 success
         in bench/bc_world.py), current frame only (a history lets the clone copy the
-        previous command, as velocity does), Gaussian input noise."""
+        previous command, as velocity does), Gaussian input noise.
+        """
         base = {
             'use_image': False,
             'use_detections': True,
@@ -328,11 +330,18 @@ def history_indices(prev: np.ndarray, offsets: Sequence[int]) -> np.ndarray:
 def random_shift(
     img: torch.Tensor, pad: int, generator: torch.Generator | None = None
 ) -> torch.Tensor:
-    """DrQ random shift (Kostrikov et al. 2021, sec. 3.1): replicate-pad by ``pad`` pixels,
-    crop back to the input size at a random integer offset per sample.
+    """Shift images at random as DrQ does (Kostrikov et al. 2021, sec. 3.1).
+
+    Replicate-pad by ``pad`` pixels, crop back to the input size at a random integer offset
+    per sample.
 
     Args:
-        img: float (B, C, H, W). Returns: float (B, C, H, W).
+        img: float (B, C, H, W).
+        pad: padding in pixels (0: no shift).
+        generator: random generator of the offsets (None: torch's global one).
+
+    Returns:
+        float (B, C, H, W).
     """
     if pad <= 0:
         return img
@@ -350,8 +359,10 @@ def random_shift(
 
 
 class BCNet(nn.Module):
-    """Policy network (module docstring). Forward returns head outputs:
-    (B, 2 * bins) logits for 'discrete', (B, 2) tanh actions for 'mse'.
+    """Policy network (module docstring).
+
+    Forward returns head outputs: (B, 2 * bins) logits for 'discrete', (B, 2) tanh actions for
+    'mse'.
 
     Args:
         cfg: model config. lowdim_dim: F * len(history). vocab_size: token count (learned
@@ -407,8 +418,10 @@ class BCNet(nn.Module):
         self.trunk = nn.Sequential(*layers)
 
     def text_embedding(self, text: torch.Tensor) -> torch.Tensor:
-        """(B, L) int64 ids -> masked mean of word embeddings; or (B, D) float -> MLP.
-        Returns (B, text_dim)."""
+        """Embed instructions: (B, L) int64 ids or (B, D) float features -> (B, text_dim).
+
+        Ids give the masked mean of word embeddings; float features go through an MLP.
+        """
         if self.embed is not None:
             mask = (text > 0).unsqueeze(-1).float()
             e = (self.embed(text) * mask).sum(1) / mask.sum(1).clamp_min(1.0)
@@ -419,8 +432,11 @@ class BCNet(nn.Module):
     def forward(
         self, image: torch.Tensor | None, lowdim: torch.Tensor, text: torch.Tensor
     ) -> torch.Tensor:
-        """image: float (B, 3T, H, W) in [-0.5, 0.5] or None; lowdim: (B, F*T)
-        normalized; text: see :meth:`text_embedding`."""
+        """Compute the head outputs of a batch.
+
+        image: float (B, 3T, H, W) in [-0.5, 0.5] or None; lowdim: (B, F*T) normalized;
+        text: see :meth:`text_embedding`.
+        """
         e = self.text_embedding(text)
         feats = [e]
         if self.cfg.use_image:
@@ -455,8 +471,11 @@ def _two_hot(action: torch.Tensor, bins: int) -> torch.Tensor:
 
 
 def head_loss(out: torch.Tensor, action: torch.Tensor, cfg: BCConfig) -> torch.Tensor:
-    """Mean loss over the batch: summed per-dimension cross-entropy against two-hot
-    targets ('discrete') or summed squared error ('mse')."""
+    """Return the mean loss over the batch.
+
+    Summed per-dimension cross-entropy against two-hot targets ('discrete') or summed
+    squared error ('mse').
+    """
     if cfg.head == 'discrete':
         logp = F.log_softmax(out.view(out.shape[0], -1, cfg.bins), dim=-1)
         return -(_two_hot(action, cfg.bins) * logp).sum(dim=(1, 2)).mean()
@@ -511,9 +530,11 @@ def image_tensor(images: np.ndarray) -> torch.Tensor:
 
 
 def _mirror_map(obs_cfg: ObservationConfig, cfg: BCConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    """Index and sign vectors that reflect a raw low-dim row (all history frames) about
-    the robot's x axis: sector k <-> S-1-k (sectors span [-pi, pi) symmetrically), yaw
-    rate and each detection's sin(bearing) change sign."""
+    """Return index and sign vectors that mirror a raw low-dim row about the robot's x axis.
+
+    The row holds all history frames: sector k <-> S-1-k (sectors span [-pi, pi)
+    symmetrically), yaw rate and each detection's sin(bearing) change sign.
+    """
     idx, sign = [], []
     for _ in cfg.history:
         base = len(idx)
@@ -531,8 +552,10 @@ def _mirror_map(obs_cfg: ObservationConfig, cfg: BCConfig) -> tuple[torch.Tensor
 
 
 def _permute_words(text: str, colors: Sequence[str], perm: Sequence[int]) -> str:
-    """``text`` with colour word ``colors[k]`` replaced by ``colors[perm[k]]`` (lower-case
-    tokens joined by spaces; the tokenizer sees the same words)."""
+    """Return ``text`` with colour word ``colors[k]`` replaced by ``colors[perm[k]]``.
+
+    Lower-case tokens joined by spaces; the tokenizer sees the same words.
+    """
     index = {c: k for k, c in enumerate(colors)}
     return ' '.join(colors[perm[index[w]]] if w in index else w for w in tokenize(text))
 
@@ -641,7 +664,7 @@ class BCTrainer:
             if len(self.perms) > 1:  # the permuted data has colour-symmetric statistics
                 for arr in (mean, std):
                     view = arr.reshape(len(cfg.history), per_frame)[
-                        :, start : start + 4 * len(colors)
+                        :, start: start + 4 * len(colors)
                     ]
                     view[:] = np.tile(
                         view.reshape(len(cfg.history), len(colors), 4).mean(1), (1, len(colors))
@@ -759,9 +782,11 @@ class BCTrainer:
 
     @torch.no_grad()
     def evaluate(self, batch: BCBatch) -> dict[str, float]:
-        """No augmentation, dropout off. ``val_loss`` is the training objective (cross-
-        entropy or MSE) on ``batch``; ``val_action_mae`` the mean absolute error of the
-        deterministic action (in [-1, 1] units)."""
+        """No augmentation, dropout off.
+
+        ``val_loss`` is the training objective (cross-entropy or MSE) on ``batch``;
+        ``val_action_mae`` the mean absolute error of the deterministic action (in [-1, 1] units).
+        """
         self.net.eval()
         image, lowdim, text, action = self._tensors(batch, augment=False)
         out = self.net(image, lowdim, text)
@@ -786,8 +811,10 @@ class BCTrainer:
         )
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
-        """Network weights (``bc.*``), normalization (``norm.mean``/``norm.std``) and, with
-        a pretrained text encoder, ``text.cache`` (embeddings of ``instructions``)."""
+        """Return network weights (``bc.*``) and normalization (``norm.mean``/``norm.std``).
+
+        With a pretrained text encoder also ``text.cache`` (embeddings of ``instructions``).
+        """
         out = {NET_PREFIX + k: v for k, v in self.net.state_dict().items()}
         out['norm.mean'] = torch.from_numpy(self.mean)
         out['norm.std'] = torch.from_numpy(self.std)
@@ -813,15 +840,15 @@ class BCTrainer:
         tensors, meta = load_checkpoint(path)
         if meta.get('algorithm') != 'bc':
             raise CheckpointError(
-                f'{path}: --init-from needs a bc checkpoint, got {meta.get("algorithm")!r}'
+                f"{path}: --init-from needs a bc checkpoint, got {meta.get('algorithm')!r}"
             )
         mine = self.vocab.to_dict() if self.vocab is not None else None
         if meta.get('vocabulary') != mine:
             raise CheckpointError(
-                f'{path}: its instruction vocabulary differs from these bags\' '
-                f'({meta.get("vocabulary")} vs {mine})'
+                f"{path}: its instruction vocabulary differs from these bags' "
+                f"({meta.get('vocabulary')} vs {mine})"
             )
-        state = {k[len(NET_PREFIX) :]: v for k, v in tensors.items() if k.startswith(NET_PREFIX)}
+        state = {k[len(NET_PREFIX):]: v for k, v in tensors.items() if k.startswith(NET_PREFIX)}
         try:
             self.net.load_state_dict(state)
         except RuntimeError as exc:
@@ -836,7 +863,7 @@ class BCTrainer:
         self._std_t = torch.from_numpy(self.std).to(self.device)
 
     def policy(self) -> BCPolicy:
-        """A :class:`BCPolicy` sharing nothing with the trainer (weights copied)."""
+        """Return a :class:`BCPolicy` sharing nothing with the trainer (weights copied)."""
         return BCPolicy.from_tensors(
             {k: v.detach().clone() for k, v in self.state_tensors().items()}, self.metadata()
         )
@@ -933,7 +960,7 @@ class BCPolicy:
             vocab_size,
             0 if cache is None else int(cache.shape[1]),
         )
-        state = {k[len(NET_PREFIX) :]: v for k, v in tensors.items() if k.startswith(NET_PREFIX)}
+        state = {k[len(NET_PREFIX):]: v for k, v in tensors.items() if k.startswith(NET_PREFIX)}
         try:
             net.load_state_dict(state)
         except RuntimeError as exc:
@@ -983,7 +1010,7 @@ class BCPolicy:
     def act(
         self, raw: RawObservation, image: np.ndarray | None = None, deterministic: bool = True
     ) -> np.ndarray:
-        """Action for one synchronized observation, float32 (2,) in [-1, 1].
+        """Return the action for one synchronized observation, float32 (2,) in [-1, 1].
 
         Args:
             raw: sectors (m), detections, velocity (m/s, rad/s), instruction.

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""Replay buffers: a numpy ring buffer of transitions, RLPD symmetric sampling and an
-n-step return accumulator.
+"""Replay buffers.
+
+A numpy ring buffer of transitions, RLPD symmetric sampling and an n-step return
+accumulator.
 
 Sources
 -------
@@ -9,8 +11,8 @@ Sources
   ``common/buffers.ReplayBuffer`` (separate ``next_observations`` array, i.e. SB3 with
   ``optimize_memory_usage=False``), uniform sampling with replacement.
 - Symmetric sampling: Ball, Smith, Kostrikov, Levine, "Efficient Online Reinforcement
-  Learning with Offline Data" (RLPD), ICML 2023, arXiv:2302.02948, "Symmetric Sampling": each batch is
-  half offline (demonstration) data, half online data.
+  Learning with Offline Data" (RLPD), ICML 2023, arXiv:2302.02948, "Symmetric Sampling":
+  each batch is half offline (demonstration) data, half online data.
 - n-step returns: Sutton, Barto, "Reinforcement Learning: An Introduction", 2nd ed. 2018,
   sec. 7.1, eq. 7.1 (``G_{t:t+n}``); as replayed off-policy without correction by Rainbow
   (Hessel et al., AAAI 2018, "Multi-step learning": n = 3) and D4PG (Barth-Maron et al.,
@@ -82,12 +84,12 @@ class ReplayBuffer:
         self._size = 0
 
     def __len__(self) -> int:
-        """Number of stored transitions (at most ``capacity``)."""
+        """Return the number of stored transitions (at most ``capacity``)."""
         return self._size
 
     @property
     def full(self) -> bool:
-        """True once ``capacity`` transitions were added (older ones are being overwritten)."""
+        """Tell whether ``capacity`` transitions were added (older ones get overwritten)."""
         return self._size == self.capacity
 
     def _rows(self, name: str, value: Any, n: int | None, width: int | None) -> np.ndarray:
@@ -206,7 +208,7 @@ class ReplayBuffer:
             (o, a, r, no, d, k),
             strict=True,
         ):
-            dst[self._ptr : self._ptr + first] = src[:first]
+            dst[self._ptr: self._ptr + first] = src[:first]
             if first < n:
                 dst[: n - first] = src[first:]
         self._ptr = (self._ptr + n) % self.capacity
@@ -246,8 +248,9 @@ class ReplayBuffer:
     # ------------------------------------------------------------------ state
 
     def state(self) -> dict[str, np.ndarray]:
-        """Contents and position as a flat dict of numpy arrays (e.g. for
-        ``safetensors.numpy.save_file``). Only the filled rows are stored.
+        """Return contents and position as a flat dict of numpy arrays.
+
+        For e.g. ``safetensors.numpy.save_file``. Only the filled rows are stored.
 
         Keys: the six field names (``len(self)`` rows, ``n_steps`` included), ``meta``
         (int64 ``[version, obs_dim, action_dim, capacity, ptr, size]``, version 2) and
@@ -265,8 +268,9 @@ class ReplayBuffer:
 
     @classmethod
     def from_state(cls, state: Mapping[str, np.ndarray]) -> ReplayBuffer:
-        """Rebuild a buffer from :meth:`state` (same contents, position and RNG). States of
-        version 1 (written before ``n_steps`` existed) load with ``n_steps`` all ones.
+        """Rebuild a buffer from :meth:`state` (same contents, position and RNG).
+
+        States of version 1 (written before ``n_steps`` existed) load with ``n_steps`` all ones.
 
         Raises:
             ConfigError: a key is missing or the arrays do not fit the stored sizes.
@@ -390,9 +394,10 @@ class NStepTransition(NamedTuple):
 
 
 class NStepAccumulator:
-    """Turns the 1-step transitions of ONE stream (one robot or one environment, in time
-    order) into n-step transitions (Sutton & Barto 2018 sec. 7.1, eq. 7.1; Rainbow,
-    Hessel et al. 2018; D4PG, Barth-Maron et al. 2018).
+    """Turn the 1-step transitions of ONE stream into n-step transitions.
+
+    One stream is one robot or one environment, in time order (Sutton & Barto 2018 sec. 7.1,
+    eq. 7.1; Rainbow, Hessel et al. 2018; D4PG, Barth-Maron et al. 2018).
 
     The transition starting at step ``t`` is emitted once ``n`` steps are known
     (``R = sum_{i<n} gamma^i r_{t+i}``, next observation ``s_{t+n}``, ``terminated``
@@ -435,7 +440,7 @@ class NStepAccumulator:
         return len(self._pending)
 
     def _emit(self, next_obs: np.ndarray, terminated: bool) -> NStepTransition:
-        """The n-step transition of the oldest pending step, bootstrapping from ``next_obs``."""
+        """Return the n-step transition of the oldest pending step (bootstraps ``next_obs``)."""
         ret = 0.0
         for i, (_, _, reward, _) in enumerate(self._pending):
             ret += self.gamma**i * reward
@@ -485,10 +490,12 @@ class NStepAccumulator:
         return []
 
     def flush(self) -> list[NStepTransition]:
-        """End the stream's current episode as a truncation: emit every pending
-        transition bootstrapping from the last received ``next_obs`` (``terminated``
-        false, ``k`` < ``n``). For a stream that stops without an end-of-episode flag
-        (robot disconnected, learner shutting down) when its data should be kept.
+        """End the stream's current episode as a truncation.
+
+        Emit every pending transition bootstrapping from the last received ``next_obs``
+        (``terminated`` false, ``k`` < ``n``). For a stream that stops without an
+        end-of-episode flag (robot disconnected, learner shutting down) when its data should
+        be kept.
 
         Returns:
             The pending transitions as n-step transitions, oldest first (maybe none).
@@ -499,7 +506,9 @@ class NStepAccumulator:
         return [self._emit(nxt, False) for _ in range(len(self._pending))]
 
     def reset(self) -> None:
-        """Drop the pending transitions without emitting them (the stream lost
-        continuity, e.g. messages were dropped: its next step must not be chained to
-        the previous ones)."""
+        """Drop the pending transitions without emitting them.
+
+        For a stream that lost continuity (e.g. messages were dropped): its next step must
+        not be chained to the previous ones.
+        """
         self._pending.clear()

@@ -92,8 +92,10 @@ def _dumps(metadata: Mapping[str, Any], what: str, **kwargs: Any) -> str:
 
 
 def _prepare(tensors: Mapping[str, torch.Tensor], what: str) -> dict[str, torch.Tensor]:
-    """Detached, contiguous CPU tensors; tensors sharing storage are cloned (safetensors
-    refuses shared memory)."""
+    """Return detached, contiguous CPU tensors.
+
+    Tensors sharing storage are cloned (safetensors refuses shared memory).
+    """
     if not isinstance(tensors, Mapping):
         raise CheckpointError(
             f'{what} tensors must be a dict of str to Tensor, got {type(tensors).__name__}'
@@ -229,7 +231,8 @@ def load_checkpoint(
         raise CheckpointError(f'checkpoint {root} does not exist')
     if not root.is_dir():
         raise CheckpointError(
-            f'checkpoint {root} is not a directory (expected {WEIGHTS_FILE} and {METADATA_FILE} in it)'
+            f'checkpoint {root} is not a directory (expected {WEIGHTS_FILE} and {METADATA_FILE} '
+            'in it)'
         )
     weights, sidecar = root / WEIGHTS_FILE, root / METADATA_FILE
     for file in (weights, sidecar):
@@ -394,7 +397,7 @@ def bytes_to_weights(
             f'weights blob is truncated or not safetensors: header of {size} bytes in {len(data)}'
         )
     try:
-        header = json.loads(data[8 : 8 + size])
+        header = json.loads(data[8: 8 + size])
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CheckpointError(f'weights blob header is not valid JSON: {_one_line(exc)}') from None
     meta = header.get('__metadata__') if isinstance(header, dict) else None

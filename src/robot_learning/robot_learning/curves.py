@@ -26,8 +26,9 @@ def rolling_mean(values: Sequence[float], window: int) -> np.ndarray:
 def plot_learning_curve(
     rows: Sequence[dict], path, title: str = 'learning curve', window: int = 20
 ) -> Path | None:
-    """Episode return (and success rate, when any episode can succeed) against
-    environment steps, one colour per robot, with a trailing mean over ``window`` episodes.
+    """Plot episode return (and success rate, when any can succeed) against env steps.
+
+    One colour per robot, with a trailing mean over ``window`` episodes.
 
     Args:
         rows: finished episodes as the learner writes them to ``episodes.jsonl``

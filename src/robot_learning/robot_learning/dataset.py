@@ -38,8 +38,10 @@ from .transitions import Transition, TransitionPipeline
 
 @dataclass
 class BagTopics(DatasetTopics):
-    """Topic names as recorded (absolute) for :func:`episode_transitions`, which reads
-    the sectors ``lidar_ingest`` published rather than the raw scan."""
+    """Return topic names as recorded (absolute) for :func:`episode_transitions`.
+
+    It reads the sectors ``lidar_ingest`` published rather than the raw scan.
+    """
 
     scan: str = '/observation/scan'
 
@@ -216,8 +218,11 @@ def load_demo_transitions(
 
 
 def stack_transitions(transitions: Sequence[Transition]) -> dict[str, np.ndarray]:
-    """List of transitions -> arrays: observations (N, obs_dim) float32, actions (N, A),
-    rewards (N,), next_observations (N, obs_dim), terminated (N,) float32."""
+    """Stack a list of transitions into arrays.
+
+    observations (N, obs_dim) float32, actions (N, A), rewards (N,), next_observations
+    (N, obs_dim), terminated (N,) float32.
+    """
     return {
         'observations': np.stack([t.observation for t in transitions]).astype(np.float32),
         'actions': np.stack([t.action for t in transitions]).astype(np.float32),

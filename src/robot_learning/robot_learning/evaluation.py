@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""Evaluation helpers that need no ROS: offline action error on held-out bags, and the
-figures (metrics + PNG) of a closed-loop evaluation.
+"""Evaluation helpers that need no ROS.
+
+Offline action error on held-out bags, and the figures (metrics + PNG) of a closed-loop
+evaluation.
 
 ``robot-learning eval --offline --bags DIR`` replays each held-out episode through the
 policy in recorded order (so a policy with an observation history sees the history it
@@ -226,6 +228,7 @@ def run_offline_eval(args) -> int:
         json.dumps({k: metrics[k] for k in ('transitions', 'episodes', 'mse_normalized', 'mae')})
     )
     print(
-        f'robot-learning eval: metrics in {out / "metrics.json"}, plot in {out / "action_error.png"}'
+        f'robot-learning eval: metrics in {out / "metrics.json"}, plot in '
+        f'{out / "action_error.png"}'
     )
     return 0

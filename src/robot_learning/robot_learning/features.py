@@ -259,16 +259,22 @@ class JointActionConfig:
 
 
 def observation_config_from_dict(d: Mapping[str, Any]):
-    """Sidecar ``observation`` dict -> :class:`ObservationConfig` or
-    :class:`VectorObservationConfig` (``kind: vector``)."""
+    """Read a sidecar ``observation`` dict.
+
+    Returns an :class:`ObservationConfig`, or a :class:`VectorObservationConfig` for
+    ``kind: vector``.
+    """
     if d.get('kind') == 'vector':
         return VectorObservationConfig.from_dict(d)
     return ObservationConfig.from_dict(d)
 
 
 def action_config_from_dict(d: Mapping[str, Any]):
-    """Sidecar ``action`` dict -> :class:`ActionConfig` (Twist) or :class:`JointActionConfig`
-    (``kind: joint``)."""
+    """Read a sidecar ``action`` dict.
+
+    Returns an :class:`ActionConfig` (Twist), or a :class:`JointActionConfig` for
+    ``kind: joint``.
+    """
     if d.get('kind') == 'joint':
         return JointActionConfig.from_dict(d)
     return ActionConfig.from_dict(d)
@@ -344,11 +350,11 @@ def encode_observation(
     )
     block[~present, 0] = 1.0
     k = 4 * len(cfg.colors)
-    out[n : n + k] = block.reshape(-1)
+    out[n: n + k] = block.reshape(-1)
     v, w = float(velocity[0]), float(velocity[1])
     out[n + k] = np.clip(v / cfg.max_linear, -1, 1) if math.isfinite(v) else 0.0
     out[n + k + 1] = np.clip(w / cfg.max_angular, -1, 1) if math.isfinite(w) else 0.0
-    out[n + k + 2 :] = encode_instruction(instruction, cfg.vocabulary)
+    out[n + k + 2:] = encode_instruction(instruction, cfg.vocabulary)
     return out
 
 
@@ -366,12 +372,12 @@ def stamp_us(header_or_stamp) -> int:
 
 
 def sectors_from_msg(msg) -> np.ndarray:
-    """LaserScan -> float32 (N,) ranges."""
+    """Convert a LaserScan to float32 (N,) ranges."""
     return np.asarray(msg.ranges, np.float32)
 
 
 def detections_from_msg(msg) -> np.ndarray:
-    """PoseArray -> float32 (K, 2) positions (x, y) in the message frame."""
+    """Convert a PoseArray to float32 (K, 2) positions (x, y) in the message frame."""
     return np.array([[p.position.x, p.position.y] for p in msg.poses], np.float32).reshape(-1, 2)
 
 
@@ -422,7 +428,7 @@ class VectorObservation(NamedTuple):
 
 
 def vector_from_joint_state(msg) -> np.ndarray:
-    """JointState -> float64 (len(position) + len(velocity) + len(effort),) vector."""
+    """Convert a JointState to a float64 (len(position) + len(velocity) + len(effort),)."""
     return np.concatenate(
         [
             np.asarray(msg.position, np.float64),
@@ -433,8 +439,10 @@ def vector_from_joint_state(msg) -> np.ndarray:
 
 
 def command_from_joint_state(msg) -> np.ndarray:
-    """A stamped joint command carried in a JointState (``joint_action``): the first
-    non-empty of ``effort``, ``velocity``, ``position`` as float64 (n,)."""
+    """Read a stamped joint command carried in a JointState (``joint_action``).
+
+    Returns the first non-empty of ``effort``, ``velocity``, ``position`` as float64 (n,).
+    """
     for values in (msg.effort, msg.velocity, msg.position):
         if len(values):
             return np.asarray(values, np.float64)

@@ -115,8 +115,10 @@ def _as_f32(values: Any) -> np.ndarray:
 
 
 def _bgr_to_rgb(arr: np.ndarray) -> np.ndarray:
-    """(H, W, 3|4) uint8 BGR(A) -> contiguous (H, W, 3) RGB (cv2 is ~5x faster than a
-    negative-stride numpy copy)."""
+    """Convert (H, W, 3|4) uint8 BGR(A) to contiguous (H, W, 3) RGB.
+
+    cv2 is ~5x faster than a negative-stride numpy copy.
+    """
     import cv2
 
     code = cv2.COLOR_BGR2RGB if arr.shape[2] == 3 else cv2.COLOR_BGRA2RGB
@@ -545,9 +547,11 @@ def scan_msg_to_sectors(
 
 
 def scan_all_invalid(ranges: Any) -> bool:
-    """True when a non-empty scan holds only NaN (REP-117 "invalid"): the sensor is
-    probably broken, although :func:`scan_to_sectors` still returns a valid (all
-    ``range_max``) result."""
+    """Tell whether a non-empty scan holds only NaN (REP-117 "invalid").
+
+    The sensor is then probably broken, although :func:`scan_to_sectors` still returns a
+    valid (all ``range_max``) result.
+    """
     r = _as_f32(ranges)
     return bool(r.size) and bool(np.isnan(r).all())
 

@@ -56,8 +56,10 @@ class Vocabulary:
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> Vocabulary:
-        """Vocabulary of every word in ``texts`` (sorted, so the ids do not depend on the
-        order the instructions were seen in)."""
+        """Build the vocabulary of every word in ``texts``.
+
+        Sorted, so that the ids do not depend on the order the instructions were seen in.
+        """
         words = sorted({w for text in texts for w in tokenize(text)} - {PAD, UNK})
         return cls([PAD, UNK] + words)
 
@@ -65,8 +67,10 @@ class Vocabulary:
         return len(self.tokens)
 
     def encode(self, text: str, max_len: int) -> np.ndarray:
-        """Token ids of ``text``: int64 (max_len,), padded with 0, truncated to max_len;
-        unknown words -> 1 (``<unk>``)."""
+        """Return the token ids of ``text``: int64 (max_len,).
+
+        Padded with 0, truncated to max_len; unknown words -> 1 (``<unk>``).
+        """
         ids = [self._index.get(w, 1) for w in tokenize(text)][:max_len]
         out = np.zeros(max_len, np.int64)
         out[: len(ids)] = ids

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""Neural networks for Soft Actor-Critic: an MLP builder, a tanh-squashed Gaussian actor
-and an ensemble of Q critics (the twin critic of SAC, or REDQ's ten).
+"""Neural networks for Soft Actor-Critic.
+
+An MLP builder, a tanh-squashed Gaussian actor and an ensemble of Q critics (the twin
+critic of SAC, or REDQ's ten).
 
 Sources
 -------
@@ -231,7 +233,7 @@ class SquashedGaussianActor(nn.Module):
     def sample(
         self, obs: torch.Tensor, generator: torch.Generator | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Reparameterised sample (differentiable with respect to the parameters).
+        """Draw reparameterised actions (differentiable with respect to the parameters).
 
         Args:
             obs: ``(B, obs_dim)`` float32.
@@ -255,9 +257,11 @@ def _stacked_name(index: int, kind: str) -> str:
 def _ensemble_state_dict_post_hook(
     module: QEnsemble, state_dict: dict, prefix: str, local_metadata: Any
 ) -> None:
-    """Batched ensembles report their stacked ``(N, ...)`` parameters under the keys of
-    the loop layout (``q{i}.{layer}.weight``), so checkpoints name members the same way
-    whichever implementation wrote them."""
+    """Report a batched ensemble's stacked ``(N, ...)`` parameters under loop-layout keys.
+
+    The keys are those of the loop layout (``q{i}.{layer}.weight``), so checkpoints name
+    members the same way whichever implementation wrote them.
+    """
     if not module.batched:
         return
     stacked = {}
@@ -271,8 +275,10 @@ def _ensemble_state_dict_post_hook(
 
 
 def _ensemble_load_pre_hook(module: QEnsemble, state_dict: dict, prefix: str, *args: Any) -> None:
-    """Inverse of :func:`_ensemble_state_dict_post_hook`: stack the member keys. Keys
-    that are missing or do not stack are left alone, so ``load_state_dict`` reports them."""
+    """Inverse of :func:`_ensemble_state_dict_post_hook`: stack the member keys.
+
+    Keys that are missing or do not stack are left alone, so ``load_state_dict`` reports them.
+    """
     if not module.batched:
         return
     for index, kind in module._param_slots:
@@ -297,11 +303,12 @@ BATCHED_MIN_MEMBERS: int | None = None
 
 
 class QEnsemble(nn.Module):
-    """``N`` independent Q networks on ``[obs, action]``, evaluated in one call: the twin
-    critic of clipped double Q (``N = 2``, Fujimoto et al. 2018 "TD3" sec. 4.2, used by
-    SAC: Haarnoja et al. 2018b "practical algorithm") and the REDQ ensemble (Chen, Wang,
-    Zhou, Ross, "Randomized Ensembled Double Q-Learning: Learning Fast Without a Model",
-    ICLR 2021, arXiv:2101.05982, Alg. 1: ``N = 10``).
+    """Ensemble of ``N`` independent Q networks on ``[obs, action]``, evaluated in one call.
+
+    The twin critic of clipped double Q (``N = 2``, Fujimoto et al. 2018 "TD3" sec. 4.2,
+    used by SAC: Haarnoja et al. 2018b "practical algorithm") and the REDQ ensemble (Chen,
+    Wang, Zhou, Ross, "Randomized Ensembled Double Q-Learning: Learning Fast Without a
+    Model", ICLR 2021, arXiv:2101.05982, Alg. 1: ``N = 10``).
 
     Each member is ``mlp(obs_dim + action_dim, hidden, 1, layer_norm)``; members are
     initialised one after the other from the global torch RNG (PyTorch's default
@@ -479,10 +486,11 @@ class QEnsemble(nn.Module):
 
 
 class TwinQCritic(QEnsemble):
-    """Two independent Q networks ``q1``, ``q2`` (clipped double Q, Fujimoto et al. 2018
-    "TD3" sec. 4.2, used by SAC: Haarnoja et al. 2018b "practical algorithm"): a
-    :class:`QEnsemble` with ``num_q = 2``, loop implementation (the fastest for two
-    members on CPU; see :class:`QEnsemble`).
+    """Two independent Q networks ``q1``, ``q2``: a :class:`QEnsemble` with ``num_q = 2``.
+
+    Clipped double Q (Fujimoto et al. 2018 "TD3" sec. 4.2, used by SAC: Haarnoja et al.
+    2018b "practical algorithm"), loop implementation (the fastest for two members on CPU;
+    see :class:`QEnsemble`).
 
     Args:
         obs_dim: observation features.

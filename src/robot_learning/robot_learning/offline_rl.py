@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""Offline reinforcement learning from bag datasets: Implicit Q-Learning and offline SAC
-pretraining, both on the low-dimensional observation vector.
+"""Offline reinforcement learning from bag datasets.
+
+Implicit Q-Learning and offline SAC pretraining, both on the low-dimensional observation
+vector.
 
 Both trainers follow the offline-trainer protocol (``__init__(data, cfg, obs_cfg, act_cfg,
 train_indices, device)``, ``sample``, ``update``, ``evaluate``, ``save``) that the
@@ -163,8 +165,9 @@ def expectile_loss(diff: torch.Tensor, expectile: float) -> torch.Tensor:
 def squashed_gaussian_log_prob(
     mean: torch.Tensor, log_std: torch.Tensor, action: torch.Tensor, clip: float = ACTION_CLIP
 ) -> torch.Tensor:
-    """Log-density of given actions under the tanh-squashed Gaussian of
-    :class:`networks.SquashedGaussianActor`.
+    """Return the log-density of given actions under the actor's tanh-squashed Gaussian.
+
+    The actor is a :class:`networks.SquashedGaussianActor`.
 
     ``u = atanh(clip(a, -(1 - clip), 1 - clip))``, then (Haarnoja et al. 2018, appendix C,
     eq. 21) ``log pi(a|s) = sum_i [log N(u_i; mean_i, std_i) - log(1 - tanh(u_i)^2)]``;
@@ -204,7 +207,8 @@ class _TransitionData:
         transitions = getattr(data, 'transitions', None)
         if not isinstance(frames, Mapping) or not isinstance(transitions, Mapping):
             raise ConfigError(
-                'offline RL needs a dataset with frames and transitions dicts (robot_learning.bagdataset)'
+                'offline RL needs a dataset with frames and transitions dicts '
+                '(robot_learning.bagdataset)'
             )
         if 'observation' not in frames:
             raise ConfigError(
@@ -213,7 +217,7 @@ class _TransitionData:
         obs = np.asarray(frames['observation'])
         if obs.ndim != 2 or obs.shape[1] != obs_cfg.dim:
             raise ConfigError(
-                f"dataset observation has shape {obs.shape}, the observation parameters give "
+                f'dataset observation has shape {obs.shape}, the observation parameters give '
                 f'(N, {obs_cfg.dim}): build the dataset with the same observation parameters'
             )
         for key in ('obs', 'next_obs', 'action', 'reward', 'terminated'):
@@ -293,8 +297,11 @@ class _TransitionData:
 def _load_for(
     path: str | Path, obs_cfg: ObservationConfig, act_cfg: ActionConfig
 ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Checkpoint tensors and sidecar, refused (CheckpointError, one line) unless it was
-    trained on this observation/action spec."""
+    """Load checkpoint tensors and sidecar.
+
+    Refused (CheckpointError, one line) unless it was trained on this observation/action
+    spec.
+    """
     tensors, meta = load_checkpoint(path)
     expected: dict[str, Any] = {'obs_dim': obs_cfg.dim, 'action_dim': act_cfg.dim}
     expected.update({f'observation.{k}': v for k, v in obs_cfg.to_dict().items()})
@@ -304,7 +311,7 @@ def _load_for(
 
 
 def _prefixed(tensors: Mapping[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
-    return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+    return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
 
 
 def _to_tensors(batch: Batch, device: torch.device) -> tuple[torch.Tensor, ...]:
@@ -320,9 +327,11 @@ def _to_tensors(batch: Batch, device: torch.device) -> tuple[torch.Tensor, ...]:
 
 @dataclass
 class IQLConfig:
-    """Hyperparameters of :class:`IQLTrainer`; defaults are [IQL]'s AntMaze settings
-    (appendix B, reference ``configs/antmaze_config.py``): the goal-reaching navigation
-    benchmark of the paper, closest to "go to the <colour> pillar".
+    """Hyperparameters of :class:`IQLTrainer`.
+
+    Defaults are [IQL]'s AntMaze settings (appendix B, reference
+    ``configs/antmaze_config.py``): the goal-reaching navigation benchmark of the paper,
+    closest to "go to the <colour> pillar".
 
     Attributes:
         hidden: hidden sizes of actor, twin Q and value network, (256, 256) ([IQL] app. B).
@@ -379,7 +388,8 @@ class IQLConfig:
         )
         if not isinstance(self.critic_layer_norm, (bool, np.bool_)):
             raise ConfigError(
-                f'IQLConfig.critic_layer_norm must be true or false, got {self.critic_layer_norm!r}'
+                'IQLConfig.critic_layer_norm must be true or false, got '
+                f'{self.critic_layer_norm!r}'
             )
         self.critic_layer_norm = bool(self.critic_layer_norm)
         self.batch_size = _check_positive_int(owner, 'batch_size', self.batch_size)
@@ -396,7 +406,9 @@ class IQLConfig:
 
 
 class IQLTrainer:
-    """Implicit Q-Learning ([IQL]) on dataset transitions; trainer protocol of ``robot-learning train``.
+    """Implicit Q-Learning ([IQL]) on dataset transitions.
+
+    A trainer of the ``robot-learning train`` protocol.
 
     One :meth:`update` is the reference ``_update_jit``, in its order:
 
@@ -603,7 +615,10 @@ class IQLTrainer:
         )
 
     def act(self, observations: np.ndarray) -> np.ndarray:
-        """Deterministic actions ``tanh(mean)``: ``(B, obs_dim)`` -> float32 ``(B, action_dim)``."""
+        """Return deterministic actions ``tanh(mean)``, float32 ``(B, action_dim)``.
+
+        ``observations``: ``(B, obs_dim)``.
+        """
         with torch.no_grad():
             mean, _ = self.actor(
                 torch.as_tensor(np.asarray(observations, np.float32), device=self.device)
@@ -611,9 +626,11 @@ class IQLTrainer:
         return torch.tanh(mean).cpu().numpy()
 
     def load(self, path: str | Path) -> None:
-        """Start from a checkpoint (``train --init-from``): its actor, and its critics and
-        value network when it holds ``iql.*`` (an IQL checkpoint); an actor-only one (SAC,
-        low-dimensional BC with this actor) leaves the critics fresh.
+        """Start from a checkpoint (``train --init-from``).
+
+        Takes its actor, and its critics and value network when it holds ``iql.*`` (an IQL
+        checkpoint); an actor-only one (SAC, low-dimensional BC with this actor) leaves the
+        critics fresh.
 
         Raises:
             CheckpointError: unreadable, another spec, or weights of another size (one line).
@@ -688,8 +705,10 @@ def _device(device: str | torch.device) -> torch.device:
 
 @dataclass
 class SACPretrainConfig:
-    """Hyperparameters of :class:`SACPretrainer`: the fields of :class:`sac.SACConfig`
-    other than ``obs_dim``/``action_dim`` (from the observation/action spec) and
+    """Hyperparameters of :class:`SACPretrainer`.
+
+    The fields of :class:`sac.SACConfig` other than ``obs_dim``/``action_dim`` (from the
+    observation/action spec) and
     ``device`` (the trainer's argument), with the same defaults, so that a pretrained
     state matches the ``sac_learner`` defaults (its ``sac.*`` parameters). See
     :class:`sac.SACConfig` for each field. ``utd_ratio`` only sets how many critic
@@ -715,7 +734,7 @@ class SACPretrainConfig:
         self.hidden = tuple(int(s) for s in self.hidden)
 
     def sac_config(self, obs_dim: int, action_dim: int, device: str = 'cpu') -> SACConfig:
-        """The :class:`sac.SACConfig` for this spec. Raises ConfigError on a bad field."""
+        """Return the :class:`sac.SACConfig` for this spec; ConfigError on a bad field."""
         return SACConfig(
             obs_dim=obs_dim, action_dim=action_dim, device=device, **dataclasses.asdict(self)
         )
@@ -731,9 +750,12 @@ class SACPretrainConfig:
 
 
 def _allreduce_before_step(optimizer: torch.optim.Optimizer) -> None:
-    """Average the gradients of ``optimizer``'s parameters over all processes right before
-    each of its steps (gradient averaging as DDP does it, Li et al. 2020, "PyTorch
-    Distributed", sec. 3.2). With SAC's flat buffers that is one ``all_reduce`` per network."""
+    """Average the gradients of ``optimizer``'s parameters over all processes before a step.
+
+    Gradient averaging as DDP does it (Li et al. 2020, "PyTorch Distributed", sec. 3.2),
+    right before each of its steps. With SAC's flat buffers that is one ``all_reduce`` per
+    network.
+    """
     world = dist.get_world_size()
     step = optimizer.step
 
@@ -750,8 +772,9 @@ def _allreduce_before_step(optimizer: torch.optim.Optimizer) -> None:
 
 
 class SACPretrainer:
-    """Offline SAC: :meth:`sac.SAC.update` on batches drawn from the dataset (all
-    training transitions as a fixed replay buffer), so that the result is a full SAC
+    """Offline SAC: :meth:`sac.SAC.update` on batches drawn from the dataset.
+
+    All training transitions form a fixed replay buffer, so that the result is a full SAC
     state (actor, twin critics, targets, temperature, Adam moments) the online
     ``sac_learner`` continues from (its ``init_from`` parameter).
 
@@ -820,8 +843,9 @@ class SACPretrainer:
             _allreduce_before_step(self.sac.actor_optimizer)
 
     def sample(self, indices: np.ndarray, batch_size: int, rng: np.random.Generator) -> Batch:
-        """``batch_size * utd_ratio`` transitions (what one :meth:`sac.SAC.update` takes),
-        uniform with replacement from ``indices``; fields as :meth:`IQLTrainer.sample`.
+        """Draw ``batch_size * utd_ratio`` transitions (what one SAC update takes).
+
+        Uniform with replacement from ``indices``; fields as :meth:`IQLTrainer.sample`.
 
         Raises:
             ConfigError: empty or out-of-range indices, or ``batch_size`` < 1.
@@ -830,8 +854,11 @@ class SACPretrainer:
         return self.data.sample(indices, n * self.sac_cfg.utd_ratio, rng)
 
     def update(self, batch: Batch) -> dict[str, float]:
-        """One :meth:`sac.SAC.update`; its metrics plus ``loss`` (= ``critic_loss``) and
-        ``lr`` (critic learning rate)."""
+        """Run one :meth:`sac.SAC.update`.
+
+        Returns its metrics plus ``loss`` (= ``critic_loss``) and ``lr`` (critic learning
+        rate).
+        """
         stats = self.sac.update(batch)
         stats['loss'] = stats['critic_loss']
         stats['lr'] = float(self.sac.critic_optimizer.param_groups[0]['lr'])
@@ -862,9 +889,11 @@ class SACPretrainer:
         return self.sac.act(observations, deterministic=True)
 
     def load(self, path: str | Path) -> None:
-        """Start from a checkpoint (``train --init-from``): the full SAC state when it holds
-        ``sac.*`` (this trainer's or ``sac_learner``'s checkpoints; the learning rates of
-        this config stay in force), else only its actor (e.g. IQL).
+        """Start from a checkpoint (``train --init-from``).
+
+        Takes the full SAC state when it holds ``sac.*`` (this trainer's or ``sac_learner``'s
+        checkpoints; the learning rates of this config stay in force), else only its actor
+        (e.g. IQL).
 
         Raises:
             CheckpointError: unreadable, another spec, or networks of another size (one line).

@@ -22,10 +22,11 @@ ACTOR_PREFIX = 'actor.'
 
 
 def policy_metadata(obs_cfg, act_cfg, hidden, algorithm: str, **extra: Any) -> dict:
-    """The sidecar fields every actor carries (see design.md, Checkpoints).
+    """Sidecar fields every actor carries (see design.md, Checkpoints).
 
-    ``obs_cfg``: :class:`ObservationConfig` or :class:`~robot_learning.features.VectorObservationConfig`;
-    ``act_cfg``: :class:`ActionConfig` (Twist) or :class:`~robot_learning.features.JointActionConfig`.
+    ``obs_cfg``: :class:`ObservationConfig` or
+    :class:`~robot_learning.features.VectorObservationConfig`; ``act_cfg``:
+    :class:`ActionConfig` (Twist) or :class:`~robot_learning.features.JointActionConfig`.
     """
     vector = getattr(obs_cfg, 'kind', '') == 'vector'
     return {
@@ -67,7 +68,7 @@ class Policy:
     image_size = None
 
     def reset(self) -> None:
-        """New episode: nothing to forget (the actor is memoryless)."""
+        """Start a new episode: nothing to forget (the actor is memoryless)."""
 
     def act_observation(
         self, raw, image: Optional[np.ndarray] = None, deterministic: bool = True
@@ -87,7 +88,7 @@ class Policy:
                     f'{source}: sidecar lacks {key!r}; not a robot_learning policy'
                 )
         state = {
-            k[len(ACTOR_PREFIX) :]: v for k, v in tensors.items() if k.startswith(ACTOR_PREFIX)
+            k[len(ACTOR_PREFIX):]: v for k, v in tensors.items() if k.startswith(ACTOR_PREFIX)
         }
         if not state:
             raise CheckpointError(f'{source}: no actor weights (keys starting {ACTOR_PREFIX!r})')
@@ -125,7 +126,7 @@ class Policy:
 
     @torch.no_grad()
     def act(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
-        """obs float32 (obs_dim,) -> action float32 (action_dim,) in [-1, 1]."""
+        """Map obs float32 (obs_dim,) to an action float32 (action_dim,) in [-1, 1]."""
         o = torch.as_tensor(np.asarray(obs, np.float32)).unsqueeze(0)
         if deterministic:
             mean, _ = self.actor(o)

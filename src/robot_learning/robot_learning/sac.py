@@ -136,8 +136,11 @@ class Batch(tuple):
 
 
 def _writable_float32(value: Any) -> np.ndarray:
-    """float32 ndarray without a copy when possible; read-only arrays (e.g. wrapping a
-    ROS message buffer) are copied, since torch warns about sharing them."""
+    """Return a float32 ndarray, without a copy when possible.
+
+    Read-only arrays (e.g. wrapping a ROS message buffer) are copied, since torch warns
+    about sharing them.
+    """
     array = np.asarray(value, dtype=np.float32)
     return array if array.flags.writeable else array.copy()
 
@@ -231,8 +234,8 @@ class SACConfig:
             likewise mixes n-step returns with demonstrations. 1 = SB3. Default 3: in
             bench/sac_options.py 3-step returns learned much faster (mean eval -328 +- 41
             against -651 +- 58; with LayerNorm -186 +- 62, every seed at -124 or better
-            from 2000 steps on, against 3000-5000 steps without both). It takes effect only where the data pipeline builds n-step
-            transitions; 1-step batches train as before.
+            from 2000 steps on, against 3000-5000 steps without both). It takes effect only
+            where the data pipeline builds n-step transitions; 1-step batches train as before.
         demo_ratio: share of demonstration rows in each batch when a demo buffer exists
             ([RLPD] "Symmetric Sampling": 0.5), in [0, 1]; read by the learner
             and passed to ``buffers.sample_mixed``. Not used by :class:`SAC` itself.
@@ -321,7 +324,8 @@ class SACConfig:
             raise ConfigError(f'SACConfig.demo_ratio must be in [0, 1], got {self.demo_ratio}')
         if not isinstance(self.critic_layer_norm, (bool, np.bool_)):
             raise ConfigError(
-                f'SACConfig.critic_layer_norm must be true or false, got {self.critic_layer_norm!r}'
+                'SACConfig.critic_layer_norm must be true or false, got '
+                f'{self.critic_layer_norm!r}'
             )
         self.critic_layer_norm = bool(self.critic_layer_norm)
         if (
@@ -442,9 +446,10 @@ def tune_cpu_allocator(
 def _flat_parameters(
     module: nn.Module, with_grad: bool
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Move every parameter of ``module`` into one contiguous buffer (``param.data``
-    becomes a view of it) and, if ``with_grad``, give every parameter a ``.grad`` that is
-    a view of one gradient buffer.
+    """Move every parameter of ``module`` into one contiguous buffer.
+
+    ``param.data`` becomes a view of it and, if ``with_grad``, every parameter gets a
+    ``.grad`` that is a view of one gradient buffer.
 
     Then one fused Adam call updates the whole network, one ``lerp_`` does the Polyak
     update and one ``zero_()`` clears the gradients (instead of one or several kernel
@@ -464,9 +469,9 @@ def _flat_parameters(
     offset = 0
     for p in params:
         n = p.numel()
-        p.data = flat[offset : offset + n].view_as(p)
+        p.data = flat[offset: offset + n].view_as(p)
         if grad is not None:
-            p.grad = grad[offset : offset + n].view_as(p)
+            p.grad = grad[offset: offset + n].view_as(p)
         offset += n
     flat.grad = grad
     return flat, grad
@@ -498,7 +503,7 @@ def _unflatten_optimizer(
     head = f'{prefix}.state.'
     for key, value in flat.items():
         if key.startswith(head):
-            index, _, name = key[len(head) :].partition('.')
+            index, _, name = key[len(head):].partition('.')
             state.setdefault(int(index), {})[name] = value
     for g, group in enumerate(template['param_groups']):
         for key in ('lr', 'betas', 'eps', 'weight_decay'):
@@ -513,13 +518,15 @@ def _unflatten_optimizer(
 
 
 class SAC:
-    """Soft Actor-Critic ([SAC1], [SAC2]) with twin critics (or a REDQ ensemble), Polyak
-    target critics and automatic temperature.
+    """Soft Actor-Critic ([SAC1], [SAC2]).
+
+    Twin critics (or a REDQ ensemble), Polyak target critics and automatic temperature.
 
     Losses (B = minibatch, alpha = exp(log_alpha), N = num_critics, M = num_target_critics,
     k = the row's ``n_steps``, 1 for 1-step data):
         - critic ([SAC2] eq. 5, clipped double Q [TD3], [REDQ] Alg. 1 lines 7-8):
-          ``y = r + gamma^k * (1 - terminated) * (min_{j in S} Qtarget_j(s', a') - alpha * log pi(a'|s'))``
+          ``y = r + gamma^k * (1 - terminated)
+          * (min_{j in S} Qtarget_j(s', a') - alpha * log pi(a'|s'))``
           with ``a' ~ pi(.|s')`` and ``S`` all ``N`` critics when ``M = N``, else ``M`` of
           them drawn at random for each critic step; loss
           ``0.5 * sum_j mean_B (Q_j(s, a) - y)^2`` over all ``N`` critics (SB3; REDQ's
@@ -625,7 +632,7 @@ class SAC:
 
     @property
     def alpha(self) -> float:
-        """Current temperature ``exp(log_alpha)``."""
+        """Return the current temperature ``exp(log_alpha)``."""
         return float(self.log_alpha.detach().exp())
 
     @property
@@ -643,7 +650,8 @@ class SAC:
     def _batch_tensors(self, batch: Batch) -> tuple[torch.Tensor | None, ...]:
         if not isinstance(batch, tuple) or len(batch) not in (5, 6):
             raise ConfigError(
-                'SAC.update needs a Batch(observations, actions, rewards, next_observations, terminated[, n_steps])'
+                'SAC.update needs a Batch(observations, actions, rewards, next_observations, '
+                'terminated[, n_steps])'
             )
         obs, act, rew, nobs, term = (self._tensor(value) for value in batch[:5])
         n_steps = self._tensor(batch[5]) if len(batch) == 6 and batch[5] is not None else None
@@ -655,11 +663,13 @@ class SAC:
             )
         if nobs.shape != obs.shape:
             raise ConfigError(
-                f'batch next_observations have shape {tuple(nobs.shape)}, SAC needs {tuple(obs.shape)}'
+                f'batch next_observations have shape {tuple(nobs.shape)}, SAC needs '
+                f'{tuple(obs.shape)}'
             )
         if act.shape != (rows, cfg.action_dim):
             raise ConfigError(
-                f'batch actions have shape {tuple(act.shape)}, SAC needs ({rows}, {cfg.action_dim})'
+                f'batch actions have shape {tuple(act.shape)}, SAC needs ({rows}, '
+                f'{cfg.action_dim})'
             )
         if rew.shape == (rows, 1):
             rew = rew.reshape(rows)
@@ -680,7 +690,8 @@ class SAC:
                 )
         if rows == 0 or rows % cfg.utd_ratio:
             raise ConfigError(
-                f'batch has {rows} rows, SAC needs a positive multiple of utd_ratio {cfg.utd_ratio}'
+                f'batch has {rows} rows, SAC needs a positive multiple of utd_ratio '
+                f'{cfg.utd_ratio}'
             )
         return obs, act, rew, nobs, term, n_steps
 
@@ -876,8 +887,10 @@ class SAC:
                 )
             if tuple(state[key].shape) != tuple(shape):
                 raise CheckpointError(
-                    f'SAC state {key!r} has shape {tuple(state[key].shape)}, this config needs {tuple(shape)}: '
-                    'the checkpoint was trained with other obs_dim/action_dim/hidden/critic_layer_norm'
+                    f'SAC state {key!r} has shape {tuple(state[key].shape)}, this config needs '
+                    f'{tuple(shape)}: '
+                    'the checkpoint was trained with other '
+                    'obs_dim/action_dim/hidden/critic_layer_norm'
                 )
         for key in state:
             if key not in expected and not key.startswith(known_prefixes):
@@ -894,7 +907,8 @@ class SAC:
         if has_critic_optim and saved_batched != bool(getattr(self.critic, 'batched', False)):
             raise CheckpointError(
                 'SAC state holds the critic Adam state of a '
-                f'{"batched" if saved_batched else "loop"} critic ensemble, this SAC runs the other one: '
+                f'{"batched" if saved_batched else "loop"} critic ensemble, this SAC runs the '
+                'other one: '
                 'set networks.BATCHED_MIN_MEMBERS as when it was saved'
             )
         with torch.no_grad():
@@ -928,8 +942,11 @@ class SAC:
                     ) from None
 
     def actor_state(self) -> dict[str, torch.Tensor]:
-        """Actor weights only (keys of ``SquashedGaussianActor.state_dict()``), detached
-        CPU copies: what a policy node needs, e.g. for :func:`checkpoint.weights_to_bytes`."""
+        """Return the actor weights only, as detached CPU copies.
+
+        Keys of ``SquashedGaussianActor.state_dict()``: what a policy node needs, e.g. for
+        :func:`checkpoint.weights_to_bytes`.
+        """
         return {
             key: value.detach().to('cpu', copy=True)
             for key, value in self.actor.state_dict().items()
@@ -956,7 +973,8 @@ def load_actor_weights(actor: SquashedGaussianActor, state: Mapping[str, torch.T
             raise CheckpointError(f'actor weights have no {key!r}')
         if tuple(state[key].shape) != tuple(value.shape):
             raise CheckpointError(
-                f'actor weight {key!r} has shape {tuple(state[key].shape)}, this policy needs {tuple(value.shape)}'
+                f'actor weight {key!r} has shape {tuple(state[key].shape)}, this policy needs '
+                f'{tuple(value.shape)}'
             )
     for key in state:
         if key not in own:

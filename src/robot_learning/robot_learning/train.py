@@ -40,7 +40,7 @@ ALGORITHMS = ('bc', 'iql', 'sac')
 
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:
-    """The ``train`` verb's options (also used by ``python -m robot_learning.train``)."""
+    """Build the ``train`` verb's options (also used by ``python -m robot_learning.train``)."""
     ap.add_argument('--algo', choices=ALGORITHMS, default='bc')
     ap.add_argument(
         '--bags',
@@ -354,13 +354,15 @@ def _write_png(history: list[dict], out_png: Path, title: str) -> None:
     train = [(h['step'], h['loss']) for h in history if 'loss' in h]
     val = [(h['step'], h['val_loss']) for h in history if 'val_loss' in h]
     if train:
-        s, l = zip(*train)
-        ax.plot(s, l, color='tab:blue', alpha=0.8, label='training loss (mean since last point)')
+        s, loss = zip(*train)
+        ax.plot(
+            s, loss, color='tab:blue', alpha=0.8, label='training loss (mean since last point)'
+        )
     if val:
-        s, l = zip(*val)
-        ax.plot(s, l, 'o-', color='tab:orange', label='validation loss')
-        i = int(np.argmin(l))
-        ax.plot([s[i]], [l[i]], '*', ms=14, color='tab:red', label=f'best (step {s[i]})')
+        s, loss = zip(*val)
+        ax.plot(s, loss, 'o-', color='tab:orange', label='validation loss')
+        i = int(np.argmin(loss))
+        ax.plot([s[i]], [loss[i]], '*', ms=14, color='tab:red', label=f'best (step {s[i]})')
     ax.set_xlabel('gradient step')
     ax.set_ylabel('loss')
     ax.set_title(title)
@@ -452,7 +454,7 @@ def _run(args, device: str, info: DistInfo) -> int:
     shard_idx = train_idx
     if info.world_size > 1:
         # Each rank reads its own shard of the training episodes (never split an episode).
-        mine = train_eps[info.rank :: info.world_size]
+        mine = train_eps[info.rank::info.world_size]
         shard_idx = train_idx[np.isin(data.transitions['episode'][train_idx], mine)]
         if len(shard_idx) == 0:
             raise BagError(

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""The transition assembler: timestamped streams -> (observation, action, reward, next
-observation, terminated).
+"""The transition assembler.
+
+Timestamped streams -> (observation, action, reward, next observation, terminated).
 
 design.md asks for one piece of code used by the online learner on live topics and by
 the offline dataset on bags; both feed this module with stamped messages in arrival
@@ -282,7 +283,7 @@ class TransitionPipeline:
         return vec
 
     def push_scan(self, stamp: int, sectors: np.ndarray) -> list[Transition]:
-        """LiDAR sectors (float32 (num_sectors,), m) at ``stamp`` (µs key)."""
+        """Return the LiDAR sectors (float32 (num_sectors,), m) at ``stamp`` (µs key)."""
         return self._obs(self.sync.push('scan', stamp, np.asarray(sectors, np.float32)))
 
     def push_odom(self, stamp: int, velocity: tuple) -> list[Transition]:
@@ -294,7 +295,7 @@ class TransitionPipeline:
         return self._obs(self.sync.push('detections', stamp, detections))
 
     def push_extra(self, stream: str, stamp: int, value: Any) -> list[Transition]:
-        """A value of an extra stream (one of ``extra_streams``, e.g. an image) at ``stamp``.
+        """Return a value of an extra stream (``extra_streams``, e.g. an image) at ``stamp``.
 
         Raises:
             KeyError: ``stream`` is not one of ``extra_streams``.
@@ -311,7 +312,7 @@ class TransitionPipeline:
     def push_action(
         self, stamp: int, v: float, w: float, intervention: bool = False
     ) -> list[Transition]:
-        """The command (m/s, rad/s) that answered the observation at ``stamp``."""
+        """Return the command (m/s, rad/s) that answered the observation at ``stamp``."""
         if not (np.isfinite(v) and np.isfinite(w)):
             self._drop('nonfinite_action')
             return []

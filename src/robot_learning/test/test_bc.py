@@ -46,8 +46,10 @@ SMALL = {
 
 
 def make_data(episodes=12, steps=6, seed=0):
-    """Toy episodes: the instructed pillar's colour blob sits left or right in the image
-    (and in the detections); the action turns toward it (w = +-0.8)."""
+    """Build toy episodes: the instructed pillar's blob sits left or right in the image.
+
+    The blob is in the detections too; the action turns toward it (w = +-0.8).
+    """
     rng = np.random.default_rng(seed)
     instructions = [f'go to the {c} pillar' for c in OBS.colors]
     rgb = {'red': (220, 20, 20), 'green': (20, 200, 20), 'blue': (20, 40, 220)}
@@ -91,7 +93,7 @@ def make_data(episodes=12, steps=6, seed=0):
             for c, side in enumerate(sides):
                 if side:
                     col = 2 if side > 0 else W - 5
-                    img[4:9, col : col + 3] = rgb[OBS.colors[c]]
+                    img[4:9, col: col + 3] = rgb[OBS.colors[c]]
                     det[c] = (2.0, 1.0 * side)
             idx = len(F['episode'])
             F['image'].append(img)
@@ -151,7 +153,7 @@ def test_random_shift_is_an_integer_translation_with_replicated_edges():
     out = random_shift(img, 2, torch.Generator().manual_seed(1))
     padded = torch.nn.functional.pad(img, (2, 2, 2, 2), mode='replicate')
     for b in range(2):
-        crops = [padded[b, :, y : y + 6, x : x + 7] for y in range(5) for x in range(5)]
+        crops = [padded[b, :, y: y + 6, x: x + 7] for y in range(5) for x in range(5)]
         assert any(torch.equal(out[b], c) for c in crops)
 
 
@@ -320,8 +322,11 @@ def test_errors_are_one_line_and_name_the_fix(tmp_path):
 
 
 def test_mirror_map_reflects_features_like_a_mirrored_world():
-    """Reflecting the raw streams (scan angles, yaw rate, lateral positions) gives the
-    same features as applying the trainer's mirror index/sign to the original ones."""
+    """Reflecting the raw streams gives the features of the trainer's mirror index/sign.
+
+    Reflected are scan angles, yaw rate and lateral positions; the mirror index/sign is
+    applied to the original features.
+    """
     from robot_learning.bc import _mirror_map, frame_features
 
     cfg = BCConfig(**{**SMALL, 'use_detections': True, 'history': (0, 2)})
@@ -339,8 +344,10 @@ def test_mirror_map_reflects_features_like_a_mirrored_world():
 
 
 def test_image_colour_permutation_renames_the_pillar_the_text_names():
-    """With RGB-primary pillars, swapping image channels and colour words together keeps
-    the instruction pointing at the same blob."""
+    """Swapping image channels and colour words together keeps the instructed blob.
+
+    With RGB-primary pillars the instruction keeps pointing at the same blob.
+    """
     data = make_data()
     cfg = BCConfig(**{**SMALL, 'mirror': False, 'drq_pad': 0, 'image_color_permute': True})
     tr = BCTrainer(data, cfg, OBS, ACT, np.arange(len(data.transitions['obs'])))

@@ -241,7 +241,7 @@ def _reference_n_step(steps, n, gamma):
     for end, step in enumerate(steps):
         if not (step[4] or step[5]):
             continue
-        episode = steps[start : end + 1]
+        episode = steps[start: end + 1]
         for t in range(len(episode)):
             k = min(n, len(episode) - t)
             ret = sum(gamma**i * episode[t + i][2] for i in range(k))
@@ -339,10 +339,10 @@ def test_n_step_accumulator_flush_reset_copy_and_errors():
     (e,) = one.add(obs, [0.5], 3.0, np.ones(2), False)
     assert (e.reward, e.n_steps, e.terminated) == (3.0, 1, False)
     for bad in (
-        dict(n=0, gamma=0.9),
-        dict(n=2.0, gamma=0.9),
-        dict(n=2, gamma=1.0),
-        dict(n=True, gamma=0.9),
+        {'n': 0, 'gamma': 0.9},
+        {'n': 2.0, 'gamma': 0.9},
+        {'n': 2, 'gamma': 1.0},
+        {'n': True, 'gamma': 0.9},
     ):
         with pytest.raises(ConfigError):
             NStepAccumulator(**bad)

@@ -9,6 +9,7 @@ import pickle
 
 import numpy as np
 import pytest
+import robot_learning.checkpoint as ckpt
 from robot_learning.checkpoint import (
     bytes_to_weights,
     check_spec,
@@ -17,7 +18,6 @@ from robot_learning.checkpoint import (
     save_checkpoint,
     weights_to_bytes,
 )
-import robot_learning.checkpoint as ckpt
 from robot_learning.errors import CheckpointError
 import torch
 
@@ -187,7 +187,8 @@ def test_check_spec_messages():
     with pytest.raises(CheckpointError) as info:
         check_spec(metadata, {'action_dim': 2, 'obs_dim': 44})
     assert _one_line(info) == (
-        'checkpoint obs_dim is 40, this policy needs 44: train a new checkpoint or fix observation parameters'
+        'checkpoint obs_dim is 40, this policy needs 44: train a new checkpoint or fix '
+        'observation parameters'
     )
     with pytest.raises(CheckpointError) as info:
         check_spec(metadata, {'action_dim': 3, 'obs_dim': 44})  # first mismatch is reported
@@ -212,7 +213,7 @@ def test_weights_bytes_round_trip():
     from safetensors.torch import load
 
     assert torch.equal(load(blob)['step'], tensors['step'])
-    header = json.loads(blob[8 : 8 + int.from_bytes(blob[:8], 'little')])
+    header = json.loads(blob[8: 8 + int.from_bytes(blob[:8], 'little')])
     assert header['__metadata__']['version'] == '7'
 
 

@@ -31,7 +31,7 @@ FLOAT32, UINT8, FLOAT64 = 7, 2, 8
 
 
 def smooth_bgr(h=480, w=640):
-    """A smooth colour image (jpeg-friendly) in BGR order."""
+    """Make a smooth colour image (jpeg-friendly) in BGR order."""
     y, x = np.mgrid[0:h, 0:w].astype(np.float32)
     b = 127 + 100 * np.sin(x / 37.0)
     g = 127 + 100 * np.cos(y / 29.0)
@@ -146,18 +146,23 @@ def test_16bit_png_depth():
     'kwargs, match',
     [
         (
-            dict(data=bytes(1000)),
+            {'data': bytes(1000)},
             r'^Image data has 1000 bytes, expected 921600 \(step 1920 x ' r'height 480\)$',
         ),
-        (dict(step=100), r'step 100 is smaller than width 640'),
-        (dict(encoding='yuv422'), r"encoding 'yuv422' is not supported"),
-        (dict(width=0), r'empty'),
+        ({'step': 100}, r'step 100 is smaller than width 640'),
+        ({'encoding': 'yuv422'}, r"encoding 'yuv422' is not supported"),
+        ({'width': 0}, r'empty'),
     ],
 )
 def test_malformed_image_raises_one_line(kwargs, match):
-    fields = dict(
-        height=480, width=640, encoding='bgr8', step=1920, is_bigendian=0, data=bytes(921600)
-    )
+    fields = {
+        'height': 480,
+        'width': 640,
+        'encoding': 'bgr8',
+        'step': 1920,
+        'is_bigendian': 0,
+        'data': bytes(921600),
+    }
     fields.update(kwargs)
     with pytest.raises(MessageError, match=match) as err:
         image_msg_to_rgb(NS(**fields))
@@ -330,7 +335,7 @@ def cloud(
         vals = (points[:, col] if col is not None else np.arange(n)).astype(np_dt)
         raw = vals.view(np.uint8).reshape(height, width, size)
         for j in range(width):
-            buf[:, j * point_step + off : j * point_step + off + size] = raw[:, j]
+            buf[:, j * point_step + off: j * point_step + off + size] = raw[:, j]
     fields = [NS(name=nm, offset=off, datatype=dt, count=1) for nm, off, dt in layout]
     return NS(
         height=height,

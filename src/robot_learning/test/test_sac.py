@@ -41,7 +41,7 @@ def _random_batch(cfg: SACConfig, rows: int, seed: int = 0) -> Batch:
 
 
 def _small(**overrides) -> SACConfig:
-    fields = dict(obs_dim=5, action_dim=2, hidden=(32, 32), batch_size=16)
+    fields = {'obs_dim': 5, 'action_dim': 2, 'hidden': (32, 32), 'batch_size': 16}
     fields.update(overrides)
     return SACConfig(**fields)
 
@@ -196,25 +196,25 @@ def test_config_defaults_and_round_trip():
 @pytest.mark.parametrize(
     'overrides, word',
     [
-        (dict(obs_dim=0), 'obs_dim'),
-        (dict(action_dim=2.5), 'action_dim'),
-        (dict(gamma=1.0), 'gamma'),
-        (dict(tau=0.0), 'tau'),
-        (dict(actor_lr=-1e-3), 'actor_lr'),
-        (dict(critic_lr=float('nan')), 'critic_lr'),
-        (dict(init_alpha=0.0), 'init_alpha'),
-        (dict(batch_size=0), 'batch_size'),
-        (dict(utd_ratio=0), 'utd_ratio'),
-        (dict(actor_update_every=True), 'actor_update_every'),
-        (dict(hidden=()), 'hidden'),
-        (dict(hidden=(64, 0)), 'hidden'),
-        (dict(seed=-1), 'seed'),
-        (dict(device='nonsense'), 'device'),
-        (dict(critic_layer_norm='yes'), 'critic_layer_norm'),
+        ({'obs_dim': 0}, 'obs_dim'),
+        ({'action_dim': 2.5}, 'action_dim'),
+        ({'gamma': 1.0}, 'gamma'),
+        ({'tau': 0.0}, 'tau'),
+        ({'actor_lr': -1e-3}, 'actor_lr'),
+        ({'critic_lr': float('nan')}, 'critic_lr'),
+        ({'init_alpha': 0.0}, 'init_alpha'),
+        ({'batch_size': 0}, 'batch_size'),
+        ({'utd_ratio': 0}, 'utd_ratio'),
+        ({'actor_update_every': True}, 'actor_update_every'),
+        ({'hidden': ()}, 'hidden'),
+        ({'hidden': (64, 0)}, 'hidden'),
+        ({'seed': -1}, 'seed'),
+        ({'device': 'nonsense'}, 'device'),
+        ({'critic_layer_norm': 'yes'}, 'critic_layer_norm'),
     ],
 )
 def test_config_validation_one_line(overrides, word):
-    fields = dict(obs_dim=4, action_dim=2)
+    fields = {'obs_dim': 4, 'action_dim': 2}
     fields.update(overrides)
     with pytest.raises(ConfigError) as info:
         SACConfig(**fields)
@@ -427,7 +427,8 @@ def test_actor_state_round_trip_and_mismatch():
 
 def test_core_does_not_import_rclpy():
     code = (
-        'import sys; import robot_learning.sac, robot_learning.buffers, robot_learning.checkpoint, '
+        'import sys; import robot_learning.sac, robot_learning.buffers, '
+        'robot_learning.checkpoint, '
         'robot_learning.networks; assert "rclpy" not in sys.modules'
     )
     root = Path(__file__).resolve().parents[1]

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""SAC options of the core (no rclpy): REDQ critic ensemble, n-step targets, the
-variable-length Batch, demo_ratio and seeding."""
+"""SAC options of the core (no rclpy).
+
+REDQ critic ensemble, n-step targets, the variable-length Batch, demo_ratio and seeding.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ torch.set_num_threads(1)
 
 
 def _small(**overrides) -> SACConfig:
-    fields = dict(obs_dim=5, action_dim=2, hidden=(32, 32), batch_size=16)
+    fields = {'obs_dim': 5, 'action_dim': 2, 'hidden': (32, 32), 'batch_size': 16}
     fields.update(overrides)
     return SACConfig(**fields)
 
@@ -57,15 +59,15 @@ def test_new_fields_defaults_round_trip_and_validation():
     )
     assert SACConfig.from_dict(redq.to_dict()) == redq
     for overrides, word in [
-        (dict(num_critics=0), 'num_critics'),
-        (dict(num_critics=2.0), 'num_critics'),
-        (dict(num_target_critics=0), 'num_target_critics'),
-        (dict(num_target_critics=3), 'num_target_critics'),
-        (dict(num_critics=10, num_target_critics=11), 'num_critics=10'),
-        (dict(n_step=0), 'n_step'),
-        (dict(demo_ratio=1.5), 'demo_ratio'),
-        (dict(demo_ratio=float('nan')), 'demo_ratio'),
-        (dict(demo_ratio='half'), 'demo_ratio'),
+        ({'num_critics': 0}, 'num_critics'),
+        ({'num_critics': 2.0}, 'num_critics'),
+        ({'num_target_critics': 0}, 'num_target_critics'),
+        ({'num_target_critics': 3}, 'num_target_critics'),
+        ({'num_critics': 10, 'num_target_critics': 11}, 'num_critics=10'),
+        ({'n_step': 0}, 'n_step'),
+        ({'demo_ratio': 1.5}, 'demo_ratio'),
+        ({'demo_ratio': float('nan')}, 'demo_ratio'),
+        ({'demo_ratio': 'half'}, 'demo_ratio'),
     ]:
         with pytest.raises(ConfigError) as info:
             SACConfig(obs_dim=3, action_dim=1, **overrides)
@@ -162,8 +164,11 @@ def test_ensemble_rejects_bad_sizes():
 
 
 def _replay_update(sac: SAC, batch: Batch) -> tuple[dict[str, float], float, float]:
-    """Run ``sac.update(batch)`` and recompute its TD target mean and actor loss from
-    copies of the pre-update actor/target critic and generator states (one minibatch)."""
+    """Run ``sac.update(batch)`` and recompute its TD target mean and actor loss.
+
+    The recomputation uses copies of the pre-update actor/target critic and generator
+    states (one minibatch).
+    """
     cfg = sac.config
     actor, target = copy.deepcopy(sac.actor), copy.deepcopy(sac.critic_target)
     update_gen = torch.Generator().set_state(sac._generator.get_state())
@@ -295,7 +300,7 @@ def test_n_step_target_discounts_by_gamma_to_the_k():
 
 
 @pytest.mark.parametrize(
-    'overrides', [dict(), dict(num_critics=10, num_target_critics=2, n_step=3)]
+    'overrides', [{}, {'num_critics': 10, 'num_target_critics': 2, 'n_step': 3}]
 )
 def test_same_seed_is_bit_identical_and_other_seed_differs(overrides):
     def train(seed: int) -> SAC:

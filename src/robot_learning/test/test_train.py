@@ -151,7 +151,7 @@ def test_empty_selection_exits_nonzero_with_one_line(tmp_path, bags, capsys):
     rc, _ = train(tmp_path, bags, '--outcomes', 'timeout', '--steps', '5')
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2
-    assert len([l for l in err if l.startswith('robot-learning train:')]) == 1
+    assert len([line for line in err if line.startswith('robot-learning train:')]) == 1
     assert 'no training transitions' in err[-1] and "'timeout'" in err[-1]
 
 
@@ -206,7 +206,10 @@ def test_interventions_add_only_human_transitions_and_never_validate():
 
 
 def test_two_ddp_ranks_stay_in_sync(tmp_path, bags):
-    """torchrun --nproc_per_node=2: gloo on CPU, each rank its own episodes, same weights."""
+    """Two DDP ranks (torchrun --nproc_per_node=2, gloo on CPU) end with the same weights.
+
+    Each rank trains on its own episodes.
+    """
     out = tmp_path / 'ddp'
     env = {**os.environ, 'OMP_NUM_THREADS': '1'}
     proc = subprocess.run(

@@ -100,7 +100,7 @@ def test_pipeline_uses_step_instruction_and_drops_nonfinite():
     feed_step(pipe, 100000, ('scan', 'odom', 'detections'))
     pipe.push_action(0, 0.2, 0.1)
     (t,) = pipe.push_step(step(100000, 0, instruction='go to the red pillar'))
-    bow = t.observation[-len(CFG.vocabulary) :]
+    bow = t.observation[-len(CFG.vocabulary):]
     assert bow[CFG.vocabulary.index('red')] == 1 and bow[CFG.vocabulary.index('blue')] == 0
     assert pipe.push_step(step(200000, 100000, reward=float('nan'))) == []
     assert pipe.dropped['nonfinite_reward'] == 1
@@ -126,8 +126,8 @@ def test_encode_observation_layout_and_errors():
     n = CFG.num_sectors
     assert o.shape == (CFG.dim,) and np.isfinite(o).all()
     np.testing.assert_allclose(o[:n], 1.0)  # clipped at range_max
-    np.testing.assert_allclose(o[n : n + 4], [1.0, 0.6, 0.8, 1.0])
-    np.testing.assert_allclose(o[n + 4 : n + 8], [1.0, 0.0, 0.0, 0.0])  # absent pillar
+    np.testing.assert_allclose(o[n: n + 4], [1.0, 0.6, 0.8, 1.0])
+    np.testing.assert_allclose(o[n + 4: n + 8], [1.0, 0.0, 0.0, 0.0])  # absent pillar
     assert o[n + 12] == pytest.approx(0.5) and o[n + 13] == -1.0
     with pytest.raises(MessageError, match='sectors'):
         encode_observation(np.ones(5), det, (0, 0), '', CFG)

@@ -155,7 +155,8 @@ def _check(procs: ProfileProcesses, stage: str, log_dir: Path) -> None:
         g, code = next(iter(dead.items()))
         procs.stop()
         raise StageError(
-            f'{stage}: process group {g!r} exited with code {code}; see {log_dir}/{procs.profile_name}.{g}.log'
+            f'{stage}: process group {g!r} exited with code {code}; see '
+            f'{log_dir}/{procs.profile_name}.{g}.log'
         )
 
 
@@ -179,8 +180,10 @@ def _bar(total: int, desc: str, unit: str):
 def _operate_episodes(
     op: Operator, procs: ProfileProcesses, run: Path, episodes: int, stage: str, desc: str
 ) -> list[EpisodeRecord]:
-    """Record ``episodes`` episodes the way a person at the keyboard would: start a bag,
-    reset the sim, wait for the episode to end, label it, stop the bag."""
+    """Record ``episodes`` episodes the way a person at the keyboard would.
+
+    Start a bag, reset the sim, wait for the episode to end, label it, stop the bag.
+    """
     # A fresh sim process restarts its clock and episode ids: forget the last stage's.
     op.reset_counts()
     kept: list[EpisodeRecord] = []
@@ -235,8 +238,11 @@ def record_stage(
 
 
 def _deploy_overrides(checkpoint: Path) -> list[str]:
-    """Sim/camera settings a checkpoint needs: camera policies get camera_ingest at the
-    checkpoint's image size; others run without rendering."""
+    """Return the sim/camera settings a checkpoint needs.
+
+    Camera policies get camera_ingest at the checkpoint's image size; others run without
+    rendering.
+    """
     from robot_learning.policy import load_policy
 
     policy = load_policy(checkpoint)
@@ -301,8 +307,10 @@ def train_stage(
 def intervene_stage(
     op: Operator, run: Path, checkpoint: Path, episodes: int, seed: int
 ) -> tuple[Path, list[EpisodeRecord]]:
-    """Deploy ``checkpoint`` with the scripted expert as a supervising human who takes
-    over when the robot stalls (HG-DAgger); every episode is recorded."""
+    """Deploy ``checkpoint`` with the scripted expert as a supervising human (HG-DAgger).
+
+    The expert takes over when the robot stalls; every episode is recorded.
+    """
     bag_root = run / 'bags'
     procs = ProfileProcesses(
         'sim_intervene',
@@ -432,7 +440,7 @@ def plot_learning_curve(
     import matplotlib.pyplot as plt
 
     rows = (
-        [json.loads(l) for l in episodes_jsonl.read_text().splitlines() if l.strip()]
+        [json.loads(line) for line in episodes_jsonl.read_text().splitlines() if line.strip()]
         if episodes_jsonl.exists()
         else []
     )
@@ -477,13 +485,13 @@ def _summary(records: list[EpisodeRecord], prefix: str) -> dict:
     m = closed_loop_metrics(records)
     m.pop('episodes', None)
     return {
-        prefix + k[len('eval_') :] if k.startswith('eval_') else prefix + k: v
+        prefix + k[len('eval_'):] if k.startswith('eval_') else prefix + k: v
         for k, v in m.items()
     }
 
 
 def run_demo(args) -> int:
-    """The main job (see module docstring). Returns 0 on completion."""
+    """Run the main job (see module docstring); return 0 on completion."""
     from robot_learning.evaluation import plot_closed_loop
 
     stages = [s.strip() for s in args.stages.split(',') if s.strip()]

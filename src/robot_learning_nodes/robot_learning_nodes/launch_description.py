@@ -35,7 +35,10 @@ from .launcher import _node_name, config_dir, load_profile, params_file_section
 
 #: Topic remap arguments: name -> (default topic as the nodes name it, description).
 TOPIC_ARGUMENTS = {
-    'cmd_vel': ('cmd_vel', 'velocity command topic (policy_node publishes, the robot or sim takes)'),
+    'cmd_vel': (
+        'cmd_vel',
+        'velocity command topic (policy_node publishes, the robot or sim takes)',
+    ),
     'odom': ('odom', 'nav_msgs/Odometry topic of the robot'),
     'scan': ('scan', 'sensor_msgs/LaserScan topic lidar_ingest reads'),
     'image': (
@@ -119,7 +122,7 @@ def _nest(flat: dict[str, Any]) -> dict:
 
 
 def _kind(value: Any) -> str:
-    """The ROS 2 parameter type that rclpy infers for ``value``."""
+    """Return the ROS 2 parameter type that rclpy infers for ``value``."""
     if isinstance(value, bool):
         return 'bool'
     if isinstance(value, int):
@@ -154,7 +157,7 @@ def _check_type(where: str, key: str, value: Any, reference: Any) -> None:
 
 
 def _read_params_file(path: str, names: set[str]) -> dict[str, dict[str, Any]]:
-    """A user parameter file as ``{key: flat parameters}``; keys as written.
+    """Read a user parameter file as ``{key: flat parameters}``; keys as written.
 
     Raises:
         ProfileError: missing file, bad YAML, wrong layout, or a node key that names no
@@ -310,7 +313,10 @@ def profile_nodes(
         for f in files:
             reference.update(_flatten(params_file_section(Path(f), name)))
         reference.update(_flatten(spec.get('parameters') or {}))
-        values: dict[str, Any] = {'use_sim_time': sim_time, **_flatten(spec.get('parameters') or {})}
+        values: dict[str, Any] = {
+            'use_sim_time': sim_time,
+            **_flatten(spec.get('parameters') or {}),
+        }
         user = _user_params(sections, name, node_ns)
         for key, value in user.items():
             if key in reference:
@@ -323,7 +329,9 @@ def profile_nodes(
                 _check_type(f'--set {name}.{key}', key, value, reference[key])
             values[key] = value
         if name == ckpt_node and check_checkpoint:
-            _check_checkpoint(label, name, str(values.get('checkpoint', reference.get('checkpoint', ''))))
+            _check_checkpoint(
+                label, name, str(values.get('checkpoint', reference.get('checkpoint', '')))
+            )
         remaps = {}
         for src, dst in (spec.get('remaps') or {}).items():
             if dst == TOPIC_ARGUMENTS['image'][0]:
@@ -355,9 +363,11 @@ def profile_nodes(
 
 
 def _params_yaml(directory: Path, node: dict) -> str:
-    """Write a node's resolved parameters to a file keyed ``/**/<name>`` (so they apply in
-    its namespace) and return its path. A file keeps YAML types exactly; launch_ros would
-    re-parse string values of a dict (``'1.0'`` becomes a double)."""
+    """Write a node's resolved parameters to a file keyed ``/**/<name>``; return its path.
+
+    The key makes them apply in its namespace. A file keeps YAML types exactly; launch_ros
+    would re-parse string values of a dict (``'1.0'`` becomes a double).
+    """
     path = directory / f'{node["group"]}.{node["name"]}.yaml'
     doc = {f'/**/{node["name"]}': {'ros__parameters': _nest(node['parameters'])}}
     path.write_text(yaml.safe_dump(doc, sort_keys=True))
@@ -365,7 +375,7 @@ def _params_yaml(directory: Path, node: dict) -> str:
 
 
 def _launch_nodes(context, profile_name: str) -> list:
-    """OpaqueFunction body: read the launch arguments, resolve the profile, make Nodes.
+    """Read the launch arguments, resolve the profile, make Nodes (an OpaqueFunction body).
 
     Everything is checked before the first node exists, so a bad argument leaves nothing
     running.
@@ -443,7 +453,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from ros2launch.api import launch_a_launch_file
     except ImportError:
-        print('launch: ros2launch is not installed (pip wheels in ../shared/wheels)', file=sys.stderr)
+        print(
+            'launch: ros2launch is not installed (pip wheels in ../shared/wheels)',
+            file=sys.stderr,
+        )
         return 2
     path = Path(argv[0])
     if not path.is_file():

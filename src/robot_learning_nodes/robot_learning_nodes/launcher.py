@@ -52,7 +52,7 @@ def config_dir() -> Path:
 
 
 def params_file_section(path: Path, node_name: str) -> dict:
-    """The ``ros__parameters`` of ``node_name`` in a parameter file (``config/<node>.yaml``).
+    """Return the ``ros__parameters`` of ``node_name`` in a file (``config/<node>.yaml``).
 
     Our files key each node as ``/**/<node_name>`` so that they apply under any namespace
     (rclpy ignores a bare ``<node_name>:`` key once the node is namespaced); a bare key is
@@ -231,7 +231,8 @@ def run_group(
         )
     except RobotLearningError as exc:
         if not rclpy.ok():
-            return 0  # stopped while starting (another group failed, or Ctrl-C): not this group's error
+            # Stopped while starting (another group failed, or Ctrl-C): not this group's error.
+            return 0
         print(f'robot-learning up: {exc}', file=sys.stderr)
         rclpy.try_shutdown()
         return 2
@@ -296,7 +297,7 @@ class ProfileProcesses:
             )
 
     def failed(self) -> dict[str, int]:
-        """Groups that exited, with their exit codes."""
+        """Return the groups that exited, with their exit codes."""
         return {g: p.returncode for g, p in self.procs.items() if p.poll() is not None}
 
     def stop(self, timeout: float = 20.0) -> dict[str, int]:

@@ -3,9 +3,10 @@
 """SAC learner node: online Soft Actor-Critic fed from live topics by one or more robots.
 
 Transitions come from each robot's observation topics, its stamped action echo and its
-``episode`` statuses, assembled by the core (:class:`~robot_learning.transitions.TransitionPipeline`
-for the navigation robot, :class:`~robot_learning.transitions.TransitionAssembler` for
-joint-space robots and gymnasium environments; the same code the bag dataset uses).
+``episode`` statuses, assembled by the core
+(:class:`~robot_learning.transitions.TransitionPipeline` for the navigation robot,
+:class:`~robot_learning.transitions.TransitionAssembler` for joint-space robots and
+gymnasium environments; the same code the bag dataset uses).
 Gradient steps run in a worker thread, at most one :meth:`SAC.update` call (each of
 ``sac.utd_ratio`` critic steps) per received transition, while the executor keeps taking
 messages. A demo buffer seeded from recorded bags supplies ``sac.demo_ratio`` of every
@@ -90,7 +91,7 @@ from robot_learning.transitions import (
     TransitionPipeline,
 )
 from sensor_msgs.msg import JointState, LaserScan
-from std_msgs.msg import String, UInt8MultiArray, UInt64
+from std_msgs.msg import String, UInt64, UInt8MultiArray
 from std_srvs.srv import Trigger
 import torch
 
@@ -238,7 +239,8 @@ class SacLearner(Node):
             self,
             'checkpoint_every',
             5000,
-            'write checkpoints/latest (with replay buffers) every N updates (0 = only on request/exit)',
+            'write checkpoints/latest (with replay buffers) every N updates (0 = only on '
+            'request/exit)',
             min_value=0,
         )
         self.progress_every = declare(
@@ -273,9 +275,8 @@ class SacLearner(Node):
             'learner state (networks, optimizers, buffers, counters)',
             read_only=True,
         )
-        robots = [
-            r
-            for r in declare(
+        robots = list(
+            declare(
                 self,
                 'robots',
                 [''],
@@ -283,7 +284,7 @@ class SacLearner(Node):
                 "learner's own; e.g. ['/robot1', '/robot2'])",
                 read_only=True,
             )
-        ]
+        )
         torch.set_num_threads(
             declare(
                 self, 'torch_threads', 1, 'torch intra-op threads for updates', min_value=1
@@ -465,20 +466,25 @@ class SacLearner(Node):
         self._thread = threading.Thread(target=self._train_loop, name='sac_updates', daemon=True)
         self._thread.start()
         origin = (
-            f'resumed from {self.resumed_from} at {self.transitions} transitions, {self.updates} updates'
+            f'resumed from {self.resumed_from} at {self.transitions} transitions, {self.updates} '
+            'updates'
             if self.resumed_from
             else 'fresh'
         )
         self.get_logger().info(
-            f'SAC learner ({self.observation_type}, {origin}): obs_dim {self.obs_cfg.dim}, action_dim '
+            f'SAC learner ({self.observation_type}, {origin}): obs_dim {self.obs_cfg.dim}, '
+            'action_dim '
             f'{self.act_cfg.dim}, robots {[r.label for r in self.robots]}, demo buffer '
-            f'{len(self.demo) if self.demo else 0} transitions from {self.demo_episodes} episodes, '
-            f'UTD {self.sac_cfg.utd_ratio}, critics {self.sac_cfg.num_critics}, n-step {self.sac_cfg.n_step}'
+            f'{len(self.demo) if self.demo else 0} transitions from {self.demo_episodes} '
+            'episodes, '
+            f'UTD {self.sac_cfg.utd_ratio}, critics {self.sac_cfg.num_critics}, n-step '
+            f'{self.sac_cfg.n_step}'
         )
 
     def _wait_for_spec(self, topic: str, timeout: float) -> dict:
-        """The JSON spec the gym bridge latches on ``gym/spec`` (observation dim, action
-        bounds), read before the networks can be built.
+        """Read the JSON spec the gym bridge latches on ``gym/spec``.
+
+        Observation dim and action bounds, read before the networks can be built.
 
         Raises:
             ConfigError: nothing within ``timeout`` seconds, or the spec is unreadable.
@@ -499,7 +505,8 @@ class SacLearner(Node):
             self.destroy_subscription(sub)
         if not got:
             raise ConfigError(
-                f'sac_learner: no spec on {self.resolve_topic_name(topic)} within {timeout:.0f} s: start '
+                f'sac_learner: no spec on {self.resolve_topic_name(topic)} within {timeout:.0f} '
+                's: start '
                 'gym_bridge first or set vector_observation.dim and joint_action.low/high'
             )
         try:
@@ -583,7 +590,7 @@ class SacLearner(Node):
     def _load_sac_state(self, path: Path, tensors: dict, meta: dict, what: str) -> None:
         check_spec(meta, self._expected_spec())
         self._check_network(path, meta, what)
-        state = {k[len('sac.') :]: v for k, v in tensors.items() if k.startswith('sac.')}
+        state = {k[len('sac.'):]: v for k, v in tensors.items() if k.startswith('sac.')}
         if not state:
             raise CheckpointError(
                 f'{what} {path} holds no SAC state (algorithm {meta.get("algorithm")!r}): '
@@ -600,8 +607,9 @@ class SacLearner(Node):
             group['lr'] = lr
 
     def _load_init(self, path: Path) -> None:
-        """Load networks, target critics, temperature and (if saved) Adam state from the
-        checkpoint at ``path``; the node's learning rates stay in force.
+        """Load networks, target critics, temperature and (if saved) Adam state from ``path``.
+
+        The node's learning rates stay in force.
 
         Raises:
             CheckpointError: unreadable checkpoint, another observation/action spec or
@@ -612,14 +620,18 @@ class SacLearner(Node):
         optim = 'with' if any(k.startswith('sac.optim.') for k in tensors) else 'without'
         origin = 'offline pretraining' if meta.get('pretrained') == 'offline' else 'sac_learner'
         self.get_logger().info(
-            f'init_from {path}: SAC state of {origin} ({meta.get("algorithm")}, {meta.get("updates", "?")} updates, '
-            f'{meta.get("env_steps", "?")} env steps), alpha {self.sac.alpha:.4g}, {optim} optimizer state'
+            f'init_from {path}: SAC state of {origin} ({meta.get("algorithm")}, '
+            f'{meta.get("updates", "?")} updates, '
+            f'{meta.get("env_steps", "?")} env steps), alpha {self.sac.alpha:.4g}, {optim} '
+            'optimizer state'
         )
 
     def _latest_checkpoint(self) -> Path | None:
-        """``checkpoints/latest`` if it holds a learner state; after a kill in the instant
-        between moving the old one aside and renaming the new one in
-        (checkpoint.save_checkpoint), the old one left next to it."""
+        """Return ``checkpoints/latest`` if it holds a learner state.
+
+        After a kill in the instant between moving the old one aside and renaming the new one
+        in (checkpoint.save_checkpoint), the old one left next to it.
+        """
         latest = self.run_dir / 'checkpoints' / 'latest'
         candidates = [latest] + sorted(
             (self.run_dir / 'checkpoints').glob('.latest.old-*/checkpoint')
@@ -647,7 +659,7 @@ class SacLearner(Node):
         try:
             for name, prefix in _BUFFER_PREFIX.items():
                 state = {
-                    k[len(prefix) :]: v.numpy() for k, v in tensors.items() if k.startswith(prefix)
+                    k[len(prefix):]: v.numpy() for k, v in tensors.items() if k.startswith(prefix)
                 }
                 if not state:
                     continue
@@ -660,7 +672,8 @@ class SacLearner(Node):
                 if name == 'online':
                     if buffer.capacity != self.online.capacity:
                         self.get_logger().warning(
-                            f'resume: the saved replay buffer has capacity {buffer.capacity}, buffer_capacity '
+                            f'resume: the saved replay buffer has capacity {buffer.capacity}, '
+                            'buffer_capacity '
                             f'is {self.online.capacity}: keeping the saved one'
                         )
                     self.online = buffer
@@ -876,8 +889,10 @@ class SacLearner(Node):
                 self.save('latest')
 
     def _publish_progress(self) -> None:
-        """Per robot: how many of its transitions the learner has trained through (its
-        share of ``updates``, one update per transition)."""
+        """Count, per robot, the transitions the learner has trained through.
+
+        Its share of ``updates``, one update per transition.
+        """
         total = max(self.transitions, 1)
         done = min(self.updates, total)
         for robot in self.robots:
@@ -903,8 +918,10 @@ class SacLearner(Node):
         )
 
     def push_weights(self) -> None:
-        """Publish the actor (safetensors bytes; metadata carries ``version`` and the send
-        time ``sent_unix``) to every robot's ``policy/weights``."""
+        """Publish the actor to every robot's ``policy/weights``.
+
+        Safetensors bytes; the metadata carries ``version`` and the send time ``sent_unix``.
+        """
         sent = time.time()
         self.version += 1
         tensors = {ACTOR_PREFIX + k: v.detach().clone() for k, v in self.sac.actor_state().items()}
@@ -919,9 +936,11 @@ class SacLearner(Node):
                 return  # stopping: close() writes the final checkpoint
 
     def save(self, name: str = 'latest', full: bool = True, plot: bool = True, **extra) -> Path:
-        """Write ``<run_dir>/checkpoints/<name>`` atomically: actor + full SAC state, and
-        with ``full`` also the replay buffers and counters (a learner state :attr:`resume`
-        continues from). ``extra`` goes into the sidecar."""
+        """Write ``<run_dir>/checkpoints/<name>`` atomically.
+
+        Actor + full SAC state, and with ``full`` also the replay buffers and counters (a
+        learner state :attr:`resume` continues from). ``extra`` goes into the sidecar.
+        """
         with self.train_lock, self.lock:
             tensors = {
                 ACTOR_PREFIX + k: v.detach().clone() for k, v in self.sac.actor_state().items()

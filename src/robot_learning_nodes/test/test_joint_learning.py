@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""Joint-space robots: policy node joint commands, learner on joint_states from several
-robots, bad input, resume (issue 4)."""
+"""Joint-space robots (issue 4).
+
+Policy node joint commands, learner on joint_states from several robots, bad input,
+resume.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from robot_learning_nodes.common import COMMAND_QOS, LATCHED_QOS
 from robot_learning_nodes.policy_node import PolicyNode
 from robot_learning_nodes.sac_learner import SacLearner
 from sensor_msgs.msg import JointState
-from std_msgs.msg import Float64MultiArray, String, UInt8MultiArray, UInt64
+from std_msgs.msg import Float64MultiArray, String, UInt64, UInt8MultiArray
 import torch
 from trajectory_msgs.msg import JointTrajectory
 

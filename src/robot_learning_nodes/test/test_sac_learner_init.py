@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""sac_learner ``init_from``: starts from a pretrained or its own checkpoint, refuses another spec."""
+"""The sac_learner's ``init_from``.
+
+It starts from a pretrained or its own checkpoint, and refuses one of another spec.
+"""
 
 from __future__ import annotations
 
@@ -40,7 +43,7 @@ def _dataset(obs_cfg: ObservationConfig, n: int = 64, seed: int = 0) -> SimpleNa
 
 @pytest.fixture(scope='module')
 def pretrained(tmp_path_factory):
-    """An offline-SAC checkpoint on the learner's default observation spec."""
+    """Write an offline-SAC checkpoint on the learner's default observation spec."""
     obs_cfg = ObservationConfig()
     data = _dataset(obs_cfg)
     idx = np.arange(64, dtype=np.int64)

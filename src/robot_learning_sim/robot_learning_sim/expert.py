@@ -153,9 +153,11 @@ class ExpertPolicy:
 
     @staticmethod
     def _free_distance(ux, uy, px, py, clearance) -> np.ndarray:
-        """Distance (m) a disc of radius ``clearance`` travels along unit vectors (ux, uy)
-        before touching any point (px, py); 0 when it already touches one ahead.
-        Shapes: ux, uy (K,), px, py (N,) -> (K,)."""
+        """Return the distance (m) a disc of radius ``clearance`` travels before a contact.
+
+        Along unit vectors (ux, uy) before touching any point (px, py); 0 when it already
+        touches one ahead. Shapes: ux, uy (K,), px, py (N,) -> (K,).
+        """
         if px.size == 0:
             return np.full(ux.shape, np.inf)
         a = ux[:, None] * px[None, :] + uy[:, None] * py[None, :]  # along-track
@@ -177,9 +179,11 @@ class ExpertPolicy:
         return 0 <= i < self.cfg.map_cells and 0 <= j < self.cfg.map_cells
 
     def _update_map(self, wx: np.ndarray, wy: np.ndarray, x: float, y: float) -> None:
-        """Add world points to the occupancy grid and inflate them into the traversal
-        cost; recompute the cost-to-go only when a changed cell lies on the current path
-        (costs only ever grow, so an untouched path stays optimal)."""
+        """Add world points to the occupancy grid and inflate them into the traversal cost.
+
+        Recompute the cost-to-go only when a changed cell lies on the current path (costs
+        only ever grow, so an untouched path stays optimal).
+        """
         cfg = self.cfg
         r, n = cfg.map_resolution, cfg.map_cells
         i = np.floor((wx - self._origin[0]) / r).astype(np.int64)
@@ -198,7 +202,7 @@ class ExpertPolicy:
                 i0, i1 = max(ci - k, 0), min(ci + k + 1, n)
                 j0, j1 = max(cj - k, 0), min(cj + k + 1, n)
                 win = cost[i0:i1, j0:j1]
-                patch = kern[i0 - ci + k : i1 - ci + k, j0 - cj + k : j1 - cj + k]
+                patch = kern[i0 - ci + k: i1 - ci + k, j0 - cj + k: j1 - cj + k]
                 changed_mask[i0:i1, j0:j1] |= patch > win
                 np.maximum(win, patch, out=win)
             self._lethal = cost >= cfg.lethal_cost
@@ -246,8 +250,11 @@ class ExpertPolicy:
         return path
 
     def _carrot(self, x: float, y: float) -> tuple[float, float] | None:
-        """Point to aim at (world frame): the farthest cell, within ``lookahead``, of the
-        steepest-descent path from the robot's cell that is in straight, non-lethal sight."""
+        """Return the point to aim at (world frame).
+
+        The farthest cell, within ``lookahead``, of the steepest-descent path from the
+        robot's cell that is in straight, non-lethal sight.
+        """
         cfg = self.cfg
         r = cfg.map_resolution
         i, j = self._cell(x, y)

@@ -25,8 +25,8 @@ current) but publishes only while engaged. It engages when the robot makes less 
 ``stall_progress_m`` progress toward the goal over ``stall_steps`` steps, moves more than
 ``away_m`` away from the goal over ``away_steps`` steps (heading for another pillar), or
 comes closer than ``near_obstacle_m`` to something, and drives for ``takeover_steps``
-steps before it hands back. The policy node forwards those commands marked as interventions, which the
-recorder stores; ``takeovers`` counts them on diagnostics.
+steps before it hands back. The policy node forwards those commands marked as interventions,
+which the recorder stores; ``takeovers`` counts them on diagnostics.
 
 A scan older than one already answered is dropped (``stale_scans``): in lockstep its
 answer would reach the sim after the step it belongs to. A repeated scan (lockstep
@@ -79,8 +79,10 @@ def _key(stamp) -> int:
 
 
 class ExpertTeleop(Node):
-    """Expert driver node. Parameters: ``enabled``, ``max_linear``, ``max_angular``,
-    ``base_frame``."""
+    """Expert driver node.
+
+    Parameters: ``enabled``, ``max_linear``, ``max_angular``, ``base_frame``.
+    """
 
     def __init__(self, **kwargs):
         super().__init__('expert_teleop', **kwargs)
@@ -130,7 +132,8 @@ class ExpertTeleop(Node):
             self,
             'near_obstacle_m',
             0.22,
-            'on_trouble: a scan range below this (m, from the lidar at the base centre; chassis radius 0.17) engages (0 = off)',
+            'on_trouble: a scan range below this (m, from the lidar at the base centre; chassis '
+            'radius 0.17) engages (0 = off)',
             min_value=0.0,
             max_value=100.0,
         )

@@ -529,8 +529,10 @@ class GymBridge(Node):
 
     # ------------------------------------------------------------------ episodes
     def _new_episode(self, first: bool = False) -> None:
-        """Reset the env (first: already reset with ``seed``), publish instruction and the
-        step-0 observation."""
+        """Reset the env, publish the instruction and the step-0 observation.
+
+        The first episode's env is already reset with ``seed``.
+        """
         if first:
             obs = self._first_obs
         else:
@@ -604,7 +606,7 @@ class GymBridge(Node):
 
     # ------------------------------------------------------------------ commands
     def _action_from(self, values, topic: str) -> np.ndarray | None:
-        """Checked and clipped action, or None (rejected: counted, throttled error)."""
+        """Return the checked and clipped action, or None (rejected: counted, throttled error)."""
         values = [float(v) for v in values]
         problem = gym_spaces.check_command(
             values, self.action_dim, topic, self.env_id, self.action_space

@@ -49,7 +49,7 @@ def make_env(env_id: str, env_kwargs: dict[str, Any], max_episode_steps: int = 0
 
     if max_episode_steps < 0:
         raise ConfigError(
-            f'max_episode_steps must be >= 0 (0 = the env\'s own), not ' f'{max_episode_steps}'
+            f"max_episode_steps must be >= 0 (0 = the env's own), not {max_episode_steps}"
         )
     kwargs = dict(env_kwargs)
     if max_episode_steps > 0:
@@ -88,7 +88,7 @@ def observation_dim(space, env_id: str) -> int:
 
 
 def flat_observation(space, obs) -> np.ndarray:
-    """The observation as a 1-D float64 vector (exact for float32/float64 Boxes)."""
+    """Flatten the observation to a 1-D float64 vector (exact for float32/float64 Boxes)."""
     from gymnasium.spaces import Box, flatten
 
     if isinstance(space, Box):
@@ -138,8 +138,10 @@ def mujoco_joint_names(env, obs) -> list[str] | None:
 
 
 def mujoco_actuator_names(env, action_dim: int) -> list[str] | None:
-    """Actuator names of a MuJoCo env with one actuator per action value (``ctrl =
-    action``); an unnamed actuator is ``actuator_<id>``. None otherwise."""
+    """Return the actuator names of a MuJoCo env with one actuator per action value.
+
+    That is ``ctrl = action``; an unnamed actuator is ``actuator_<id>``. None otherwise.
+    """
     model = getattr(env.unwrapped, 'model', None)
     try:
         import mujoco
@@ -154,16 +156,22 @@ def mujoco_actuator_names(env, action_dim: int) -> list[str] | None:
 
 
 def observation_names(joint_names: list[str], n_position: int, obs_dim: int) -> list[str]:
-    """One name per observation value: the JointState names when everything is in
-    ``position``, else ``<joint>.position`` then ``<joint>.velocity``."""
+    """Return one name per observation value.
+
+    The JointState names when everything is in ``position``, else ``<joint>.position``
+    then ``<joint>.velocity``.
+    """
     if n_position == obs_dim:
         return list(joint_names)
     return [f'{n}.position' for n in joint_names] + [f'{n}.velocity' for n in joint_names]
 
 
 def outcome(terminated: bool, truncated: bool, info: dict) -> str:
-    """Episode status text: terminated with ``info['is_success']`` -> success, terminated
-    otherwise -> failure, truncated -> timeout, else running."""
+    """Return the episode status text.
+
+    Terminated with ``info['is_success']`` -> success, terminated otherwise -> failure,
+    truncated -> timeout, else running.
+    """
     if terminated:
         return 'success' if bool((info or {}).get('is_success', False)) else 'failure'
     return 'timeout' if truncated else 'running'
@@ -193,7 +201,7 @@ def spec_dict(
     action_names: list[str],
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The ``gym/spec`` description (JSON-able; infinite bounds are null).
+    """Describe the spaces for ``gym/spec`` (JSON-able; infinite bounds are null).
 
     ``joint_names`` are the JointState names; the observation is ``position`` (the first
     ``n_position`` values) followed by ``velocity`` (the rest); ``observation_names``

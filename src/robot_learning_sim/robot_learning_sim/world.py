@@ -31,8 +31,6 @@ import os
 import sys
 from typing import NamedTuple
 
-import numpy as np
-
 if (
     sys.platform.startswith('linux')
     and 'MUJOCO_GL' not in os.environ
@@ -42,6 +40,7 @@ if (
     os.environ['MUJOCO_GL'] = 'egl'
 
 import mujoco  # noqa: E402
+import numpy as np  # noqa: E402
 
 #: Chassis radius, m (collision cylinder). Used by samplers and by the expert's margins.
 ROBOT_RADIUS = 0.17
@@ -577,7 +576,7 @@ class World:
         )
 
     def velocity(self) -> tuple[float, float]:
-        """Base velocity in the base frame: (forward v m/s, yaw rate w rad/s)."""
+        """Return the base velocity in the base frame: (forward v m/s, yaw rate w rad/s)."""
         qv = self.data.qvel
         yaw = self.pose()[2]
         # Free joint: linear velocity is in the world frame, angular in the body frame.

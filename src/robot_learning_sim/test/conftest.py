@@ -18,7 +18,7 @@ import pytest  # noqa: E402
 
 @pytest.fixture(scope='module')
 def rclpy_context():
-    """rclpy initialised for the tests of one module, shut down afterwards."""
+    """Initialise rclpy for the tests of one module, shut it down afterwards."""
     import rclpy
 
     rclpy.init()

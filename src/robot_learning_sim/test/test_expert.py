@@ -64,8 +64,10 @@ def test_expert_ignores_missing_returns():
 
 
 def test_expert_teleop_pairs_scans_with_their_episode_and_goal(rclpy_context):
-    """A new episode's first scan waits for that episode's goal (other topics, any order)
-    and starts from a fresh policy state: never acts on the previous episode's goal."""
+    """A new episode's first scan waits for that episode's goal (other topics, any order).
+
+    It starts from a fresh policy state: never acts on the previous episode's goal.
+    """
     from builtin_interfaces.msg import Time
     from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
     from geometry_msgs.msg import PoseStamped

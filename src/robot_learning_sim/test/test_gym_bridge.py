@@ -21,7 +21,7 @@ import pytest
 rclpy = pytest.importorskip('rclpy')
 gym = pytest.importorskip('gymnasium')
 
-from builtin_interfaces.msg import Time  # noqa: E402
+from builtin_interfaces.msg import Time  # noqa: E402, I100
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus  # noqa: E402
 from geometry_msgs.msg import Twist, TwistStamped  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
@@ -126,7 +126,7 @@ def bridge_env(rclpy_context):
 
     def make(wait_cmd=True, **params):
         ns = f'/gym_test_{os.getpid()}_{next(_ns_counter)}'
-        defaults = dict(lockstep_resend_s=0.3)
+        defaults = {'lockstep_resend_s': 0.3}
         defaults.update(params)
         bridge = GymBridge(
             namespace=ns, parameter_overrides=[Parameter(k, value=v) for k, v in defaults.items()]
@@ -445,12 +445,12 @@ def test_reset_service_and_instruction(bridge_env):
 
 def test_unusable_configurations_are_one_line_errors(rclpy_context):
     cases = [
-        (dict(env_id='NoSuchEnv-v0'), 'NoSuchEnv'),
-        (dict(env_id='CartPole-v1'), 'Discrete(2)'),
-        (dict(env_kwargs='{"g": '), 'env_kwargs is not valid JSON'),
-        (dict(env_kwargs='{"bogus": 1}'), 'bogus'),
-        (dict(env_id='Hopper-v5', action_type='twist'), "action_type 'twist'"),
-        (dict(mode='fast'), 'parameter mode must be one of lockstep, realtime'),
+        ({'env_id': 'NoSuchEnv-v0'}, 'NoSuchEnv'),
+        ({'env_id': 'CartPole-v1'}, 'Discrete(2)'),
+        ({'env_kwargs': '{"g": '}, 'env_kwargs is not valid JSON'),
+        ({'env_kwargs': '{"bogus": 1}'}, 'bogus'),
+        ({'env_id': 'Hopper-v5', 'action_type': 'twist'}, "action_type 'twist'"),
+        ({'mode': 'fast'}, 'parameter mode must be one of lockstep, realtime'),
     ]
     for params, text in cases:
         with pytest.raises(ConfigError) as info:
@@ -497,8 +497,11 @@ def test_torque_recovery_helper_matches_pendulum():
 
 
 class _ToyEnv(gym.Env):
-    """2-D actions, no ``dt``; a NaN observation and an infinite reward at step 2;
-    terminates with ``info['is_success']`` at step 3."""
+    """Fake env: 2-D actions, no ``dt``, bad values at step 2, success at step 3.
+
+    A NaN observation and an infinite reward at step 2; terminates with
+    ``info['is_success']`` at step 3.
+    """
 
     observation_space = gym.spaces.Box(-np.inf, np.inf, (2,), np.float64)
     action_space = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)

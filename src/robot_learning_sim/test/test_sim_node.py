@@ -11,7 +11,7 @@ import pytest
 
 rclpy = pytest.importorskip('rclpy')
 
-from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
+from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402, I100
 from geometry_msgs.msg import PoseArray, PoseStamped, Twist, TwistStamped  # noqa: E402
 from nav_msgs.msg import Odometry  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
@@ -89,9 +89,13 @@ def sim_env(rclpy_context):
     ex = SingleThreadedExecutor()
 
     def make(**params):
-        defaults = dict(
-            mode='lockstep', lockstep_resend_s=0.3, camera_width=64, camera_height=48, seed=3
-        )
+        defaults = {
+            'mode': 'lockstep',
+            'lockstep_resend_s': 0.3,
+            'camera_width': 64,
+            'camera_height': 48,
+            'seed': 3,
+        }
         defaults.update(params)
         sim = SimNode(parameter_overrides=[Parameter(k, value=v) for k, v in defaults.items()])
         probe = Probe(stamped=params.get('cmd_vel_stamped', True))
@@ -386,8 +390,11 @@ def test_lockstep_late_answer_after_reset_is_not_applied(sim_env):
 
 
 def test_expert_teleop_over_lockstep_matches_the_world_loop(sim_env):
-    """The expert over topics drives exactly like on the World, even with every command
-    answered twice (the policy node's forwarding plus its resend answer)."""
+    """The expert over topics drives exactly like on the World.
+
+    Even with every command answered twice (the policy node's forwarding plus its resend
+    answer).
+    """
     from robot_learning_sim.expert import ExpertPolicy
     from robot_learning_sim.world import World, WorldConfig
 
@@ -430,9 +437,12 @@ def test_expert_teleop_over_lockstep_matches_the_world_loop(sim_env):
 
 
 def test_expert_takes_over_only_when_the_robot_stalls(sim_env):
-    """on_trouble mode (HG-DAgger gating): silent while a 'policy' makes progress is not
-    possible to fake cheaply, so the policy here stands still: the expert must stay
-    silent for stall_steps, then drive for takeover_steps, then hand back."""
+    """The on_trouble mode (HG-DAgger gating) takes over a stalled policy and hands back.
+
+    Silent while a 'policy' makes progress is not possible to fake cheaply, so the policy
+    here stands still: the expert must stay silent for stall_steps, then drive for
+    takeover_steps, then hand back.
+    """
     ex, make, nodes = sim_env
     sim, probe = make(camera_every=0)
     teleop = ExpertTeleop(

@@ -43,7 +43,7 @@ def test_reset_places_pillars_with_clearance(world):
             assert _wall_distance(p, half) >= 0.6 - 1e-9
             for o in obs:
                 assert _box_distance(p[0], p[1], o[:2], o[2:4], o[4]) >= 0.6 - 1e-9
-            for q in pillars[k + 1 :]:
+            for q in pillars[k + 1:]:
                 assert np.hypot(*(p - q)) >= 0.6
             assert math.hypot(p[0] - x, p[1] - y) >= 1.0
         for o in obs:
@@ -249,8 +249,11 @@ def test_camera_frame(world):
 
 
 def test_collision_with_resized_obstacle():
-    """Obstacles are resized per episode: contacts must use the new size (bounding volumes
-    updated), e.g. at the corner of a large box beyond the compile-time bounding sphere."""
+    """Obstacles are resized per episode: contacts must use the new size.
+
+    Bounding volumes are updated, e.g. at the corner of a large box beyond the compile-time
+    bounding sphere.
+    """
     from robot_learning_sim.world import _yaw_quat
 
     w = World(WorldConfig(seed=0, n_obstacles=1, obstacle_size=(0.5, 0.5)))

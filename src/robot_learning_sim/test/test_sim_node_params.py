@@ -123,6 +123,7 @@ def test_expert_teleop_live_limits_and_enable(sim_env):  # noqa: F811
     # Out of range / fixed at start-up: refused, nothing changes.
     r = set_param(teleop, 'max_linear', -1.0)
     assert not r.successful and 'out of range' in r.reason
+    assert teleop.policy.cfg.max_linear == 0.6 and teleop.get_parameter('max_linear').value == 0.6
     r = set_param(teleop, 'stall_steps', 3)
     assert not r.successful and 'read-only' in r.reason
     # Live: a lower speed limit applies to the next commands.

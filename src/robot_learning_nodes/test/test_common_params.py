@@ -142,3 +142,38 @@ def test_diagnostics_alone_leaves_a_nodes_own_callback_alone(ros):
     node.diag = Diagnostics(node)  # registers diagnostics.window_s live, locks nothing
     (r,) = ros.set_params(node, gain=2.0)
     assert r.successful and seen == [2.0]
+
+
+def _unlocked(node) -> list[str]:
+    """Parameters a set could change without any code applying the new value."""
+    live = set(getattr(node, '_rl_live_appliers', {}))
+    return [
+        name
+        for name in node._parameters
+        if name not in live
+        and name != 'use_sim_time'
+        and not node.describe_parameter(name).read_only
+    ]
+
+
+def test_every_parameter_of_the_ingest_nodes_and_learner_is_live_or_read_only(ros, tmp_path):
+    from robot_learning_nodes.camera_ingest import CameraIngest
+    from robot_learning_nodes.lidar_ingest import LidarIngest
+    from robot_learning_nodes.sac_learner import SacLearner
+
+    nodes = [
+        ros.add(CameraIngest(namespace=ros.ns)),
+        ros.add(LidarIngest(namespace=ros.ns)),
+        ros.add(
+            SacLearner(
+                namespace=ros.ns,
+                parameter_overrides=[
+                    Parameter('run_dir', value=str(tmp_path / 'run')),
+                    Parameter('sac.hidden', value=[16, 16]),
+                ],
+            )
+        ),
+    ]
+    for node in nodes:
+        assert _unlocked(node) == [], node.get_name()
+        assert node._rl_live_appliers, node.get_name()

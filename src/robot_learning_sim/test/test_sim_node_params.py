@@ -149,3 +149,24 @@ def test_expert_teleop_bad_takeover_is_config_error(rclpy_context):
         ExpertTeleop(parameter_overrides=[Parameter('takeover', value='sometimes')])
     with pytest.raises(ConfigError, match='takeover_steps'):
         ExpertTeleop(parameter_overrides=[Parameter('takeover_steps', value=0)])
+
+
+def test_every_parameter_is_live_or_read_only(rclpy_context):
+    from robot_learning_sim.expert_teleop import ExpertTeleop
+    from robot_learning_sim.gym_bridge import GymBridge
+
+    for cls in (SimNode, GymBridge, ExpertTeleop):
+        node = cls()
+        try:
+            live = set(node._rl_live_appliers)
+            assert live, cls.__name__
+            unlocked = [
+                name
+                for name in node._parameters
+                if name not in live
+                and name != 'use_sim_time'
+                and not node.describe_parameter(name).read_only
+            ]
+            assert unlocked == [], cls.__name__
+        finally:
+            node.destroy_node()

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Start and stop every launch file N times in a row under launch (issue-8 target).
 
 Each cycle runs ``launch/<x>.launch.py`` as ``ros2 launch`` does (``ros2launch.api.
@@ -164,13 +165,14 @@ def main() -> int:
         starts = [r['start_s'] for r in rows if 'start_s' in r] or [float('nan')]
         stops = [r['stop_s'] for r in rows if 'stop_s' in r] or [float('nan')]
         saves = [s for r in rows for s in r.get('save_s', [])]
-        ckpt = f'{sum(r.get("checkpoints", 0) for r in rows)}/{sum(r.get("learners", 0) for r in rows)}'
+        total = {k: sum(r.get(k, 0) for r in rows) for k in (
+            'checkpoints', 'learners', 'orphans', 'sigterm', 'sigkill')}
+        ckpt = f'{total["checkpoints"]}/{total["learners"]}'
         print(
             f'{launch_file:32s} {ok:>2d}/{len(rows):<2d} '
             f'{statistics.median(starts):8.1f}/{max(starts):<8.1f} '
             f'{statistics.median(stops):8.1f}/{max(stops):<7.1f} '
-            f'{sum(r.get("orphans", 0) for r in rows):7d} {sum(r.get("sigterm", 0) for r in rows):7d} '
-            f'{sum(r.get("sigkill", 0) for r in rows):7d} {ckpt:>10s} '
+            f'{total["orphans"]:7d} {total["sigterm"]:7d} {total["sigkill"]:7d} {ckpt:>10s} '
             f'{max(saves) if saves else float("nan"):10.2f}',
             flush=True,
         )

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Helpers of the launch system tests and bench/launch_cycles.py.
 
 A launch file runs in a child process (``python -m robot_learning_nodes.launch_description``,

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Every launch/*.launch.py under the real launch/launch_ros, as ``ros2 launch`` runs it.
 
 One LaunchService run per launch file: every node comes up with its parameter files

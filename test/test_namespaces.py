@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """``sim_learn`` under ``/robot1`` keeps its parameters, and ``up`` equals the launch file.
 
 The profile runs twice, once with ``robot-learning up sim_learn --namespace /robot1`` (one

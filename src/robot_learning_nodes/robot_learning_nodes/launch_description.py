@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """One description of a run profile for ``ros2 launch`` and ``robot-learning up``.
 
 A profile (``config/profiles/<name>.yaml``) names the nodes, their parameter files and

@@ -40,7 +40,8 @@ def test_close_writes_the_final_checkpoint_with_the_latest_counters(ros, tmp_pat
     node.close()
     meta = _meta(tmp_path)
     assert meta['learner_state'] and meta['env_steps'] == 500
-    assert 'final checkpoint: 500 transitions, 0 updates, 500 buffer rows' in capfd.readouterr().err
+    err = capfd.readouterr().err
+    assert 'final checkpoint: 500 transitions, 0 updates, 500 buffer rows' in err
 
 
 def test_close_that_cannot_fit_launchs_window_keeps_the_last_checkpoint_and_says_so(

@@ -191,3 +191,13 @@ def test_every_pip_key_is_defined_in_our_rosdep_source():
     }
     assert used <= defined, f'define {sorted(used - defined)} in rosdep.yaml'
     assert defined <= used, f'rosdep.yaml defines unused keys {sorted(defined - used)}'
+
+
+@pytest.mark.parametrize('package', PACKAGES)
+def test_catkin_pkg_reads_package_xml_without_warnings(package):
+    # catkin_pkg is the manifest parser of rosdep, bloom and colcon; it validates the fields.
+    catkin_pkg = pytest.importorskip('catkin_pkg.package')
+    warnings = []
+    manifest = catkin_pkg.parse_package(str(SRC / package), warnings=warnings)
+    assert manifest.package_format == 3
+    assert not warnings, warnings

@@ -157,9 +157,19 @@ def main() -> int:
                 first = Path(tmp) / 'cycle0' / 'ckpt'
                 if first.is_dir():  # the checkpoint of the first cycle serves all of them
                     (work / 'ckpt').symlink_to(first)
-                rows.append(one_cycle(launch_file, work))
-                if 'error' in rows[-1]:
-                    print(f'  cycle {i}: {rows[-1]["error"]}', flush=True)
+                r = one_cycle(launch_file, work)
+                rows.append(r)
+                print(
+                    f'  {launch_file} cycle {i}: ok {r["ok"]}, start {r.get("start_s", 0):.1f} s, '
+                    f'stop {r.get("stop_s", 0):.1f} s, orphans {r.get("orphans")}, SIGTERM '
+                    f'{r.get("sigterm")}, died {r.get("died")}, final checkpoints '
+                    f'{r.get("checkpoints", 0)}/{r.get("learners", 0)} {r.get("error", "")}',
+                    file=sys.stderr,
+                    flush=True,
+                )
+                if not r['ok']:
+                    keep = Path(tempfile.gettempdir()) / f'launch_cycles_failed_{launch_file}_{i}.log'
+                    keep.write_text((work / 'launch.log').read_text(errors='replace'))
         ok = sum(r['ok'] for r in rows)
         bad += len(rows) - ok
         starts = [r['start_s'] for r in rows if 'start_s' in r] or [float('nan')]

@@ -601,6 +601,11 @@ def spin_node(node_cls: type, args=None) -> None:
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except Exception:
+        # A shutdown signal can invalidate a subscription's handle while the executor
+        # takes its message (rclpy raises RuntimeError): that is the stop, not a fault.
+        if rclpy.ok():
+            raise
     finally:
         close = getattr(node, 'close', None)
         if callable(close):

@@ -245,6 +245,9 @@ def run_group(
         ex.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except Exception:
+        if rclpy.ok():  # else: a take raced the shutdown signal (see common.spin_node)
+            raise
     finally:
         for n in nodes:
             close = getattr(n, 'close', None)

@@ -168,7 +168,8 @@ def main() -> int:
                     flush=True,
                 )
                 if not r['ok']:
-                    keep = Path(tempfile.gettempdir()) / f'launch_cycles_failed_{launch_file}_{i}.log'
+                    name = f'launch_cycles_failed_{launch_file}_{i}.log'
+                    keep = Path(tempfile.gettempdir()) / name
                     keep.write_text((work / 'launch.log').read_text(errors='replace'))
         ok = sum(r['ok'] for r in rows)
         bad += len(rows) - ok

@@ -381,6 +381,7 @@ def _launch_nodes(context, profile_name: str) -> list:
     Everything is checked before the first node exists, so a bad argument leaves nothing
     running.
     """
+    from launch.actions import Shutdown
     from launch.substitutions import LaunchConfiguration
     from launch_ros.actions import Node
 
@@ -411,6 +412,9 @@ def _launch_nodes(context, profile_name: str) -> list:
             parameters=[*n['params_files'], _params_yaml(directory, n)],
             remappings=list(n['remaps'].items()),
             ros_arguments=n['ros_args'] or None,
+            # One node gone (e.g. it refused a parameter with one line) stops them all, as
+            # `robot-learning up` does: no half a robot left running.
+            on_exit=[Shutdown(reason=f'{n["name"]} exited')],
         )
         for n in nodes
     ]

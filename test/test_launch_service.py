@@ -173,5 +173,5 @@ def test_a_node_refusing_a_parameter_stops_the_whole_launch(tmp_path):
     assert 'process[lidar_ingest-1] was required: shutting down' in text, text
     # Nodes still importing torch when launch stops them print Python's KeyboardInterrupt
     # (rclpy's handler is not installed yet); no other error.
-    errors = [e for e in re.findall(r'\] (\w+(?:Error|Exception))\b', text)]
+    errors = re.findall(r'\] (\w+(?:Error|Exception))\b', text)
     assert not errors, text

@@ -193,3 +193,18 @@ def test_up_without_a_checkpoint_exits_with_one_line_and_starts_nothing():
     lines = [line for line in r.stderr.splitlines() if line.strip()]
     assert r.returncode == 2 and len(lines) == 1, r.stderr
     assert 'robot_deploy needs a policy checkpoint' in lines[0] and '--checkpoint DIR' in lines[0]
+
+
+def test_launch_ros_finds_every_node_executable_through_the_ament_index():
+    # What launch_ros.actions.Node(package=..., executable=...) does: <prefix>/lib/<package>/<exe>.
+    import os
+
+    ament = pytest.importorskip('ament_index_python.packages')
+    for profile in sorted(p.stem for p in (ROOT / 'config' / 'profiles').glob('*.yaml')):
+        for n in profile_nodes(profile, check_checkpoint=False):
+            try:
+                prefix = ament.get_package_prefix(n['package'])
+            except ament.PackageNotFoundError:
+                pytest.skip('workspace not built/sourced (colcon build; source install/setup.bash)')
+            exe = Path(prefix) / 'lib' / n['package'] / n['executable']
+            assert exe.is_file() and os.access(exe, os.X_OK), f'{profile}: {exe} missing'

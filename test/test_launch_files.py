@@ -196,7 +196,7 @@ def test_up_without_a_checkpoint_exits_with_one_line_and_starts_nothing():
 
 
 def test_launch_ros_finds_every_node_executable_through_the_ament_index():
-    # What launch_ros.actions.Node(package=..., executable=...) does: <prefix>/lib/<package>/<exe>.
+    # What launch_ros's Node(package=..., executable=...) runs: <prefix>/lib/<package>/<exe>.
     import os
 
     ament = pytest.importorskip('ament_index_python.packages')

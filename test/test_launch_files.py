@@ -205,6 +205,6 @@ def test_launch_ros_finds_every_node_executable_through_the_ament_index():
             try:
                 prefix = ament.get_package_prefix(n['package'])
             except ament.PackageNotFoundError:
-                pytest.skip('workspace not built/sourced (colcon build; source install/setup.bash)')
+                pytest.skip('workspace not built (colcon build; source install/setup.bash)')
             exe = Path(prefix) / 'lib' / n['package'] / n['executable']
             assert exe.is_file() and os.access(exe, os.X_OK), f'{profile}: {exe} missing'

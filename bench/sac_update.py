@@ -64,9 +64,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'src' / 'robot_lear
 from robot_learning import networks  # noqa: E402, I100 (after the sys.path entry)
 from robot_learning.buffers import ReplayBuffer  # noqa: E402
 # The reference uses the same layers; it differs in how it runs them.
-from robot_learning.networks import (  # noqa: E402
-    mlp as _mlp,
-)
+from robot_learning.networks import mlp as _mlp  # noqa: E402
 from robot_learning.sac import Batch, SAC, SACConfig, tune_cpu_allocator  # noqa: E402
 
 

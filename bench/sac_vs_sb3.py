@@ -156,7 +156,7 @@ class _Watcher:
     def __init__(self, node, budget: int, eval_every: int):
         from diagnostic_msgs.msg import DiagnosticArray
         from robot_learning_nodes.common import DEEP_RELIABLE_QOS, LATCHED_QOS
-        from std_msgs.msg import UInt8MultiArray, UInt64
+        from std_msgs.msg import UInt64, UInt8MultiArray
 
         self.budget, self.eval_every = budget, eval_every
         self.steps = 0

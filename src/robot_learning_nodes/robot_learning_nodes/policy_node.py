@@ -568,13 +568,14 @@ class PolicyNode(Node):
 
     def _publish_stop(self, stamp: int) -> None:
         """One zero command now (echoed as ``action`` when it answers observation ``stamp``)."""
-        self.diag.count('stop_commands')
         if not self.joint_mode:
+            self.diag.count('stop_commands')
             self.limiter.stop(self.get_clock().now().nanoseconds * 1e-9)
             self._publish_twist(stamp, 0.0, 0.0, False, echo=stamp >= 0)
             return
         zero = self._zero_joints()
         if zero is not None:
+            self.diag.count('stop_commands')
             self._publish_joint(stamp, zero)
 
     # --- output ---------------------------------------------------------------------

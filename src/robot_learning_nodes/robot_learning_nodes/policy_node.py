@@ -386,10 +386,14 @@ class PolicyNode(Node):
         if not self.gate.set_e_stop(msg.data):
             return
         if msg.data:
-            self.get_logger().warning('e-stop engaged: zero commands until a false on e_stop')
             self._publish_stop(-1)
-        else:
-            self.get_logger().info('e-stop released')
+        # Throttled: a flood alternating true/false must not flood the log either.
+        self.get_logger().warning(
+            'e-stop engaged: zero commands until a false on e_stop'
+            if msg.data
+            else 'e-stop released',
+            throttle_duration_sec=1.0,
+        )
         self._update_safety(self._stop_reason())
 
     def _on_enable(self, request: SetBool.Request, response: SetBool.Response):

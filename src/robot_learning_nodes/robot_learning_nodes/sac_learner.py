@@ -49,7 +49,6 @@ from __future__ import annotations
 from collections import deque
 import json
 from pathlib import Path
-import sys
 import threading
 import time
 
@@ -1081,10 +1080,9 @@ class SacLearner(Node):
             f'{len(self.online)} buffer rows in {done - t_save:.2f} s '
             f'({done - t0:.2f} s after the stop) -> {path}'
         )
-        # The curve is redrawn at every periodic checkpoint; at exit only when matplotlib is
-        # already loaded (importing it takes seconds on a busy CPU) and launch's SIGTERM
-        # (5 s after SIGINT) is far enough.
-        if 'matplotlib.pyplot' in sys.modules and done - t0 < 3.0:
+        # After the checkpoint is safe: the curve (importing matplotlib alone can take seconds
+        # on a busy CPU), while launch's SIGKILL (10 s after SIGINT) is far enough away.
+        if done - t0 < 3.0:
             self._plot()
 
     def destroy_node(self):

@@ -895,7 +895,26 @@ class SacLearner(Node):
         total = max(self.transitions, 1)
         done = min(self.updates, total)
         for robot in self.robots:
-            robot.progress_pub.publish(UInt64(data=int(done * robot.transitions // total)))
+            msg = UInt64(data=int(done * robot.transitions // total))
+            if not self._publish_from_thread(robot.progress_pub, msg):
+                return
+
+    def _publish_from_thread(self, publisher, msg) -> bool:
+        """Publish from the update thread; False once a shutdown has begun.
+
+        A shutdown signal invalidates the rclpy context while the update thread may be
+        between two checks of ``_stop``, so the publish raises rclpy's ``RCLError``; that is
+        the stop (``close()`` joins the thread and writes the final checkpoint), not a
+        crash. Any other failure, with the context still valid, is raised.
+        """
+        try:
+            publisher.publish(msg)
+        except Exception:
+            if self.context.ok():
+                raise
+            self._stop.set()
+            return False
+        return True
 
     def _wall_s(self) -> float:
         return self._wall_offset + time.monotonic() - self.t0
@@ -927,11 +946,7 @@ class SacLearner(Node):
         msg = UInt8MultiArray()
         msg.data = weights_to_bytes(tensors, {**self._metadata(), 'sent_unix': sent})
         for robot in self.robots:
-            try:
-                robot.weights_pub.publish(msg)
-            except Exception:  # rclpy's RCLError once a shutdown signal invalidated the context
-                if self.context.ok():
-                    raise
+            if not self._publish_from_thread(robot.weights_pub, msg):
                 return  # stopping: close() writes the final checkpoint
 
     def save(self, name: str = 'latest', full: bool = True, plot: bool = True, **extra) -> Path:

@@ -584,12 +584,18 @@ def spin_node(node_cls: type, args=None) -> None:
     its last checkpoint) and destroys it. A ``RobotLearningError`` while building the node
     (bad parameter, missing bag or checkpoint) exits with code 2 and one line.
     """
+    import signal
     import sys
 
     import rclpy
     from rclpy.executors import ExternalShutdownException
     from robot_learning.errors import RobotLearningError
 
+    # rclpy's handler (installed by init, chaining to the one set here) shuts the context
+    # down and wakes the executor, which is the whole stop. Python's default handler would
+    # also raise KeyboardInterrupt wherever the main thread is; inside a finalizer
+    # (rclpy Task.__del__) that prints a traceback that launch reports as a crash.
+    signal.signal(signal.SIGINT, lambda *_: None)
     rclpy.init(args=args)
     try:
         node = node_cls()
@@ -597,6 +603,10 @@ def spin_node(node_cls: type, args=None) -> None:
         print(f'{node_cls.__name__}: {exc}', file=sys.stderr)
         rclpy.try_shutdown()
         raise SystemExit(2) from None
+    except Exception:
+        if rclpy.ok():
+            raise
+        exit_now()  # stopped while starting (the context went away under the node): quiet
     try:
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):

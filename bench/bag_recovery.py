@@ -53,7 +53,7 @@ def messages(seconds: float):
 
 
 def write(path: Path, msgs, flush_every_s: float, close: bool) -> tuple[float, int, list]:
-    from robot_learning.bagwriter import EpisodeBagWriter
+    from robot_learning.data.bagwriter import EpisodeBagWriter
 
     w = EpisodeBagWriter(path, flush_period_s=0)  # flushes driven by data time below
     w.write_start_record({'instruction': 'bench', 'episode': '0'})
@@ -80,8 +80,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--seconds', type=float, default=20.0, help='seconds of recorded data')
     args = ap.parse_args()
-    from robot_learning.bagrepair import reindex_bag
-    from robot_learning.bagwriter import update_custom_data
+    from robot_learning.data.bagrepair import reindex_bag
+    from robot_learning.data.bagwriter import update_custom_data
 
     msgs = messages(args.seconds)
     payload = sum(len(m[2]) for m in msgs) / 1e6

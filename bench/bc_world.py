@@ -5,7 +5,8 @@
 Expert episodes -> BC -> closed-loop success.
 
 The data has the bag-dataset shape (``frames``/``transitions``/``instructions``, see
-robot_learning/bc.py) so :class:`~robot_learning.bc.BCTrainer` runs unchanged; the
+robot_learning/algos/bc/modeling_bc.py) so
+:class:`~robot_learning.algos.bc.modeling_bc.BCTrainer` runs unchanged; the
 sensors are processed exactly as deployed: ``World.render_camera()`` (160x120) ->
 ``ingest.resize_rgb`` (camera_ingest), ``World.scan()`` -> ``ingest.scan_to_sectors``
 (lidar_ingest), ``World.velocity()`` (odometry). Generated episodes are cached under
@@ -55,14 +56,14 @@ from types import SimpleNamespace
 os.environ.setdefault('MUJOCO_GL', 'egl')
 
 import numpy as np  # noqa: E402
-from robot_learning.bc import BCConfig, BCTrainer  # noqa: E402
-from robot_learning.features import (  # noqa: E402
+from robot_learning.algos.bc.modeling_bc import BCConfig, BCTrainer  # noqa: E402
+from robot_learning.common.features import (  # noqa: E402
     ActionConfig,
     encode_observation,
     ObservationConfig,
     RawObservation,
 )
-from robot_learning.ingest import resize_rgb, scan_to_sectors  # noqa: E402
+from robot_learning.data.ingest import resize_rgb, scan_to_sectors  # noqa: E402
 from robot_learning_sim.expert import ExpertConfig, ExpertPolicy  # noqa: E402
 from robot_learning_sim.world import World, WorldConfig  # noqa: E402
 import torch  # noqa: E402

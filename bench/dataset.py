@@ -51,7 +51,7 @@ TOPICS = {
 
 def write_bags(root: Path, episodes: int, steps: int, seed: int = 0) -> None:
     """Synthetic episodes, messages in the sim's per-step order (docs/interfaces.md)."""
-    from robot_learning.bagwriter import EpisodeBagWriter
+    from robot_learning.data.bagwriter import EpisodeBagWriter
     from rosbags.typesys import get_typestore, Stores
 
     ts = get_typestore(Stores.ROS2_JAZZY)
@@ -234,8 +234,8 @@ def main() -> None:
         help='decoding processes for the parallel build (0: auto)',
     )
     args = ap.parse_args()
-    from robot_learning.bagdataset import BagDataset, DatasetConfig, find_bag_dirs
-    from robot_learning.features import ActionConfig, ObservationConfig
+    from robot_learning.common.features import ActionConfig, ObservationConfig
+    from robot_learning.data.bagdataset import BagDataset, DatasetConfig, find_bag_dirs
 
     tmp = Path(tempfile.mkdtemp(prefix='bench_dataset_'))
     try:

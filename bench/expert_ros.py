@@ -108,7 +108,7 @@ def main() -> int:
         w, h = args.camera.split('x')
         sets += [f'sim_node.camera_width={int(w)}', f'sim_node.camera_height={int(h)}']
     sets += args.set
-    cmd = [sys.executable, '-m', 'robot_learning_nodes.launcher', 'sim_teleop', 'env']
+    cmd = [sys.executable, '-m', 'robot_learning_bringup.launcher', 'sim_teleop', 'env']
     for s in sets:
         cmd += ['--set', s]
     log_path = args.log or tempfile.mkstemp(prefix='expert_ros_', suffix='.log')[1]

@@ -59,7 +59,7 @@ def bench_core() -> None:
     from types import SimpleNamespace as NS
 
     import cv2
-    from robot_learning.ingest import (
+    from robot_learning.data.ingest import (
         compressed_to_rgb,
         image_to_rgb,
         pointcloud_to_xyz,
@@ -110,7 +110,7 @@ def bench_core() -> None:
 
 
 def bench_writer() -> None:
-    from robot_learning.bagwriter import EpisodeBagWriter
+    from robot_learning.data.bagwriter import EpisodeBagWriter
 
     img = os.urandom(921_600 + 60)
     scan = os.urandom(1_504)

@@ -42,7 +42,7 @@ _FINAL = re.compile(r'final checkpoint: (\d+) transitions, (\d+) updates, .* in 
 
 def one_cycle(launch_file: str, work: Path) -> dict:
     """Start, wait for every node (and a learner transition), stop; the figures."""
-    from robot_learning_nodes.launch_description import load_profile, profile_nodes
+    from robot_learning_bringup.launch_description import load_profile, profile_nodes
 
     profile = launch_file[: -len('.launch.py')]
     args, options = [], {}

@@ -4,7 +4,8 @@
 """Which SAC options pay off: baseline vs critic LayerNorm vs REDQ vs n-step, in-process.
 
 A gymnasium loop without ROS (default Pendulum-v1; any env with Box observation and
-action spaces works, e.g. ``--env InvertedPendulum-v5``) trains ``robot_learning.sac.SAC``
+action spaces works, e.g. ``--env InvertedPendulum-v5``) trains
+``robot_learning.algos.sac.modeling_sac.SAC``
 with Stable-Baselines3-like settings (RL Zoo ``hyperparams/sac.yml`` for Pendulum:
 batch 256, buffer = all steps, ``learning_starts`` 100 uniform random actions, one
 gradient step per environment step, learning rate 1e-3, 256x256 MLPs, gamma 0.99,
@@ -110,8 +111,8 @@ def _evaluate(sac, env_id: str, episodes: int) -> float:
 def run_one(variant: str, seed: int, args: dict) -> dict:
     """Train one (variant, seed) and return its evaluation curve and timings."""
     import gymnasium as gym
-    from robot_learning.buffers import NStepAccumulator, ReplayBuffer
-    from robot_learning.sac import SAC, SACConfig, tune_cpu_allocator
+    from robot_learning.algos.sac.modeling_sac import SAC, SACConfig, tune_cpu_allocator
+    from robot_learning.data.buffers import NStepAccumulator, ReplayBuffer
     import torch
 
     torch.set_num_threads(1)

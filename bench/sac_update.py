@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""Milliseconds per SAC gradient step: ``robot_learning.sac.SAC`` against a plain reference.
+"""Milliseconds per SAC gradient step: our SAC against a plain reference.
+
+``robot_learning.algos.sac.modeling_sac.SAC`` is timed against a plain reference.
 
 The reference (``NaiveSAC`` below) is SAC written the straightforward way, as in CleanRL
 ``sac_continuous_action.py`` / SB3 ``SAC.train``: two separate critic MLPs and two target
@@ -61,11 +63,16 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'src' / 'robot_learning'))
 
-from robot_learning import networks  # noqa: E402, I100 (after the sys.path entry)
-from robot_learning.buffers import ReplayBuffer  # noqa: E402
+from robot_learning.algos.sac.modeling_sac import (  # noqa: E402, I100 (after sys.path)
+    Batch,
+    SAC,
+    SACConfig,
+    tune_cpu_allocator,
+)
+from robot_learning.common import networks  # noqa: E402, I100 (after the sys.path entry)
 # The reference uses the same layers; it differs in how it runs them.
-from robot_learning.networks import mlp as _mlp  # noqa: E402
-from robot_learning.sac import Batch, SAC, SACConfig, tune_cpu_allocator  # noqa: E402
+from robot_learning.common.networks import mlp as _mlp  # noqa: E402
+from robot_learning.data.buffers import ReplayBuffer  # noqa: E402
 
 
 class _NaiveActor(nn.Module):

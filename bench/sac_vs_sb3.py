@@ -185,7 +185,7 @@ class _Watcher:
                         self.latency_ms.append(float(kv.value))
 
     def _on_episode(self, msg) -> None:
-        from robot_learning.features import step_info_from_msg
+        from robot_learning.common.features import step_info_from_msg
 
         info = step_info_from_msg(msg)
         if info.prev_stamp < 0 or info.stamp in self._seen:
@@ -206,7 +206,7 @@ def run_ours(env_id: str, seed: int, args, out: Path) -> dict:
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
     from robot_learning.policy import policy_from_bytes
-    from robot_learning_nodes.launcher import ProfileProcesses
+    from robot_learning_bringup.launcher import ProfileProcesses
 
     run_dir = out / 'ours' / env_id / f'seed{seed}'
     overrides = [

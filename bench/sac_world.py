@@ -16,10 +16,10 @@ import argparse
 import time
 
 import numpy as np
-from robot_learning.buffers import ReplayBuffer, sample_mixed
-from robot_learning.features import ActionConfig, encode_observation, ObservationConfig
-from robot_learning.ingest import scan_to_sectors
-from robot_learning.sac import SAC, SACConfig
+from robot_learning.algos.sac.modeling_sac import SAC, SACConfig
+from robot_learning.common.features import ActionConfig, encode_observation, ObservationConfig
+from robot_learning.data.buffers import ReplayBuffer, sample_mixed
+from robot_learning.data.ingest import scan_to_sectors
 from robot_learning_sim.expert import ExpertPolicy
 from robot_learning_sim.world import World, WorldConfig
 import torch

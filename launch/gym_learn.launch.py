@@ -7,7 +7,7 @@ Usage: ``ros2 launch robot_learning_bringup gym_learn.launch.py``.
 The node list, parameter files and overrides come from config/profiles/gym_learn.yaml.
 """
 
-from robot_learning_nodes.launch_description import generate
+from robot_learning_bringup.launch_description import generate
 
 
 def generate_launch_description():

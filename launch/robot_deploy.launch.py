@@ -6,7 +6,7 @@ Set the checkpoint and remap topics in a params file or with ``--ros-args``; the
 list comes from config/profiles/robot_deploy.yaml.
 """
 
-from robot_learning_nodes.launch_description import generate
+from robot_learning_bringup.launch_description import generate
 
 
 def generate_launch_description():

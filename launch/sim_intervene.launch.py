@@ -7,7 +7,7 @@ Usage: ``ros2 launch robot_learning_bringup sim_intervene.launch.py``.
 The node list, parameter files and overrides come from config/profiles/sim_intervene.yaml.
 """
 
-from robot_learning_nodes.launch_description import generate
+from robot_learning_bringup.launch_description import generate
 
 
 def generate_launch_description():

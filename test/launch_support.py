@@ -2,7 +2,7 @@
 # Copyright 2026 robot_learning maintainers
 """Helpers of the launch system tests and bench/launch_cycles.py.
 
-A launch file runs in a child process (``python -m robot_learning_nodes.launch_description``,
+A launch file runs in a child process (``python -m robot_learning_bringup.launch_description``,
 which calls ``ros2launch.api.launch_a_launch_file`` as ``ros2 launch`` does) in a session
 of its own: every node process launch starts shares that process group, so a process of
 the group still alive after launch exited is an orphan, and the whole group can be killed
@@ -31,9 +31,10 @@ _domains = itertools.count()
 def launch_available() -> bool:
     """Whether the upstream ``launch``/``launch_ros``/``ros2launch`` can be imported."""
     try:
-        import launch  # noqa: F401
         import launch_ros  # noqa: F401
         import ros2launch  # noqa: F401
+
+        import launch  # noqa: F401
     except ImportError:
         return False
     return True
@@ -86,7 +87,7 @@ class LaunchRun:
             [
                 sys.executable,
                 '-m',
-                'robot_learning_nodes.launch_description',
+                'robot_learning_bringup.launch_description',
                 str(LAUNCH_DIR / launch_file),
                 *(args or []),
             ],
@@ -150,9 +151,9 @@ class LaunchRun:
 
 def tiny_navigation_checkpoint(path: Path) -> Path:
     """Write a small SAC actor checkpoint for the navigation policy node (default specs)."""
-    from robot_learning.checkpoint import save_checkpoint
-    from robot_learning.features import ActionConfig, ObservationConfig
-    from robot_learning.networks import SquashedGaussianActor
+    from robot_learning.common.checkpoint import save_checkpoint
+    from robot_learning.common.features import ActionConfig, ObservationConfig
+    from robot_learning.common.networks import SquashedGaussianActor
     from robot_learning.policy import ACTOR_PREFIX, policy_metadata
 
     obs = ObservationConfig()
@@ -275,8 +276,8 @@ class Probe:
 
 def expected_parameters(node: dict) -> dict[str, Any]:
     """Return what a node from ``profile_nodes`` must report: our files, then its overrides."""
-    from robot_learning_nodes.launch_description import _flatten
-    from robot_learning_nodes.launcher import params_file_section
+    from robot_learning_bringup.launch_description import _flatten
+    from robot_learning_bringup.launcher import params_file_section
 
     values: dict[str, Any] = {}
     for f in node['params_files']:
@@ -296,7 +297,7 @@ def same_value(a: Any, b: Any) -> bool:
 
 def checkpoint_meta(path: Path) -> dict:
     """Read the JSON sidecar of a checkpoint directory ({} when absent)."""
-    from robot_learning.checkpoint import METADATA_FILE
+    from robot_learning.common.checkpoint import METADATA_FILE
 
     f = Path(path) / METADATA_FILE
     return json.loads(f.read_text()) if f.is_file() else {}

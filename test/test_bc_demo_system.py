@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from robot_learning import cli
-from robot_learning.bagwriter import read_custom_data
+from robot_learning.data.bagwriter import read_custom_data
 from robot_learning.policy import load_policy
 
 

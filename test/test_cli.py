@@ -41,9 +41,9 @@ def test_profiles_lists_the_sim_profiles():
 
 
 def test_checkpoint_of_wrong_shape_exits_nonzero_with_one_line(tmp_path):
-    from robot_learning.checkpoint import save_checkpoint
-    from robot_learning.features import ActionConfig, ObservationConfig
-    from robot_learning.networks import SquashedGaussianActor
+    from robot_learning.common.checkpoint import save_checkpoint
+    from robot_learning.common.features import ActionConfig, ObservationConfig
+    from robot_learning.common.networks import SquashedGaussianActor
     from robot_learning.policy import ACTOR_PREFIX, policy_metadata
 
     obs = ObservationConfig(num_sectors=10)

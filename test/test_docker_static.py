@@ -425,7 +425,7 @@ def test_compose_puts_robot_and_learner_on_one_domain_on_the_host_network():
 
 
 def test_compose_robot_command_passes_declared_launch_arguments():
-    from robot_learning_nodes.launch_description import launch_arguments
+    from robot_learning_bringup.launch_description import launch_arguments
 
     command = load_compose()['services']['robot']['command']
     assert command[:3] == ['ros2', 'launch', 'robot_learning_bringup']

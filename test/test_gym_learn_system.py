@@ -20,9 +20,9 @@ from diagnostic_msgs.msg import DiagnosticArray
 import numpy as np
 import pytest
 import rclpy
-from robot_learning.checkpoint import load_checkpoint
+from robot_learning.common.checkpoint import load_checkpoint
+from robot_learning_bringup.launcher import ProfileProcesses
 from robot_learning_nodes.common import DEEP_RELIABLE_QOS
-from robot_learning_nodes.launcher import ProfileProcesses
 
 LEARNER = [
     'sac_learner.warmup_transitions=50',
@@ -132,7 +132,7 @@ def test_learner_killed_with_sigkill_resumes_from_its_checkpoint(ros, tmp_path):
         )
         assert watch.value('policy_node', 'weights_version') == version
 
-        cmd = [sys.executable, '-m', 'robot_learning_nodes.launcher', 'gym_learn', 'learner']
+        cmd = [sys.executable, '-m', 'robot_learning_bringup.launcher', 'gym_learn', 'learner']
         for o in overrides:
             cmd += ['--set', o]
         log = open(tmp_path / 'logs' / 'learner.restart.log', 'w')

@@ -10,8 +10,8 @@ import re
 
 import pytest
 from robot_learning.errors import ProfileError
-from robot_learning_nodes.launch_description import profile_nodes
-from robot_learning_nodes.launcher import load_profile, params_file_section, parse_overrides
+from robot_learning_bringup.launch_description import profile_nodes
+from robot_learning_bringup.launcher import load_profile, params_file_section, parse_overrides
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,13 +86,13 @@ def test_setup_cfg_installs_node_executables_for_ros2_run():
 
 
 def _profile_nodes(profile='sim_learn', **kwargs):
-    from robot_learning_nodes.launch_description import profile_nodes as resolve
+    from robot_learning_bringup.launch_description import profile_nodes as resolve
 
     return {n['name']: n for n in resolve(profile, **kwargs)}
 
 
 def test_launch_arguments_are_declared_with_defaults_and_descriptions():
-    from robot_learning_nodes.launch_description import launch_arguments
+    from robot_learning_bringup.launch_description import launch_arguments
 
     args = {name: (default, desc) for name, default, desc in launch_arguments('sim_learn')}
     assert set(args) == {

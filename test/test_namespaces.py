@@ -74,8 +74,8 @@ def _snapshot(probe, nodes):
 
 
 def test_sim_learn_under_a_namespace_keeps_parameters_and_up_equals_launch(tmp_path):
-    from robot_learning_nodes.launch_description import profile_nodes
-    from robot_learning_nodes.launcher import ProfileProcesses
+    from robot_learning_bringup.launch_description import profile_nodes
+    from robot_learning_bringup.launcher import ProfileProcesses
 
     user = _user_file(tmp_path)
     nodes = profile_nodes('sim_learn', namespace=NAMESPACE, params_file=str(user))

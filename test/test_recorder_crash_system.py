@@ -92,10 +92,10 @@ def cli(*args) -> subprocess.CompletedProcess:
 
 
 def test_sigkill_mid_episode_loses_at_most_the_last_second(node, tmp_path):
-    from robot_learning.bagdataset import BagDataset, DatasetConfig, DatasetTopics
-    from robot_learning.bagwriter import read_custom_data
+    from robot_learning.common.features import ActionConfig, ObservationConfig
+    from robot_learning.data.bagdataset import BagDataset, DatasetConfig, DatasetTopics
+    from robot_learning.data.bagwriter import read_custom_data
     from robot_learning.errors import BagError
-    from robot_learning.features import ActionConfig, ObservationConfig
     from rosbags.rosbag2 import Reader
     from rosbags.typesys import get_typestore, Stores
 

@@ -13,8 +13,8 @@ from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import TwistStamped
 import pytest
 import rclpy
+from robot_learning_bringup.launcher import ProfileProcesses
 from robot_learning_nodes.common import COMMAND_QOS
-from robot_learning_nodes.launcher import ProfileProcesses
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from glob import glob
 import os
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
 package_name = 'robot_learning_bringup'
 # launch/ and config/ live at the repository top level (design.md); the package installs them.
@@ -12,7 +12,7 @@ top = os.path.relpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '
 setup(
     name=package_name,
     version='0.1.0',
-    packages=[],
+    packages=find_packages(exclude=['test']),
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         ('share/' + package_name, ['package.xml', 'rosdep.yaml']),

@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .errors import RobotLearningError
+from robot_learning.errors import RobotLearningError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -80,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument('--runs-dir', default='runs')
     demo.add_argument('--seed', type=int, default=0)
-    from .train import add_arguments
+    from robot_learning.train import add_arguments
 
     add_arguments(
         sub.add_parser('train', help='train a policy from bags (bc, iql, sac pretraining)')
@@ -127,13 +127,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.verb == 'profiles':
-            from robot_learning_nodes.launcher import available_profiles, load_profile
+            from robot_learning_bringup.launcher import available_profiles, load_profile
 
             for name in available_profiles():
                 print(f'{name:14s} {load_profile(name).get("description", "")}')
             return 0
         if args.verb == 'up':
-            from robot_learning_nodes.launcher import ProfileProcesses
+            from robot_learning_bringup.launcher import ProfileProcesses
 
             return ProfileProcesses(
                 args.profile,
@@ -144,23 +144,23 @@ def main(argv: list[str] | None = None) -> int:
                 log_level=args.log_level,
             ).wait()
         if args.verb == 'demo':
-            from robot_learning_nodes.demo import run_demo
+            from robot_learning_bringup.demo import run_demo
 
             return run_demo(args)
         if args.verb == 'train':
-            from .train import run
+            from robot_learning.train import run
 
             return run(args)
         if args.verb == 'eval' and args.offline:
-            from .evaluation import run_offline_eval
+            from robot_learning.evaluation import run_offline_eval
 
             return run_offline_eval(args)
         if args.verb == 'eval':
-            from robot_learning_nodes.demo import run_eval_cli
+            from robot_learning_bringup.demo import run_eval_cli
 
             return run_eval_cli(args)
         if args.verb == 'bag':
-            from .bagrepair import reindex
+            from robot_learning.data.bagrepair import reindex
 
             results = reindex(args.dir)
             for res in results:

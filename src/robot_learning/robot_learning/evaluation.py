@@ -18,10 +18,9 @@ import sys
 from typing import Sequence
 
 import numpy as np
-
-from .errors import BagError
-from .features import RawObservation
-from .transitions import EpisodeRecord, success_by_instruction
+from robot_learning.common.features import RawObservation
+from robot_learning.data.transitions import EpisodeRecord, success_by_instruction
+from robot_learning.errors import BagError
 
 
 def offline_action_error(policy, data, episode_ids: Sequence[int]) -> dict:
@@ -188,11 +187,10 @@ def run_offline_eval(args) -> int:
     """
     import dataclasses
 
+    from robot_learning.data.bagdataset import BagDataset, DatasetConfig
+    from robot_learning.errors import ConfigError
+    from robot_learning.policy import load_policy
     import torch
-
-    from .bagdataset import BagDataset, DatasetConfig
-    from .errors import ConfigError
-    from .policy import load_policy
 
     if not args.bags:
         raise ConfigError('--offline needs --bags DIR... (held-out episode bags)')

@@ -11,12 +11,11 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import numpy as np
+from robot_learning.common.checkpoint import bytes_to_weights, check_spec, load_checkpoint
+from robot_learning.common.features import action_config_from_dict, observation_config_from_dict
+from robot_learning.common.networks import SquashedGaussianActor
+from robot_learning.errors import CheckpointError
 import torch
-
-from .checkpoint import bytes_to_weights, check_spec, load_checkpoint
-from .errors import CheckpointError
-from .features import action_config_from_dict, observation_config_from_dict
-from .networks import SquashedGaussianActor
 
 ACTOR_PREFIX = 'actor.'
 
@@ -25,8 +24,8 @@ def policy_metadata(obs_cfg, act_cfg, hidden, algorithm: str, **extra: Any) -> d
     """Sidecar fields every actor carries (see design.md, Checkpoints).
 
     ``obs_cfg``: :class:`ObservationConfig` or
-    :class:`~robot_learning.features.VectorObservationConfig`; ``act_cfg``:
-    :class:`ActionConfig` (Twist) or :class:`~robot_learning.features.JointActionConfig`.
+    :class:`~robot_learning.common.features.VectorObservationConfig`; ``act_cfg``:
+    :class:`ActionConfig` (Twist) or :class:`~robot_learning.common.features.JointActionConfig`.
     """
     vector = getattr(obs_cfg, 'kind', '') == 'vector'
     return {
@@ -139,7 +138,7 @@ class Policy:
 def _from_parts(tensors: dict, metadata: dict, source: str):
     algorithm = metadata.get('algorithm', '')
     if algorithm == 'bc':
-        from .bc import BCPolicy
+        from robot_learning.algos.bc.modeling_bc import BCPolicy
 
         try:
             policy = BCPolicy.from_tensors(tensors, metadata)
@@ -158,7 +157,8 @@ def _from_parts(tensors: dict, metadata: dict, source: str):
 def load_policy(path, expected: Optional[dict] = None):
     """Any robot_learning policy checkpoint -> an object with the policy-node interface.
 
-    ``algorithm`` in the sidecar picks the class: ``bc`` -> :class:`robot_learning.bc.BCPolicy`
+    ``algorithm`` in the sidecar picks the class: ``bc`` ->
+    :class:`robot_learning.algos.bc.modeling_bc.BCPolicy`
     (camera / history / language tokens), everything else (``sac``, ``iql``) ->
     :class:`Policy`. Both offer ``needs_image``, ``image_size``, ``reset()``,
     ``act_observation(raw, image, deterministic)``, ``obs_cfg``, ``act_cfg``, ``metadata``.

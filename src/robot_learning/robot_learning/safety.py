@@ -24,8 +24,7 @@ import math
 from typing import Any
 
 import numpy as np
-
-from .errors import CheckpointError, ConfigError
+from robot_learning.errors import CheckpointError, ConfigError
 
 #: Why commands are zero; ``None`` from :meth:`StopGate.reason` means none of them holds.
 E_STOP = 'e_stop'

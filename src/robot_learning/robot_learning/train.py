@@ -5,9 +5,11 @@
 One loop drives every offline algorithm through the same trainer protocol
 (``sample`` / ``update`` / ``evaluate`` / ``save``):
 
-- ``bc``  behaviour cloning (:mod:`robot_learning.bc`), camera + LiDAR + instruction, or
+- ``bc``  behaviour cloning (:mod:`robot_learning.algos.bc.modeling_bc`), camera + LiDAR +
+instruction, or
   low-dimensional features with ``--inputs lowdim``;
-- ``iql`` offline RL, Implicit Q-Learning (:mod:`robot_learning.offline_rl`);
+- ``iql`` offline RL, Implicit Q-Learning
+(:mod:`robot_learning.algos.offline_rl.modeling_offline_rl`);
 - ``sac`` SAC pretraining on the bags, a full SAC state the online learner continues
   from (``sac_learner`` parameter ``init_from``).
 
@@ -33,8 +35,7 @@ import time
 from typing import Any, Callable
 
 import numpy as np
-
-from .errors import BagError, ConfigError
+from robot_learning.errors import BagError, ConfigError
 
 ALGORITHMS = ('bc', 'iql', 'sac')
 
@@ -259,7 +260,7 @@ def apply_overrides(cfg: Any, pairs: list[str]) -> Any:
 def _algorithm(args) -> tuple[Any, Callable[..., Any], str]:
     """-> (config, trainer class, description) for ``args.algo``."""
     if args.algo == 'bc':
-        from . import bc
+        from robot_learning.algos.bc import modeling_bc as bc
 
         cfg = bc.BCConfig()
         if args.inputs == 'lowdim':
@@ -268,7 +269,7 @@ def _algorithm(args) -> tuple[Any, Callable[..., Any], str]:
         if args.text_encoder:
             cfg = dataclasses.replace(cfg, text_encoder_path=args.text_encoder)
         return cfg, bc.BCTrainer, f'behaviour cloning ({args.inputs})'
-    from . import offline_rl
+    from robot_learning.algos.offline_rl import modeling_offline_rl as offline_rl
 
     if args.algo == 'iql':
         return offline_rl.IQLConfig(), offline_rl.IQLTrainer, 'offline RL (IQL)'
@@ -276,7 +277,7 @@ def _algorithm(args) -> tuple[Any, Callable[..., Any], str]:
 
 
 def _dataset_config(args, cfg: Any):
-    from .bagdataset import DatasetConfig
+    from robot_learning.data.bagdataset import DatasetConfig
 
     dcfg = DatasetConfig.from_yaml(args.dataset_config) if args.dataset_config else DatasetConfig()
     uses_image = bool(getattr(cfg, 'use_image', False))
@@ -411,8 +412,8 @@ def run(args) -> int:
 
 
 def _run(args, device: str, info: DistInfo) -> int:
-    from .bagdataset import BagDataset
-    from .features import ActionConfig, ObservationConfig
+    from robot_learning.common.features import ActionConfig, ObservationConfig
+    from robot_learning.data.bagdataset import BagDataset
 
     main = info.is_main
     log = (lambda m: print(m, file=sys.stderr)) if main else (lambda m: None)
@@ -471,8 +472,8 @@ def _run(args, device: str, info: DistInfo) -> int:
     kwargs = {}
     if args.init_from and args.algo == 'bc':
         # Fine-tuning keeps the checkpoint's token ids (new words become <unk>).
-        from .checkpoint import load_checkpoint
-        from .language import Vocabulary
+        from robot_learning.common.checkpoint import load_checkpoint
+        from robot_learning.common.language import Vocabulary
 
         vocab = load_checkpoint(args.init_from)[1].get('vocabulary')
         if vocab:
@@ -614,7 +615,7 @@ def _run(args, device: str, info: DistInfo) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m robot_learning.train ...`` (what torchrun runs): the CLI's ``train`` verb."""
-    from .cli import main as cli_main
+    from robot_learning.cli import main as cli_main
 
     return cli_main(['train', *(sys.argv[1:] if argv is None else argv)])
 

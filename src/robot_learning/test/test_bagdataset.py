@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""The bag dataset (robot_learning.bagdataset) on small synthetic episode bags (no ROS)."""
+"""The bag dataset (robot_learning.data.bagdataset) on small synthetic episode bags (no ROS)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from robot_learning import bagdataset
-from robot_learning.bagdataset import BagDataset, DatasetConfig
-from robot_learning.bagwriter import EpisodeBagWriter
-from robot_learning.dataset import (
+from robot_learning.common.features import ActionConfig, encode_observation, ObservationConfig
+from robot_learning.data import bagdataset
+from robot_learning.data.bagdataset import BagDataset, DatasetConfig
+from robot_learning.data.bagwriter import EpisodeBagWriter
+from robot_learning.data.dataset import (
     BagTopics,
     episode_transitions,
     EpisodeBag,
@@ -20,7 +21,6 @@ from robot_learning.dataset import (
     stack_transitions,
 )
 from robot_learning.errors import BagError, ConfigError
-from robot_learning.features import ActionConfig, encode_observation, ObservationConfig
 from rosbags.typesys import get_typestore, Stores
 
 TS = get_typestore(Stores.ROS2_JAZZY)
@@ -617,7 +617,7 @@ def test_episode_mode_with_untimed_twist_commands(tmp_path):
 
 
 def test_crashed_episode_is_skipped_until_reindexed_then_selectable(tmp_path):
-    from robot_learning.bagrepair import reindex
+    from robot_learning.data.bagrepair import reindex
 
     root = tmp_path / 'b'
     write_episode(root / 'ok', n=4)

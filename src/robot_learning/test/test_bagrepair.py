@@ -17,7 +17,7 @@ from mcap.reader import make_reader
 from mcap.stream_reader import StreamReader
 from mcap_ros2.decoder import DecoderFactory
 import pytest
-from robot_learning.bagrepair import (
+from robot_learning.data.bagrepair import (
     CRASHED,
     find_unfinished,
     index_metadata_records,
@@ -28,7 +28,7 @@ from robot_learning.bagrepair import (
     scan_mcap,
     START_RECORD,
 )
-from robot_learning.bagwriter import EpisodeBagWriter, qos_dict, update_custom_data
+from robot_learning.data.bagwriter import EpisodeBagWriter, qos_dict, update_custom_data
 from robot_learning.errors import BagError
 from rosbags.rosbag2 import Reader
 from rosbags.typesys import get_typestore, Stores
@@ -214,7 +214,7 @@ def test_independent_reader_handles_flushed_chunks_of_a_closed_bag(tmp_path):
 
 
 def test_flush_period_flushes_from_write(tmp_path, monkeypatch):
-    import robot_learning.bagwriter as bw
+    import robot_learning.data.bagwriter as bw
 
     clock = [100.0]
     monkeypatch.setattr(bw.time, 'monotonic', lambda: clock[0])

@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""Unit tests of robot_learning.bagwriter (no ROS): write raw CDR, read back with rosbags."""
+"""Unit tests of robot_learning.data.bagwriter (no ROS): write raw CDR, read back with rosbags."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from robot_learning.bagwriter import (
+from robot_learning.data.bagwriter import (
     EpisodeBagWriter,
     qos_dict,
     read_custom_data,

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""Behaviour of robot_learning.bc: the BC trainer, its augmentations and BCPolicy (no rclpy)."""
+"""Behaviour of behaviour cloning: the BC trainer, its augmentations and BCPolicy (no rclpy)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from robot_learning.bc import (
+from robot_learning.algos.bc.modeling_bc import (
     _permute_words,
     _two_hot,
     BCConfig,
@@ -19,9 +19,9 @@ from robot_learning.bc import (
     history_indices,
     random_shift,
 )
-from robot_learning.checkpoint import load_checkpoint, save_checkpoint
+from robot_learning.common.checkpoint import load_checkpoint, save_checkpoint
+from robot_learning.common.features import ActionConfig, ObservationConfig, RawObservation
 from robot_learning.errors import CheckpointError, ConfigError, MessageError
-from robot_learning.features import ActionConfig, ObservationConfig, RawObservation
 import torch
 
 torch.set_num_threads(1)
@@ -327,7 +327,7 @@ def test_mirror_map_reflects_features_like_a_mirrored_world():
     Reflected are scan angles, yaw rate and lateral positions; the mirror index/sign is
     applied to the original features.
     """
-    from robot_learning.bc import _mirror_map, frame_features
+    from robot_learning.algos.bc.modeling_bc import _mirror_map, frame_features
 
     cfg = BCConfig(**{**SMALL, 'use_detections': True, 'history': (0, 2)})
     rng = np.random.default_rng(3)

@@ -1,14 +1,19 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""Behaviour of robot_learning.buffers (no rclpy)."""
+"""Behaviour of robot_learning.data.buffers (no rclpy)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from robot_learning.buffers import NStepAccumulator, NStepTransition, ReplayBuffer, sample_mixed
+from robot_learning.algos.sac.modeling_sac import Batch
+from robot_learning.data.buffers import (
+    NStepAccumulator,
+    NStepTransition,
+    ReplayBuffer,
+    sample_mixed,
+)
 from robot_learning.errors import ConfigError
-from robot_learning.sac import Batch
 
 
 def _fill(buffer: ReplayBuffer, start: int, count: int, reward: float | None = None) -> None:
@@ -351,7 +356,7 @@ def test_n_step_accumulator_flush_reset_copy_and_errors():
 
 
 def test_n_step_transitions_into_buffer_and_sac_update():
-    from robot_learning.sac import SAC, SACConfig
+    from robot_learning.algos.sac.modeling_sac import SAC, SACConfig
 
     cfg = SACConfig(obs_dim=2, action_dim=1, hidden=(16,), batch_size=8, n_step=3, seed=3)
     acc, buffer = NStepAccumulator(cfg.n_step, cfg.gamma), ReplayBuffer(2, 1, 100, seed=cfg.seed)

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""Behaviour of robot_learning.checkpoint (no rclpy, no pickle)."""
+"""Behaviour of robot_learning.common.checkpoint (no rclpy, no pickle)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pickle
 
 import numpy as np
 import pytest
-import robot_learning.checkpoint as ckpt
-from robot_learning.checkpoint import (
+import robot_learning.common.checkpoint as ckpt
+from robot_learning.common.checkpoint import (
     bytes_to_weights,
     check_spec,
     FORMAT_VERSION,

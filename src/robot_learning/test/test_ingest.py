@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""Unit tests of robot_learning.ingest (no ROS)."""
+"""Unit tests of robot_learning.data.ingest (no ROS)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from types import SimpleNamespace as NS
 import cv2
 import numpy as np
 import pytest
-from robot_learning.errors import ConfigError, MessageError
-from robot_learning.ingest import (
+from robot_learning.data.ingest import (
     ANGLE_TOL,
     compressed_msg_to_rgb,
     depth_to_u8,
@@ -26,6 +25,7 @@ from robot_learning.ingest import (
     scan_to_sectors,
     sector_angles,
 )
+from robot_learning.errors import ConfigError, MessageError
 
 FLOAT32, UINT8, FLOAT64 = 7, 2, 8
 

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""Behaviour of robot_learning.language (no rclpy, no text-model packages needed)."""
+"""Behaviour of robot_learning.common.language (no rclpy, no text-model packages needed)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import json
 
 import numpy as np
 import pytest
+from robot_learning.common.language import PAD, PretrainedTextEncoder, UNK, Vocabulary
 from robot_learning.errors import ConfigError
-from robot_learning.language import PAD, PretrainedTextEncoder, UNK, Vocabulary
 
 
 def test_vocabulary_reserves_pad_and_unk_and_pads_ids():

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""Behaviour of robot_learning.offline_rl (IQL and offline SAC pretraining), no rclpy.
+"""Behaviour of offline RL (IQL and offline SAC pretraining), no rclpy.
 
 The toy is a 1-D "go to the target": the position x in [-1, 1] is observation feature 0,
 the target is x = 0, action 0 moves the robot by 0.25 * a0 and the reward is the
@@ -15,11 +15,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from robot_learning.checkpoint import load_checkpoint
-from robot_learning.errors import CheckpointError, ConfigError
-from robot_learning.features import ActionConfig, ObservationConfig
-from robot_learning.networks import squashed_gaussian_sample
-from robot_learning.offline_rl import (
+from robot_learning.algos.offline_rl.modeling_offline_rl import (
     expectile_loss,
     IQLConfig,
     IQLTrainer,
@@ -27,8 +23,12 @@ from robot_learning.offline_rl import (
     SACPretrainer,
     squashed_gaussian_log_prob,
 )
+from robot_learning.algos.sac.modeling_sac import SAC, SACConfig
+from robot_learning.common.checkpoint import load_checkpoint
+from robot_learning.common.features import ActionConfig, ObservationConfig
+from robot_learning.common.networks import squashed_gaussian_sample
+from robot_learning.errors import CheckpointError, ConfigError
 from robot_learning.policy import Policy
-from robot_learning.sac import SAC, SACConfig
 import torch
 import torch.distributed as dist
 

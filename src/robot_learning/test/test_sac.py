@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""Behaviour of robot_learning.networks and robot_learning.sac (no rclpy)."""
+"""Behaviour of the networks and the SAC update (no rclpy)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,14 @@ import sys
 
 import numpy as np
 import pytest
-from robot_learning.errors import CheckpointError, ConfigError
-from robot_learning.networks import (
+from robot_learning.algos.sac.modeling_sac import (
+    Batch,
+    load_actor_weights,
+    polyak_update,
+    SAC,
+    SACConfig,
+)
+from robot_learning.common.networks import (
     LOG_STD_MAX,
     LOG_STD_MIN,
     mlp,
@@ -22,7 +28,7 @@ from robot_learning.networks import (
     tanh_log_det_jacobian,
     TwinQCritic,
 )
-from robot_learning.sac import Batch, load_actor_weights, polyak_update, SAC, SACConfig
+from robot_learning.errors import CheckpointError, ConfigError
 import torch
 from torch.distributions import Normal, TanhTransform, TransformedDistribution
 
@@ -370,7 +376,7 @@ def test_actor_loss_does_not_touch_critic_gradients_or_weights():
 
 
 def test_state_dict_round_trip_resumes_bit_identically(tmp_path: Path):
-    from robot_learning.checkpoint import load_checkpoint, save_checkpoint
+    from robot_learning.common.checkpoint import load_checkpoint, save_checkpoint
 
     cfg = _small()
     a = SAC(cfg)
@@ -427,9 +433,9 @@ def test_actor_state_round_trip_and_mismatch():
 
 def test_core_does_not_import_rclpy():
     code = (
-        'import sys; import robot_learning.sac, robot_learning.buffers, '
-        'robot_learning.checkpoint, '
-        'robot_learning.networks; assert "rclpy" not in sys.modules'
+        'import sys; import robot_learning.algos.sac.modeling_sac, robot_learning.data.buffers, '
+        'robot_learning.common.checkpoint, '
+        'robot_learning.common.networks; assert "rclpy" not in sys.modules'
     )
     root = Path(__file__).resolve().parents[1]
     subprocess.run(

@@ -12,11 +12,11 @@ import math
 
 import numpy as np
 import pytest
-from robot_learning import networks
-from robot_learning.buffers import ReplayBuffer
+from robot_learning.algos.sac.modeling_sac import Batch, SAC, SACConfig
+from robot_learning.common import networks
+from robot_learning.common.networks import QEnsemble, TwinQCritic
+from robot_learning.data.buffers import ReplayBuffer
 from robot_learning.errors import CheckpointError, ConfigError
-from robot_learning.networks import QEnsemble, TwinQCritic
-from robot_learning.sac import Batch, SAC, SACConfig
 import torch
 
 torch.set_num_threads(1)
@@ -329,7 +329,7 @@ def test_same_seed_is_bit_identical_and_other_seed_differs(overrides):
 
 
 def test_redq_state_dict_round_trip_resumes_bit_identically(tmp_path):
-    from robot_learning.checkpoint import load_checkpoint, save_checkpoint
+    from robot_learning.common.checkpoint import load_checkpoint, save_checkpoint
 
     cfg = _small(num_critics=10, num_target_critics=2, n_step=2)
     a = SAC(cfg)

@@ -5,9 +5,9 @@ import json
 import math
 
 import pytest
-from robot_learning.checkpoint import bytes_to_weights
+from robot_learning.common.checkpoint import bytes_to_weights
+from robot_learning.common.features import ActionConfig
 from robot_learning.errors import CheckpointError, ConfigError
-from robot_learning.features import ActionConfig
 from robot_learning.safety import (
     CommandLimiter,
     DISABLED,

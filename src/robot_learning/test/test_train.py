@@ -19,8 +19,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from robot_learning import cli
-from robot_learning.checkpoint import load_checkpoint
-from robot_learning.features import RawObservation
+from robot_learning.common.checkpoint import load_checkpoint
+from robot_learning.common.features import RawObservation
 from robot_learning.policy import load_policy
 from robot_learning.train import apply_overrides, select_transitions
 from test_bagdataset import write_episode
@@ -179,7 +179,7 @@ def test_bad_override_names_the_fields(tmp_path, bags, capsys):
 
 
 def test_apply_overrides_parses_yaml_values():
-    from robot_learning.bc import BCConfig
+    from robot_learning.algos.bc.modeling_bc import BCConfig
 
     cfg = apply_overrides(BCConfig(), ['lr=1e-3', 'history=[0, 3]', 'film=false'])
     assert (cfg.lr, cfg.history, cfg.film) == (1e-3, (0, 3), False)

@@ -4,21 +4,21 @@
 
 import numpy as np
 import pytest
-from robot_learning.errors import ConfigError, MessageError
-from robot_learning.features import (
+from robot_learning.common.features import (
     ActionConfig,
     encode_instruction,
     encode_observation,
     ObservationConfig,
     StepInfo,
 )
-from robot_learning.transitions import (
+from robot_learning.data.transitions import (
     EpisodeTracker,
     StampedSync,
     success_by_instruction,
     TransitionAssembler,
     TransitionPipeline,
 )
+from robot_learning.errors import ConfigError, MessageError
 
 CFG = ObservationConfig(num_sectors=8)
 ACT = ActionConfig()

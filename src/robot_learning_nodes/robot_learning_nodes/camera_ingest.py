@@ -5,7 +5,7 @@
 Subscribes ``image`` (sensor_msgs/Image: rgb8, bgr8, mono8, 16UC1, 32FC1, ...) and
 ``image/compressed`` (sensor_msgs/CompressedImage: jpeg, png) with sensor-data QoS and
 publishes ``observation/image`` (sensor_msgs/Image rgb8, ``width`` x ``height``, header
-copied from the input). Conversion is done by :mod:`robot_learning.ingest`. Malformed
+copied from the input). Conversion is done by :mod:`robot_learning.data.ingest`. Malformed
 input is logged (throttled), counted on ``/diagnostics`` and skipped.
 
 Parameters: ``width``, ``height`` (read-only: consumers are built for one size) and
@@ -18,8 +18,8 @@ Parameters: ``width``, ``height`` (read-only: consumers are built for one size) 
 from __future__ import annotations
 
 from rclpy.node import Node
+from robot_learning.data.ingest import compressed_msg_to_rgb, image_msg_to_rgb, resize_rgb
 from robot_learning.errors import ConfigError, RobotLearningError
-from robot_learning.ingest import compressed_msg_to_rgb, image_msg_to_rgb, resize_rgb
 from robot_learning_nodes.common import (
     declare,
     Diagnostics,

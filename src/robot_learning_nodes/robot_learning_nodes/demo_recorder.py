@@ -4,7 +4,7 @@
 
 Records the configured topics raw (serialized CDR bytes, never deserialized) into
 ``<output_dir>/<session>/episode_NNNN/`` (MCAP by default, ``storage: sqlite3`` on
-request) through :class:`robot_learning.bagwriter.EpisodeBagWriter`. Each episode is a
+request) through :class:`robot_learning.data.bagwriter.EpisodeBagWriter`. Each episode is a
 complete bag closed when the episode stops, so a crash mid-episode leaves every earlier
 episode readable. The session directory also gets ``episodes.jsonl`` (one JSON line per
 kept episode: ``dir``, ``instruction``, ``outcome``, ``messages``, ``episode``,
@@ -81,7 +81,7 @@ from rclpy.clock import Clock, ClockType
 from rclpy.event_handler import SubscriptionEventCallbacks, UnsupportedEventTypeError
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
-from robot_learning.bagwriter import (
+from robot_learning.data.bagwriter import (
     EpisodeBagWriter,
     normalize_msgtype,
     qos_dict,
@@ -338,7 +338,7 @@ class DemoRecorder(Node):
     # ------------------------------------------------------------------ crash safety
     def _recover(self) -> list[Path]:
         """Reindex the unfinished bags a killed recorder left below ``output_dir``."""
-        from robot_learning.bagrepair import find_unfinished, reindex_bag
+        from robot_learning.data.bagrepair import find_unfinished, reindex_bag
 
         done = []
         for bag in find_unfinished(self.output_dir):

@@ -10,7 +10,7 @@ with ``num_sectors`` finite ranges, ``angle_min = -pi``,
 ``range_max``, header copied from the input (the sensor frame, REP-103 angles).
 LaserScan input keeps its ``range_min``/``range_max``; PointCloud2 input uses the
 parameters ``range_min``/``range_max``/``z_min``/``z_max``. See
-:func:`robot_learning.ingest.scan_to_sectors` for the REP-117 rules.
+:func:`robot_learning.data.ingest.scan_to_sectors` for the REP-117 rules.
 
 Parameters: ``num_sectors`` is read-only (the observation size); the others apply live.
 Diagnostics (``lidar_ingest: scans``): counters ``scans``, ``clouds``, ``error_scan``,
@@ -24,14 +24,14 @@ from __future__ import annotations
 import math
 
 from rclpy.node import Node
-from robot_learning.errors import ConfigError, RobotLearningError
-from robot_learning.ingest import (
+from robot_learning.data.ingest import (
     pointcloud_msg_to_xyz,
     points_to_sectors,
     scan_all_invalid,
     scan_msg_to_sectors,
     sector_angles,
 )
+from robot_learning.errors import ConfigError, RobotLearningError
 from robot_learning_nodes.common import (
     declare,
     Diagnostics,

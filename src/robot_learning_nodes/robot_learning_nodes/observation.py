@@ -14,16 +14,16 @@ from geometry_msgs.msg import PoseArray
 from nav_msgs.msg import Odometry
 import numpy as np
 from rclpy.node import Node
-from robot_learning.errors import MessageError, RobotLearningError
-from robot_learning.features import (
+from robot_learning.common.features import (
     detections_from_msg,
     RawObservation,
     sectors_from_msg,
     stamp_us,
     velocity_from_odom,
 )
-from robot_learning.ingest import image_msg_to_rgb
-from robot_learning.transitions import StampedSync
+from robot_learning.data.ingest import image_msg_to_rgb
+from robot_learning.data.transitions import StampedSync
+from robot_learning.errors import MessageError, RobotLearningError
 from sensor_msgs.msg import Image, LaserScan
 from std_msgs.msg import String
 

@@ -50,9 +50,9 @@ from geometry_msgs.msg import Twist, TwistStamped
 import numpy as np
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
+from robot_learning.common.features import stamp_us, vector_from_joint_state, VectorObservation
+from robot_learning.data.ingest import resize_rgb
 from robot_learning.errors import CheckpointError, ConfigError, MessageError
-from robot_learning.features import stamp_us, vector_from_joint_state, VectorObservation
-from robot_learning.ingest import resize_rgb
 from robot_learning.policy import load_policy, policy_from_bytes
 from robot_learning.safety import (
     CommandLimiter,

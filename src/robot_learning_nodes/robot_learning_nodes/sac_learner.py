@@ -4,14 +4,14 @@
 
 Transitions come from each robot's observation topics, its stamped action echo and its
 ``episode`` statuses, assembled by the core
-(:class:`~robot_learning.transitions.TransitionPipeline` for the navigation robot,
-:class:`~robot_learning.transitions.TransitionAssembler` for joint-space robots and
+(:class:`~robot_learning.data.transitions.TransitionPipeline` for the navigation robot,
+:class:`~robot_learning.data.transitions.TransitionAssembler` for joint-space robots and
 gymnasium environments; the same code the bag dataset uses).
 Gradient steps run in a worker thread, at most one :meth:`SAC.update` call (each of
 ``sac.utd_ratio`` critic steps) per received transition, while the executor keeps taking
 messages. A demo buffer seeded from recorded bags supplies ``sac.demo_ratio`` of every
 batch (RLPD, Ball et al. 2023). With ``sac.n_step`` > 1 each robot's transitions become
-n-step transitions (:class:`~robot_learning.buffers.NStepAccumulator`) before the buffer.
+n-step transitions (:class:`~robot_learning.data.buffers.NStepAccumulator`) before the buffer.
 
 Observation kinds (``observation_type``):
 
@@ -57,18 +57,16 @@ from geometry_msgs.msg import PoseArray, TwistStamped
 from nav_msgs.msg import Odometry
 import numpy as np
 from rclpy.node import Node
-from robot_learning.buffers import NStepAccumulator, ReplayBuffer, sample_mixed
-from robot_learning.checkpoint import (
+from robot_learning.algos.sac.modeling_sac import SAC, SACConfig, tune_cpu_allocator
+from robot_learning.common.checkpoint import (
     check_spec,
     load_checkpoint,
     METADATA_FILE,
     save_checkpoint,
     weights_to_bytes,
 )
-from robot_learning.curves import plot_learning_curve
-from robot_learning.dataset import load_demo_transitions, stack_transitions
-from robot_learning.errors import CheckpointError, ConfigError, MessageError, RobotLearningError
-from robot_learning.features import (
+from robot_learning.common.curves import plot_learning_curve
+from robot_learning.common.features import (
     ActionConfig,
     command_from_joint_state,
     detections_from_msg,
@@ -81,14 +79,16 @@ from robot_learning.features import (
     VectorObservationConfig,
     velocity_from_odom,
 )
-from robot_learning.policy import ACTOR_PREFIX, policy_metadata
-from robot_learning.sac import SAC, SACConfig, tune_cpu_allocator
-from robot_learning.transitions import (
+from robot_learning.data.buffers import NStepAccumulator, ReplayBuffer, sample_mixed
+from robot_learning.data.dataset import load_demo_transitions, stack_transitions
+from robot_learning.data.transitions import (
     EpisodeRecord,
     EpisodeTracker,
     TransitionAssembler,
     TransitionPipeline,
 )
+from robot_learning.errors import CheckpointError, ConfigError, MessageError, RobotLearningError
+from robot_learning.policy import ACTOR_PREFIX, policy_metadata
 from sensor_msgs.msg import JointState, LaserScan
 from std_msgs.msg import String, UInt64, UInt8MultiArray
 from std_srvs.srv import Trigger

@@ -21,7 +21,7 @@ import rclpy
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.serialization import deserialize_message, serialize_message
-from robot_learning.bagwriter import read_custom_data
+from robot_learning.data.bagwriter import read_custom_data
 from robot_learning_nodes.demo_recorder import DemoRecorder, parse_topic_entry
 from rosbags.rosbag2 import Reader
 from sensor_msgs.msg import Image, LaserScan

@@ -14,10 +14,10 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 import numpy as np
 import pytest
 from rclpy.parameter import Parameter
-from robot_learning.checkpoint import save_checkpoint
+from robot_learning.common.checkpoint import save_checkpoint
+from robot_learning.common.features import JointActionConfig, VectorObservationConfig
+from robot_learning.common.networks import SquashedGaussianActor
 from robot_learning.errors import CheckpointError, ConfigError
-from robot_learning.features import JointActionConfig, VectorObservationConfig
-from robot_learning.networks import SquashedGaussianActor
 from robot_learning.policy import ACTOR_PREFIX, policy_metadata
 from robot_learning_nodes.common import COMMAND_QOS, LATCHED_QOS
 from robot_learning_nodes.policy_node import PolicyNode
@@ -155,7 +155,7 @@ def test_policy_node_rejects_wrong_length_and_nonfinite_observations(ros, tmp_pa
 
 
 def test_policy_node_refuses_a_twist_policy_for_joint_commands(ros, tmp_path):
-    from robot_learning.features import ActionConfig
+    from robot_learning.common.features import ActionConfig
 
     ckpt = _checkpoint(tmp_path, act=ActionConfig())
     with pytest.raises(CheckpointError, match='set command_type'):

@@ -10,10 +10,10 @@ from nav_msgs.msg import Odometry
 import numpy as np
 import pytest
 from rclpy.parameter import Parameter
-from robot_learning.checkpoint import save_checkpoint, weights_to_bytes
+from robot_learning.common.checkpoint import save_checkpoint, weights_to_bytes
+from robot_learning.common.features import ActionConfig, ObservationConfig
+from robot_learning.common.networks import SquashedGaussianActor
 from robot_learning.errors import ConfigError
-from robot_learning.features import ActionConfig, ObservationConfig
-from robot_learning.networks import SquashedGaussianActor
 from robot_learning.policy import ACTOR_PREFIX, policy_metadata
 from robot_learning_nodes.common import COMMAND_QOS, LATCHED_QOS
 from robot_learning_nodes.policy_node import PolicyNode
@@ -317,7 +317,7 @@ def test_parameters_have_ranges_live_sets_and_read_only_refusals(ros, checkpoint
 
 
 def _joint_node(ros, tmp_path, interface='effort', **params):
-    from robot_learning.features import JointActionConfig, VectorObservationConfig
+    from robot_learning.common.features import JointActionConfig, VectorObservationConfig
 
     obs = VectorObservationConfig(dim=3, names=('cos', 'sin', 'thetadot'))
     act = JointActionConfig(low=(-2.0,), high=(2.0,), names=('hinge',))

@@ -12,10 +12,15 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from rclpy.parameter import Parameter
-from robot_learning.checkpoint import bytes_to_weights, load_checkpoint
+from robot_learning.algos.offline_rl.modeling_offline_rl import (
+    IQLConfig,
+    IQLTrainer,
+    SACPretrainConfig,
+    SACPretrainer,
+)
+from robot_learning.common.checkpoint import bytes_to_weights, load_checkpoint
+from robot_learning.common.features import ActionConfig, ObservationConfig
 from robot_learning.errors import CheckpointError
-from robot_learning.features import ActionConfig, ObservationConfig
-from robot_learning.offline_rl import IQLConfig, IQLTrainer, SACPretrainConfig, SACPretrainer
 from robot_learning.policy import ACTOR_PREFIX
 from robot_learning_nodes.common import LATCHED_QOS
 from robot_learning_nodes.sac_learner import SacLearner

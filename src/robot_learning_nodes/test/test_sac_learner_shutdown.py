@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 from rclpy.parameter import Parameter
-from robot_learning.checkpoint import METADATA_FILE
+from robot_learning.common.checkpoint import METADATA_FILE
 from robot_learning_nodes.sac_learner import SacLearner
 
 

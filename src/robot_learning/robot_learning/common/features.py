@@ -21,8 +21,7 @@ import re
 from typing import Any, Mapping, NamedTuple, Sequence
 
 import numpy as np
-
-from .errors import ConfigError, MessageError
+from robot_learning.errors import ConfigError, MessageError
 
 UNKNOWN_TOKEN = '<unk>'
 

@@ -29,11 +29,10 @@ from collections.abc import Sequence
 import math
 from typing import Any
 
+from robot_learning.errors import ConfigError
 import torch
 from torch import nn
 import torch.nn.functional as F
-
-from .errors import ConfigError
 
 __all__ = [
     'BATCHED_MIN_MEMBERS',

@@ -7,7 +7,7 @@ Timestamped streams -> (observation, action, reward, next observation, terminate
 design.md asks for one piece of code used by the online learner on live topics and by
 the offline dataset on bags; both feed this module with stamped messages in arrival
 order and get the same transitions out. Stamps are integer microsecond keys
-(:func:`robot_learning.features.stamp_us`).
+(:func:`robot_learning.common.features.stamp_us`).
 
 Pairing rule (docs/interfaces.md): an observation is the set of streams sharing one
 stamp (within a tolerance); an action carries the stamp of the observation it answers;
@@ -21,9 +21,13 @@ from collections import deque, OrderedDict
 from typing import Any, Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
-
-from .errors import MessageError
-from .features import ActionConfig, ObservationConfig, RawObservation, StepInfo
+from robot_learning.common.features import (
+    ActionConfig,
+    ObservationConfig,
+    RawObservation,
+    StepInfo,
+)
+from robot_learning.errors import MessageError
 
 
 class SyncedObservation(NamedTuple):
@@ -209,7 +213,7 @@ class TransitionPipeline:
         extra_streams: more streams an observation must hold (e.g. ``('image',)``, fed
             with :meth:`push_extra`); observations are then :class:`SyncedObservation`.
         raw: emit transitions whose observations are left un-encoded
-            (:class:`~robot_learning.features.RawObservation` or
+            (:class:`~robot_learning.common.features.RawObservation` or
             :class:`SyncedObservation`, with the instruction the encoding would use),
             after the same validity checks as the encoded output; the bag dataset
             stores frames once and refers to them by index.

@@ -16,7 +16,7 @@ Crash safety: the rosbags MCAP writer buffers a whole chunk (1 MiB) in memory be
 writes anything, so a killed recorder used to lose everything since the last chunk.
 :meth:`EpisodeBagWriter.flush` closes the pending chunk and flushes the file; ``write``
 calls it every ``flush_period_s`` (1 s by default), so a crash loses at most that much,
-and :func:`robot_learning.bagrepair.reindex_bag` rebuilds the rest into a complete bag.
+and :func:`robot_learning.data.bagrepair.reindex_bag` rebuilds the rest into a complete bag.
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ class EpisodeBagWriter:
     exception). A bag that was never closed (crash) has no ``metadata.yaml``; every bag
     closed before it stays readable, and ``robot-learning bag reindex`` recovers it up
     to its last flush. While open, the MCAP file carries an advisory lock
-    (:func:`robot_learning.bagrepair.lock_bag_file`) so that no reindex touches it.
+    (:func:`robot_learning.data.bagrepair.lock_bag_file`) so that no reindex touches it.
 
     Args:
         path: bag directory to create; must not exist (parents are created).
@@ -185,7 +185,7 @@ class EpisodeBagWriter:
         self._last_flush = time.monotonic()
         self._lock_fd = None
         self._start_records: list[tuple[int, int, str]] = []  # offset, length, name
-        from robot_learning.bagrepair import lock_bag_file
+        from robot_learning.data.bagrepair import lock_bag_file
 
         self._lock_fd = lock_bag_file(self._writer.storage.path)
 
@@ -315,7 +315,7 @@ class EpisodeBagWriter:
         """Write the custom_data known when the episode starts into the bag, flushed.
 
         MCAP: a Metadata record ``robot_learning_episode`` in the data section, from which
-        :func:`robot_learning.bagrepair.reindex_bag` rebuilds the custom_data of a
+        :func:`robot_learning.data.bagrepair.reindex_bag` rebuilds the custom_data of a
         crashed episode (the final custom_data goes into ``metadata.yaml`` and the
         ``rosbag2`` record on close). It may be written again when something changes
         (the instruction): the last one wins. sqlite3: the same keys in a table
@@ -324,7 +324,7 @@ class EpisodeBagWriter:
         Raises:
             BagError: closed, a non-string key/value, or an I/O error.
         """
-        from robot_learning.bagrepair import mcap_metadata_record, START_RECORD
+        from robot_learning.data.bagrepair import mcap_metadata_record, START_RECORD
 
         self._check_open()
         if self.storage != 'mcap':
@@ -343,7 +343,7 @@ class EpisodeBagWriter:
     def _start_table(self, custom_data: Mapping[str, str]) -> None:
         import sqlite3
 
-        from robot_learning.bagrepair import START_RECORD
+        from robot_learning.data.bagrepair import START_RECORD
 
         for key, value in custom_data.items():
             if not isinstance(key, str) or not isinstance(value, str):
@@ -377,7 +377,7 @@ class EpisodeBagWriter:
         try:
             self._writer.close()
             if mcap is not None:
-                from robot_learning.bagrepair import index_metadata_records
+                from robot_learning.data.bagrepair import index_metadata_records
 
                 index_metadata_records(mcap, self._start_records)
         except BagError:
@@ -466,7 +466,7 @@ def update_custom_data(path: str | Path, updates: Mapping[str, str]) -> dict[str
     file (MCAP: Metadata record ``rosbag2``, key ``serialized_metadata``; sqlite3: table
     ``metadata``), which tools read when there is no YAML. Both are rewritten: the storage
     file first (MCAP: a new file renamed over the old one, see
-    :func:`robot_learning.bagrepair.rewrite_mcap_metadata`; sqlite3: one transaction),
+    :func:`robot_learning.data.bagrepair.rewrite_mcap_metadata`; sqlite3: one transaction),
     then ``metadata.yaml`` (also replaced atomically).
 
     Returns:
@@ -506,7 +506,7 @@ def _rewrite_embedded(path: Path, info: dict, serialized: str) -> None:
     """Replace the metadata copy inside the bag's storage file(s) with ``serialized``."""
     import sqlite3
 
-    from robot_learning.bagrepair import rewrite_mcap_metadata
+    from robot_learning.data.bagrepair import rewrite_mcap_metadata
 
     storage = info.get('storage_identifier', '')
     for rel in info.get('relative_file_paths') or []:

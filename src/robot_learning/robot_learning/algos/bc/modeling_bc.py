@@ -61,16 +61,20 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
+from robot_learning.common.checkpoint import load_checkpoint, save_checkpoint
+from robot_learning.common.features import (
+    ActionConfig,
+    ObservationConfig,
+    RawObservation,
+    tokenize,
+)
+from robot_learning.common.language import PretrainedTextEncoder, Vocabulary
+from robot_learning.common.networks import mlp
+from robot_learning.errors import CheckpointError, ConfigError, MessageError
+from robot_learning.policy import policy_metadata
 import torch
 from torch import nn
 import torch.nn.functional as F
-
-from .checkpoint import load_checkpoint, save_checkpoint
-from .errors import CheckpointError, ConfigError, MessageError
-from .features import ActionConfig, ObservationConfig, RawObservation, tokenize
-from .language import PretrainedTextEncoder, Vocabulary
-from .networks import mlp
-from .policy import policy_metadata
 
 __all__ = [
     'BCBatch',

@@ -9,7 +9,7 @@ complete bag from them (index, statistics, ``metadata.yaml``) and atomically rep
 broken file. A crashed sqlite3 bag (``.db3``, committed at every flush) is rebuilt the
 same way from its committed rows. The episode's custom_data comes from the
 ``robot_learning_episode`` metadata record the recorder writes when an episode starts (see
-:meth:`robot_learning.bagwriter.EpisodeBagWriter.write_start_record`), with outcome
+:meth:`robot_learning.data.bagwriter.EpisodeBagWriter.write_start_record`), with outcome
 ``crashed`` and ``stop_time_ns`` the last recovered message's timestamp.
 
 :func:`rewrite_mcap_metadata` replaces one metadata record of a closed MCAP file (the
@@ -548,7 +548,7 @@ class _Rewriter:
 
 
 def _rebuild_mcap(mcap: Path, dst: Path, outcome: str) -> tuple:
-    from robot_learning.bagwriter import jazzy_typestore
+    from robot_learning.data.bagwriter import jazzy_typestore
 
     store = jazzy_typestore()
     out = _Rewriter(dst, 'mcap')

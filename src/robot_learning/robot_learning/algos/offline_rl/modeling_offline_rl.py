@@ -26,7 +26,8 @@ Sources
   ``configs/antmaze_config.py``, cosine actor learning-rate decay).
 - [AWR] Peng, Kumar, Zhang, Levine, "Advantage-Weighted Regression", arXiv:1910.00177
   (the actor objective IQL uses).
-- [SAC] see :mod:`robot_learning.sac`; offline pretraining runs the very same update on
+- [SAC] see :mod:`robot_learning.algos.sac.modeling_sac`; offline pretraining runs the very
+same update on
   the dataset as replay buffer, so the online learner can continue from its state.
 - [BELLMAN] Fujimoto, Meger, Precup, Nachum, Gu, "Why Should I Trust You, Bellman? The
   Bellman Error is a Poor Replacement for Value Error", ICML 2022 (why a held-out TD
@@ -34,7 +35,8 @@ Sources
 
 Multi-process training: when ``torch.distributed`` is initialised, IQL wraps actor, twin
 critic and value network in ``DistributedDataParallel``; SAC's networks run through
-flat parameter buffers and functional layers (:mod:`robot_learning.sac`), which DDP
+flat parameter buffers and functional layers (:mod:`robot_learning.algos.sac.modeling_sac`),
+which DDP
 cannot hook, so :class:`SACPretrainer` averages each optimiser's flat gradient with one
 ``all_reduce`` before every Adam step instead (what DDP does with a single bucket).
 
@@ -53,16 +55,28 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from robot_learning.algos.sac.modeling_sac import (
+    Batch,
+    config_from_dict,
+    load_actor_weights,
+    polyak_update,
+    SAC,
+    SACConfig,
+)
+from robot_learning.common.checkpoint import check_spec, load_checkpoint, save_checkpoint
+from robot_learning.common.features import ActionConfig, ObservationConfig
+from robot_learning.common.networks import (
+    mlp,
+    mlp_forward,
+    SquashedGaussianActor,
+    tanh_log_det_jacobian,
+    TwinQCritic,
+)
+from robot_learning.errors import CheckpointError, ConfigError
+from robot_learning.policy import ACTOR_PREFIX, policy_metadata
 import torch
 from torch import nn
 import torch.distributed as dist
-
-from .checkpoint import check_spec, load_checkpoint, save_checkpoint
-from .errors import CheckpointError, ConfigError
-from .features import ActionConfig, ObservationConfig
-from .networks import mlp, mlp_forward, SquashedGaussianActor, tanh_log_det_jacobian, TwinQCritic
-from .policy import ACTOR_PREFIX, policy_metadata
-from .sac import Batch, config_from_dict, load_actor_weights, polyak_update, SAC, SACConfig
 
 __all__ = [
     'ACTION_CLIP',
@@ -208,7 +222,7 @@ class _TransitionData:
         if not isinstance(frames, Mapping) or not isinstance(transitions, Mapping):
             raise ConfigError(
                 'offline RL needs a dataset with frames and transitions dicts '
-                '(robot_learning.bagdataset)'
+                '(robot_learning.data.bagdataset)'
             )
         if 'observation' not in frames:
             raise ConfigError(

@@ -44,11 +44,10 @@ import sys
 from typing import Any
 
 import numpy as np
+from robot_learning.common.networks import QEnsemble, SquashedGaussianActor, TwinQCritic
+from robot_learning.errors import CheckpointError, ConfigError
 import torch
 from torch import nn
-
-from .errors import CheckpointError, ConfigError
-from .networks import QEnsemble, SquashedGaussianActor, TwinQCritic
 
 __all__ = [
     'Batch',

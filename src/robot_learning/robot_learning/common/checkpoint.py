@@ -34,14 +34,13 @@ import shutil
 import tempfile
 from typing import Any
 
+from robot_learning.errors import CheckpointError
 from safetensors import SafetensorError
 from safetensors.torch import load as _st_load
 from safetensors.torch import load_file as _st_load_file
 from safetensors.torch import save as _st_save
 from safetensors.torch import save_file as _st_save_file
 import torch
-
-from .errors import CheckpointError
 
 __all__ = [
     'FORMAT_VERSION',

@@ -19,7 +19,8 @@ Sources
   ICLR 2018, "N-step returns": N = 5).
 
 All arrays are float32; ``terminated`` is 1.0 only for a true termination, 0.0 for a
-time-limit truncation (see :class:`robot_learning.sac.Batch`); ``n_steps`` is the
+time-limit truncation (see :class:`robot_learning.algos.sac.modeling_sac.Batch`); ``n_steps``
+is the
 number of environment steps a transition spans (1 for ordinary transitions). Nothing
 here imports rclpy or torch tensors; batches are numpy arrays that :meth:`SAC.update`
 accepts.
@@ -34,9 +35,8 @@ import math
 from typing import Any, NamedTuple
 
 import numpy as np
-
-from .errors import ConfigError
-from .sac import Batch
+from robot_learning.algos.sac.modeling_sac import Batch
+from robot_learning.errors import ConfigError
 
 __all__ = ['NStepAccumulator', 'NStepTransition', 'ReplayBuffer', 'sample_mixed']
 
@@ -407,7 +407,8 @@ class NStepAccumulator:
     ``terminated = False``, so its last transitions still bootstrap from ``s_{t+k}``
     with ``gamma^k``; Pardo et al. 2018). Every 1-step transition thus starts exactly
     one emitted transition, and the critic target is
-    ``R + gamma^k (1 - terminated) V(s_{t+k})`` (:class:`robot_learning.sac.SAC`).
+    ``R + gamma^k (1 - terminated) V(s_{t+k})``
+    (:class:`robot_learning.algos.sac.modeling_sac.SAC`).
 
     With ``n = 1`` every transition comes back unchanged (``k = 1``). Use one
     accumulator per stream: interleaving two robots' steps would splice their

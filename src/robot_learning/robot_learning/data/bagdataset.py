@@ -5,7 +5,7 @@
 One bag directory (MCAP or sqlite3, read with rosbags: its rosbag2 ``Reader``, or
 ``AnyReader`` for bags whose message definitions differ from ROS 2 Jazzy's) is one
 episode. Its messages are replayed in log-time order through the same
-:class:`~robot_learning.transitions.TransitionPipeline` the online SAC learner feeds
+:class:`~robot_learning.data.transitions.TransitionPipeline` the online SAC learner feeds
 with live topics (design.md: one transition assembler), in ``raw`` mode so every
 observation is stored once as a *frame* and transitions refer to frames by index.
 
@@ -44,9 +44,7 @@ from typing import Any
 import uuid
 
 import numpy as np
-
-from .errors import BagError, ConfigError, MessageError
-from .features import (
+from robot_learning.common.features import (
     ActionConfig,
     detections_from_msg,
     encode_observation,
@@ -56,7 +54,8 @@ from .features import (
     StepInfo,
     velocity_from_odom,
 )
-from .transitions import SyncedObservation, TransitionPipeline
+from robot_learning.data.transitions import SyncedObservation, TransitionPipeline
+from robot_learning.errors import BagError, ConfigError, MessageError
 
 __all__ = [
     'CACHE_VERSION',
@@ -114,7 +113,7 @@ class DatasetTopics:
     """Absolute topic names as recorded; ``''`` = not used.
 
     Attributes:
-        image: sensor_msgs/Image or CompressedImage (any :mod:`robot_learning.ingest`
+        image: sensor_msgs/Image or CompressedImage (any :mod:`robot_learning.data.ingest`
             encoding), resized to ``DatasetConfig.image_size``.
         scan: LaserScan (min range per sector, REP-117) or PointCloud2 (float32 x,y,z).
         odom: nav_msgs/Odometry -> body-frame (v m/s, w rad/s); ``''`` -> velocity 0.
@@ -367,7 +366,9 @@ def find_bag_dirs(paths: Sequence[str | Path]) -> list[Path]:
 
 # --------------------------------------------------------------------------- decoding
 
-from .bagwriter import jazzy_typestore as _typestore  # noqa: E402, I100 -- one shared store
+from robot_learning.data.bagwriter import (  # noqa: E402, I100 -- one shared store
+    jazzy_typestore as _typestore,
+)
 
 _HASHES: dict[str, str] = {}
 
@@ -422,7 +423,7 @@ def _open_reader(path: Path, topics: set[str]):
 
 
 def _decode_image(msg, msgtype: str, size: tuple[int, int]) -> np.ndarray:
-    from .ingest import compressed_msg_to_rgb, image_msg_to_rgb, resize_rgb
+    from robot_learning.data.ingest import compressed_msg_to_rgb, image_msg_to_rgb, resize_rgb
 
     rgb = (
         compressed_msg_to_rgb(msg)
@@ -434,7 +435,11 @@ def _decode_image(msg, msgtype: str, size: tuple[int, int]) -> np.ndarray:
 
 
 def _decode_scan(msg, msgtype: str, cfg: DatasetConfig, obs_cfg: ObservationConfig) -> np.ndarray:
-    from .ingest import pointcloud_msg_to_xyz, points_to_sectors, scan_to_sectors
+    from robot_learning.data.ingest import (
+        pointcloud_msg_to_xyz,
+        points_to_sectors,
+        scan_to_sectors,
+    )
 
     if msgtype.endswith('PointCloud2'):
         return points_to_sectors(

@@ -30,8 +30,8 @@ import threading
 import time
 
 import numpy as np
+from robot_learning.data.transitions import EpisodeRecord
 from robot_learning.errors import RobotLearningError
-from robot_learning.transitions import EpisodeRecord
 
 from .launcher import ProfileProcesses
 
@@ -47,9 +47,8 @@ class Operator:
         from diagnostic_msgs.msg import DiagnosticArray
         import rclpy
         from rclpy.executors import SingleThreadedExecutor
+        from robot_learning_nodes.common import DEEP_RELIABLE_QOS
         from std_srvs.srv import SetBool, Trigger
-
-        from .common import DEEP_RELIABLE_QOS
 
         rclpy.init()
         self.node = rclpy.create_node(
@@ -86,7 +85,7 @@ class Operator:
             pass
 
     def _on_episode(self, msg) -> None:
-        from robot_learning.features import step_info_from_msg
+        from robot_learning.common.features import step_info_from_msg
 
         try:
             info = step_info_from_msg(msg)
@@ -567,7 +566,7 @@ def run_demo(args) -> int:
                 op, run, dagger_ckpt, args.bc_eval_episodes, args.seed + 10_000
             )
             lap('dagger_eval', t0)
-            from robot_learning.dataset import find_episode_bags
+            from robot_learning.data.dataset import find_episode_bags
 
             ibags = find_episode_bags([ibag])
             metrics.update(

@@ -138,7 +138,7 @@ def create_nodes(profile_name: str, group: str, options: dict[str, Any] | None =
         profile_name: the profile.
         group: one of its process groups.
         options: keyword arguments of
-            :func:`robot_learning_nodes.launch_description.profile_nodes` (namespace,
+            :func:`robot_learning_bringup.launch_description.profile_nodes` (namespace,
             params_file, checkpoint, log_level, overrides, ...), the same description the
             launch files use.
 
@@ -285,7 +285,7 @@ class ProfileProcesses:
         self.procs: dict[str, subprocess.Popen] = {}
         self._logs = []
         for group in self.profile['groups']:
-            cmd = [sys.executable, '-m', 'robot_learning_nodes.launcher', profile_name, group]
+            cmd = [sys.executable, '-m', 'robot_learning_bringup.launcher', profile_name, group]
             cmd += _child_args(*options)
             out = None
             if log_dir is not None:
@@ -334,7 +334,7 @@ class ProfileProcesses:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    ap = argparse.ArgumentParser(prog='robot_learning_nodes.launcher')
+    ap = argparse.ArgumentParser(prog='robot_learning_bringup.launcher')
     ap.add_argument('profile')
     ap.add_argument('group')
     ap.add_argument('--set', action='append', default=[])
@@ -349,6 +349,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == '__main__':
-    from .common import exit_now
+    from robot_learning_nodes.common import exit_now
 
     exit_now(main())

@@ -7,7 +7,7 @@ overrides. :func:`profile_nodes` resolves it, with what a user passes on top (na
 ``use_sim_time``, a ``params_file`` layered over ours, a checkpoint, a log level, topic
 remaps), into a plain list of nodes; :func:`generate` turns that list into a
 ``LaunchDescription`` (``launch/*.launch.py`` call it) and
-:func:`robot_learning_nodes.launcher.create_nodes` into nodes in one process per group, so
+:func:`robot_learning_bringup.launcher.create_nodes` into nodes in one process per group, so
 both run the same graph with the same parameter values.
 
 Launch arguments (``ros2 launch robot_learning_bringup <profile>.launch.py name:=value``):
@@ -16,7 +16,7 @@ with ``checkpoint_node``, the deploy ones) and the topic remaps ``cmd_vel``, ``o
 ``scan``, ``image``. A bad value stops the launch before any node starts, with one line
 saying what to fix (launch prints it as ``Caught exception in launch ...``).
 
-Without ``ros2`` (pip-installed ROS 2) ``python -m robot_learning_nodes.launch_description
+Without ``ros2`` (pip-installed ROS 2) ``python -m robot_learning_bringup.launch_description
 <file.launch.py> [name:=value ...]`` does what ``ros2 launch`` does, through
 ``ros2launch.api.launch_a_launch_file``.
 """
@@ -232,7 +232,7 @@ def _topic(arg: str, text: str) -> str:
 
 
 def _check_checkpoint(profile_name: str, node: str, path: str) -> None:
-    from robot_learning.checkpoint import METADATA_FILE
+    from robot_learning.common.checkpoint import METADATA_FILE
 
     if not path:
         raise ProfileError(
@@ -381,9 +381,10 @@ def _launch_nodes(context, profile_name: str) -> list:
     Everything is checked before the first node exists, so a bad argument leaves nothing
     running.
     """
+    from launch_ros.actions import Node
+
     from launch.actions import Shutdown
     from launch.substitutions import LaunchConfiguration
-    from launch_ros.actions import Node
 
     def arg(name: str) -> str:
         return LaunchConfiguration(name, default='').perform(context)
@@ -443,7 +444,7 @@ def generate(profile_name: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m robot_learning_nodes.launch_description FILE [name:=value ...]``.
+    """``python -m robot_learning_bringup.launch_description FILE [name:=value ...]``.
 
     Runs a launch file as ``ros2 launch`` does (for pip-installed ROS 2, which has no
     ``ros2`` command); a bare file name is looked up in ``launch/`` of the bringup package.

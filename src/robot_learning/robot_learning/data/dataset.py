@@ -2,7 +2,7 @@
 # Copyright 2026 robot_learning maintainers
 """Bags -> transitions: seeds the learner's demo buffer from recorded episodes.
 
-:func:`load_demo_transitions` is a thin layer over :mod:`robot_learning.bagdataset`
+:func:`load_demo_transitions` is a thin layer over :mod:`robot_learning.data.bagdataset`
 (the cached, multi-bag dataset); :func:`episode_transitions` replays one bag directly.
 
 Each episode is one rosbag2 directory (``demo_recorder`` layout) whose metadata
@@ -19,11 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
-
-from .bagdataset import DatasetTopics
-from .bagwriter import read_custom_data
-from .errors import BagError
-from .features import (
+from robot_learning.common.features import (
     ActionConfig,
     detections_from_msg,
     ObservationConfig,
@@ -33,7 +29,10 @@ from .features import (
     StepInfo,
     velocity_from_odom,
 )
-from .transitions import Transition, TransitionPipeline
+from robot_learning.data.bagdataset import DatasetTopics
+from robot_learning.data.bagwriter import read_custom_data
+from robot_learning.data.transitions import Transition, TransitionPipeline
+from robot_learning.errors import BagError
 
 
 @dataclass
@@ -145,9 +144,9 @@ def load_demo_transitions(
 ) -> tuple[list[Transition], list[EpisodeBag]]:
     """Transitions of every episode under ``paths`` whose outcome is in ``outcomes``.
 
-    Built with :class:`~robot_learning.bagdataset.BagDataset` (cached; no images), so
+    Built with :class:`~robot_learning.data.bagdataset.BagDataset` (cached; no images), so
     the observations are the frames' ``observation`` vectors and a broken bag is
-    skipped (one ``log`` line, default: a warning of logger ``robot_learning.dataset``)
+    skipped (one ``log`` line, default: a warning of logger ``robot_learning.data.dataset``)
     instead of stopping the learner.
 
     Returns:
@@ -157,7 +156,7 @@ def load_demo_transitions(
     Raises:
         BagError: a missing path, or no usable episode with a wanted outcome.
     """
-    from .bagdataset import BagDataset, DatasetConfig, DatasetTopics
+    from robot_learning.data.bagdataset import BagDataset, DatasetConfig, DatasetTopics
 
     t = DatasetTopics(
         image='',
@@ -176,7 +175,7 @@ def load_demo_transitions(
         obs_cfg,
         act_cfg,
         progress=False,
-        log=log or logging.getLogger('robot_learning.dataset').warning,
+        log=log or logging.getLogger('robot_learning.data.dataset').warning,
     )
     f, tr = ds.frames, ds.transitions
     obs = np.asarray(f['observation'])

@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from .errors import ConfigError
-from .features import tokenize
+from robot_learning.common.features import tokenize
+from robot_learning.errors import ConfigError
 
 __all__ = ['PAD', 'UNK', 'PretrainedTextEncoder', 'Vocabulary']
 

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from robot_learning.algos.offline_rl.modeling_offline_rl import (
+from robot_learning.algos.offline_rl import (
     expectile_loss,
     IQLConfig,
     IQLTrainer,
@@ -213,7 +213,9 @@ def test_iql_checkpoint_acts_in_policy_and_evaluate_changes_nothing(data, tmp_pa
     path = trainer.save(tmp_path / 'iql', {'epoch': 3})
     policy = Policy.from_checkpoint(path, expected={'obs_dim': OBS.dim, 'action_dim': 2})
     _, obs = _test_observations()
-    np.testing.assert_allclose(np.stack([policy.act(o) for o in obs]), trainer.act(obs), atol=1e-6)
+    np.testing.assert_allclose(
+        np.stack([policy.act_vector(o) for o in obs]), trainer.act(obs), atol=1e-6
+    )
     meta = json.loads((path / 'checkpoint.json').read_text())
     assert (
         meta['algorithm'] == 'iql'
@@ -266,7 +268,9 @@ def test_sac_pretrainer_checkpoint_restores_the_full_sac_state(data, tmp_path):
     policy = Policy.from_checkpoint(path, expected={'obs_dim': OBS.dim})
     _, obs = _test_observations()
     np.testing.assert_allclose(
-        np.stack([policy.act(o) for o in obs]), fresh.act(obs, deterministic=True), atol=1e-6
+        np.stack([policy.act_vector(o) for o in obs]),
+        fresh.act(obs, deterministic=True),
+        atol=1e-6,
     )
     # Both continue identically: same batch -> same update; so does a trainer that loads it.
     resumed = SACPretrainer(

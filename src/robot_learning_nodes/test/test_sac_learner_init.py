@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from rclpy.parameter import Parameter
-from robot_learning.algos.offline_rl.modeling_offline_rl import (
+from robot_learning.algos.offline_rl import (
     IQLConfig,
     IQLTrainer,
     SACPretrainConfig,

@@ -18,16 +18,14 @@ Sources
 - [REDQ] Chen, Wang, Zhou, Ross, "Randomized Ensembled Double Q-Learning: Learning Fast
   Without a Model", ICLR 2021, arXiv:2101.05982 (critic ensemble, Alg. 1).
 - [SB18] Sutton, Barto, "Reinforcement Learning: An Introduction", 2nd ed. 2018, sec. 7.1
-  (n-step returns, eq. 7.1); used off-policy without correction by Rainbow (Hessel et
-  al., AAAI 2018, "Multi-step learning") and D4PG (Barth-Maron et al., ICLR 2018).
+  (n-step returns, eq. 7.1).
 - [SB3] Stable-Baselines3 ``sac/sac.py`` ``SAC.train`` and ``common/utils.py``
   ``polyak_update``; [CleanRL] ``cleanrl/sac_continuous_action.py``.
 
-One :meth:`SAC.update` with ``utd_ratio=1`` performs exactly SB3's gradient step: the
-temperature loss and the actor loss use the log-probabilities of the actor before the
-step, the critic target uses the temperature before the step, the actor loss uses the
-critic after its step, and the target critics move by Polyak averaging after the critic
-step.
+One :meth:`SAC.update` with ``utd_ratio=1`` performs exactly SB3's gradient step (losses
+from the actor and temperature before the step, the actor loss on the critic after its
+step, Polyak targets after the critic step). The hyperparameters and their sources are
+in :mod:`.configuration_sac`, the checkpoint layout in :mod:`.checkpoint_sac`.
 
 Nothing here imports rclpy.
 """
@@ -37,17 +35,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 import copy
 import ctypes
-import dataclasses
-from dataclasses import dataclass
 import math
 import sys
 from typing import Any
 
 import numpy as np
 from robot_learning.common.networks import QEnsemble, SquashedGaussianActor, TwinQCritic
-from robot_learning.errors import CheckpointError, ConfigError
+from robot_learning.errors import ConfigError
 import torch
 from torch import nn
+
+from .checkpoint_sac import load_actor_weights, load_sac_state_dict, sac_state_dict
+from .configuration_sac import SACConfig
 
 __all__ = [
     'Batch',
@@ -142,224 +141,6 @@ def _writable_float32(value: Any) -> np.ndarray:
     """
     array = np.asarray(value, dtype=np.float32)
     return array if array.flags.writeable else array.copy()
-
-
-def _positive_int(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ConfigError(f'SACConfig.{name} must be a positive integer, got {value!r}')
-
-
-def _finite_float(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ConfigError(f'SACConfig.{name} must be a number, got {value!r}')
-    value = float(value)
-    if not math.isfinite(value):
-        raise ConfigError(f'SACConfig.{name} must be finite, got {value!r}')
-    return value
-
-
-def config_from_dict(cls: type, data: Mapping[str, Any]) -> Any:
-    """Build dataclass ``cls`` from a mapping of its field names (checkpoint sidecars).
-
-    Raises:
-        ConfigError: an unknown or missing field, or a value ``cls`` rejects.
-    """
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - names)
-    if unknown:
-        raise ConfigError(f'unknown {cls.__name__} field {unknown[0]!r}')
-    try:
-        return cls(**data)
-    except TypeError as exc:
-        raise ConfigError(f'{cls.__name__}: {exc}') from None
-
-
-@dataclass
-class SACConfig:
-    """Hyperparameters of :class:`SAC`. Defaults are SB3's ``SAC`` defaults unless noted.
-
-    Attributes:
-        obs_dim: observation features (required).
-        action_dim: action dimensions, actions normalised to [-1, 1] (required).
-        hidden: hidden sizes of actor and critics; ``(256, 256)`` as SB3 and CleanRL
-            (SB3 ``net_arch=[256, 256]``; [SAC1] table 1 uses 256 units, 2 layers).
-        gamma: discount factor, 0.99 ([SAC1] table 1, SB3, CleanRL).
-        tau: Polyak coefficient of the target critics, 0.005 ([SAC1] table 1, SB3, CleanRL).
-        actor_lr: Adam learning rate of the actor, 3e-4 ([SAC1] table 1, SB3, CleanRL).
-        critic_lr: Adam learning rate of the critics, 3e-4 ([SAC1] table 1, SB3;
-            CleanRL uses 1e-3).
-        alpha_lr: Adam learning rate of ``log_alpha``, 3e-4 (SB3 uses the policy's lr).
-        init_alpha: initial temperature alpha, 1.0 (SB3 ``ent_coef="auto"``, CleanRL
-            ``log_alpha = 0``, RLPD ``init_temperature=1.0``).
-        target_entropy: entropy target in nats; ``None`` means ``-action_dim``
-            ([SAC2] sec. 5 and appendix D, SB3 ``target_entropy="auto"``). Resolved in
-            ``__post_init__``, so after construction it is always a float.
-        batch_size: transitions per gradient step, 256 (SB3, CleanRL, [SAC1] table 1).
-        critic_layer_norm: LayerNorm in the critics ([RLPD] "Layer Normalization Mitigates
-            Catastrophic Overestimation"; not in SB3/CleanRL). Default on: in
-            bench/sac_options.py (Pendulum-v1, 3 seeds, deterministic eval every 1000 of
-            5000 steps) it learned faster, mean eval return over the five evaluations
-            -461 +- 12 against -651 +- 58 without (-1372 +- 36 against -1591 +- 35
-            after 1000 steps), for about 15 % more time per update (bench/sac_update.py,
-            256x256: 11.5 against 9.9 ms).
-        utd_ratio: critic updates per :meth:`SAC.update` call (update-to-data ratio,
-            [RLPD] uses 20 with 10 critics); each call expects
-            ``batch_size * utd_ratio`` rows, split into ``utd_ratio`` minibatches, and
-            updates the actor and temperature once, on the last minibatch (as RLPD's
-            ``SACLearner.update``). 1 = SB3.
-        actor_update_every: update actor and temperature on every n-th call only
-            (delayed policy updates, [TD3] sec. 5.2; CleanRL ``policy_frequency``; unlike
-            CleanRL no catch-up updates are made). 1 = SB3.
-        num_critics: ``N``, Q networks in the critic ensemble ([REDQ]: N = 10, M = 2); 2 is
-            SAC's clipped double Q (SB3, CleanRL) and keeps today's networks
-            (:class:`networks.TwinQCritic`, ``critic.q1.*``/``critic.q2.*``). With
-            ``N > 2`` the actor maximises the mean of all ``N`` critics ([REDQ] Alg. 1
-            line 13); with ``N <= 2`` their minimum (SB3). Default 2: at UTD 1, ``N = 10,
-            M = 2`` did not learn faster in bench/sac_options.py (mean eval -621 +- 74
-            against -651 +- 58) and an update costs 3.4 times as much (33.6 against
-            9.9 ms); REDQ's gains come with UTD 20 ([REDQ] sec. 3), ~0.7 s of updates per
-            environment step on this CPU.
-        num_target_critics: ``M``, target critics whose minimum forms the TD target, a
-            subset drawn without replacement for every critic step from a generator seeded
-            by ``seed`` ([REDQ] Alg. 1 lines 7-8: ``M = 2``); ``1 <= M <= N``. ``M = N``
-            takes the minimum over all (no draw): for ``N = M = 2`` exactly SB3's target.
-        n_step: horizon of the n-step returns ([SB18] sec. 7.1; Rainbow and D4PG use 3 and
-            5) the data pipeline should build with
-            ``buffers.NStepAccumulator(n_step, gamma)``; SAC itself reads each row's
-            horizon ``k`` from :attr:`Batch.n_steps` and discounts the bootstrap by
-            ``gamma ** k``. As in Rainbow/D4PG the return is not corrected for being
-            off-policy, and it omits the entropy bonuses of the intermediate states
-            (only ``s_{t+k}``'s soft value enters); DQfD (Hester et al., AAAI 2018)
-            likewise mixes n-step returns with demonstrations. 1 = SB3. Default 3: in
-            bench/sac_options.py 3-step returns learned much faster (mean eval -328 +- 41
-            against -651 +- 58; with LayerNorm -186 +- 62, every seed at -124 or better
-            from 2000 steps on, against 3000-5000 steps without both). It takes effect only
-            where the data pipeline builds n-step transitions; 1-step batches train as before.
-        demo_ratio: share of demonstration rows in each batch when a demo buffer exists
-            ([RLPD] "Symmetric Sampling": 0.5), in [0, 1]; read by the learner
-            and passed to ``buffers.sample_mixed``. Not used by :class:`SAC` itself.
-        seed: the one seed of everything random: network initialisation, the actor's
-            sampling noise (updates and :meth:`SAC.act`), the REDQ subsets, and the replay
-            sampling of callers that seed their ``ReplayBuffer`` / generator with it. The
-            global torch RNG is left untouched.
-        device: torch device string, ``'cpu'`` or e.g. ``'cuda:0'``.
-
-    Raises:
-        ConfigError: a field is out of range (one-line message naming the field).
-    """
-
-    obs_dim: int
-    action_dim: int
-    hidden: tuple[int, ...] = (256, 256)
-    gamma: float = 0.99
-    tau: float = 0.005
-    actor_lr: float = 3e-4
-    critic_lr: float = 3e-4
-    alpha_lr: float = 3e-4
-    init_alpha: float = 1.0
-    target_entropy: float | None = None
-    batch_size: int = 256
-    critic_layer_norm: bool = True
-    utd_ratio: int = 1
-    actor_update_every: int = 1
-    num_critics: int = 2
-    num_target_critics: int = 2
-    n_step: int = 3
-    demo_ratio: float = 0.5
-    seed: int = 0
-    device: str = 'cpu'
-
-    def __post_init__(self) -> None:
-        _positive_int('obs_dim', self.obs_dim)
-        _positive_int('action_dim', self.action_dim)
-        try:
-            hidden = tuple(self.hidden)
-        except TypeError:
-            raise ConfigError(
-                f'SACConfig.hidden must be a sequence of layer sizes, got {self.hidden!r}'
-            ) from None
-        if not hidden:
-            raise ConfigError('SACConfig.hidden must have at least one layer')
-        for size in hidden:
-            if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size <= 0:
-                raise ConfigError(
-                    f'SACConfig.hidden sizes must be positive integers, got {self.hidden!r}'
-                )
-        self.hidden = tuple(int(size) for size in hidden)
-        self.obs_dim = int(self.obs_dim)
-        self.action_dim = int(self.action_dim)
-        self.gamma = _finite_float('gamma', self.gamma)
-        if not 0.0 <= self.gamma < 1.0:
-            raise ConfigError(f'SACConfig.gamma must be in [0, 1), got {self.gamma}')
-        self.tau = _finite_float('tau', self.tau)
-        if not 0.0 < self.tau <= 1.0:
-            raise ConfigError(f'SACConfig.tau must be in (0, 1], got {self.tau}')
-        for name in ('actor_lr', 'critic_lr', 'alpha_lr', 'init_alpha'):
-            value = _finite_float(name, getattr(self, name))
-            if value <= 0.0:
-                raise ConfigError(f'SACConfig.{name} must be > 0, got {value}')
-            setattr(self, name, value)
-        if self.target_entropy is None:
-            self.target_entropy = -float(self.action_dim)
-        else:
-            self.target_entropy = _finite_float('target_entropy', self.target_entropy)
-        for name in (
-            'batch_size',
-            'utd_ratio',
-            'actor_update_every',
-            'num_critics',
-            'num_target_critics',
-            'n_step',
-        ):
-            _positive_int(name, getattr(self, name))
-            setattr(self, name, int(getattr(self, name)))
-        if self.num_target_critics > self.num_critics:
-            raise ConfigError(
-                f'SACConfig.num_target_critics must be in [1, num_critics={self.num_critics}], '
-                f'got {self.num_target_critics}'
-            )
-        self.demo_ratio = _finite_float('demo_ratio', self.demo_ratio)
-        if not 0.0 <= self.demo_ratio <= 1.0:
-            raise ConfigError(f'SACConfig.demo_ratio must be in [0, 1], got {self.demo_ratio}')
-        if not isinstance(self.critic_layer_norm, (bool, np.bool_)):
-            raise ConfigError(
-                'SACConfig.critic_layer_norm must be true or false, got '
-                f'{self.critic_layer_norm!r}'
-            )
-        self.critic_layer_norm = bool(self.critic_layer_norm)
-        if (
-            isinstance(self.seed, bool)
-            or not isinstance(self.seed, (int, np.integer))
-            or not 0 <= self.seed < 2**63
-        ):
-            raise ConfigError(
-                f'SACConfig.seed must be an integer in [0, 2**63), got {self.seed!r}'
-            )
-        self.seed = int(self.seed)
-        try:
-            device = torch.device(self.device)
-        except (RuntimeError, TypeError):
-            raise ConfigError(f'SACConfig.device {self.device!r} is not a torch device') from None
-        if device.type == 'cuda' and not torch.cuda.is_available():
-            raise ConfigError(
-                f'SACConfig.device is {self.device!r} but CUDA is not available: use device cpu'
-            )
-        self.device = str(device)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable dict of every field (``hidden`` as a list)."""
-        data = dataclasses.asdict(self)
-        data['hidden'] = list(self.hidden)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> SACConfig:
-        """Inverse of :meth:`to_dict`.
-
-        Raises:
-            ConfigError: an unknown or missing field, or a field out of range.
-        """
-        return config_from_dict(cls, data)
 
 
 @torch.no_grad()
@@ -474,46 +255,6 @@ def _flat_parameters(
         offset += n
     flat.grad = grad
     return flat, grad
-
-
-def _flatten_optimizer(
-    prefix: str, optimizer: torch.optim.Optimizer, out: dict[str, torch.Tensor]
-) -> None:
-    state = optimizer.state_dict()
-    for index, param_state in state['state'].items():
-        for key, value in param_state.items():
-            tensor = value if isinstance(value, torch.Tensor) else torch.tensor(value)
-            out[f'{prefix}.state.{index}.{key}'] = tensor.detach().clone()
-    for g, group in enumerate(state['param_groups']):
-        for key in ('lr', 'betas', 'eps', 'weight_decay'):
-            if key in group:
-                value = group[key]
-                value = value.detach().clone() if isinstance(value, torch.Tensor) else value
-                out[f'{prefix}.param_groups.{g}.{key}'] = torch.as_tensor(
-                    value, dtype=torch.float64
-                ).clone()
-
-
-def _unflatten_optimizer(
-    prefix: str, optimizer: torch.optim.Optimizer, flat: Mapping[str, torch.Tensor]
-) -> None:
-    template = optimizer.state_dict()
-    state: dict[int, dict[str, torch.Tensor]] = {}
-    head = f'{prefix}.state.'
-    for key, value in flat.items():
-        if key.startswith(head):
-            index, _, name = key[len(head):].partition('.')
-            state.setdefault(int(index), {})[name] = value
-    for g, group in enumerate(template['param_groups']):
-        for key in ('lr', 'betas', 'eps', 'weight_decay'):
-            name = f'{prefix}.param_groups.{g}.{key}'
-            if name in flat and key in group:
-                value = flat[name]
-                group[key] = (
-                    tuple(float(v) for v in value.tolist()) if key == 'betas' else float(value)
-                )
-    template['state'] = state
-    optimizer.load_state_dict(template)
 
 
 class SAC:
@@ -788,8 +529,6 @@ class SAC:
         values = torch.stack(list(metrics.values())).tolist()
         return dict(zip(metrics, values, strict=True))
 
-    # ------------------------------------------------------------------ acting
-
     @torch.inference_mode()
     def act(self, obs: np.ndarray, deterministic: bool = False) -> np.ndarray:
         """Action(s) for observation(s).
@@ -820,125 +559,22 @@ class SAC:
         result = action.cpu().numpy()
         return result[0] if single else result
 
-    # ------------------------------------------------------------------ state
-
     def state_dict(self) -> dict[str, torch.Tensor]:
         """Everything needed to resume training, as a flat ``dict[str, Tensor]``.
 
-        Keys: ``actor.*``, ``critic.*``, ``critic_target.*`` (module state dicts),
-        ``log_alpha``, ``optim.critic.*`` / ``optim.actor.*`` (Adam state per parameter
-        index and the numeric hyperparameters of each group; the actor optimiser's group 1
-        is ``log_alpha``), ``counters.*`` (int64 scalars) and ``rng.*`` (uint8 generator
-        states; ``rng.subset`` only when ``num_target_critics < num_critics``). Every
-        value is a detached CPU-or-device tensor copy, safe for
-        ``safetensors.torch.save_file``.
+        The layout is :func:`.checkpoint_sac.sac_state_dict`'s (``actor.*``, ``critic.*``,
+        ``critic_target.*``, ``log_alpha``, ``optim.*``, ``counters.*``, ``rng.*``).
         """
-        out: dict[str, torch.Tensor] = {}
-        for prefix, module in (
-            ('actor', self.actor),
-            ('critic', self.critic),
-            ('critic_target', self.critic_target),
-        ):
-            for key, value in module.state_dict().items():
-                out[f'{prefix}.{key}'] = value.detach().clone()
-        out['log_alpha'] = self.log_alpha.detach().clone()
-        _flatten_optimizer('optim.critic', self.critic_optimizer, out)
-        _flatten_optimizer('optim.actor', self.actor_optimizer, out)
-        if getattr(self.critic, 'batched', False):
-            # The flat Adam state of a batched ensemble is laid out layer by layer, that of
-            # the loop ensemble member by member: mark it so that they are not mixed up.
-            out['optim.critic.batched'] = torch.tensor(1, dtype=torch.int64)
-        for name in ('num_updates', 'critic_updates', 'actor_updates'):
-            out[f'counters.{name}'] = torch.tensor(getattr(self, name), dtype=torch.int64)
-        out['rng.update'] = self._generator.get_state().clone()
-        out['rng.act'] = self._act_generator.get_state().clone()
-        if self._subset:
-            out['rng.subset'] = self._subset_generator.get_state().clone()
-        return out
+        return sac_state_dict(self)
 
     def load_state_dict(self, state: Mapping[str, torch.Tensor]) -> None:
-        """Restore from :meth:`state_dict` (e.g. loaded from a checkpoint).
+        """Restore from :meth:`state_dict` (:func:`.checkpoint_sac.load_sac_state_dict`).
 
         Raises:
             CheckpointError: a network or ``log_alpha`` key is missing, unexpected, or
                 has another shape (the checkpoint was trained with another config).
         """
-        modules = (
-            ('actor', self.actor),
-            ('critic', self.critic),
-            ('critic_target', self.critic_target),
-        )
-        known_prefixes = ('optim.critic.', 'optim.actor.', 'counters.', 'rng.')
-        expected = {'log_alpha': self.log_alpha.shape}
-        for prefix, module in modules:
-            for key, value in module.state_dict().items():
-                expected[f'{prefix}.{key}'] = value.shape
-        has_critic = any(key.startswith('critic.') for key in state)
-        for key, shape in expected.items():
-            if key not in state:
-                if has_critic and key.startswith(('critic.', 'critic_target.')):
-                    raise CheckpointError(
-                        f'SAC state has no {key!r}: the checkpoint was trained with other '
-                        'num_critics/critic_layer_norm/hidden'
-                    )
-                raise CheckpointError(
-                    f'SAC state has no {key!r}: the checkpoint is not a full SAC state'
-                )
-            if tuple(state[key].shape) != tuple(shape):
-                raise CheckpointError(
-                    f'SAC state {key!r} has shape {tuple(state[key].shape)}, this config needs '
-                    f'{tuple(shape)}: '
-                    'the checkpoint was trained with other '
-                    'obs_dim/action_dim/hidden/critic_layer_norm'
-                )
-        for key in state:
-            if key not in expected and not key.startswith(known_prefixes):
-                hint = (
-                    ' (trained with other num_critics/critic_layer_norm)'
-                    if key.startswith('critic')
-                    else ''
-                )
-                raise CheckpointError(f'SAC state has unexpected key {key!r}{hint}')
-        has_critic_optim = any(key.startswith('optim.critic.state.') for key in state)
-        saved_batched = (
-            bool(int(state['optim.critic.batched'])) if 'optim.critic.batched' in state else False
-        )
-        if has_critic_optim and saved_batched != bool(getattr(self.critic, 'batched', False)):
-            raise CheckpointError(
-                'SAC state holds the critic Adam state of a '
-                f'{"batched" if saved_batched else "loop"} critic ensemble, this SAC runs the '
-                'other one: '
-                'set networks.BATCHED_MIN_MEMBERS as when it was saved'
-            )
-        with torch.no_grad():
-            for prefix, module in modules:
-                module.load_state_dict({k: state[f'{prefix}.{k}'] for k in module.state_dict()})
-            self.log_alpha.copy_(state['log_alpha'])
-        try:
-            _unflatten_optimizer('optim.critic', self.critic_optimizer, state)
-            _unflatten_optimizer('optim.actor', self.actor_optimizer, state)
-        except (ValueError, KeyError, RuntimeError) as exc:
-            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise CheckpointError(
-                f'SAC optimizer state does not fit this config: {message}'
-            ) from None
-        for name in ('num_updates', 'critic_updates', 'actor_updates'):
-            key = f'counters.{name}'
-            if key in state:
-                setattr(self, name, int(state[key]))
-        generators = (
-            ('rng.update', self._generator),
-            ('rng.act', self._act_generator),
-            ('rng.subset', self._subset_generator),
-        )
-        for key, generator in generators:
-            if key in state:
-                try:
-                    generator.set_state(state[key].to(torch.uint8).cpu())
-                except RuntimeError:
-                    raise CheckpointError(
-                        f'SAC state {key!r} is not a generator state of this device'
-                    ) from None
+        load_sac_state_dict(self, state)
 
     def actor_state(self) -> dict[str, torch.Tensor]:
         """Return the actor weights only, as detached CPU copies.
@@ -958,25 +594,3 @@ class SAC:
             CheckpointError: a key is missing or unexpected, or a shape differs.
         """
         load_actor_weights(self.actor, state)
-
-
-def load_actor_weights(actor: SquashedGaussianActor, state: Mapping[str, torch.Tensor]) -> None:
-    """Copy ``state`` (keys of ``actor.state_dict()``) into ``actor`` in place.
-
-    Raises:
-        CheckpointError: a key is missing or unexpected, or a shape differs (one line).
-    """
-    own = actor.state_dict()
-    for key, value in own.items():
-        if key not in state:
-            raise CheckpointError(f'actor weights have no {key!r}')
-        if tuple(state[key].shape) != tuple(value.shape):
-            raise CheckpointError(
-                f'actor weight {key!r} has shape {tuple(state[key].shape)}, this policy needs '
-                f'{tuple(value.shape)}'
-            )
-    for key in state:
-        if key not in own:
-            raise CheckpointError(f'actor weights have unexpected key {key!r}')
-    with torch.no_grad():
-        actor.load_state_dict({key: state[key] for key in own})

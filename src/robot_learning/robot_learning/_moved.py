@@ -3,7 +3,7 @@
 """Old module names that keep working after the regrouping of issue 9, with a deprecation line.
 
 ``import robot_learning.sac`` (the flat layout up to issue 8) finds
-``robot_learning.algos.sac.modeling_sac`` and warns once with the new name. The table is
+``robot_learning.algos.sac`` and warns once with the new name. The table is
 the whole map from old to new; a module that moves again changes its row here.
 """
 
@@ -29,8 +29,8 @@ MOVED: dict[str, str] = {
     'robot_learning.language': 'robot_learning.common.language',
     'robot_learning.networks': 'robot_learning.common.networks',
     'robot_learning.bc': 'robot_learning.algos.bc.modeling_bc',
-    'robot_learning.sac': 'robot_learning.algos.sac.modeling_sac',
-    'robot_learning.offline_rl': 'robot_learning.algos.offline_rl.modeling_offline_rl',
+    'robot_learning.sac': 'robot_learning.algos.sac',
+    'robot_learning.offline_rl': 'robot_learning.algos.offline_rl',
 }
 
 

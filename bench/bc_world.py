@@ -5,8 +5,8 @@
 Expert episodes -> BC -> closed-loop success.
 
 The data has the bag-dataset shape (``frames``/``transitions``/``instructions``, see
-robot_learning/algos/bc/modeling_bc.py) so
-:class:`~robot_learning.algos.bc.modeling_bc.BCTrainer` runs unchanged; the
+robot_learning/algos/bc/training_bc.py) so
+:class:`~robot_learning.algos.bc.training_bc.BCTrainer` runs unchanged; the
 sensors are processed exactly as deployed: ``World.render_camera()`` (160x120) ->
 ``ingest.resize_rgb`` (camera_ingest), ``World.scan()`` -> ``ingest.scan_to_sectors``
 (lidar_ingest), ``World.velocity()`` (odometry). Generated episodes are cached under
@@ -56,7 +56,7 @@ from types import SimpleNamespace
 os.environ.setdefault('MUJOCO_GL', 'egl')
 
 import numpy as np  # noqa: E402
-from robot_learning.algos.bc.modeling_bc import BCConfig, BCTrainer  # noqa: E402
+from robot_learning.algos.bc import BCConfig, BCTrainer  # noqa: E402
 from robot_learning.common.features import (  # noqa: E402
     ActionConfig,
     encode_observation,
@@ -252,9 +252,9 @@ def evaluate(
                 world.detections(),
                 world.velocity(),
                 world.instruction,
+                resize_rgb(world.render_camera(), w, h) if policy.needs_image else None,
             )
-            img = resize_rgb(world.render_camera(), w, h) if policy.needs_image else None
-            res = world.step(*act_cfg.to_twist(policy.act(raw, img, deterministic)))
+            res = world.step(*act_cfg.to_twist(policy.act(raw, deterministic)))
             if res.terminated or res.truncated:
                 break
         per.setdefault(world.goal_color, []).append(res.outcome == 'success')

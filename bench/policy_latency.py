@@ -51,7 +51,7 @@ _STEP_TIMEOUT_S = 2.0
 
 def _make_checkpoints(root: str) -> dict[str, str]:
     import numpy as np
-    from robot_learning.algos.bc.modeling_bc import BCConfig, BCTrainer
+    from robot_learning.algos.bc import BCConfig, BCTrainer
     from robot_learning.common.checkpoint import save_checkpoint
     from robot_learning.common.features import ActionConfig, ObservationConfig
     from robot_learning.common.networks import SquashedGaussianActor

@@ -280,7 +280,7 @@ def run_ours(env_id: str, seed: int, args, out: Path) -> dict:
         policy = policy_from_bytes(blob)
         curve[step] = evaluate(
             env_id,
-            lambda o: policy.act_cfg.to_command(policy.act(np.asarray(o, np.float32))),
+            lambda o: policy.act_cfg.to_command(policy.act_vector(np.asarray(o, np.float32))),
             args.eval_episodes,
         )
     return {

@@ -28,7 +28,7 @@ MOVED: dict[str, str] = {
     'robot_learning.features': 'robot_learning.common.features',
     'robot_learning.language': 'robot_learning.common.language',
     'robot_learning.networks': 'robot_learning.common.networks',
-    'robot_learning.bc': 'robot_learning.algos.bc.modeling_bc',
+    'robot_learning.bc': 'robot_learning.algos.bc',
     'robot_learning.sac': 'robot_learning.algos.sac',
     'robot_learning.offline_rl': 'robot_learning.algos.offline_rl',
 }

@@ -8,6 +8,9 @@ one line a user needs to fix the problem.
 
 from __future__ import annotations
 
+import sys
+from typing import Callable
+
 
 class RobotLearningError(Exception):
     """Base class of every error the core raises on purpose."""
@@ -31,3 +34,23 @@ class BagError(RobotLearningError):
 
 class ProfileError(RobotLearningError):
     """A run profile is unknown or malformed."""
+
+
+def run_verb(verb: str, run: Callable[[], int]) -> int:
+    """Run one ``robot-learning`` verb; an expected failure becomes one line on stderr.
+
+    Args:
+        verb: the verb's name, the prefix of the line (``robot-learning VERB: ...``).
+        run: the verb's body; returns the exit code.
+
+    Returns:
+        ``run``'s exit code; 2 after a :class:`RobotLearningError` (its message is the
+        line), 130 after Ctrl-C.
+    """
+    try:
+        return run()
+    except RobotLearningError as exc:
+        print(f'robot-learning {verb}: {exc}', file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

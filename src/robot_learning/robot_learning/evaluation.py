@@ -21,13 +21,15 @@ import numpy as np
 from robot_learning.common.features import RawObservation
 from robot_learning.data.transitions import EpisodeRecord, success_by_instruction
 from robot_learning.errors import BagError
+from robot_learning.types import Policy
 
 
-def offline_action_error(policy, data, episode_ids: Sequence[int]) -> dict:
+def offline_action_error(policy: Policy, data, episode_ids: Sequence[int]) -> dict:
     """Replay episodes of ``data`` (a BagDataset) through ``policy``; compare actions.
 
     Args:
-        policy: an object from :func:`robot_learning.policy.load_policy`.
+        policy: a :class:`robot_learning.types.Policy` (from
+            :func:`robot_learning.policy.load_policy`).
         data: the dataset (frames/transitions arrays, ``instructions``).
         episode_ids: which episodes.
 
@@ -55,9 +57,9 @@ def offline_action_error(policy, data, episode_ids: Sequence[int]) -> dict:
                 np.asarray(fr['detections'][f]),
                 tuple(np.asarray(fr['velocity'][f])),
                 text,
+                np.asarray(fr['image'][f]) if policy.needs_image else None,
             )
-            image = np.asarray(fr['image'][f]) if policy.needs_image else None
-            pred.append(policy.act_observation(raw, image, deterministic=True))
+            pred.append(policy.act(raw, deterministic=True))
             rec.append(np.asarray(tr['action'][t], np.float32))
             instr_of.append(text)
     if not pred:

@@ -1,7 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""A deployable policy: an actor network plus the observation/action spec it was trained on.
+"""Deployable policies: load any checkpoint as a :class:`robot_learning.types.Policy`.
 
+:class:`ActorPolicy` is a squashed-Gaussian actor plus the observation/action spec it was
+trained on (SAC, IQL, SAC pretraining); :func:`load_policy` / :func:`policy_from_bytes`
+pick the class of a checkpoint by its sidecar's ``algorithm`` through
+:mod:`robot_learning.registry` (``bc`` -> :class:`robot_learning.algos.bc.BCPolicy`).
 Loaded from a checkpoint directory (safetensors + JSON sidecar) or from the weight blobs
 the learner streams to the policy node; either way no code is executed on load.
 """
@@ -15,6 +19,8 @@ from robot_learning.common.checkpoint import bytes_to_weights, check_spec, load_
 from robot_learning.common.features import action_config_from_dict, observation_config_from_dict
 from robot_learning.common.networks import SquashedGaussianActor
 from robot_learning.errors import CheckpointError
+from robot_learning.registry import policy_class
+from robot_learning.types import Observation
 import torch
 
 ACTOR_PREFIX = 'actor.'
@@ -44,8 +50,8 @@ def policy_metadata(obs_cfg, act_cfg, hidden, algorithm: str, **extra: Any) -> d
     }
 
 
-class Policy:
-    """Actor + spec; ``act(obs)`` returns a float32 (action_dim,) action in [-1, 1].
+class ActorPolicy:
+    """Actor + spec, a :class:`robot_learning.types.Policy` (SAC, IQL, SAC pretraining).
 
     Acts on the low-dimensional observation vector alone (no camera, no history), so
     ``needs_image`` is false and ``reset`` has nothing to clear; both exist so the policy
@@ -69,18 +75,39 @@ class Policy:
     def reset(self) -> None:
         """Start a new episode: nothing to forget (the actor is memoryless)."""
 
-    def act_observation(
-        self, raw, image: Optional[np.ndarray] = None, deterministic: bool = True
-    ) -> np.ndarray:
-        """``features.RawObservation`` -> float32 (action_dim,) in [-1, 1]; ``image`` unused.
+    def act(self, observation: Observation, deterministic: bool = True) -> np.ndarray:
+        """Map an observation record to a float32 (action_dim,) action in [-1, 1].
+
+        Args:
+            observation: ``RawObservation`` (its ``image`` is unused) or
+                ``VectorObservation``, encoded with :attr:`obs_cfg`.
+            deterministic: tanh of the mean; False draws a sample.
 
         Raises:
             MessageError: the streams do not fit the observation spec.
         """
-        return self.act(raw.encode(self.obs_cfg), deterministic=deterministic)
+        return self.act_vector(observation.encode(self.obs_cfg), deterministic=deterministic)
+
+    @torch.no_grad()
+    def act_vector(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
+        """Map an encoded obs float32 (obs_dim,) to an action float32 (action_dim,) in [-1, 1]."""
+        o = torch.as_tensor(np.asarray(obs, np.float32)).unsqueeze(0)
+        if deterministic:
+            mean, _ = self.actor(o)
+            a = torch.tanh(mean)
+        else:
+            a, _, _ = self.actor.sample(o)
+        return a.squeeze(0).numpy().astype(np.float32)
 
     @classmethod
-    def _build(cls, tensors: dict[str, torch.Tensor], metadata: dict, source: str) -> 'Policy':
+    def from_tensors(
+        cls, tensors: dict[str, torch.Tensor], metadata: dict, source: str = 'weights'
+    ) -> 'ActorPolicy':
+        """Build from checkpoint tensors (``actor.*``) and sidecar.
+
+        Raises:
+            CheckpointError: the sidecar lacks a spec field or the weights do not fit it.
+        """
         for key in ('observation', 'action', 'obs_dim', 'action_dim', 'actor_hidden'):
             if key not in metadata:
                 raise CheckpointError(
@@ -105,7 +132,7 @@ class Policy:
         return cls(actor, metadata)
 
     @classmethod
-    def from_checkpoint(cls, path, expected: Optional[dict] = None) -> 'Policy':
+    def from_checkpoint(cls, path, expected: Optional[dict] = None) -> 'ActorPolicy':
         """Load from a checkpoint directory.
 
         Raises:
@@ -115,53 +142,40 @@ class Policy:
         tensors, meta = load_checkpoint(path)
         if expected:
             check_spec(meta, expected)
-        return cls._build(tensors, meta, str(path))
+        return cls.from_tensors(tensors, meta, str(path))
 
     @classmethod
-    def from_bytes(cls, blob: bytes) -> 'Policy':
+    def from_bytes(cls, blob: bytes) -> 'ActorPolicy':
         """Load from a streamed weights blob (``checkpoint.weights_to_bytes``)."""
         tensors, meta = bytes_to_weights(blob)
-        return cls._build(tensors, meta, 'weights message')
+        return cls.from_tensors(tensors, meta, 'weights message')
 
-    @torch.no_grad()
-    def act(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
-        """Map obs float32 (obs_dim,) to an action float32 (action_dim,) in [-1, 1]."""
-        o = torch.as_tensor(np.asarray(obs, np.float32)).unsqueeze(0)
-        if deterministic:
-            mean, _ = self.actor(o)
-            a = torch.tanh(mean)
-        else:
-            a, _, _ = self.actor.sample(o)
-        return a.squeeze(0).numpy().astype(np.float32)
+
+#: The name up to issue 8 (``robot_learning.types.Policy`` is now the interface).
+Policy = ActorPolicy
 
 
 def _from_parts(tensors: dict, metadata: dict, source: str):
     algorithm = metadata.get('algorithm', '')
-    if algorithm == 'bc':
-        from robot_learning.algos.bc.modeling_bc import BCPolicy
-
-        try:
-            policy = BCPolicy.from_tensors(tensors, metadata)
-            if not hasattr(policy, 'act_observation'):
-                policy.act_observation = policy.act
-            return policy
-        except CheckpointError:
-            raise
-        except (KeyError, ValueError, RuntimeError, TypeError) as exc:
-            raise CheckpointError(
-                f'{source}: not a loadable behaviour-cloning policy ({exc})'
-            ) from None
-    return Policy._build(tensors, metadata, source)
+    cls = policy_class(algorithm)
+    try:
+        return cls.from_tensors(tensors, metadata, source)
+    except CheckpointError:
+        raise
+    except (KeyError, ValueError, RuntimeError, TypeError) as exc:
+        raise CheckpointError(
+            f'{source}: not a loadable {algorithm or "robot_learning"} policy ({exc})'
+        ) from None
 
 
 def load_policy(path, expected: Optional[dict] = None):
-    """Any robot_learning policy checkpoint -> an object with the policy-node interface.
+    """Load any robot_learning policy checkpoint as a :class:`robot_learning.types.Policy`.
 
-    ``algorithm`` in the sidecar picks the class: ``bc`` ->
-    :class:`robot_learning.algos.bc.modeling_bc.BCPolicy`
-    (camera / history / language tokens), everything else (``sac``, ``iql``) ->
-    :class:`Policy`. Both offer ``needs_image``, ``image_size``, ``reset()``,
-    ``act_observation(raw, image, deterministic)``, ``obs_cfg``, ``act_cfg``, ``metadata``.
+    ``algorithm`` in the sidecar picks the class through :mod:`robot_learning.registry`:
+    ``bc`` -> :class:`robot_learning.algos.bc.BCPolicy` (camera / history / language
+    tokens), everything else (``sac``, ``iql``) -> :class:`ActorPolicy`. Both offer
+    ``needs_image``, ``image_size``, ``reset()``, ``act(observation, deterministic)``,
+    ``obs_cfg``, ``act_cfg``, ``metadata``, ``version``.
 
     Raises:
         CheckpointError: missing/corrupt files or a spec that differs from ``expected``.

@@ -2,16 +2,18 @@
 # Copyright 2026 robot_learning maintainers
 """``robot-learning train``: bags -> policy checkpoint, on one process or many (torchrun).
 
-One loop drives every offline algorithm through the same trainer protocol
-(``sample`` / ``update`` / ``evaluate`` / ``save``):
+One loop drives every offline algorithm of :mod:`robot_learning.registry` through the
+:class:`robot_learning.types.Trainer` protocol (``sample`` / ``update`` / ``evaluate`` /
+``save`` / ``load``):
 
-- ``bc``  behaviour cloning (:mod:`robot_learning.algos.bc.modeling_bc`), camera + LiDAR +
-instruction, or
-  low-dimensional features with ``--inputs lowdim``;
-- ``iql`` offline RL, Implicit Q-Learning
-(:mod:`robot_learning.algos.offline_rl.modeling_offline_rl`);
+- ``bc``  behaviour cloning (:mod:`robot_learning.algos.bc`), camera + LiDAR +
+  instruction, or low-dimensional features with ``--inputs lowdim``;
+- ``iql`` offline RL, Implicit Q-Learning (:mod:`robot_learning.algos.offline_rl`);
 - ``sac`` SAC pretraining on the bags, a full SAC state the online learner continues
   from (``sac_learner`` parameter ``init_from``).
+
+Episodes are split train/validation and sharded over ranks by
+:class:`robot_learning.data.bagdataset.DatasetView` (``split`` / ``shard``).
 
 The run directory gets ``checkpoints/best`` (lowest validation loss), ``checkpoints/last``,
 ``metrics.json``, ``loss_curve.png`` and TensorBoard event files under ``tb/``.
@@ -32,12 +34,23 @@ import os
 from pathlib import Path
 import sys
 import time
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
-from robot_learning.errors import BagError, ConfigError
+from robot_learning import registry
+from robot_learning.common.distributed import (
+    agree_stop,
+    barrier,
+    DistInfo,
+    gather_checksums,
+    init_distributed,
+    trainer_checksum,
+)
+from robot_learning.errors import BagError, ConfigError, run_verb
+from robot_learning.types import Trainer
 
-ALGORITHMS = ('bc', 'iql', 'sac')
+#: ``--algo`` choices: the names of :mod:`robot_learning.registry`.
+ALGORITHMS = registry.names()
 
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:
@@ -113,98 +126,6 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument('--no-progress', action='store_true', help='no tqdm bar')
 
 
-# --- distributed --------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class DistInfo:
-    """Where this process sits in a torchrun job (world_size 1 without torchrun)."""
-
-    rank: int = 0
-    world_size: int = 1
-    local_rank: int = 0
-    backend: str = ''
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
-
-
-def init_distributed(device: str) -> DistInfo:
-    """Join the process group torchrun describes in the environment, if any.
-
-    Backend: nccl when training on CUDA, gloo on CPU (PyTorch DDP docs).
-
-    Raises:
-        ConfigError: WORLD_SIZE is set but not an integer.
-    """
-    try:
-        world = int(os.environ.get('WORLD_SIZE', '1'))
-    except ValueError:
-        raise ConfigError(f"WORLD_SIZE={os.environ['WORLD_SIZE']!r} is not an integer") from None
-    if world <= 1:
-        return DistInfo()
-    import torch.distributed as dist
-
-    backend = 'nccl' if device.startswith('cuda') else 'gloo'
-    dist.init_process_group(backend=backend)
-    return DistInfo(
-        dist.get_rank(), dist.get_world_size(), int(os.environ.get('LOCAL_RANK', '0')), backend
-    )
-
-
-def _barrier(info: DistInfo) -> None:
-    if info.world_size > 1:
-        import torch.distributed as dist
-
-        dist.barrier()
-
-
-def _agree_stop(info: DistInfo, stop: bool) -> bool:
-    """Every rank stops at the same step when any rank's wall-clock cap fired."""
-    if info.world_size <= 1:
-        return stop
-    import torch
-    import torch.distributed as dist
-
-    flag = torch.tensor([1.0 if stop else 0.0])
-    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-    return bool(flag.item() > 0)
-
-
-def parameter_checksum(module) -> float:
-    """Sum of every parameter (float64): equal across ranks iff they stayed in sync."""
-    import torch
-
-    with torch.no_grad():
-        return float(sum(p.detach().double().sum().item() for p in module.parameters()))
-
-
-def trainer_checksum(trainer) -> float:
-    """:func:`parameter_checksum` over every torch module the trainer holds."""
-    import torch
-
-    total = 0.0
-    for name in sorted(vars(trainer)):
-        value = getattr(trainer, name)
-        if isinstance(value, torch.nn.Module) and not isinstance(
-            value, torch.nn.parallel.DistributedDataParallel
-        ):
-            total += parameter_checksum(value)
-    return total
-
-
-def _gather_checksums(info: DistInfo, value: float) -> list[float]:
-    if info.world_size <= 1:
-        return [value]
-    import torch
-    import torch.distributed as dist
-
-    out = [torch.zeros(1, dtype=torch.float64) for _ in range(info.world_size)]
-    dist.all_gather(out, torch.tensor([value], dtype=torch.float64))
-    return [float(t.item()) for t in out]
-
-
 # --- configuration ------------------------------------------------------------------
 
 
@@ -257,23 +178,17 @@ def apply_overrides(cfg: Any, pairs: list[str]) -> Any:
         raise ConfigError(f'--set: {exc}') from None
 
 
-def _algorithm(args) -> tuple[Any, Callable[..., Any], str]:
-    """-> (config, trainer class, description) for ``args.algo``."""
-    if args.algo == 'bc':
-        from robot_learning.algos.bc import modeling_bc as bc
-
-        cfg = bc.BCConfig()
-        if args.inputs == 'lowdim':
-            # LiDAR + detections + velocity + instruction (the issue's low-dimensional BC).
-            cfg = bc.BCConfig.lowdim()
-        if args.text_encoder:
-            cfg = dataclasses.replace(cfg, text_encoder_path=args.text_encoder)
-        return cfg, bc.BCTrainer, f'behaviour cloning ({args.inputs})'
-    from robot_learning.algos.offline_rl import modeling_offline_rl as offline_rl
-
-    if args.algo == 'iql':
-        return offline_rl.IQLConfig(), offline_rl.IQLTrainer, 'offline RL (IQL)'
-    return offline_rl.SACPretrainConfig(), offline_rl.SACPretrainer, 'SAC pretraining'
+def _algorithm(args) -> tuple[Any, type, str]:
+    """-> (config, trainer class, description) of ``args.algo`` in the registry."""
+    algo = registry.get(args.algo)
+    config_cls = algo.config_class
+    if args.algo != 'bc':
+        return config_cls(), algo.trainer_class, algo.description
+    # LiDAR + detections + velocity + instruction (the issue's low-dimensional BC).
+    cfg = config_cls.lowdim() if args.inputs == 'lowdim' else config_cls()
+    if args.text_encoder:
+        cfg = dataclasses.replace(cfg, text_encoder_path=args.text_encoder)
+    return cfg, algo.trainer_class, f'{algo.description} ({args.inputs})'
 
 
 def _dataset_config(args, cfg: Any):
@@ -302,18 +217,21 @@ def _under(path: Path, roots: list[Path]) -> bool:
 
 def select_transitions(
     data, demo_paths, intervention_paths, outcomes, val_fraction: float, seed: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Training and validation transition indices of ``data`` (a BagDataset).
+):
+    """Training and validation views of ``data`` (a BagDataset).
 
     Demo episodes (under ``demo_paths``, outcome in ``outcomes``; empty = any) are split
-    train/validation by episode, never by frame. Episodes under ``intervention_paths``
-    add only their human-labelled transitions (``intervention`` true) to training:
-    HG-DAgger (Kelly et al. 2019) aggregates the expert's corrections, not the policy's
-    own actions that needed correcting.
+    train/validation by episode, never by frame (:meth:`DatasetView.split`). Episodes
+    under ``intervention_paths`` add only their human-labelled transitions
+    (``intervention`` true) to training: HG-DAgger (Kelly et al. 2019) aggregates the
+    expert's corrections, not the policy's own actions that needed correcting.
 
     Returns:
-        (train int64 (M1,), validation int64 (M2,), training episode ids int64 (E,)).
+        (train, validation) :class:`~robot_learning.data.bagdataset.DatasetView`; their
+        ``transition_indices`` are int64 transition indices, ``episode_ids`` the episodes.
     """
+    from robot_learning.data.bagdataset import DatasetView
+
     demo_roots = [Path(p).resolve() for p in demo_paths]
     int_roots = [Path(p).resolve() for p in intervention_paths]
     demo, interv = [], []
@@ -323,23 +241,20 @@ def select_transitions(
             interv.append(i)
         elif _under(path, demo_roots) and (not outcomes or ep.outcome in outcomes):
             demo.append(i)
-    demo = np.array(demo, np.int64)
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(demo)
-    n_val = int(round(val_fraction * len(order))) if len(order) >= 2 else 0
-    if val_fraction > 0 and len(order) >= 2:
-        n_val = max(n_val, 1)
-    val_eps, train_eps = np.sort(order[:n_val]), np.sort(order[n_val:])
     ep_of = np.asarray(data.transitions['episode'])
-    train = np.flatnonzero(np.isin(ep_of, train_eps))
-    val = np.flatnonzero(np.isin(ep_of, val_eps))
+
+    def view(ids: list[int]) -> DatasetView:
+        return DatasetView(data, ids, np.flatnonzero(np.isin(ep_of, ids)))
+
+    train, val = view(demo).split(val_fraction, seed)
     if interv:
-        human = np.flatnonzero(
-            np.isin(ep_of, interv) & np.asarray(data.transitions['intervention'], bool)
+        human = view(interv).select(interventions_only=True)
+        train = DatasetView(
+            data,
+            np.union1d(train.episode_ids, human.episode_ids),
+            np.union1d(train.transition_indices, human.transition_indices),
         )
-        train = np.union1d(train, human)
-        train_eps = np.union1d(train_eps, np.array(interv, np.int64))
-    return train.astype(np.int64), val.astype(np.int64), train_eps.astype(np.int64)
+    return train, val
 
 
 # --- the loop -----------------------------------------------------------------------
@@ -430,7 +345,7 @@ def _run(args, device: str, info: DistInfo) -> int:
     # Rank 0 decodes the bags into the cache first; the others then only map it.
     t0 = time.monotonic()
     if not main:
-        _barrier(info)
+        barrier(info)
     paths = list(args.bags) + list(args.intervention_bags)
     data = BagDataset.build(
         paths,
@@ -441,27 +356,20 @@ def _run(args, device: str, info: DistInfo) -> int:
         log=log,
     )
     if main:
-        _barrier(info)
+        barrier(info)
     build_s = time.monotonic() - t0
-    train_idx, val_idx, train_eps = select_transitions(
+    train_view, val_view = select_transitions(
         data, args.bags, args.intervention_bags, dcfg.outcomes, args.val_fraction, args.seed
     )
+    train_idx, val_idx = train_view.transition_indices, val_view.transition_indices
     if len(train_idx) == 0:
         raise BagError(
             f'no training transitions under {" ".join(args.bags)} with outcome in '
             f'{list(dcfg.outcomes) or "any"} ({len(data.episodes)} episodes read, '
             f'{len(data.skipped)} skipped)'
         )
-    shard_idx = train_idx
-    if info.world_size > 1:
-        # Each rank reads its own shard of the training episodes (never split an episode).
-        mine = train_eps[info.rank::info.world_size]
-        shard_idx = train_idx[np.isin(data.transitions['episode'][train_idx], mine)]
-        if len(shard_idx) == 0:
-            raise BagError(
-                f'rank {info.rank} got no training episodes: {len(train_eps)} '
-                f'episodes cannot feed {info.world_size} ranks'
-            )
+    # Each rank reads its own shard of the training episodes (never split an episode).
+    shard_idx = train_view.shard(info.rank, info.world_size).transition_indices
     log(
         f'train: {len(data.episodes)} episodes ({len(data.skipped)} skipped), '
         f'{len(train_idx)} training / {len(val_idx)} validation transitions, '
@@ -478,10 +386,10 @@ def _run(args, device: str, info: DistInfo) -> int:
         vocab = load_checkpoint(args.init_from)[1].get('vocabulary')
         if vocab:
             kwargs['vocabulary'] = Vocabulary.from_dict(vocab)
-    trainer = trainer_cls(data, cfg, obs_cfg, act_cfg, train_idx, device=device, **kwargs)
+    trainer: Trainer = trainer_cls(
+        data, cfg, obs_cfg, act_cfg, train_idx, device=device, **kwargs
+    )
     if args.init_from:
-        if not hasattr(trainer, 'load'):
-            raise ConfigError(f'--init-from is not supported by --algo {args.algo}')
         trainer.load(args.init_from)
         log(f'train: initialised from {args.init_from}')
 
@@ -541,7 +449,7 @@ def _run(args, device: str, info: DistInfo) -> int:
         if bar is not None:
             bar.update(1)
         if args.minutes > 0 and step % 10 == 0:
-            stop = _agree_stop(info, time.monotonic() - t_train > args.minutes * 60.0)
+            stop = agree_stop(info, time.monotonic() - t_train > args.minutes * 60.0)
         if step % args.eval_every == 0 or step == steps or stop:
             row = {'step': step, **_mean_stats(window)}
             window = []
@@ -571,7 +479,7 @@ def _run(args, device: str, info: DistInfo) -> int:
     if bar is not None:
         bar.close()
     train_s = time.monotonic() - t_train
-    checksums = _gather_checksums(info, trainer_checksum(trainer))
+    checksums = gather_checksums(info, trainer_checksum(trainer))
     if main:
         trainer.save(out / 'checkpoints' / 'last', {**meta, 'step': step})
         writer.close()
@@ -614,10 +522,18 @@ def _run(args, device: str, info: DistInfo) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m robot_learning.train ...`` (what torchrun runs): the CLI's ``train`` verb."""
-    from robot_learning.cli import main as cli_main
+    """``python -m robot_learning.train ...`` (what torchrun runs): the CLI's ``train`` verb.
 
-    return cli_main(['train', *(sys.argv[1:] if argv is None else argv)])
+    Returns:
+        The exit code; 2 with one line on stderr for an expected failure.
+    """
+    ap = argparse.ArgumentParser(
+        prog='robot-learning train', description='Train a policy from bags.'
+    )
+    add_arguments(ap)
+    ap.set_defaults(verb='train')
+    args = ap.parse_args(sys.argv[1:] if argv is None else argv)
+    return run_verb('train', lambda: run(args))
 
 
 if __name__ == '__main__':

@@ -8,9 +8,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from robot_learning.algos.bc.modeling_bc import (
-    _permute_words,
-    _two_hot,
+from robot_learning.algos.bc import (
     BCConfig,
     BCPolicy,
     BCTrainer,
@@ -19,6 +17,8 @@ from robot_learning.algos.bc.modeling_bc import (
     history_indices,
     random_shift,
 )
+from robot_learning.algos.bc.modeling_bc import _two_hot
+from robot_learning.algos.bc.training_bc import _permute_words
 from robot_learning.common.checkpoint import load_checkpoint, save_checkpoint
 from robot_learning.common.features import ActionConfig, ObservationConfig, RawObservation
 from robot_learning.errors import CheckpointError, ConfigError, MessageError
@@ -130,7 +130,8 @@ def train(data, cfg, updates):
     return tr
 
 
-def raw_of(data, f):
+def raw_of(data, f, image=None):
+    """Return the observation of frame ``f`` as the policy node builds it (``image`` if given)."""
     fr = data.frames
     return RawObservation(
         0,
@@ -138,6 +139,7 @@ def raw_of(data, f):
         fr['detections'][f],
         tuple(fr['velocity'][f]),
         data.instructions[fr['instruction'][f]],
+        image,
     )
 
 
@@ -203,7 +205,7 @@ def test_camera_policy_learns_the_instructed_side_and_matches_the_trainer():
         rows = np.flatnonzero(trans['episode'] == ep)
         for r in rows:
             f = trans['obs'][r]
-            a = pol.act(raw_of(data, f), fr['image'][f])
+            a = pol.act(raw_of(data, f, fr['image'][f]))
             assert a.dtype == np.float32 and a.shape == (2,) and np.all(np.abs(a) <= 1)
             errs.append(abs(a[1] - trans['action'][r, 1]))
         # Episode-start history repeats the first frame, like frames['prev'].
@@ -214,7 +216,7 @@ def test_camera_policy_learns_the_instructed_side_and_matches_the_trainer():
             ref = decode(tr.net(image, lowdim, text), cfg).numpy()
         pol.reset()
         ours = np.stack(
-            [pol.act(raw_of(data, trans['obs'][r]), fr['image'][trans['obs'][r]]) for r in rows]
+            [pol.act(raw_of(data, trans['obs'][r], fr['image'][trans['obs'][r]])) for r in rows]
         )
         assert np.allclose(ours, ref, atol=1e-5)
     assert np.mean(np.array(errs) < 0.3) > 0.9, np.mean(errs)
@@ -233,11 +235,13 @@ def test_checkpoint_round_trip_acts_identically(tmp_path):
     f = data.transitions['obs'][1]
     for _ in range(3):  # history fills up identically
         assert np.array_equal(
-            a.act(raw_of(data, f), data.frames['image'][f]),
-            b.act(raw_of(data, f), data.frames['image'][f]),
+            a.act(raw_of(data, f, data.frames['image'][f])),
+            b.act(raw_of(data, f, data.frames['image'][f])),
         )
-    unseen = raw_of(data, f)._replace(instruction='go to the purple pillar')
-    assert a.act(unseen, data.frames['image'][f]).shape == (2,)  # <unk>, still acts
+    unseen = raw_of(data, f, data.frames['image'][f])._replace(
+        instruction='go to the purple pillar'
+    )
+    assert a.act(unseen).shape == (2,)  # <unk>, still acts
 
 
 def test_lowdim_variant_needs_no_image_and_colour_permutation_is_consistent():
@@ -305,10 +309,10 @@ def test_errors_are_one_line_and_name_the_fix(tmp_path):
     pol = tr.policy()
     f = data.transitions['obs'][0]
     with pytest.raises(MessageError, match='width=16 height=12') as err:
-        pol.act(raw_of(data, f), np.zeros((64, 64, 3), np.uint8))
+        pol.act(raw_of(data, f, np.zeros((64, 64, 3), np.uint8)))
     assert '\n' not in str(err.value)
     with pytest.raises(MessageError, match='camera'):
-        pol.act(raw_of(data, f), None)
+        pol.act(raw_of(data, f))
     path = tr.save(tmp_path / 'bc', {})
     tensors, meta = load_checkpoint(path)
     save_checkpoint(tmp_path / 'sac', tensors, {**meta, 'algorithm': 'sac'})
@@ -327,7 +331,8 @@ def test_mirror_map_reflects_features_like_a_mirrored_world():
     Reflected are scan angles, yaw rate and lateral positions; the mirror index/sign is
     applied to the original features.
     """
-    from robot_learning.algos.bc.modeling_bc import _mirror_map, frame_features
+    from robot_learning.algos.bc import frame_features
+    from robot_learning.algos.bc.training_bc import _mirror_map
 
     cfg = BCConfig(**{**SMALL, 'use_detections': True, 'history': (0, 2)})
     rng = np.random.default_rng(3)

@@ -83,7 +83,7 @@ def test_bc_lowdim_trains_and_the_checkpoint_acts(tmp_path, bags):
         (0.1, 0.0),
         'go to the red pillar',
     )
-    a = policy.act_observation(raw, None)
+    a = policy.act(raw)
     assert a.shape == (2,) and np.all(np.abs(a) <= 1.0)
 
 
@@ -144,7 +144,7 @@ def test_offline_rl_smoke(tmp_path, bags, algo):
     if algo == 'sac':  # a full SAC state the online learner can continue from (init_from)
         assert any(k.startswith('sac.') for k in tensors)
     policy = load_policy(out / 'checkpoints' / 'best')
-    assert policy.act(np.zeros(policy.obs_cfg.dim, np.float32)).shape == (2,)
+    assert policy.act_vector(np.zeros(policy.obs_cfg.dim, np.float32)).shape == (2,)
 
 
 def test_empty_selection_exits_nonzero_with_one_line(tmp_path, bags, capsys):
@@ -179,7 +179,7 @@ def test_bad_override_names_the_fields(tmp_path, bags, capsys):
 
 
 def test_apply_overrides_parses_yaml_values():
-    from robot_learning.algos.bc.modeling_bc import BCConfig
+    from robot_learning.algos.bc import BCConfig
 
     cfg = apply_overrides(BCConfig(), ['lr=1e-3', 'history=[0, 3]', 'film=false'])
     assert (cfg.lr, cfg.history, cfg.film) == (1e-3, (0, 3), False)
@@ -195,9 +195,11 @@ def test_interventions_add_only_human_transitions_and_never_validate():
     human[ep_of >= 5] = np.tile([True, True, False, False, False], 2)
     human[0] = True  # a flag inside a demo changes nothing
     data = SimpleNamespace(episodes=eps, transitions={'episode': ep_of, 'intervention': human})
-    train, val, train_eps = select_transitions(
+    train_view, val_view = select_transitions(
         data, ['/d/demos'], ['/d/deploy'], ('success',), 0.25, 0
     )
+    train, val = train_view.transition_indices, val_view.transition_indices
+    train_eps = train_view.episode_ids
     assert set(ep_of[val]).isdisjoint(ep_of[train][ep_of[train] < 5])  # by episode, never by frame
     assert len(set(ep_of[val])) == 1 and 4 not in ep_of[train] and 4 not in ep_of[val]
     from_deploy = train[ep_of[train] >= 5]

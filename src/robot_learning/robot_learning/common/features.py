@@ -387,13 +387,18 @@ def velocity_from_odom(msg) -> tuple[float, float]:
 
 
 class RawObservation(NamedTuple):
-    """Synchronized low-dimensional streams of one stamp, before encoding."""
+    """Synchronized streams of one stamp, before encoding (what every policy's ``act`` takes).
+
+    ``image`` is the camera frame of the same stamp when a policy needs one
+    (``policy.needs_image``), else None; it never enters :meth:`encode`.
+    """
 
     stamp: int  # µs key (stamp_us)
     sectors: np.ndarray  # float32 (num_sectors,) m
     detections: np.ndarray  # float32 (n_colors, 2) m, robot frame
     velocity: tuple  # (v m/s, w rad/s)
     instruction: str
+    image: np.ndarray | None = None  # uint8 (height, width, 3) RGB, camera_ingest output
 
     def encode(self, cfg: 'ObservationConfig', instruction: str | None = None) -> np.ndarray:
         """-> float32 (cfg.dim,). ``instruction`` overrides the one seen at sync time.

@@ -115,7 +115,7 @@ def full_buffer_close(rows: int = 300000) -> tuple[float, str]:
             )
             rng = np.random.default_rng(0)
             d, a = node.obs_cfg.dim, node.act_cfg.dim
-            node.online.add_many(
+            node.learner.online.add_many(
                 rng.random((rows, d), dtype=np.float32),
                 rng.random((rows, a), dtype=np.float32),
                 rng.random(rows, dtype=np.float32),

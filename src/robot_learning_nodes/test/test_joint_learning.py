@@ -243,9 +243,9 @@ def test_learner_takes_two_robots_and_drops_bad_input(ros, tmp_path):
         and 'dropped_action_length' in d
         and 'dropped_nonfinite_observation' in d,
     )
-    assert d['transitions'] == '9' and len(learner.online) == 9
+    assert d['transitions'] == '9' and len(learner.learner.online) == 9
     assert d['dropped_nonfinite_reward'] == '1'
-    assert np.isfinite(learner.online.rewards[:9]).all()
+    assert np.isfinite(learner.learner.online.rewards[:9]).all()
     ros.spin_until(lambda: weights['r1'] and weights['r2'], 5.0, 'weights on both robots')
     assert bytes(weights['r1'][0].data) == bytes(weights['r2'][0].data)
 
@@ -253,11 +253,11 @@ def test_learner_takes_two_robots_and_drops_bad_input(ros, tmp_path):
 def test_learner_stores_n_step_returns_per_robot(ros, tmp_path):
     learner = _learner(ros, tmp_path, **{'sac.n_step': 3, 'sac.gamma': 0.5})
     _feed(ros, _pubs(ros, ''), 6, start=20, terminate=True)
-    ros.spin_until(lambda: len(learner.online) == 6, 5.0, 'six n-step rows')
-    assert learner.online.n_steps[:6].tolist() == [3, 3, 3, 3, 2, 1]
-    assert learner.online.terminated[:6].tolist() == [0, 0, 0, 1, 1, 1]
+    ros.spin_until(lambda: len(learner.learner.online) == 6, 5.0, 'six n-step rows')
+    assert learner.learner.online.n_steps[:6].tolist() == [3, 3, 3, 3, 2, 1]
+    assert learner.learner.online.terminated[:6].tolist() == [0, 0, 0, 1, 1, 1]
     # rewards -1..-6: the first row is -1 + 0.5 * -2 + 0.25 * -3
-    assert learner.online.rewards[0] == pytest.approx(-2.75)
+    assert learner.learner.online.rewards[0] == pytest.approx(-2.75)
 
 
 def test_learner_resumes_with_its_buffer_counters_and_networks(ros, tmp_path):
@@ -265,30 +265,30 @@ def test_learner_resumes_with_its_buffer_counters_and_networks(ros, tmp_path):
     progress = ros.collect(UInt64, 'learner/progress', 10)
     pubs = _pubs(ros, '')
     _feed(ros, pubs, 12, start=100)
-    ros.spin_until(lambda: first.updates >= 12, 20.0, '12 updates')
+    ros.spin_until(lambda: first.learner.updates >= 12, 20.0, '12 updates')
     ros.spin_until(lambda: progress and progress[-1].data == 12, 5.0, 'progress 12')
-    path = first.save('latest')
+    path = first.learner.save('latest')
     meta = json.loads((path / 'checkpoint.json').read_text())
     assert meta['learner_state'] and meta['env_steps'] == 12 and meta['updates'] == 12
-    saved_obs = first.online.observations[:12].copy()
-    saved_actor = {k: v.clone() for k, v in first.sac.actor_state().items()}
-    saved_alpha = first.sac.alpha
+    saved_obs = first.learner.online.observations[:12].copy()
+    saved_actor = {k: v.clone() for k, v in first.learner.sac.actor_state().items()}
+    saved_alpha = first.learner.sac.alpha
     ros.executor.remove_node(first)
     ros.nodes.remove(first)
     first.destroy_node()
 
     second = _learner(ros, tmp_path, 'run', warmup_transitions=4)
-    assert second.resumed_from is not None
-    assert (second.transitions, second.updates) == (12, 12)
-    assert np.array_equal(second.online.observations[:12], saved_obs) and len(second.online) == 12
-    assert second.sac.alpha == saved_alpha
-    assert all(torch.equal(v, saved_actor[k]) for k, v in second.sac.actor_state().items())
-    assert second.version == meta['version'] + 1  # the resumed learner's first push
+    assert second.learner.resumed_from is not None
+    assert (second.learner.transitions, second.learner.updates) == (12, 12)
+    assert np.array_equal(second.learner.online.observations[:12], saved_obs) and len(second.learner.online) == 12
+    assert second.learner.sac.alpha == saved_alpha
+    assert all(torch.equal(v, saved_actor[k]) for k, v in second.learner.sac.actor_state().items())
+    assert second.learner.version == meta['version'] + 1  # the resumed learner's first push
 
 
 def test_learner_refuses_to_resume_another_spec(ros, tmp_path):
     first = _learner(ros, tmp_path, 'run')
-    first.save('latest')
+    first.learner.save('latest')
     with pytest.raises(CheckpointError, match='obs_dim is 3, this policy needs 4'):
         SacLearner(
             namespace=ros.ns,

@@ -90,7 +90,7 @@ def test_learner_continues_from_a_pretrained_checkpoint(ros, tmp_path, pretraine
     tensors, meta = load_checkpoint(pretrained)
     actor = {k: v for k, v in tensors.items() if k.startswith(ACTOR_PREFIX)}
     assert _same(_first_weights(ros), actor)  # what the policy node receives
-    state = node.sac.state_dict()  # and the whole SAC state underneath
+    state = node.learner.sac.state_dict()  # and the whole SAC state underneath
     for key in (
         'critic.q1.0.weight',
         'critic_target.q2.0.bias',
@@ -98,20 +98,20 @@ def test_learner_continues_from_a_pretrained_checkpoint(ros, tmp_path, pretraine
         'optim.critic.state.0.exp_avg',
     ):
         assert torch.equal(state[key], tensors['sac.' + key]), key
-    assert node.sac.num_updates == meta['updates'] == 5
+    assert node.learner.sac.num_updates == meta['updates'] == 5
 
 
 def test_learner_continues_from_its_own_checkpoint(ros, tmp_path):
     first = ros.add(_learner(ros, tmp_path, 'a', **{'sac.seed': 5}))
-    path = first.save('latest')
-    want = {ACTOR_PREFIX + k: v for k, v in first.sac.actor_state().items()}
+    path = first.learner.save('latest')
+    want = {ACTOR_PREFIX + k: v for k, v in first.learner.sac.actor_state().items()}
     second = ros.add(
         _learner(ros, tmp_path, 'b', init_from=str(path))
     )  # sac.seed 0: other fresh weights
-    assert _same({ACTOR_PREFIX + k: v for k, v in second.sac.actor_state().items()}, want)
+    assert _same({ACTOR_PREFIX + k: v for k, v in second.learner.sac.actor_state().items()}, want)
     assert _same(
-        {k: v for k, v in second.sac.state_dict().items() if k.startswith('critic')},
-        {k: v for k, v in first.sac.state_dict().items() if k.startswith('critic')},
+        {k: v for k, v in second.learner.sac.state_dict().items() if k.startswith('critic')},
+        {k: v for k, v in first.learner.sac.state_dict().items() if k.startswith('critic')},
     )
 
 

@@ -13,22 +13,23 @@ from test_joint_learning import _action, _feed, _learner, _pubs
 def test_live_warmup_starts_updates_and_bad_sets_are_refused(ros, tmp_path):
     learner = _learner(ros, tmp_path)  # warmup 10**6: no update yet
     _feed(ros, _pubs(ros, ''), 8, start=10)
-    ros.spin_until(lambda: learner.transitions == 8, 10.0, '8 transitions')
+    ros.spin_until(lambda: learner.learner.transitions == 8, 10.0, '8 transitions')
     ros.spin_for(0.2)
-    assert learner.updates == 0
+    assert learner.learner.updates == 0
     (r,) = ros.set_params(learner, warmup_transitions=4)
     assert r.successful
-    ros.spin_until(lambda: learner.updates >= 8, 20.0, 'updates after the live warmup change')
+    ros.spin_until(lambda: learner.learner.updates >= 8, 20.0, 'updates after the live warmup change')
     # Out of the descriptor's range: refused, old values kept.
     (r,) = ros.set_params(learner, sac__demo_ratio=1.5)
     assert not r.successful and 'out of range' in r.reason
-    assert learner.demo_ratio == 0.5
+    assert learner.sac_cfg.demo_ratio == 0.5
     (r,) = ros.set_params(learner, push_every=0)
     assert not r.successful and learner.push_every == 100
     results = ros.set_params(learner, sac__demo_ratio=0.25, push_every=7)
     assert all(r.successful for r in results)
-    assert learner.demo_ratio == 0.25 and learner.push_every == 7
-    assert learner.sac_cfg.demo_ratio == 0.25  # what the checkpoint sidecar records
+    assert learner.push_every == 7
+    assert learner.sac_cfg.demo_ratio == 0.25  # what batches and the checkpoint sidecar use
+    assert learner.learner.sac_cfg is learner.sac_cfg
     # Built once at start-up: refused with a reason, never a silent success.
     for name, value in (('buffer_capacity', 10), ('sac__gamma', 0.9), ('run_dir', '/tmp/x')):
         (r,) = ros.set_params(learner, **{name: value})

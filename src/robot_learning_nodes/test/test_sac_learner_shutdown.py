@@ -23,11 +23,11 @@ def _learner(ros, tmp_path) -> SacLearner:
 def _fill(node: SacLearner, rows: int) -> None:
     rng = np.random.default_rng(0)
     d, a = node.obs_cfg.dim, node.act_cfg.dim
-    node.online.add_many(
+    node.learner.online.add_many(
         rng.random((rows, d)), rng.random((rows, a)), rng.random(rows), rng.random((rows, d)),
         np.zeros(rows),
     )
-    node.transitions += rows
+    node.learner.transitions += rows
 
 
 def _meta(tmp_path) -> dict:
@@ -49,9 +49,9 @@ def test_close_that_cannot_fit_launchs_window_keeps_the_last_checkpoint_and_says
 ):
     node = _learner(ros, tmp_path)
     _fill(node, 100)
-    node.save('latest')
+    node.learner.save('latest')
     _fill(node, 100)
-    node._save_rate = 1e3  # bytes/s: a disk this slow would need minutes for the buffer
+    node.learner.save_rate = 1e3  # bytes/s: a disk this slow would need minutes for the buffer
     node.close()
     assert _meta(tmp_path)['env_steps'] == 100  # the previous, complete checkpoint
     lines = [line for line in capfd.readouterr().err.splitlines() if 'final checkpoint' in line]

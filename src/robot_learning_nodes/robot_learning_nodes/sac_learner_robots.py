@@ -1,0 +1,202 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
+"""One robot's topics into the ``sac_learner``: subscriptions and message conversion.
+
+:class:`RobotStream` subscribes to a robot's observation topics, its stamped action echo
+and its ``episode`` statuses, converts each message to numpy with
+:mod:`robot_learning.common.features`, assembles transitions with the core
+(:class:`~robot_learning.data.transitions.TransitionPipeline` for the navigation robot,
+:class:`~robot_learning.data.transitions.TransitionAssembler` for joint-space robots; the
+same code the bag dataset uses) and hands them to the
+:class:`~robot_learning.algos.sac.online.OnlineLearner`. Malformed input is dropped,
+counted per reason and reported in one throttled line.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import PoseArray, TwistStamped
+from nav_msgs.msg import Odometry
+import numpy as np
+from robot_learning.common.features import (
+    command_from_joint_state,
+    detections_from_msg,
+    sectors_from_msg,
+    stamp_us,
+    step_info_from_msg,
+    vector_from_joint_state,
+    velocity_from_odom,
+)
+from robot_learning.data.transitions import (
+    EpisodeTracker,
+    TransitionAssembler,
+    TransitionPipeline,
+)
+from robot_learning.errors import MessageError, RobotLearningError
+from sensor_msgs.msg import JointState, LaserScan
+from std_msgs.msg import String, UInt64, UInt8MultiArray
+
+from .common import DEEP_RELIABLE_QOS, LATCHED_QOS
+from .sac_learner_params import topic
+
+
+class RateMeter:
+    """Events per second of a growing counter, over windows of at least ``window_s``."""
+
+    def __init__(self, count: int = 0, window_s: float = 1.0):
+        self._mark = (time.monotonic(), count)
+        self.window_s = window_s
+        self.rate = 0.0
+
+    def update(self, count: int) -> float:
+        """Return the rate, renewed once a window has passed since the last renewal."""
+        now = time.monotonic()
+        t0, n0 = self._mark
+        if now - t0 >= self.window_s:
+            self.rate = (count - n0) / (now - t0)
+            self._mark = (now, count)
+        return self.rate
+
+
+class RobotStream:
+    """One robot's streams into the learner: subscriptions, assembler, episode tracker.
+
+    Args:
+        name: namespace prefix of its topics ('' = the learner's namespace, 'robot1'
+            relative, '/robot1' absolute).
+        node: the ``SacLearner`` node (its ``learner``, ``diag``, ``obs_cfg``/``act_cfg``,
+            ``joint_mode`` and ``on_episode``).
+    """
+
+    def __init__(self, name: str, node: Any):
+        self.name = name
+        self.label = name.strip('/').replace('/', '_') or 'robot'
+        self.node, self.learner = node, node.learner
+        self.state = self.learner.robot(self.label)
+        self.dropped: dict[str, int] = {}
+        self.meter = RateMeter(self.state.transitions)
+        self.joint_mode = node.joint_mode
+        if self.joint_mode:
+            self.assembler = TransitionAssembler()
+        else:
+            self.pipeline = TransitionPipeline(node.obs_cfg, node.act_cfg)
+        self.tracker = EpisodeTracker(lambda rec: node.on_episode(self, rec))
+        self.progress_pub = node.create_publisher(UInt64, topic(name, 'learner/progress'), 10)
+        self.weights_pub = node.create_publisher(
+            UInt8MultiArray, topic(name, 'policy/weights'), LATCHED_QOS
+        )
+        self._subscribe(node)
+
+    @property
+    def transitions(self) -> int:
+        """Return the 1-step transitions received from this robot (across resumes)."""
+        return self.state.transitions
+
+    def drops(self) -> dict[str, int]:
+        """Return dropped messages by reason (assembler's and this stream's)."""
+        return {**({} if self.joint_mode else self.pipeline.dropped), **self.dropped}
+
+    def drop(self, why: str, message: str | None = None) -> None:
+        """Count one dropped input under ``why``; ``message``: a throttled error line."""
+        self.dropped[why] = self.dropped.get(why, 0) + 1
+        if message:
+            self.node.diag.error(f'error_{why}', f'{self.label}: {message}')
+
+    def _subscribe(self, node: Any) -> None:
+        q, t = DEEP_RELIABLE_QOS, self.name
+        sub = node.create_subscription
+        if self.joint_mode:
+            sub(JointState, topic(t, 'joint_states'), self._on_joint_state, q)
+            sub(JointState, topic(t, 'joint_action'), self._on_joint_action, q)
+        else:
+            p = self.pipeline
+            sub(
+                LaserScan,
+                topic(t, 'observation/scan'),
+                lambda m: self._add(p.push_scan(stamp_us(m.header), sectors_from_msg(m))),
+                q,
+            )
+            sub(
+                Odometry,
+                topic(t, 'odom'),
+                lambda m: self._add(p.push_odom(stamp_us(m.header), velocity_from_odom(m))),
+                q,
+            )
+            sub(PoseArray, topic(t, 'detections'), self._on_detections, q)
+            sub(String, topic(t, 'instruction'), lambda m: p.push_instruction(m.data), LATCHED_QOS)
+            sub(
+                TwistStamped,
+                topic(t, 'action'),
+                lambda m: self._add(
+                    p.push_action(stamp_us(m.header), m.twist.linear.x, m.twist.angular.z)
+                ),
+                q,
+            )
+        sub(DiagnosticArray, topic(t, 'episode'), self._on_episode_msg, q)
+
+    def _add(self, transitions) -> None:
+        # The assemblers already drop non-finite actions, rewards and (navigation)
+        # observations; the learner is the last gate before the buffer, for every kind.
+        for _ in range(self.learner.add_transitions(self.label, transitions)):
+            self.drop('nonfinite', 'non-finite transition dropped (observation, action or reward)')
+
+    def _on_detections(self, msg: PoseArray) -> None:
+        try:
+            det = detections_from_msg(msg)
+        except (AttributeError, ValueError) as exc:
+            self.drop('detections', f'malformed detections: {exc}')
+            return
+        self._add(self.pipeline.push_detections(stamp_us(msg.header), det))
+
+    def _on_joint_state(self, msg: JointState) -> None:
+        vec = vector_from_joint_state(msg)
+        dim = self.node.obs_cfg.dim
+        if vec.size != dim:
+            self.drop(
+                'observation_length',
+                f'joint_states has {vec.size} values (position+velocity+effort), '
+                f'expected {dim} (vector_observation.dim)',
+            )
+            return
+        if not np.isfinite(vec).all():
+            self.drop('nonfinite_observation', 'joint_states has non-finite values: dropped')
+            return
+        self._add(self.assembler.add_observation(stamp_us(msg.header), vec.astype(np.float32)))
+
+    def _on_joint_action(self, msg: JointState) -> None:
+        command = command_from_joint_state(msg)
+        act_cfg = self.node.act_cfg
+        try:
+            action = act_cfg.from_command(command)
+        except MessageError:
+            self.drop(
+                'action_length',
+                f'joint_action has {command.size} values, expected {act_cfg.dim} '
+                f'(joint_action.low/high): rejected',
+            )
+            return
+        if not np.isfinite(command).all():
+            self.drop('nonfinite_action', 'joint_action has non-finite values: dropped')
+            return
+        self._add(self.assembler.add_action(stamp_us(msg.header), action))
+
+    def _on_episode_msg(self, msg: DiagnosticArray) -> None:
+        try:
+            info = step_info_from_msg(msg)
+        except RobotLearningError as exc:
+            self.drop('episode_msg', str(exc))
+            return
+        if not np.isfinite(info.reward):
+            self.drop(
+                'nonfinite_reward',
+                f'non-finite reward at step {info.step} of episode {info.episode}: '
+                'transition dropped',
+            )
+        elif self.joint_mode:
+            self._add(self.assembler.add_step(info))
+        else:
+            self._add(self.pipeline.push_step(info))
+        self.tracker.add_step(info)

@@ -5,7 +5,8 @@
 import math
 
 import numpy as np
-from robot_learning_sim.expert import evaluate, ExpertConfig, ExpertPolicy
+from robot_learning_sim.expert import ExpertConfig, ExpertPolicy
+from robot_learning_sim.expert_eval import evaluate
 from robot_learning_sim.world import World, WorldConfig
 
 

@@ -8,16 +8,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from robot_learning.algos.bc import (
-    BCConfig,
-    BCPolicy,
-    BCTrainer,
-    decode,
-    head_loss,
-    history_indices,
-    random_shift,
-)
-from robot_learning.algos.bc.modeling_bc import _two_hot
+from robot_learning.algos.bc import BCConfig, BCPolicy, BCTrainer, history_indices, random_shift
+from robot_learning.algos.bc.modeling_bc import _two_hot, decode, head_loss
 from robot_learning.algos.bc.training_bc import _permute_words
 from robot_learning.common.checkpoint import load_checkpoint, save_checkpoint
 from robot_learning.common.features import ActionConfig, ObservationConfig, RawObservation

@@ -41,7 +41,8 @@ def test_every_row_resolves_to_a_config_a_trainer_and_a_policy():
 def test_reading_the_registry_imports_no_torch_and_no_algorithm():
     code = (
         'import sys, robot_learning.registry, robot_learning.types, robot_learning.cli\n'
-        "heavy = [m for m in sys.modules if m == 'torch' or m.startswith('robot_learning.algos.')]\n"
+        'heavy = [m for m in sys.modules\n'
+        '         if m == "torch" or m.startswith("robot_learning.algos.")]\n'
         'print(heavy)\n'
     )
     out = subprocess.run(

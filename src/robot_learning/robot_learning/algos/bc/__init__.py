@@ -7,15 +7,7 @@ the deployable :class:`BCPolicy`, ``training_bc`` the :class:`BCTrainer`.
 """
 
 from .configuration_bc import BCConfig, HEADS, NET_PREFIX
-from .modeling_bc import (
-    BCNet,
-    BCPolicy,
-    decode,
-    frame_features,
-    head_loss,
-    history_indices,
-    image_tensor,
-)
+from .modeling_bc import BCNet, BCPolicy, frame_features, history_indices
 from .training_bc import BCBatch, BCTrainer, random_shift
 
 __all__ = [
@@ -26,10 +18,7 @@ __all__ = [
     'BCTrainer',
     'HEADS',
     'NET_PREFIX',
-    'decode',
     'frame_features',
-    'head_loss',
     'history_indices',
-    'image_tensor',
     'random_shift',
 ]

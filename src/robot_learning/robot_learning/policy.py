@@ -12,7 +12,7 @@ the learner streams to the policy node; either way no code is executed on load.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 import numpy as np
 from robot_learning.common.checkpoint import bytes_to_weights, check_spec, load_checkpoint
@@ -48,6 +48,29 @@ def policy_metadata(obs_cfg, act_cfg, hidden, algorithm: str, **extra: Any) -> d
         ),
         **extra,
     }
+
+
+def load_prefixed(
+    module: torch.nn.Module, tensors: Mapping[str, torch.Tensor], prefix: str, what: str
+) -> None:
+    """Load the tensors named ``prefix...`` (prefix dropped) into ``module``.
+
+    Args:
+        module: the network to fill.
+        tensors: checkpoint tensors, e.g. ``actor.*`` or ``bc.*`` keys among others.
+        prefix: key prefix of this module's weights.
+        what: the start of the error line, e.g. ``'ckpt: actor weights do not fit'``.
+
+    Raises:
+        CheckpointError: missing, unexpected or mis-shaped weights: ``what`` and the
+            first mismatch torch names, on one line.
+    """
+    state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    try:
+        module.load_state_dict(state)
+    except RuntimeError as exc:
+        lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+        raise CheckpointError(f'{what} ({lines[1] if len(lines) > 1 else lines[0]})') from None
 
 
 class ActorPolicy:
@@ -113,22 +136,13 @@ class ActorPolicy:
                 raise CheckpointError(
                     f'{source}: sidecar lacks {key!r}; not a robot_learning policy'
                 )
-        state = {
-            k[len(ACTOR_PREFIX):]: v for k, v in tensors.items() if k.startswith(ACTOR_PREFIX)
-        }
-        if not state:
+        if not any(k.startswith(ACTOR_PREFIX) for k in tensors):
             raise CheckpointError(f'{source}: no actor weights (keys starting {ACTOR_PREFIX!r})')
         actor = SquashedGaussianActor(
             int(metadata['obs_dim']), int(metadata['action_dim']), tuple(metadata['actor_hidden'])
         )
-        try:
-            actor.load_state_dict(state)
-        except RuntimeError as exc:
-            first = str(exc).strip().splitlines()
-            raise CheckpointError(
-                f'{source}: actor weights do not fit the sidecar spec '
-                f'({first[1].strip() if len(first) > 1 else first[0]})'
-            ) from None
+        what = f'{source}: actor weights do not fit the sidecar spec'
+        load_prefixed(actor, tensors, ACTOR_PREFIX, what)
         return cls(actor, metadata)
 
     @classmethod

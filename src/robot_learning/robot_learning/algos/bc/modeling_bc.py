@@ -63,6 +63,7 @@ from robot_learning.common.features import ActionConfig, ObservationConfig, RawO
 from robot_learning.common.language import PretrainedTextEncoder, Vocabulary
 from robot_learning.common.networks import mlp
 from robot_learning.errors import CheckpointError, ConfigError, MessageError
+from robot_learning.policy import load_prefixed
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -429,15 +430,8 @@ class BCPolicy:
             vocab_size,
             0 if cache is None else int(cache.shape[1]),
         )
-        state = {k[len(NET_PREFIX):]: v for k, v in tensors.items() if k.startswith(NET_PREFIX)}
-        try:
-            net.load_state_dict(state)
-        except RuntimeError as exc:
-            lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
-            raise CheckpointError(
-                f'{source}: BC weights do not fit the sidecar config '
-                f'({lines[1] if len(lines) > 1 else lines[0]})'
-            ) from None
+        what = f'{source}: BC weights do not fit the sidecar config'
+        load_prefixed(net, tensors, NET_PREFIX, what)
         return cls(
             net,
             metadata,

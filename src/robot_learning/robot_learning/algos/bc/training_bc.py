@@ -20,7 +20,7 @@ from robot_learning.common.checkpoint import load_checkpoint, save_checkpoint
 from robot_learning.common.features import ActionConfig, ObservationConfig, tokenize
 from robot_learning.common.language import PretrainedTextEncoder, Vocabulary
 from robot_learning.errors import CheckpointError, ConfigError
-from robot_learning.policy import policy_metadata
+from robot_learning.policy import load_prefixed, policy_metadata
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -396,15 +396,7 @@ class BCTrainer:
                 f"{path}: its instruction vocabulary differs from these bags' "
                 f"({meta.get('vocabulary')} vs {mine})"
             )
-        state = {k[len(NET_PREFIX):]: v for k, v in tensors.items() if k.startswith(NET_PREFIX)}
-        try:
-            self.net.load_state_dict(state)
-        except RuntimeError as exc:
-            lines = str(exc).strip().splitlines()
-            raise CheckpointError(
-                f'{path}: weights do not fit this BC config '
-                f'({lines[1].strip() if len(lines) > 1 else lines[0]})'
-            ) from None
+        load_prefixed(self.net, tensors, NET_PREFIX, f'{path}: weights do not fit this BC config')
         self.mean = tensors['norm.mean'].numpy().astype(np.float32)
         self.std = tensors['norm.std'].numpy().astype(np.float32)
         self._mean_t = torch.from_numpy(self.mean).to(self.device)

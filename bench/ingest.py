@@ -180,7 +180,7 @@ def bench_recorder(seconds: float = 5.0) -> None:
             ex.spin_once(timeout_sec=0.01)
         dt = time.perf_counter() - t0
         got = rec.diag.counters.get(key, 0)
-        nbytes = rec._episode.writer.bytes_written
+        nbytes = rec.book.active.writer.bytes_written
         rec.stop_episode()
         lost = sum(v for k, v in rec.diag.counters.items() if k.startswith('lost'))
         print(

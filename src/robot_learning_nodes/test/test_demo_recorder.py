@@ -145,7 +145,7 @@ def run_episodes(ros, tmp_path, storage):
     # The instruction arrives before the episode starts (latched, as the sim does).
     instr = String(data='go to the red pillar')
     pub_instr.publish(instr)
-    ros.spin_until(lambda: rec._instruction_text == instr.data, what='instruction')
+    ros.spin_until(lambda: rec.book.instruction_text == instr.data, what='instruction')
     # Messages outside an episode are not recorded.
     pub_scan.publish(scan(999))
     ros.spin_until(lambda: len(wire[f'{ns}/scan']) == 1, what='scan 999')
@@ -197,7 +197,7 @@ def run_episodes(ros, tmp_path, storage):
     # ---- episode 2: new instruction, stopped, then marked failure after the stop
     instr2 = String(data='go to the blue pillar')
     pub_instr.publish(instr2)
-    ros.spin_until(lambda: rec._instruction_text == instr2.data, what='instruction 2')
+    ros.spin_until(lambda: rec.book.instruction_text == instr2.data, what='instruction 2')
     trigger(ros, 'recorder/start_episode')
     pub_scan.publish(scan(200))
     recorded(ros, rec, f'{ns}/scan', 22)
@@ -361,7 +361,7 @@ def test_crashed_episode_is_recovered_at_next_start(ros, tmp_path):
     pub = ros.helper.create_publisher(LaserScan, 'scan', RELIABLE)
     ros.wait_matched(pub, 1)
     pub_instr.publish(String(data='go to the red pillar'))
-    ros.spin_until(lambda: rec._instruction_text == 'go to the red pillar', what='instruction')
+    ros.spin_until(lambda: rec.book.instruction_text == 'go to the red pillar', what='instruction')
     trigger(ros, 'recorder/start_episode')
     for i in range(10):
         pub.publish(scan(i))
@@ -369,12 +369,12 @@ def test_crashed_episode_is_recovered_at_next_start(ros, tmp_path):
     # the instruction changes mid-episode: stop_episode would take the new one, so must a
     # recovery
     pub_instr.publish(String(data='go to the blue pillar'))
-    ros.spin_until(lambda: rec._instruction_text == 'go to the blue pillar', what='new one')
-    flushes = rec._episode.writer.flushes
-    ros.spin_until(lambda: rec._episode.writer.flushes > flushes, what='a timer flush')
+    ros.spin_until(lambda: rec.book.instruction_text == 'go to the blue pillar', what='new one')
+    flushes = rec.book.active.writer.flushes
+    ros.spin_until(lambda: rec.book.active.writer.flushes > flushes, what='a timer flush')
     # what SIGKILL leaves: the file as flushed, no index, no metadata.yaml
-    rec._episode.writer.abort()
-    rec._episode = None
+    rec.book.active.writer.abort()
+    rec.book.active = None
     ep = tmp_path / 's' / 'episode_0000'
     assert not (ep / 'metadata.yaml').exists()
     rec2 = make_recorder(ros, tmp_path, session='s2')
@@ -535,7 +535,7 @@ def test_parameters_ranges_live_and_read_only(ros, tmp_path):
     trigger(ros, 'recorder/start_episode')
     (r,) = set_params(ros, flush_period_s=0.2)
     assert r.successful, r.reason
-    assert rec.flush_period_s == 0.2 and rec._episode.writer.flush_period_s == 0.2
+    assert rec.flush_period_s == 0.2 and rec.book.active.writer.flush_period_s == 0.2
     assert rec._flush_timer.timer_period_ns == 200_000_000
     (r,) = set_params(ros, discovery_period_s=2.0)
     assert r.successful and rec._timer.timer_period_ns == 2_000_000_000

@@ -23,7 +23,7 @@ from robot_learning.algos.offline_rl import (
     SACPretrainer,
     squashed_gaussian_log_prob,
 )
-from robot_learning.algos.sac.modeling_sac import SAC, SACConfig
+from robot_learning.algos.sac import SAC, SACConfig
 from robot_learning.common.checkpoint import load_checkpoint
 from robot_learning.common.features import ActionConfig, ObservationConfig
 from robot_learning.common.networks import squashed_gaussian_sample

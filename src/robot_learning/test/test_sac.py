@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 import pytest
-from robot_learning.algos.sac.modeling_sac import (
+from robot_learning.algos.sac import (
     Batch,
     load_actor_weights,
     polyak_update,
@@ -434,6 +434,7 @@ def test_actor_state_round_trip_and_mismatch():
 def test_core_does_not_import_rclpy():
     code = (
         'import sys; import robot_learning.algos.sac.modeling_sac, robot_learning.data.buffers, '
+        'robot_learning.algos.sac.online, robot_learning.algos.offline_rl, '
         'robot_learning.common.checkpoint, '
         'robot_learning.common.networks; assert "rclpy" not in sys.modules'
     )

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import pytest
-from robot_learning.algos.sac.modeling_sac import Batch, SAC, SACConfig
+from robot_learning.algos.sac import Batch, SAC, SACConfig
 from robot_learning.common import networks
 from robot_learning.common.networks import QEnsemble, TwinQCritic
 from robot_learning.data.buffers import ReplayBuffer

@@ -8,14 +8,9 @@ save/resume, the best checkpoint) is the ROS-free
 (:mod:`.sac_learner_robots`), declares the parameters (:mod:`.sac_learner_params`), runs
 the updates in a worker thread while the executor keeps taking messages, and publishes.
 
-Observation kinds (``observation_type``):
-
-* ``navigation``: ``observation/scan`` (lidar_ingest sectors), ``odom``, ``detections``,
-  ``instruction``; action echo ``action`` (TwistStamped).
-* ``joint_state``: ``joint_states`` (sensor_msgs/JointState, vector = position ‖ velocity ‖
-  effort, ``vector_observation.dim`` long); action echo ``joint_action`` (JointState
-  stamped with the observation it answers, command in joint units, mapped to [-1, 1] by
-  ``joint_action.low``/``high``).
+Topics per robot and observation kind (``navigation``: LiDAR sectors, odometry,
+detections, instruction, TwistStamped echo; ``joint_state``: ``joint_states`` and the
+``joint_action`` echo) are listed in :mod:`.sac_learner_robots`.
 
 Several robots (``robots``, e.g. ``['/robot1', '/robot2']``): every topic above is read
 under each robot's namespace, all transitions go into one replay buffer, and every weight

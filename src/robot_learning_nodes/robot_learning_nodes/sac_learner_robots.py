@@ -10,6 +10,18 @@ and its ``episode`` statuses, converts each message to numpy with
 same code the bag dataset uses) and hands them to the
 :class:`~robot_learning.algos.sac.online.OnlineLearner`. Malformed input is dropped,
 counted per reason and reported in one throttled line.
+
+Observation kinds (``observation_type``):
+
+* ``navigation``: ``observation/scan`` (lidar_ingest sectors), ``odom``, ``detections``,
+  ``instruction``; action echo ``action`` (TwistStamped).
+* ``joint_state``: ``joint_states`` (sensor_msgs/JointState, vector = position ‖ velocity ‖
+  effort, ``vector_observation.dim`` long); action echo ``joint_action`` (JointState
+  stamped with the observation it answers, command in joint units, mapped to [-1, 1] by
+  ``joint_action.low``/``high``).
+
+Every robot also sends its ``episode`` statuses (diagnostic_msgs/DiagnosticArray); the
+learner publishes ``learner/progress`` and ``policy/weights`` under its namespace.
 """
 
 from __future__ import annotations

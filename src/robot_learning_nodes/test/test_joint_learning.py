@@ -280,7 +280,8 @@ def test_learner_resumes_with_its_buffer_counters_and_networks(ros, tmp_path):
     second = _learner(ros, tmp_path, 'run', warmup_transitions=4)
     assert second.learner.resumed_from is not None
     assert (second.learner.transitions, second.learner.updates) == (12, 12)
-    assert np.array_equal(second.learner.online.observations[:12], saved_obs) and len(second.learner.online) == 12
+    assert np.array_equal(second.learner.online.observations[:12], saved_obs)
+    assert len(second.learner.online) == 12
     assert second.learner.sac.alpha == saved_alpha
     assert all(torch.equal(v, saved_actor[k]) for k, v in second.learner.sac.actor_state().items())
     assert second.learner.version == meta['version'] + 1  # the resumed learner's first push

@@ -18,7 +18,7 @@ def test_live_warmup_starts_updates_and_bad_sets_are_refused(ros, tmp_path):
     assert learner.learner.updates == 0
     (r,) = ros.set_params(learner, warmup_transitions=4)
     assert r.successful
-    ros.spin_until(lambda: learner.learner.updates >= 8, 20.0, 'updates after the live warmup change')
+    ros.spin_until(lambda: learner.learner.updates >= 8, 20.0, 'updates after the live warmup')
     # Out of the descriptor's range: refused, old values kept.
     (r,) = ros.set_params(learner, sac__demo_ratio=1.5)
     assert not r.successful and 'out of range' in r.reason

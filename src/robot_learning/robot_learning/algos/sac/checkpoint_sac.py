@@ -325,7 +325,8 @@ def sac_metadata(obs_cfg: Any, act_cfg: Any, sac_cfg: Any, **fields: Any) -> dic
     """Return the sidecar of a SAC checkpoint (module docstring), with ``fields`` added.
 
     Args:
-        obs_cfg, act_cfg: observation and action spec (``to_dict``, ``dim``).
+        obs_cfg: observation spec (``to_dict``, ``dim``).
+        act_cfg: action spec (``to_dict``, ``dim``).
         sac_cfg: the :class:`SACConfig` trained with.
         fields: further sidecar fields (``version``, ``env_steps``, ``updates``, ...).
     """

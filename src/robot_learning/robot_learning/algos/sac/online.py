@@ -412,16 +412,9 @@ class OnlineLearner:
 
     def metadata(self) -> dict[str, Any]:
         """Return the sidecar of the current weights (:func:`.checkpoint_sac.sac_metadata`)."""
-        return sac_metadata(
-            self.obs_cfg,
-            self.act_cfg,
-            self.sac_cfg,
-            version=self.version,
-            env_steps=self.transitions,
-            updates=self.updates,
-            demo_episodes=self.demo_episodes,
-            init_from=self.init_from,
-        )
+        counts = {'version': self.version, 'env_steps': self.transitions, 'updates': self.updates}
+        fields = {**counts, 'demo_episodes': self.demo_episodes, 'init_from': self.init_from}
+        return sac_metadata(self.obs_cfg, self.act_cfg, self.sac_cfg, **fields)
 
     def weights_blob(self) -> bytes:
         """Count a new weights version and return the actor as a safetensors blob.

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sys
 
@@ -22,14 +23,19 @@ def spin_node(node_cls: type, args=None) -> None:
     the node's ``close()`` if it has one (the recorder closes its bag, the learner writes
     its last checkpoint) and destroys it. A ``RobotLearningError`` while building the node
     (bad parameter, missing bag or checkpoint) exits with code 2 and one line; so does a
-    bad value of a parameter rclpy itself declares (``use_sim_time:=abc``).
+    bad value of a parameter rclpy itself declares (``use_sim_time:=abc``) and arguments
+    rcl cannot parse (a ``-p`` value that is not YAML, a missing parameter file).
     """
     # rclpy's handler (installed by init, chaining to the one set here) shuts the context
     # down and wakes the executor, which is the whole stop. Python's default handler would
     # also raise KeyboardInterrupt wherever the main thread is; inside a finalizer
     # (rclpy Task.__del__) that prints a traceback that launch reports as a crash.
     signal.signal(signal.SIGINT, lambda *_: None)
-    rclpy.init(args=args)
+    try:
+        rclpy.init(args=args)
+    except RuntimeError as exc:  # rcl's RCLError: arguments it cannot parse (a -p value)
+        print(f'{node_cls.__name__}: {_rcl_reason(exc)}', file=sys.stderr)
+        raise SystemExit(2) from None
     try:
         node = node_cls()
     except (RobotLearningError, ParameterException) as exc:
@@ -60,6 +66,14 @@ def spin_node(node_cls: type, args=None) -> None:
         node.destroy_node()
         rclpy.try_shutdown()
     exit_now()
+
+
+def _rcl_reason(exc: Exception) -> str:
+    # rcl appends the C source locations (", at /path/parse.c:965"): nothing a user fixes.
+    reason = re.sub(r', at \S+:\d+', '', str(exc))
+    if 'parameter override' in reason:
+        reason += ' (fix the -p value: it must be YAML, quote text with special characters)'
+    return reason
 
 
 def _node_name(node_cls: type) -> str:

@@ -56,7 +56,7 @@ from robot_learning.common.networks import (
     TwinQCritic,
 )
 from robot_learning.errors import CheckpointError, ConfigError
-from robot_learning.policy import ACTOR_PREFIX, policy_metadata
+from robot_learning.policy import ACTOR_PREFIX, load_prefixed, policy_metadata
 import torch
 from torch import nn
 
@@ -130,7 +130,7 @@ class IQLTrainer:
 
     No loss ever evaluates an action the dataset does not hold, which is what makes IQL
     safe offline. The actor is a :class:`networks.SquashedGaussianActor`, so the saved
-    checkpoint runs unchanged in :class:`policy.Policy` / the policy node.
+    checkpoint runs unchanged in :class:`robot_learning.policy.ActorPolicy` / the policy node.
 
     ``evaluate``'s ``val_loss`` is the Q loss (TD error, eq. 6) on validation
     transitions. The alternative, the actor's negative log-likelihood of validation
@@ -356,17 +356,15 @@ class IQLTrainer:
         )
         if any(k.startswith('iql.') for k in tensors):
             for prefix, module in modules:
-                state = prefixed(tensors, f'iql.{prefix}.')
-                try:
-                    module.load_state_dict(state)
-                except RuntimeError as exc:
-                    raise CheckpointError(
-                        f'{path}: iql.{prefix} does not fit IQLConfig.hidden/critic_layer_norm '
-                        f'({str(exc).strip().splitlines()[0]})'
-                    ) from None
+                load_prefixed(
+                    module,
+                    tensors,
+                    f'iql.{prefix}.',
+                    f'{path}: iql.{prefix} does not fit IQLConfig.hidden/critic_layer_norm',
+                )
 
     def save(self, path: Path, extra_metadata: Mapping[str, Any] | None = None) -> Path:
-        """Write a checkpoint directory that :meth:`policy.Policy.from_checkpoint` loads.
+        """Write a checkpoint directory that :func:`robot_learning.policy.load_policy` loads.
 
         Tensors: ``actor.*`` (the policy) and, for the record or further training,
         ``iql.critic.*``, ``iql.critic_target.*``, ``iql.value.*``. Sidecar:

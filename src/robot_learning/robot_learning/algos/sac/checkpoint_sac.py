@@ -11,7 +11,7 @@ reads it.
 Tensors (safetensors, float32 unless noted):
 
 - ``actor.*``: the actor (:class:`~robot_learning.common.networks.SquashedGaussianActor`
-  ``state_dict``), what :class:`robot_learning.policy.Policy` loads (``ACTOR_PREFIX``).
+  ``state_dict``), what :class:`robot_learning.policy.ActorPolicy` loads (``ACTOR_PREFIX``).
 - ``sac.*``: the full :func:`sac_state_dict`, what training continues from:
   ``sac.actor.*``, ``sac.critic.*``, ``sac.critic_target.*`` (module state dicts; twin
   critics ``critic.q1.*``/``critic.q2.*``, an ensemble ``critic.members.*`` or batched

@@ -246,7 +246,7 @@ def run_group(
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except Exception:
-        if rclpy.ok():  # else: a take raced the shutdown signal (see common.spin_node)
+        if rclpy.ok():  # else: a take raced the shutdown signal (see robot_learning_nodes.spin)
             raise
     finally:
         for n in nodes:

@@ -20,16 +20,12 @@ from __future__ import annotations
 from rclpy.node import Node
 from robot_learning.data.ingest import compressed_msg_to_rgb, image_msg_to_rgb, resize_rgb
 from robot_learning.errors import ConfigError, RobotLearningError
-from robot_learning_nodes.common import (
-    declare,
-    Diagnostics,
-    live_parameters,
-    pending,
-    SENSOR_PUB_QOS,
-    SENSOR_QOS,
-    spin_node,
-)
 from sensor_msgs.msg import CompressedImage, Image
+
+from .diagnostics import Diagnostics
+from .params import declare, live_parameters, pending
+from .qos import SENSOR_PUB_QOS, SENSOR_QOS
+from .spin import spin_node
 
 
 class CameraIngest(Node):

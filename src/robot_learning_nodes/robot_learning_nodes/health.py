@@ -2,7 +2,7 @@
 """Diagnostic levels of one node task from event and error rates over a sliding window.
 
 Pure Python (no rclpy), so the level logic is unit-tested on its own; the node side
-(:class:`robot_learning_nodes.common.Diagnostics`) feeds it and publishes the result as
+(:class:`robot_learning_nodes.diagnostics.Diagnostics`) feeds it and publishes the result as
 ``diagnostic_msgs/DiagnosticStatus``. Levels follow ``diagnostic_updater``'s meaning:
 
 - ``OK``: input arrives (at the expected rate, where one is given) and no error was

@@ -32,16 +32,12 @@ from robot_learning.data.ingest import (
     sector_angles,
 )
 from robot_learning.errors import ConfigError, RobotLearningError
-from robot_learning_nodes.common import (
-    declare,
-    Diagnostics,
-    live_parameters,
-    pending,
-    SENSOR_PUB_QOS,
-    SENSOR_QOS,
-    spin_node,
-)
 from sensor_msgs.msg import LaserScan, PointCloud2
+
+from .diagnostics import Diagnostics
+from .params import declare, live_parameters, pending
+from .qos import SENSOR_PUB_QOS, SENSOR_QOS
+from .spin import spin_node
 
 
 class LidarIngest(Node):

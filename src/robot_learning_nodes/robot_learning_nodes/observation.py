@@ -27,7 +27,8 @@ from robot_learning.errors import MessageError, RobotLearningError
 from sensor_msgs.msg import Image, LaserScan
 from std_msgs.msg import String
 
-from .common import Diagnostics, LATCHED_QOS, SENSOR_QOS
+from .diagnostics import Diagnostics
+from .qos import LATCHED_QOS, SENSOR_QOS
 
 
 class ObservationStreams:

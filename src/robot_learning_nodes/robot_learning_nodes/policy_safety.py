@@ -77,7 +77,8 @@ class PolicySafety:
 
     def appliers(self) -> dict:
         """Return the live-parameter appliers of the limits (``live_parameters``)."""
-        live = {name: (lambda v, n=name: self._set_limit(n, v)) for name in (*BOUNDS, *RATE_LIMITS)}
+        names = (*BOUNDS, *RATE_LIMITS)
+        live = {name: (lambda v, n=name: self._set_limit(n, v)) for name in names}
         live.update(
             observation_timeout=self._set_obs_timeout,
             joint_lower=lambda v: self._set_joint_limits(list(v), self.joint_upper),

@@ -235,43 +235,37 @@ class DemoRecorder(Node):
         return self.book.set_outcome(success)
 
     # ------------------------------------------------------------------ services
-    def _srv_start(self, _req, resp):
+    def _answer(self, what: str, call, resp, message):
+        """Fill ``resp`` from ``call()`` (a path or None); a failure is counted, one line."""
         try:
-            path = self.start_episode()
+            path = call()
         except RobotLearningError as exc:
-            self.diag.error('error_episode', f'start_episode: {exc}')
+            self.diag.error('error_episode', f'{what}: {exc}')
             resp.success, resp.message = False, str(exc)
             return resp
-        resp.success, resp.message = True, str(path)
+        resp.success, resp.message = path is not None, message(path)
         return resp
+
+    def _srv_start(self, _req, resp):
+        return self._answer('start_episode', self.start_episode, resp, str)
 
     def _srv_stop(self, _req, resp):
-        try:
-            path = self.stop_episode()
-        except RobotLearningError as exc:
-            self.diag.error('error_episode', f'stop_episode: {exc}')
-            resp.success, resp.message = False, str(exc)
-            return resp
-        resp.success = path is not None
-        resp.message = str(path) if path else 'no active episode'
-        return resp
+        return self._answer(
+            'stop_episode', self.stop_episode, resp, lambda p: str(p) if p else 'no active episode'
+        )
 
     def _srv_discard(self, _req, resp):
-        path = self.discard_episode()
-        resp.success = path is not None
-        resp.message = f'deleted {path}' if path else 'no episode to discard'
-        return resp
+        return self._answer(
+            'discard_episode', self.discard_episode, resp,
+            lambda p: f'deleted {p}' if p else 'no episode to discard',
+        )
 
     def _srv_set_success(self, req, resp):
-        try:
-            path = self.set_outcome(bool(req.data))
-        except RobotLearningError as exc:
-            self.diag.error('error_episode', f'set_success: {exc}')
-            resp.success, resp.message = False, str(exc)
-            return resp
-        resp.success = path is not None
-        resp.message = f'{path}: {"success" if req.data else "failure"}' if path else 'no episode'
-        return resp
+        outcome = 'success' if req.data else 'failure'
+        return self._answer(
+            'set_success', lambda: self.set_outcome(bool(req.data)), resp,
+            lambda p: f'{p}: {outcome}' if p else 'no episode',
+        )
 
     def close(self) -> None:
         """Stop (keep) the active episode; call before destroying the node."""

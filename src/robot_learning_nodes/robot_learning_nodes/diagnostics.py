@@ -136,36 +136,29 @@ class Diagnostics:
         t.error_ratio, t.error_min = error_ratio, error_min
         self.route(name, (*keys, *errors))
         if params:
-            prefix = f'diagnostics.{name}.'
-            t.expected_hz = declare_once(
-                self._node,
-                prefix + 'expected_hz',
-                float(expected_hz or 0.0),
-                f'{name}: expected input rate, Hz (WARN below half of it; 0: no check)',
-                min_value=0.0,
-                max_value=100000.0,
-            ) or None
-            t.stale_s = declare_once(
-                self._node,
-                prefix + 'stale_s',
-                float(stale_s or 0.0),
-                f'{name}: STALE after this many seconds without input (0: never)',
-                min_value=0.0,
-                max_value=86400.0,
-            ) or None
-
-            def set_hz(v: float) -> None:
-                t.expected_hz = v or None
-
-            def set_stale(v: float) -> None:
-                t.stale_s = v or None
-
-            live_parameters(
-                self._node,
-                {prefix + 'expected_hz': set_hz, prefix + 'stale_s': set_stale},
-                lock_others=False,
-            )
+            self._task_parameters(t, expected_hz, stale_s)
         return t
+
+    def _task_parameters(
+        self, t: TaskHealth, expected_hz: float | None, stale_s: float | None
+    ) -> None:
+        """Declare ``diagnostics.<task>.expected_hz`` / ``.stale_s`` (live; 0: no check)."""
+        docs = {
+            'expected_hz': (expected_hz, 100000.0, 'expected input rate, Hz (WARN below half '
+                            'of it; 0: no check)'),
+            'stale_s': (stale_s, 86400.0, 'STALE after this many seconds without input '
+                        '(0: never)'),
+        }
+        appliers = {}
+        for field, (default, hi, doc) in docs.items():
+            name = f'diagnostics.{t.name}.{field}'
+            value = declare_once(
+                self._node, name, float(default or 0.0), f'{t.name}: {doc}',
+                min_value=0.0, max_value=hi,
+            )
+            setattr(t, field, value or None)
+            appliers[name] = lambda v, f=field: setattr(t, f, v or None)
+        live_parameters(self._node, appliers, lock_others=False)
 
     def route(self, task: str, keys: tuple[str, ...] | list[str]) -> None:
         """Count keys ``keys`` (of :meth:`count`/:meth:`error`) under ``task``.

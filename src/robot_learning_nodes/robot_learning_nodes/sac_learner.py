@@ -41,6 +41,7 @@ from std_srvs.srv import Trigger
 import torch
 
 from .common import Diagnostics, live_parameters, spin_node
+from .modes import joint_observations
 from .sac_learner_params import declare_learner
 from .sac_learner_robots import RateMeter, RobotStream
 
@@ -63,7 +64,7 @@ class SacLearner(Node):
             # on CPU; the learner has its process to itself in every profile.
             tune_cpu_allocator()
             self.observation_type = p.observation_type
-            self.joint_mode = p.observation_type == 'joint_state'
+            self.joint_observations = joint_observations(p.observation_type)
             self.obs_cfg, self.act_cfg, self.sac_cfg = p.obs_cfg, p.act_cfg, p.sac_cfg
             self.push_every = p.values['push_every']
             self.progress_every = p.values['progress_every']

@@ -27,8 +27,8 @@ from robot_learning.errors import ConfigError
 from std_msgs.msg import String
 
 from .common import declare, declare_dataclass, LATCHED_QOS
+from .modes import joint_observations, OBSERVATION_TYPES
 
-OBSERVATION_TYPES = ('navigation', 'joint_state')
 #: Descriptor ranges (min, max) of the ``observation.*`` and ``sac.*`` parameters.
 _OBS_RANGES = {
     'num_sectors': (1, 4096),
@@ -163,7 +163,7 @@ def declare_learner(node: Node) -> LearnerParams:
         raise ConfigError(
             f'sac_learner: observation_type {kind!r} must be one of {list(OBSERVATION_TYPES)}'
         )
-    if kind == 'joint_state':
+    if joint_observations(kind):
         obs_cfg, act_cfg = _joint_spec(node, robots[0] if robots else '')
     else:
         obs_cfg = declare_dataclass(node, ObservationConfig, 'observation.', ranges=_OBS_RANGES)

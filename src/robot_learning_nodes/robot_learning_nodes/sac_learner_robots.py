@@ -80,7 +80,7 @@ class RobotStream:
         name: namespace prefix of its topics ('' = the learner's namespace, 'robot1'
             relative, '/robot1' absolute).
         node: the ``SacLearner`` node (its ``learner``, ``diag``, ``obs_cfg``/``act_cfg``,
-            ``joint_mode`` and ``on_episode``).
+            ``joint_observations`` and ``on_episode``).
     """
 
     def __init__(self, name: str, node: Any):
@@ -90,8 +90,8 @@ class RobotStream:
         self.state = self.learner.robot(self.label)
         self.dropped: dict[str, int] = {}
         self.meter = RateMeter(self.state.transitions)
-        self.joint_mode = node.joint_mode
-        if self.joint_mode:
+        self.joint_observations = node.joint_observations
+        if self.joint_observations:
             self.assembler = TransitionAssembler()
         else:
             self.pipeline = TransitionPipeline(node.obs_cfg, node.act_cfg)
@@ -109,7 +109,7 @@ class RobotStream:
 
     def drops(self) -> dict[str, int]:
         """Return dropped messages by reason (assembler's and this stream's)."""
-        return {**({} if self.joint_mode else self.pipeline.dropped), **self.dropped}
+        return {**({} if self.joint_observations else self.pipeline.dropped), **self.dropped}
 
     def drop(self, why: str, message: str | None = None) -> None:
         """Count one dropped input under ``why``; ``message``: a throttled error line."""
@@ -120,7 +120,7 @@ class RobotStream:
     def _subscribe(self, node: Any) -> None:
         q, t = DEEP_RELIABLE_QOS, self.name
         sub = node.create_subscription
-        if self.joint_mode:
+        if self.joint_observations:
             sub(JointState, topic(t, 'joint_states'), self._on_joint_state, q)
             sub(JointState, topic(t, 'joint_action'), self._on_joint_action, q)
         else:
@@ -207,7 +207,7 @@ class RobotStream:
                 f'non-finite reward at step {info.step} of episode {info.episode}: '
                 'transition dropped',
             )
-        elif self.joint_mode:
+        elif self.joint_observations:
             self._add(self.assembler.add_step(info))
         else:
             self._add(self.pipeline.push_step(info))

@@ -18,7 +18,7 @@ from robot_learning.algos.sac import (
     save_sac_state,
 )
 from robot_learning.algos.sac.online import OnlineLearner
-from robot_learning.common.checkpoint import load_checkpoint, METADATA_FILE
+from robot_learning.common.checkpoint import bytes_to_weights, load_checkpoint, METADATA_FILE
 from robot_learning.common.features import JointActionConfig, VectorObservationConfig
 from robot_learning.errors import CheckpointError, ConfigError
 import torch
@@ -213,3 +213,25 @@ def test_load_sac_state_keeps_the_loaders_learning_rates(tmp_path):
 def test_demo_bags_need_the_navigation_spec(tmp_path):
     with pytest.raises(ConfigError, match='only navigation demos'):
         OnlineLearner(_sac_cfg(), OBS, ACT, tmp_path, demo_bags=['somewhere'])
+
+
+def test_periodic_checkpoint_progress_per_robot_and_weight_versions(tmp_path):
+    learner = _learner(tmp_path, warmup_transitions=2, checkpoint_every=3)
+    _feed(learner, 'a', 3)
+    _feed(learner, 'b', 1, start=50)
+    for _ in range(2):
+        learner.update()
+        assert learner.checkpoint_if_due() is None
+    learner.update()
+    path = learner.checkpoint_if_due()
+    meta = json.loads((path / METADATA_FILE).read_text())
+    assert meta['learner_state'] and (meta['env_steps'], meta['updates']) == (4, 3)
+    assert meta['robot_transitions'] == {'a': 3, 'b': 1}
+    # learner/progress: each robot's share of the transitions trained through (3 of 4).
+    assert (learner.trained_through('a'), learner.trained_through('b')) == (2, 0)
+    learner.update()
+    assert (learner.trained_through('a'), learner.trained_through('b')) == (3, 1)
+    tensors, blob_meta = bytes_to_weights(learner.weights_blob())
+    assert blob_meta['version'] == 1 and blob_meta['updates'] == 4 and 'sent_unix' in blob_meta
+    assert set(tensors) == {'actor.' + k for k in learner.sac.actor_state()}
+    assert bytes_to_weights(learner.weights_blob())[1]['version'] == 2

@@ -438,10 +438,12 @@ class OnlineLearner:
             CheckpointError: the directory cannot be written (one line).
         """
         with self.train_lock, self.lock:
-            buffers = {'online': self.online.state()}
-            if self.demo is not None:
-                buffers['demo'] = self.demo.state()
-            tensors = checkpoint_tensors(self.sac, buffers if full else None)
+            buffers = {}
+            if full:  # a best checkpoint holds no buffers: no copy of them either
+                buffers['online'] = self.online.state()
+                if self.demo is not None:
+                    buffers['demo'] = self.demo.state()
+            tensors = checkpoint_tensors(self.sac, buffers)
             meta = {**self.metadata(), **extra}
             if full:
                 meta.update(

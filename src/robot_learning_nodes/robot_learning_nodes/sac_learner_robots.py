@@ -163,20 +163,27 @@ class RobotStream:
             return
         self._add(self.pipeline.push_detections(stamp_us(msg.header), det))
 
+    def _usable(self, kind: str, name: str, values, fits: bool, length_text: str) -> bool:
+        """Return whether a joint message fits and is finite; else count and report it."""
+        if not fits:
+            self.drop(f'{kind}_length', f'{name} has {length_text}')
+            return False
+        if not np.isfinite(values).all():
+            self.drop(f'nonfinite_{kind}', f'{name} has non-finite values: dropped')
+            return False
+        return True
+
     def _on_joint_state(self, msg: JointState) -> None:
         vec = vector_from_joint_state(msg)
         dim = self.node.obs_cfg.dim
-        if vec.size != dim:
-            self.drop(
-                'observation_length',
-                f'joint_states has {vec.size} values (position+velocity+effort), '
-                f'expected {dim} (vector_observation.dim)',
+        text = (
+            f'{vec.size} values (position+velocity+effort), expected {dim} '
+            '(vector_observation.dim)'
+        )
+        if self._usable('observation', 'joint_states', vec, vec.size == dim, text):
+            self._add(
+                self.assembler.add_observation(stamp_us(msg.header), vec.astype(np.float32))
             )
-            return
-        if not np.isfinite(vec).all():
-            self.drop('nonfinite_observation', 'joint_states has non-finite values: dropped')
-            return
-        self._add(self.assembler.add_observation(stamp_us(msg.header), vec.astype(np.float32)))
 
     def _on_joint_action(self, msg: JointState) -> None:
         command = command_from_joint_state(msg)
@@ -184,16 +191,10 @@ class RobotStream:
         try:
             action = act_cfg.from_command(command)
         except MessageError:
-            self.drop(
-                'action_length',
-                f'joint_action has {command.size} values, expected {act_cfg.dim} '
-                f'(joint_action.low/high): rejected',
-            )
-            return
-        if not np.isfinite(command).all():
-            self.drop('nonfinite_action', 'joint_action has non-finite values: dropped')
-            return
-        self._add(self.assembler.add_action(stamp_us(msg.header), action))
+            action = None
+        text = f'{command.size} values, expected {act_cfg.dim} (joint_action.low/high): rejected'
+        if self._usable('action', 'joint_action', command, action is not None, text):
+            self._add(self.assembler.add_action(stamp_us(msg.header), action))
 
     def _on_episode_msg(self, msg: DiagnosticArray) -> None:
         try:

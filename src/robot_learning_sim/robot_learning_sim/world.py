@@ -189,6 +189,7 @@ class World(LayoutSampler, WorldSensors):
         d.ctrl[:] = 0.0
         mujoco.mj_forward(self.model, d)
         self._d_prev = self._goal_distance()
+
     # ------------------------------------------------------------------ stepping
     def step(self, v: float, w: float) -> StepResult:
         """Apply the unicycle command for ``control_dt`` and score the transition.

@@ -3,9 +3,9 @@
 """Built-in world: dimensions, colours, :class:`WorldConfig` and :class:`StepResult` (ROS-free).
 
 Imported by the world model (:mod:`robot_learning_sim.world`), its MJCF builder, the
-expert and the gymnasium env; no MuJoCo import here. Importing it picks EGL offscreen rendering on a headless Linux
-machine: ``MUJOCO_GL`` must be set before MuJoCo is imported, so the modules that import
-MuJoCo import this one first.
+expert and the gymnasium env; no MuJoCo import here. Importing it picks EGL offscreen
+rendering on a headless Linux machine: ``MUJOCO_GL`` must be set before MuJoCo is
+imported, so the modules that import MuJoCo import this one first.
 """
 
 from __future__ import annotations

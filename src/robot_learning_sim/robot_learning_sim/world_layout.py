@@ -27,7 +27,6 @@ def _box_distance(px, py, centre, half, yaw) -> np.ndarray:
     return np.hypot(ox, oy)
 
 
-
 class LayoutSampler:
     """Draws a layout into ``obstacles``, ``pillars``, ``goal_index`` and ``_start``."""
 

@@ -398,7 +398,7 @@ def test_lockstep_max_lag_waits_for_learner_progress(bridge_env):
         step(ex, probe, lambda: probe.send(0.1))
     assert bridge.steps_total == 4
     probe.progress.publish(UInt64(data=1))
-    spin_until(ex, lambda: bridge.progress == 1, 3.0)
+    spin_until(ex, lambda: bridge.lockstep.pacing.progress == 1, 3.0)
     n, resends = len(set(probe.stamps())), bridge.diag.counters.get('resends', 0)
     probe.send(0.1)  # 4 - 1 > 2: held
     spin_for(ex, 0.5)

@@ -374,11 +374,11 @@ def test_lockstep_late_answer_after_reset_is_not_applied(sim_env):
     act = _with_action_probe(ex, nodes, sim)
     t0 = probe.stamps('scan')[-1]
     act.send(t0, 0.2, 0.0)
-    spin_until(ex, lambda: sim._ended, 3.0)  # one step: truncated
+    spin_until(ex, lambda: sim.lockstep.ended, 3.0)  # one step: truncated
     t_end = probe.stamps('scan')[-1]
     fut = probe.reset.call_async(Trigger.Request())
     spin_until(ex, fut.done, 5.0)
-    t_new = key(sim._prev_stamp)
+    t_new = key(sim.status.prev_stamp)
     n = sim.steps_total
     act.send(t_end, 0.2, 0.0)  # the answer to the terminal step, arriving after the reset
     act.send(t0, 0.2, 0.0)

@@ -62,6 +62,9 @@ def test_bad_parameters_are_config_errors(rclpy_context):
         ('control_rate', 0.0, 'control_rate'),
         ('lockstep_commands', 'both', 'lockstep_commands'),
         ('camera_every', -2, 'camera_every'),
+        # The world's own checks (ValueError inside) surface as one-line ConfigErrors too.
+        ('colors', ['red', 'mauve'], 'unknown colours'),
+        ('colors', ['red'], 'colors must be'),
     ):
         with pytest.raises(ConfigError, match=match) as info:
             SimNode(parameter_overrides=[Parameter(name, value=value)])

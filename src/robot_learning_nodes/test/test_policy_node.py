@@ -5,121 +5,30 @@
 import math
 import time
 
-from geometry_msgs.msg import Pose, PoseArray, Twist, TwistStamped
-from nav_msgs.msg import Odometry
+from geometry_msgs.msg import Twist, TwistStamped
 import numpy as np
+from policy_support import actor_weights, make, observe, publish_observation, sac_metadata
+from policy_support import stamp_s, teleop, vel
 import pytest
 from rclpy.parameter import Parameter
 from robot_learning.common.checkpoint import save_checkpoint, weights_to_bytes
-from robot_learning.common.features import ActionConfig, ObservationConfig
-from robot_learning.common.networks import SquashedGaussianActor
 from robot_learning.errors import ConfigError
-from robot_learning.policy import ACTOR_PREFIX, policy_metadata
-from robot_learning_nodes.common import COMMAND_QOS, LATCHED_QOS
 from robot_learning_nodes.policy_node import PolicyNode
-from sensor_msgs.msg import LaserScan
-from std_msgs.msg import Bool, String, UInt8MultiArray
+from robot_learning_nodes.qos import LATCHED_QOS
+from std_msgs.msg import Bool, UInt8MultiArray
 from std_srvs.srv import SetBool
-import torch
-
-
-def _actor(speed_bias: float):
-    obs = ObservationConfig()
-    actor = SquashedGaussianActor(obs.dim, 2, (32, 32))
-    with torch.no_grad():  # a constant policy: tanh(bias) ~ +-1 on both action dims
-        for p in actor.parameters():
-            p.zero_()
-        last = [m for m in actor.net.modules() if isinstance(m, torch.nn.Linear)][-1]
-        last.bias[:2] = speed_bias
-    return {ACTOR_PREFIX + k: v for k, v in actor.state_dict().items()}
-
-
-def _metadata(**extra):
-    return policy_metadata(ObservationConfig(), ActionConfig(), (32, 32), 'sac', **extra)
 
 
 @pytest.fixture
 def checkpoint(tmp_path):
     """Save a policy that always wants full speed ahead."""
-    return save_checkpoint(tmp_path / 'ckpt', _actor(3.0), _metadata())
+    return save_checkpoint(tmp_path / 'ckpt', actor_weights(3.0), sac_metadata())
 
 
 @pytest.fixture
 def reverse_checkpoint(tmp_path):
     """Save a policy that always wants full reverse (training: linear -0.3..0.6 m/s)."""
-    return save_checkpoint(tmp_path / 'rev', _actor(-20.0), _metadata())
-
-
-def vel(msg) -> tuple[float, float]:
-    t = msg.twist if isinstance(msg, TwistStamped) else msg
-    return t.linear.x, t.angular.z
-
-
-def stamp_s(msg) -> float:
-    return msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
-
-
-def publish_observation(pubs, sec):
-    scan, odom, det = LaserScan(), Odometry(), PoseArray()
-    for m in (scan, odom, det):
-        m.header.stamp.sec = sec
-    scan.ranges = np.full(24, 2.0, np.float32)
-    det.poses = [Pose() for _ in range(3)]
-    for i, p in enumerate(det.poses):
-        p.position.x, p.position.y = 1.0 + i, 0.5
-    pubs['odom'].publish(odom)
-    pubs['det'].publish(det)
-    pubs['scan'].publish(scan)
-
-
-def make(ros, checkpoint, teleop_type=Twist, **params):
-    values = {'checkpoint': str(checkpoint or ''), 'max_linear': 0.25, 'observation_timeout': 0.3}
-    if teleop_type is TwistStamped:
-        values['teleop_stamped'] = True
-    values.update(params)
-    node = ros.add(
-        PolicyNode(
-            namespace=ros.ns,
-            parameter_overrides=[Parameter(k, value=v) for k, v in values.items()],
-        )
-    )
-    h = ros.helper
-    pubs = {
-        'scan': h.create_publisher(LaserScan, 'observation/scan', 10),
-        'odom': h.create_publisher(Odometry, 'odom', 10),
-        'det': h.create_publisher(PoseArray, 'detections', 10),
-        'instr': h.create_publisher(String, 'instruction', LATCHED_QOS),
-        'teleop': h.create_publisher(teleop_type, 'teleop/cmd_vel', COMMAND_QOS),
-        'e_stop': h.create_publisher(Bool, 'e_stop', COMMAND_QOS),
-    }
-    cmd_type = Twist if values.get('command_type') == 'twist' else TwistStamped
-    out = {
-        'cmd': ros.collect(cmd_type, 'cmd_vel', COMMAND_QOS),
-        'action': ros.collect(TwistStamped, 'action', COMMAND_QOS),
-        'intervention': ros.collect(Bool, 'intervention', COMMAND_QOS),
-    }
-    for p in pubs.values():
-        ros.wait_matched(p)
-    pubs['instr'].publish(String(data='go to the red pillar'))
-    return node, pubs, out
-
-
-def observe(ros, pubs, out, sec):
-    """Publish observation ``sec`` and return the ``action`` that answers it."""
-    publish_observation(pubs, sec)
-    return ros.spin_until(
-        lambda: next((a for a in out['action'] if a.header.stamp.sec == sec), None),
-        5.0,
-        f'action {sec}',
-    )
-
-
-def teleop(pubs, v, w, stamped=False):
-    msg = TwistStamped() if stamped else Twist()
-    t = msg.twist if stamped else msg
-    t.linear.x, t.angular.z = v, w
-    pubs['teleop'].publish(msg)
-    return msg
+    return save_checkpoint(tmp_path / 'rev', actor_weights(-20.0), sac_metadata())
 
 
 def test_twist_stamped_by_default_one_per_observation(ros, checkpoint):
@@ -281,12 +190,12 @@ def test_zero_commands_at_the_command_rate_while_observations_are_stale(ros, che
 def test_nonfinite_weights_are_refused_and_the_last_good_policy_keeps_acting(ros):
     node, pubs, out = make(ros, None)
     wpub = ros.helper.create_publisher(UInt8MultiArray, 'policy/weights', LATCHED_QOS)
-    good = _actor(3.0)
-    wpub.publish(UInt8MultiArray(data=weights_to_bytes(good, _metadata(version=1))))
+    good = actor_weights(3.0)
+    wpub.publish(UInt8MultiArray(data=weights_to_bytes(good, sac_metadata(version=1))))
     ros.spin_until(lambda: node.policy is not None, 5.0, 'weights v1')
     bad = {k: v.clone() for k, v in good.items()}
     next(iter(bad.values())).view(-1)[0] = math.nan
-    wpub.publish(UInt8MultiArray(data=weights_to_bytes(bad, _metadata(version=2))))
+    wpub.publish(UInt8MultiArray(data=weights_to_bytes(bad, sac_metadata(version=2))))
     d = ros.diagnostics(node, cond=lambda d: 'error_weights_nonfinite' in d)
     assert d['error_weights_nonfinite'] == '1' and d['weights_version'] == '1'
     wpub.publish(UInt8MultiArray(data=b'\x00garbled'))
@@ -311,95 +220,3 @@ def test_parameters_have_ranges_live_sets_and_read_only_refusals(ros, checkpoint
     assert all(r.successful for r in results)
     assert node.obs_timeout == 2.0 and node.deterministic is False
     assert vel(observe(ros, pubs, out, 1))[0] == pytest.approx(0.1)
-
-
-# ---------------------------------------------------------------- joint commands
-
-
-def _joint_node(ros, tmp_path, interface='effort', **params):
-    from robot_learning.common.features import JointActionConfig, VectorObservationConfig
-
-    obs = VectorObservationConfig(dim=3, names=('cos', 'sin', 'thetadot'))
-    act = JointActionConfig(low=(-2.0,), high=(2.0,), names=('hinge',))
-    actor = SquashedGaussianActor(obs.dim, act.dim, (16, 16))
-    with torch.no_grad():
-        for p in actor.parameters():
-            p.zero_()
-        [m for m in actor.net.modules() if isinstance(m, torch.nn.Linear)][-1].bias[0] = 3.0
-    ckpt = save_checkpoint(
-        tmp_path / 'joint',
-        {ACTOR_PREFIX + k: v for k, v in actor.state_dict().items()},
-        policy_metadata(obs, act, (16, 16), 'sac'),
-    )
-    values = {
-        'checkpoint': str(ckpt),
-        'observation_type': 'joint_state',
-        'command_type': 'float64_multi_array',
-        'command_interface': interface,
-        'observation_timeout': 0.3,
-        'command_rate': 20.0,
-        **params,
-    }
-    node = ros.add(
-        PolicyNode(
-            namespace=ros.ns,
-            parameter_overrides=[Parameter(k, value=v) for k, v in values.items()],
-        )
-    )
-    from sensor_msgs.msg import JointState
-    from std_msgs.msg import Float64MultiArray
-
-    out = {
-        'cmd': ros.collect(Float64MultiArray, 'commands', COMMAND_QOS),
-        'echo': ros.collect(JointState, 'joint_action', COMMAND_QOS),
-    }
-    pubs = {
-        'joints': ros.helper.create_publisher(JointState, 'joint_states', 100),
-        'e_stop': ros.helper.create_publisher(Bool, 'e_stop', COMMAND_QOS),
-    }
-    for p in pubs.values():
-        ros.wait_matched(p)
-
-    def step(sec):
-        js = JointState()
-        js.header.stamp.sec = sec
-        js.name, js.position = ['a', 'b', 'c'], [1.0, 0.0, 0.5]
-        return ros.send_until_output(pubs['joints'], js, out['echo'], sec)
-
-    return node, pubs, out, step
-
-
-def test_joint_effort_commands_zero_on_e_stop_disable_and_stale(ros, tmp_path):
-    node, pubs, out, step = _joint_node(ros, tmp_path)
-    assert step(1).effort[0] > 1.0
-    pubs['e_stop'].publish(Bool(data=True))
-    ros.spin_until(lambda: node.gate.e_stop, 5.0, 'e-stop')
-    assert list(step(2).effort) == [0.0] and list(out['cmd'][-1].data) == [0.0]
-    pubs['e_stop'].publish(Bool(data=False))
-    ros.spin_until(lambda: not node.gate.e_stop, 5.0, 'release')
-    assert ros.call(SetBool, 'enable', SetBool.Request(data=False)).success
-    assert list(step(3).effort) == [0.0]
-    assert ros.call(SetBool, 'enable', SetBool.Request(data=True)).success
-    assert step(4).effort[0] > 1.0
-    n = len(out['cmd'])  # stale now: zeros stream on commands, none echoed
-    ros.spin_until(lambda: len(out['cmd']) >= n + 5, 5.0, 'zero commands while stale')
-    assert all(list(c.data) == [0.0] for c in out['cmd'][n:])
-    assert [e.header.stamp.sec for e in out['echo']][-1] == 4
-
-
-def test_joint_position_commands_stop_instead_of_zero(ros, tmp_path):
-    node, pubs, out, step = _joint_node(ros, tmp_path, interface='position')
-    step(1)
-    n = len(out['cmd'])
-    pubs['e_stop'].publish(Bool(data=True))
-    ros.spin_until(lambda: node.gate.e_stop, 5.0, 'e-stop')
-    from sensor_msgs.msg import JointState
-
-    for sec in (1, 2):  # a lockstep resend of the answered step, and a new step
-        js = JointState()
-        js.header.stamp.sec = sec
-        js.name, js.position = ['a', 'b', 'c'], [1.0, 0.0, 0.5]
-        pubs['joints'].publish(js)
-    ros.spin_until(lambda: node._last_obs_stamp == 2_000_000, 5.0, 'step 2 seen')
-    ros.spin_for(0.2)
-    assert len(out['cmd']) == n  # a zero position would move the joints: nothing is sent

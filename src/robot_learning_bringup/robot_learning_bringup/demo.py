@@ -59,6 +59,9 @@ class Operator:
         self.steps = 0
         self.records: list[EpisodeRecord] = []
         self._last_stamp = -1
+        # Wall time (ns) of the last reset_counts(): statuses published before it belong to
+        # an earlier stage's sim, even when this node only processes them afterwards.
+        self._since_ns = 0
         self._seen_end: set = set()
         self.node.create_subscription(
             DiagnosticArray, 'episode', self._on_episode, DEEP_RELIABLE_QOS
@@ -84,7 +87,7 @@ class Operator:
         except Exception:  # executor stops at shutdown
             pass
 
-    def _on_episode(self, msg) -> None:
+    def _on_episode(self, msg, sent) -> None:
         from robot_learning.common.features import step_info_from_msg
 
         try:
@@ -92,6 +95,10 @@ class Operator:
         except RobotLearningError:
             return
         with self._lock:
+            if 0 < sent.get('source_timestamp', 0) < self._since_ns:
+                # Queued from the previous stage's sim (its clock ran further): counted, its
+                # stamp would hide every status of the fresh sim, whose clock starts at 0.
+                return
             if info.stamp <= self._last_stamp:
                 return  # a lockstep resend of a step already counted
             self._last_stamp = info.stamp
@@ -115,9 +122,13 @@ class Operator:
 
     def reset_counts(self) -> None:
         with self._lock:
+            self._since_ns = time.time_ns()
             self.steps = 0
             self.records = []
             self._last_stamp = -1
+            # A fresh sim restarts clock and episode ids: its episode 1 may end at the very
+            # stamp the previous stage's episode 1 did, and must still be seen.
+            self._seen_end = set()
 
     def call(self, name: str, data: bool | None = None, timeout: float = 30.0) -> str:
         """Call a service; returns its message. Raises StageError if it never answers."""

@@ -35,7 +35,7 @@ resend, same stamp) is answered with the command already computed for it.
 
 from __future__ import annotations
 
-from collections import deque, OrderedDict
+from collections import OrderedDict
 import math
 import time
 
@@ -45,7 +45,6 @@ from nav_msgs.msg import Odometry
 import numpy as np
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
-from robot_learning.errors import ConfigError
 from robot_learning_nodes.common import (
     COMMAND_QOS,
     declare,
@@ -56,6 +55,7 @@ from robot_learning_nodes.common import (
     spin_node,
 )
 from robot_learning_sim.expert import ExpertConfig, ExpertPolicy
+from robot_learning_sim.takeover import TakeoverGate
 from sensor_msgs.msg import LaserScan
 
 #: Odometry / statuses kept for pairing, scans waiting for their inputs, goals kept.
@@ -96,81 +96,10 @@ class ExpertTeleop(Node):
         self.base_frame = declare(
             self, 'base_frame', 'base_link', 'frame id of the published TwistStamped'
         )
-        self.takeover = declare(
-            self,
-            'takeover',
-            'always',
-            "'always': drive every step (demonstrations); 'on_trouble': "
-            'take over a deployed policy only when it stalls or nears an '
-            'obstacle (interventions)',
-            read_only=True,
-        )
-        if self.takeover not in ('always', 'on_trouble'):
-            raise ConfigError(
-                f"expert_teleop: takeover {self.takeover!r} must be 'always' or 'on_trouble'"
-            )
-        self.stall_steps = int(
-            declare(
-                self,
-                'stall_steps',
-                20,
-                'on_trouble: steps over which progress is judged',
-                read_only=True,
-                min_value=1,
-                max_value=100000,
-            )
-        )
-        self.stall_progress = declare(
-            self,
-            'stall_progress_m',
-            0.15,
-            'on_trouble: less progress toward the goal than this (m) ' 'over stall_steps engages',
-            min_value=0.0,
-            max_value=100.0,
-        )
-        self.near_obstacle = declare(
-            self,
-            'near_obstacle_m',
-            0.22,
-            'on_trouble: a scan range below this (m, from the lidar at the base centre; chassis '
-            'radius 0.17) engages (0 = off)',
-            min_value=0.0,
-            max_value=100.0,
-        )
-        self.away_m = declare(
-            self,
-            'away_m',
-            0.0,
-            'on_trouble: moving this much (m) away from the goal over '
-            'away_steps engages (0 = off)',
-            min_value=0.0,
-            max_value=100.0,
-        )
-        self.away_steps = int(
-            declare(
-                self,
-                'away_steps',
-                5,
-                'on_trouble: window of away_m',
-                read_only=True,
-                min_value=1,
-                max_value=100000,
-            )
-        )
-        self.takeover_steps = int(
-            declare(
-                self,
-                'takeover_steps',
-                30,
-                'on_trouble: steps driven per takeover',
-                min_value=1,
-                max_value=100000,
-            )
-        )
-        self._dist: deque[float] = deque(maxlen=max(2, self.stall_steps, self.away_steps + 1))
-        self._engaged_left = 0
-        self.policy = ExpertPolicy(ExpertConfig(max_linear=max_lin, max_angular=max_ang))
         self.diag = Diagnostics(self)
+        self.gate = TakeoverGate(self, self.diag)
+        self.takeover = self.gate.takeover
+        self.policy = ExpertPolicy(ExpertConfig(max_linear=max_lin, max_angular=max_ang))
         # What the expert reads (scans, odometry, goals, episodes) and what it sends.
         self.diag.task(
             'inputs',
@@ -185,10 +114,7 @@ class ExpertTeleop(Node):
                 'enabled': lambda v: setattr(self, 'enabled', bool(v)),
                 'max_linear': lambda v: setattr(self.policy.cfg, 'max_linear', float(v)),
                 'max_angular': lambda v: setattr(self.policy.cfg, 'max_angular', float(v)),
-                'stall_progress_m': lambda v: setattr(self, 'stall_progress', v),
-                'near_obstacle_m': lambda v: setattr(self, 'near_obstacle', v),
-                'away_m': lambda v: setattr(self, 'away_m', v),
-                'takeover_steps': lambda v: setattr(self, 'takeover_steps', int(v)),
+                **self.gate.live(),
             },
         )
         self._pub = self.create_publisher(TwistStamped, 'teleop/cmd_vel', COMMAND_QOS)
@@ -308,36 +234,8 @@ class ExpertTeleop(Node):
         return pose, goals[-1][1], None if status is None else status[0]
 
     def _engaged(self, pose, goal, ranges: np.ndarray) -> bool:
-        """Whether to drive this step (always, or HG-DAgger gating in on_trouble mode)."""
-        if self.takeover == 'always':
-            return True
-        if self._engaged_left > 0:
-            self._engaged_left -= 1
-            return True
-        self._dist.append(math.hypot(goal[0] - pose[0], goal[1] - pose[1]))
-        # -inf is a return closer than range_min (REP-117): nearest of all.
-        close = np.where(np.isneginf(ranges), 0.0, ranges)
-        close = close[np.isfinite(close)]
-        near = self.near_obstacle > 0 and close.size and float(close.min()) < self.near_obstacle
-        n = max(2, self.stall_steps)
-        stalled = len(self._dist) >= n and self._dist[-n] - self._dist[-1] < self.stall_progress
-        k = self.away_steps
-        away = (
-            self.away_m > 0
-            and len(self._dist) > k
-            and self._dist[-1] - self._dist[-1 - k] > self.away_m
-        )
-        if near or stalled or away:
-            self._engaged_left = self.takeover_steps - 1
-            self._dist.clear()
-            self.diag.count('takeovers')
-            self.diag.count(
-                'takeovers_near_obstacle'
-                if near
-                else 'takeovers_moving_away' if away else 'takeovers_stalled'
-            )
-            return True
-        return False
+        """Whether to drive this step (:meth:`TakeoverGate.engaged`)."""
+        return self.gate.engaged(pose, goal, ranges)
 
     def _act(self, scan: LaserScan, pose, goal, episode) -> None:
         if not self.enabled:
@@ -354,8 +252,7 @@ class ExpertTeleop(Node):
             )
             if new:
                 self.policy.reset()
-                self._dist.clear()
-                self._engaged_left = 0
+                self.gate.reset()
                 self.diag.count('episodes')
             self._goal = goal
             if episode is not None:

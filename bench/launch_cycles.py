@@ -42,7 +42,8 @@ _FINAL = re.compile(r'final checkpoint: (\d+) transitions, (\d+) updates, .* in 
 
 def one_cycle(launch_file: str, work: Path) -> dict:
     """Start, wait for every node (and a learner transition), stop; the figures."""
-    from robot_learning_bringup.launch_description import load_profile, profile_nodes
+    from robot_learning_bringup.launch_description import profile_nodes
+    from robot_learning_bringup.profiles import load_profile
 
     profile = launch_file[: -len('.launch.py')]
     args, options = [], {}

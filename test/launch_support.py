@@ -276,12 +276,12 @@ class Probe:
 
 def expected_parameters(node: dict) -> dict[str, Any]:
     """Return what a node from ``profile_nodes`` must report: our files, then its overrides."""
-    from robot_learning_bringup.launch_description import _flatten
-    from robot_learning_bringup.launcher import params_file_section
+    from robot_learning_bringup.parameters import flatten
+    from robot_learning_bringup.profiles import params_file_section
 
     values: dict[str, Any] = {}
     for f in node['params_files']:
-        values.update(_flatten(params_file_section(Path(f), node['name'])))
+        values.update(flatten(params_file_section(Path(f), node['name'])))
     values.update(node['parameters'])
     return values
 

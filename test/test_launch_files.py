@@ -11,7 +11,7 @@ import re
 import pytest
 from robot_learning.errors import ProfileError
 from robot_learning_bringup.launch_description import profile_nodes
-from robot_learning_bringup.launcher import load_profile, params_file_section, parse_overrides
+from robot_learning_bringup.profiles import load_profile, params_file_section, parse_overrides
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -42,7 +42,8 @@ def _learner_run_dir(node: dict, cwd: Path) -> Path:
 
 @pytest.mark.parametrize('launch_file', LAUNCH_FILES)
 def test_launch_file_runs_with_its_parameters_and_stops_cleanly(launch_file, tmp_path):
-    from robot_learning_bringup.launch_description import load_profile, profile_nodes
+    from robot_learning_bringup.launch_description import profile_nodes
+    from robot_learning_bringup.profiles import load_profile
 
     profile = _profile(launch_file)
     args, options = [], {}

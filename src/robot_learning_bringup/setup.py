@@ -27,7 +27,16 @@ setup(
     zip_safe=True,
     maintainer='robot_learning maintainers',
     maintainer_email='maintainers@robot-learning.org',
-    description='Launch files, parameter files and run profiles of robot_learning.',
+    description='Launch files, parameters, profiles and orchestration of robot_learning.',
     license='Apache-2.0',
     extras_require={'test': ['pytest']},
+    entry_points={
+        # The ROS verbs of the core's `robot-learning` command (robot_learning.cli).
+        'robot_learning.verbs': [
+            'up = robot_learning_bringup.verbs:run_up',
+            'profiles = robot_learning_bringup.verbs:run_profiles',
+            'demo = robot_learning_bringup.verbs:run_demo',
+            'eval = robot_learning_bringup.verbs:run_eval',
+        ],
+    },
 )

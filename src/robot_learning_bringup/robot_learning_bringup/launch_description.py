@@ -32,7 +32,8 @@ from typing import Any
 from robot_learning.errors import ProfileError
 import yaml
 
-from .launcher import _node_name, config_dir, load_profile, params_file_section
+from .parameters import check_type, flatten, nest, read_params_file, user_params
+from .profiles import config_dir, load_profile, node_name, params_file_section
 
 #: Topic remap arguments: name -> (default topic as the nodes name it, description).
 TOPIC_ARGUMENTS = {
@@ -99,114 +100,6 @@ def parse_bool(text: str, what: str) -> bool:
     if value in ('false', '0', 'no', 'off'):
         return False
     raise ProfileError(f'{what}:={text}: write true or false')
-
-
-def _flatten(tree: dict, prefix: str = '') -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            out.update(_flatten(value, f'{prefix}{key}.'))
-        else:
-            out[f'{prefix}{key}'] = value
-    return out
-
-
-def _nest(flat: dict[str, Any]) -> dict:
-    out: dict = {}
-    for key, value in flat.items():
-        *parents, leaf = key.split('.')
-        node = out
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value
-    return out
-
-
-def _kind(value: Any) -> str:
-    """Return the ROS 2 parameter type that rclpy infers for ``value``."""
-    if isinstance(value, bool):
-        return 'bool'
-    if isinstance(value, int):
-        return 'integer'
-    if isinstance(value, float):
-        return 'double'
-    if isinstance(value, str):
-        return 'string'
-    if isinstance(value, (list, tuple)):
-        kinds = {_kind(v) for v in value}
-        return f'{kinds.pop()} array' if len(kinds) == 1 else ('array' if not kinds else 'mixed')
-    return type(value).__name__
-
-
-def _check_type(where: str, key: str, value: Any, reference: Any) -> None:
-    """Refuse what rclpy would refuse at declare time (a value of another type).
-
-    Raises:
-        ProfileError: one line naming the parameter, the expected type and a fix.
-    """
-    want, got = _kind(reference), _kind(value)
-    if want == got or got == 'array' and want.endswith('array'):
-        return
-    hint = ''
-    if want == 'double' and got == 'integer':
-        hint = f': write {float(value)}'
-    elif want == 'double array' and got in ('integer array', 'mixed'):
-        hint = f': write {[float(v) for v in value]}'
-    raise ProfileError(
-        f'{where}: {key} is a {want} (ours: {reference!r}), got {value!r} ({got}){hint}'
-    )
-
-
-def _read_params_file(path: str, names: set[str]) -> dict[str, dict[str, Any]]:
-    """Read a user parameter file as ``{key: flat parameters}``; keys as written.
-
-    Raises:
-        ProfileError: missing file, bad YAML, wrong layout, or a node key that names no
-            node of the profile.
-    """
-    p = Path(path).expanduser()
-    if not p.is_file():
-        raise ProfileError(f'params_file {path}: no such file')
-    try:
-        data = yaml.safe_load(p.read_text())
-    except yaml.YAMLError as exc:
-        raise ProfileError(f'params_file {path}: not valid YAML ({str(exc).splitlines()[0]})')
-    if data is None:
-        return {}
-    layout = 'write <node>: {ros__parameters: {name: value}} (or /**/<node>: / /**:)'
-    if not isinstance(data, dict):
-        raise ProfileError(f'params_file {path}: {layout}')
-    out = {}
-    for key, section in data.items():
-        if (
-            not isinstance(key, str)
-            or not isinstance(section, dict)
-            or not isinstance(section.get('ros__parameters'), dict)
-        ):
-            raise ProfileError(f'params_file {path}: {key!r}: {layout}')
-        node = key.rsplit('/', 1)[-1]
-        if key.rstrip('/') != '/**' and node not in names:
-            raise ProfileError(
-                f"params_file {path}: '{key}' names no node of this profile "
-                f'(its nodes: {", ".join(sorted(names))})'
-            )
-        out[key] = _flatten(section['ros__parameters'])
-    return out
-
-
-def _user_params(sections: dict[str, dict], name: str, namespace: str) -> dict[str, Any]:
-    """Parameters of the user file that apply to node ``name`` in ``namespace``.
-
-    Bare ``<node>:`` keys are read as ``/**/<node>:`` so that the file keeps applying
-    under any namespace (what nav2's RewrittenYaml does for its root key).
-    """
-    ns = namespace.rstrip('/')
-    own = (f'/**/{name}', name, f'{ns}/{name}' if ns else f'/{name}')
-    out: dict[str, Any] = {}
-    # The wildcard first: a node's own section wins over /**.
-    for key in ('/**', '/**/', *own):
-        out.update(sections.get(key, {}))
-    return out
 
 
 def _namespace(text: str) -> str:
@@ -292,42 +185,42 @@ def profile_nodes(
     for arg, (default, _) in TOPIC_ARGUMENTS.items():
         topic_values[arg] = _topic(arg, (topics or {}).get(arg) or default)
     specs = [(g, spec) for g, nodes in prof['groups'].items() for spec in nodes]
-    names = {_node_name(spec) for _, spec in specs}
+    names = {node_name(spec) for _, spec in specs}
     for node in overrides or {}:
         if node not in names:
             raise ProfileError(
                 f"--set {node}.*: '{node}' is no node of {label} (its nodes: "
                 f'{", ".join(sorted(names))})'
             )
-    sections = _read_params_file(params_file, names) if params_file else {}
+    sections = read_params_file(params_file, names) if params_file else {}
     ckpt_node = prof.get('checkpoint_node')
     sim_time = bool(prof.get('use_sim_time', False)) if use_sim_time is None else use_sim_time
     out = []
     for group, spec in specs:
         module, cls = spec['node'].split(':')
         package, executable = module.split('.', 1)
-        name = _node_name(spec)
+        name = node_name(spec)
         node_ns = spec.get('namespace') or ns
         params = spec.get('params') or []
         files = [str(config_dir() / f) for f in ([params] if isinstance(params, str) else params)]
         reference: dict[str, Any] = {'use_sim_time': False}
         for f in files:
-            reference.update(_flatten(params_file_section(Path(f), name)))
-        reference.update(_flatten(spec.get('parameters') or {}))
+            reference.update(flatten(params_file_section(Path(f), name)))
+        reference.update(flatten(spec.get('parameters') or {}))
         values: dict[str, Any] = {
             'use_sim_time': sim_time,
-            **_flatten(spec.get('parameters') or {}),
+            **flatten(spec.get('parameters') or {}),
         }
-        user = _user_params(sections, name, node_ns)
+        user = user_params(sections, name, node_ns)
         for key, value in user.items():
             if key in reference:
-                _check_type(f'params_file {params_file}: {name}', key, value, reference[key])
+                check_type(f'params_file {params_file}: {name}', key, value, reference[key])
         values.update(user)
         if name == ckpt_node and checkpoint:
             values['checkpoint'] = str(checkpoint)
-        for key, value in _flatten((overrides or {}).get(name, {})).items():
+        for key, value in flatten((overrides or {}).get(name, {})).items():
             if key in reference:
-                _check_type(f'--set {name}.{key}', key, value, reference[key])
+                check_type(f'--set {name}.{key}', key, value, reference[key])
             values[key] = value
         if name == ckpt_node and check_checkpoint:
             _check_checkpoint(
@@ -370,7 +263,7 @@ def _params_yaml(directory: Path, node: dict) -> str:
     would re-parse string values of a dict (``'1.0'`` becomes a double).
     """
     path = directory / f'{node["group"]}.{node["name"]}.yaml'
-    doc = {f'/**/{node["name"]}': {'ros__parameters': _nest(node['parameters'])}}
+    doc = {f'/**/{node["name"]}': {'ros__parameters': nest(node['parameters'])}}
     path.write_text(yaml.safe_dump(doc, sort_keys=True))
     return str(path)
 

@@ -2,22 +2,15 @@
 # Copyright 2026 robot_learning maintainers
 """Runs a profile's nodes: what ``ros2 launch`` does, for machines with pip-installed ROS 2.
 
-A profile (``config/profiles/<name>.yaml``) lists process groups; each group is one OS
-process whose nodes share one executor (so the sim, ingestion and policy exchange
-messages without fighting over two cores, and the learner gets a process of its own).
-``launch/*.launch.py`` express the same profiles for ``ros2 launch``.
+A profile (``config/profiles/<name>.yaml``, schema in :mod:`.profiles`) lists process
+groups; each group is one OS process whose nodes share one executor (so the sim, ingestion
+and policy exchange messages without fighting over two cores, and the learner gets a
+process of its own). :mod:`.launch_description` resolves the profile into nodes, the same
+description ``launch/*.launch.py`` hand to ``ros2 launch``.
 
-Profile schema::
-
-    description: one line
-    use_sim_time: true
-    groups:
-      env:                                   # group name -> list of nodes
-        - node: robot_learning_sim.sim_node:SimNode
-          name: sim_node                     # node name (params file key), optional
-          params: [sim_node.yaml]            # files in config/
-          parameters: {mode: lockstep}       # overrides
-          remaps: {cmd_vel: /robot1/cmd_vel}
+``config_dir``, ``params_file_section``, ``available_profiles``, ``load_profile`` and
+``parse_overrides`` live in :mod:`.profiles`; they still import from here (and from the
+old ``robot_learning_nodes.launcher``).
 """
 
 from __future__ import annotations
@@ -31,96 +24,26 @@ import sys
 import time
 from typing import Any
 
-from robot_learning.errors import ProfileError
-import yaml
+from .launch_description import profile_nodes
+from .profiles import (
+    available_profiles,
+    config_dir,
+    load_profile,
+    params_file_section,
+    parse_overrides,
+)
 
-
-def config_dir() -> Path:
-    """``config/`` of the bringup package (installed share/ or the source tree)."""
-    env = os.environ.get('ROBOT_LEARNING_CONFIG')
-    if env:
-        return Path(env)
-    try:
-        from ament_index_python.packages import get_package_share_directory
-
-        p = Path(get_package_share_directory('robot_learning_bringup')) / 'config'
-        if p.is_dir():
-            return p
-    except Exception:  # not installed with colcon: fall back to the source tree
-        pass
-    return Path(__file__).resolve().parents[3] / 'config'
-
-
-def params_file_section(path: Path, node_name: str) -> dict:
-    """Return the ``ros__parameters`` of ``node_name`` in a file (``config/<node>.yaml``).
-
-    Our files key each node as ``/**/<node_name>`` so that they apply under any namespace
-    (rclpy ignores a bare ``<node_name>:`` key once the node is namespaced); a bare key is
-    read too.
-
-    Raises:
-        ProfileError: the file has no section for ``node_name``.
-    """
-    data = yaml.safe_load(Path(path).read_text()) or {}
-    for key in (f'/**/{node_name}', node_name, f'/{node_name}'):
-        section = data.get(key) if isinstance(data, dict) else None
-        if isinstance(section, dict) and isinstance(section.get('ros__parameters'), dict):
-            return section['ros__parameters']
-    raise ProfileError(f"{path}: no '/**/{node_name}: ros__parameters:' section")
-
-
-def available_profiles() -> list[str]:
-    return sorted(p.stem for p in (config_dir() / 'profiles').glob('*.yaml'))
-
-
-def load_profile(name: str) -> dict:
-    """Read and check a profile.
-
-    Raises:
-        ProfileError: unknown name or malformed content, with one line saying what to fix.
-    """
-    path = Path(name) if name.endswith('.yaml') else config_dir() / 'profiles' / f'{name}.yaml'
-    if not path.is_file():
-        raise ProfileError(
-            f"unknown profile '{name}': choose one of {', '.join(available_profiles())}"
-        )
-    try:
-        prof = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ProfileError(f'{path}: not valid YAML ({exc})') from None
-    if (
-        not isinstance(prof, dict)
-        or not isinstance(prof.get('groups'), dict)
-        or not prof['groups']
-    ):
-        raise ProfileError(f"{path}: needs a 'groups' mapping of group name -> list of nodes")
-    for g, nodes in prof['groups'].items():
-        for n in nodes or []:
-            if ':' not in str(n.get('node', '')):
-                raise ProfileError(f"{path}: group {g}: each node needs 'node: module:Class'")
-    return prof
-
-
-def parse_overrides(items: list[str]) -> dict[str, dict[str, Any]]:
-    """``['sim_node.mode=lockstep', ...]`` -> ``{'sim_node': {'mode': 'lockstep'}}``.
-
-    Raises:
-        ProfileError: an item is not ``node.param=value``.
-    """
-    out: dict[str, dict[str, Any]] = {}
-    for item in items:
-        key, sep, value = item.partition('=')
-        node, dot, param = key.partition('.')
-        if not sep or not dot or not param:
-            raise ProfileError(
-                f"bad override '{item}': write node.param=value, e.g. sim_node.mode=lockstep"
-            )
-        out.setdefault(node, {})[param] = yaml.safe_load(value)
-    return out
-
-
-def _node_name(spec: dict) -> str:
-    return spec.get('name') or spec['node'].split(':')[0].rsplit('.', 1)[-1]
+__all__ = [
+    'ProfileProcesses',
+    'available_profiles',
+    'config_dir',
+    'create_nodes',
+    'load_profile',
+    'main',
+    'params_file_section',
+    'parse_overrides',
+    'run_group',
+]
 
 
 def _to_param(name: str, value: Any):
@@ -145,8 +68,6 @@ def create_nodes(profile_name: str, group: str, options: dict[str, Any] | None =
     Raises:
         ProfileError: a bad option (one line saying what to fix).
     """
-    from .launch_description import profile_nodes
-
     nodes = []
     for n in profile_nodes(profile_name, **(options or {})):
         if n['group'] != group:
@@ -275,8 +196,6 @@ class ProfileProcesses:
         checkpoint: str = '',
         log_level: str = '',
     ):
-        from .launch_description import profile_nodes
-
         self.profile_name = profile_name
         self.profile = load_profile(profile_name)
         # Every option is checked here, before any process starts (nothing left running).

@@ -58,9 +58,9 @@ UNDECLARED = {
     'sentence_transformers',
     'transformers',
 }
-# The core's CLI imports the node package at call time for up/demo/eval; declaring it would
-# make a dependency cycle (robot_learning_nodes depends on robot_learning).
-CYCLE_BREAKS = {'robot_learning': {'robot_learning_nodes'}}
+# The core's CLI reaches its ROS verbs (up, profiles, demo, eval) at call time; declaring the
+# packages that provide them would make a dependency cycle (they depend on robot_learning).
+CYCLE_BREAKS = {'robot_learning': {'robot_learning_bringup', 'robot_learning_nodes'}}
 
 # REP 149 (format 3): the fixed order of the top-level elements of <package>.
 HEAD_ORDER = ['name', 'version', 'description', 'maintainer', 'license', 'url', 'author']

@@ -82,3 +82,81 @@ def test_missing_demo_bag_exits_nonzero_with_one_line():
         'robot-learning up: bag path /no/such/bag does not exist: '
         'pass a bag directory or a session of them'
     ], r.stderr[-2000:]
+
+
+class _FakeEntryPoint:
+    def __init__(self, run, value='fake.verbs:run'):
+        self._run, self.value = run, value
+
+    def load(self):
+        if isinstance(self._run, Exception):
+            raise self._run
+        return self._run
+
+
+def test_ros_verbs_are_found_through_entry_points(monkeypatch):
+    from robot_learning import cli
+
+    seen = {}
+
+    def lookup(name):
+        seen['name'] = name
+        return [_FakeEntryPoint(lambda args: 7 if args.profile == 'p' else 1)]
+
+    monkeypatch.setattr(cli, 'verb_entry_points', lookup)
+    assert cli.main(['up', 'p', '--set', 'a.b=1']) == 7 and seen['name'] == 'up'
+
+
+def test_ros_verbs_without_bringup_name_the_package_in_one_line(monkeypatch, capsys):
+    from robot_learning import cli
+
+    monkeypatch.setattr(cli, 'verb_entry_points', lambda name: [])
+    for argv in (['up', 'x'], ['profiles'], ['demo'], ['eval', '--checkpoint', 'c']):
+        assert cli.main(argv) == 2, argv
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f'robot-learning {argv[0]}: '), err
+        assert 'robot_learning_bringup' in err[0], err
+
+
+def test_a_verb_whose_module_is_missing_gives_one_line(monkeypatch, capsys):
+    from robot_learning import cli
+
+    missing = ModuleNotFoundError("No module named 'rclpy'", name='rclpy')
+    monkeypatch.setattr(cli, 'verb_entry_points', lambda name: [_FakeEntryPoint(missing)])
+    assert cli.main(['profiles']) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'rclpy'" in err[0] and 'ROS 2' in err[0], err
+
+
+def test_core_only_install_every_verb_answers_in_one_line(tmp_path):
+    """Without the ROS packages on the path, no verb ends in a traceback."""
+    import os
+
+    ros_pkgs = ('robot_learning_bringup', 'robot_learning_nodes', 'robot_learning_sim')
+    path = os.pathsep.join(
+        p
+        for p in os.environ.get('PYTHONPATH', '').split(os.pathsep)
+        if not any(pkg in p for pkg in ros_pkgs)
+    )
+    env = {**os.environ, 'PYTHONPATH': path}
+    for argv in (
+        ['up', 'x'],
+        ['profiles'],
+        ['demo'],
+        ['eval', '--checkpoint', str(tmp_path)],
+        ['eval', '--checkpoint', str(tmp_path / 'none'), '--offline', '--bags', str(tmp_path)],
+        ['train', '--bags', str(tmp_path / 'none'), '--out', str(tmp_path / 'r')],
+        ['bag', 'reindex', str(tmp_path / 'none')],
+    ):
+        r = subprocess.run(
+            [sys.executable, '-m', 'robot_learning.cli', *argv],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        lines = [line for line in r.stderr.splitlines() if line.strip()]
+        assert r.returncode == 2 and len(lines) == 1, (argv, r.stderr[-2000:])
+        assert lines[0].startswith(f'robot-learning {argv[0]}: '), lines
+        if '--offline' not in argv and argv[0] in ('up', 'profiles', 'demo', 'eval'):
+            assert 'robot_learning_bringup' in lines[0], lines

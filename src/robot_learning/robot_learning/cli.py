@@ -12,17 +12,70 @@ Verbs:
   eval --checkpoint DIR --offline --bags DIR...               action error on held-out episodes
   bag reindex DIR                                             recover crashed bags (as crashed)
 
-The ROS-facing verbs live in ``robot_learning_nodes`` and are imported only when used,
-so the core package itself never imports rclpy. Every expected failure (bad profile,
-missing bag, wrong checkpoint) ends with exit code 2 and one line saying what to fix.
+This module is pure argparse. ``train``, ``eval --offline`` and ``bag`` run in the core;
+the ROS-facing verbs (``up``, ``profiles``, ``demo`` and closed-loop ``eval``) are found
+through the entry-point group ``robot_learning.verbs`` (each a callable
+``run(args: argparse.Namespace) -> int``, registered by ``robot_learning_bringup``), so
+the core never imports rclpy and a core-only install says in one line what to install.
+Every expected failure (bad profile, missing bag, wrong checkpoint, a missing package)
+ends with exit code 2 and one line saying what to fix.
 """
 
 from __future__ import annotations
 
 import argparse
+from importlib import metadata
 import sys
+from typing import Callable
 
-from robot_learning.errors import RobotLearningError
+from robot_learning import train
+from robot_learning.errors import RobotLearningError, run_verb
+
+#: Entry-point group of the ROS-facing verbs.
+VERB_GROUP = 'robot_learning.verbs'
+#: The verbs found there, and the package that provides them.
+ROS_VERBS = ('up', 'profiles', 'demo', 'eval')
+BRINGUP = 'robot_learning_bringup'
+
+
+class MissingPackage(RobotLearningError):
+    """A verb needs a package (or Python module) that is not installed."""
+
+
+def _install_hint(module: str) -> str:
+    top = module.split('.')[0]
+    if top.startswith('robot_learning'):
+        return f'build it (colcon build --packages-up-to {top}) or install it'
+    if top in ('rclpy', 'rosidl_runtime_py', 'launch', 'launch_ros') or top.endswith('_msgs'):
+        return 'install ROS 2 Jazzy (requirements.txt has the pip wheels)'
+    return 'pip install -r requirements.txt'
+
+
+def verb_entry_points(name: str) -> list:
+    """Return the entry points named ``name`` in :data:`VERB_GROUP` (empty: none installed)."""
+    return list(metadata.entry_points(group=VERB_GROUP, name=name))
+
+
+def find_verb(name: str) -> Callable[[argparse.Namespace], int]:
+    """Return the ``run(args) -> int`` of the ``robot_learning.verbs`` entry point ``name``.
+
+    Raises:
+        MissingPackage: no such entry point (``robot_learning_bringup`` is not installed),
+            or it names a module that cannot be imported.
+    """
+    found = verb_entry_points(name)
+    if not found:
+        raise MissingPackage(
+            f'this verb needs the ROS package {BRINGUP}, which is not installed: '
+            f'{_install_hint(BRINGUP)}'
+        )
+    try:
+        return found[0].load()
+    except ModuleNotFoundError as exc:
+        raise MissingPackage(
+            f'{found[0].value} needs the module {exc.name!r}, which is not installed: '
+            f'{_install_hint(exc.name or "")}'
+        ) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -80,9 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument('--runs-dir', default='runs')
     demo.add_argument('--seed', type=int, default=0)
-    from robot_learning.train import add_arguments
-
-    add_arguments(
+    train.add_arguments(
         sub.add_parser('train', help='train a policy from bags (bc, iql, sac pretraining)')
     )
     ev = sub.add_parser(
@@ -123,57 +174,43 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        if args.verb == 'profiles':
-            from robot_learning_bringup.launcher import available_profiles, load_profile
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.verb in ROS_VERBS and not (args.verb == 'eval' and args.offline):
+        run = find_verb(args.verb)
+        return run(args)
+    if args.verb == 'train':
+        return train.run(args)
+    if args.verb == 'eval':
+        from robot_learning.evaluation import run_offline_eval
 
-            for name in available_profiles():
-                print(f'{name:14s} {load_profile(name).get("description", "")}')
-            return 0
-        if args.verb == 'up':
-            from robot_learning_bringup.launcher import ProfileProcesses
+        return run_offline_eval(args)
+    if args.verb == 'bag':
+        from robot_learning.data.bagrepair import reindex
 
-            return ProfileProcesses(
-                args.profile,
-                args.set,
-                args.namespace,
-                params_file=args.params_file,
-                checkpoint=args.checkpoint,
-                log_level=args.log_level,
-            ).wait()
-        if args.verb == 'demo':
-            from robot_learning_bringup.demo import run_demo
-
-            return run_demo(args)
-        if args.verb == 'train':
-            from robot_learning.train import run
-
-            return run(args)
-        if args.verb == 'eval' and args.offline:
-            from robot_learning.evaluation import run_offline_eval
-
-            return run_offline_eval(args)
-        if args.verb == 'eval':
-            from robot_learning_bringup.demo import run_eval_cli
-
-            return run_eval_cli(args)
-        if args.verb == 'bag':
-            from robot_learning.data.bagrepair import reindex
-
-            results = reindex(args.dir)
-            for res in results:
-                print(res.line())
-            if not results:
-                print(f'{args.dir}: every bag is complete, nothing to reindex')
-            return 0
-    except RobotLearningError as exc:
-        print(f'robot-learning {args.verb}: {exc}', file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+        results = reindex(args.dir)
+        for res in results:
+            print(res.line())
+        if not results:
+            print(f'{args.dir}: every bag is complete, nothing to reindex')
+        return 0
     return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        return _dispatch(args)
+    except ModuleNotFoundError as exc:
+        # A dependency missing on this machine is a setup fault, not a bug: one line.
+        raise MissingPackage(
+            f'needs the module {exc.name!r}, which is not installed: '
+            f'{_install_hint(exc.name or "")}'
+        ) from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``robot-learning`` with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    args = _parser().parse_args(argv)
+    return run_verb(args.verb, lambda: _run(args))
 
 
 if __name__ == '__main__':

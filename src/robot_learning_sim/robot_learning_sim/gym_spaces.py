@@ -235,3 +235,38 @@ def spec_dict(
     }
     spec.update(extra or {})
     return spec
+
+
+def world_spaces(cfg, camera: bool = False):
+    """Observation and action spaces of the built-in world's gymnasium env.
+
+    Args:
+        cfg: the :class:`~robot_learning_sim.world_config.WorldConfig`.
+        camera: whether the observation holds the forward camera image.
+
+    Returns:
+        ``(observation_space, action_space)``: a Dict of ``scan`` float32 (lidar_rays,)
+        ranges in m (+inf: no return within range_max, -inf: closer than range_min,
+        REP-117), ``detections`` float32 (n_colors, 2) pillar centres in the base frame, m
+        (NaN rows for colours absent this episode, only with ``n_pillars`` > 0),
+        ``velocity`` float32 (2,) forward m/s and yaw rate rad/s from odometry,
+        ``instruction`` the index of the instructed colour in ``cfg.colors``, and with
+        ``camera`` ``image`` uint8 (camera_height, camera_width, 3) RGB; a float32 Box
+        action (v m/s in [min_linear, max_linear], w rad/s in [-max_angular, max_angular]).
+    """
+    from gymnasium import spaces
+
+    inf = np.float32(np.inf)
+    obs = {
+        'scan': spaces.Box(-inf, inf, (cfg.lidar_rays,), np.float32),
+        'detections': spaces.Box(-inf, inf, (len(cfg.colors), 2), np.float32),
+        'velocity': spaces.Box(-inf, inf, (2,), np.float32),
+        'instruction': spaces.Discrete(len(cfg.colors)),
+    }
+    if camera:
+        obs['image'] = spaces.Box(0, 255, (cfg.camera_height, cfg.camera_width, 3), np.uint8)
+    action = spaces.Box(
+        np.array([cfg.min_linear, -cfg.max_angular], np.float32),
+        np.array([cfg.max_linear, cfg.max_angular], np.float32),
+    )
+    return spaces.Dict(obs), action

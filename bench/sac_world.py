@@ -20,33 +20,32 @@ from robot_learning.algos.sac.modeling_sac import SAC, SACConfig
 from robot_learning.common.features import ActionConfig, encode_observation, ObservationConfig
 from robot_learning.data.buffers import ReplayBuffer, sample_mixed
 from robot_learning.data.ingest import scan_to_sectors
+from robot_learning_sim.env import WorldEnv
 from robot_learning_sim.expert import ExpertPolicy
-from robot_learning_sim.world import World, WorldConfig
 import torch
 
 
-def observe(world: World, cfg: ObservationConfig) -> np.ndarray:
+def observe(raw: dict, info: dict, cfg: ObservationConfig) -> np.ndarray:
     sectors = scan_to_sectors(
-        world.scan(), -np.pi, 2 * np.pi / 360, 0.12, cfg.range_max, cfg.num_sectors
+        raw['scan'], -np.pi, 2 * np.pi / 360, 0.12, cfg.range_max, cfg.num_sectors
     )
     return encode_observation(
-        sectors, world.detections(), world.velocity(), world.instruction, cfg
+        sectors, raw['detections'], tuple(raw['velocity']), info['instruction'], cfg
     )
 
 
-def run_episode(world, act_fn, obs_cfg, act_cfg, buffer=None, seed=None):
-    world.reset(seed)
-    obs = observe(world, obs_cfg)
+def run_episode(env, act_fn, obs_cfg, act_cfg, buffer=None, seed=None):
+    obs = observe(*env.reset(seed=seed), obs_cfg)
     while True:
         a = act_fn(obs)
         v, w = act_cfg.to_twist(a)
-        res = world.step(v, w)
-        nxt = observe(world, obs_cfg)
+        raw, reward, terminated, truncated, info = env.step((v, w))
+        nxt = observe(raw, info, obs_cfg)
         if buffer is not None:
-            buffer.add(obs, act_cfg.from_twist(v, w), res.reward, nxt, float(res.terminated))
+            buffer.add(obs, act_cfg.from_twist(v, w), reward, nxt, float(terminated))
         obs = nxt
-        if res.terminated or res.truncated:
-            return res.outcome, world.episode_steps
+        if terminated or truncated:
+            return info['outcome'], env.world.episode_steps
 
 
 def main() -> None:
@@ -63,7 +62,8 @@ def main() -> None:
     a = ap.parse_args()
     torch.set_num_threads(1)
     obs_cfg, act_cfg = ObservationConfig(), ActionConfig()
-    world = World(WorldConfig(seed=a.seed, reward_time=a.reward_time))
+    env = WorldEnv(seed=a.seed, reward_time=a.reward_time)
+    world = env.world  # the expert drives from privileged state
     expert = ExpertPolicy()
     demo = ReplayBuffer(obs_cfg.dim, 2, 100_000, seed=1)
 
@@ -75,7 +75,7 @@ def main() -> None:
     for i in range(a.demos):
         expert.reset()
         ok += (
-            run_episode(world, expert_act, obs_cfg, act_cfg, demo, seed=10_000 + i)[0] == 'success'
+            run_episode(env, expert_act, obs_cfg, act_cfg, demo, seed=10_000 + i)[0] == 'success'
         )
     print(
         f'demos: {a.demos} episodes, {len(demo)} transitions, expert success '
@@ -94,20 +94,18 @@ def main() -> None:
     online = ReplayBuffer(obs_cfg.dim, 2, a.steps + 10, seed=2)
     rng = np.random.default_rng(a.seed)
     t0 = time.perf_counter()
-    world.reset(a.seed)
-    obs = observe(world, obs_cfg)
+    obs = observe(*env.reset(seed=a.seed), obs_cfg)
     succ, t_upd = [], 0.0
     for step in range(1, a.steps + 1):
         act = sac.act(obs, deterministic=False)
         v, w = act_cfg.to_twist(act)
-        res = world.step(v, w)
-        nxt = observe(world, obs_cfg)
-        online.add(obs, act_cfg.from_twist(v, w), res.reward, nxt, float(res.terminated))
+        raw, reward, terminated, truncated, info = env.step((v, w))
+        nxt = observe(raw, info, obs_cfg)
+        online.add(obs, act_cfg.from_twist(v, w), reward, nxt, float(terminated))
         obs = nxt
-        if res.terminated or res.truncated:
-            succ.append(res.outcome == 'success')
-            world.reset()
-            obs = observe(world, obs_cfg)
+        if terminated or truncated:
+            succ.append(info['outcome'] == 'success')
+            obs = observe(*env.reset(), obs_cfg)
         if len(online) >= 256:
             t1 = time.perf_counter()
             sac.update(sample_mixed(online, demo, sac.rows_per_update, 0.5, rng))
@@ -119,7 +117,7 @@ def main() -> None:
             for det in (True, False):
                 outcomes = [
                     run_episode(
-                        world,
+                        env,
                         lambda o: sac.act(o, deterministic=det),
                         obs_cfg,
                         act_cfg,
@@ -137,8 +135,7 @@ def main() -> None:
                 f'update {1e3 * t_upd / step:.1f} ms',
                 flush=True,
             )
-            world.reset()
-            obs = observe(world, obs_cfg)
+            obs = observe(*env.reset(), obs_cfg)
 
 
 if __name__ == '__main__':

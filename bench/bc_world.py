@@ -64,6 +64,7 @@ from robot_learning.common.features import (  # noqa: E402
     RawObservation,
 )
 from robot_learning.data.ingest import resize_rgb, scan_to_sectors  # noqa: E402
+from robot_learning_sim.env import WorldEnv  # noqa: E402
 from robot_learning_sim.expert import ExpertConfig, ExpertPolicy  # noqa: E402
 from robot_learning_sim.world import World, WorldConfig  # noqa: E402
 import torch  # noqa: E402
@@ -238,29 +239,31 @@ def evaluate(
     seed: int = EVAL_SEED,
 ) -> dict:
     """Closed-loop episodes; returns per-instruction and overall success."""
-    world = World(WorldConfig())
+    env = WorldEnv(camera=policy.needs_image)
+    world = env.world
     per: dict[str, list[bool]] = {}
     outcomes, steps = [], []
     w, h = policy.image_size if policy.needs_image else (0, 0)
     for ep in range(episodes):
-        world.reset(seed=seed + ep)
+        obs, info = env.reset(seed=seed + ep)
         policy.reset()
         while True:
             raw = RawObservation(
                 0,
                 sectors_of(world, obs_cfg),
-                world.detections(),
-                world.velocity(),
-                world.instruction,
-                resize_rgb(world.render_camera(), w, h) if policy.needs_image else None,
+                obs['detections'],
+                tuple(obs['velocity']),
+                info['instruction'],
+                resize_rgb(obs['image'], w, h) if policy.needs_image else None,
             )
-            res = world.step(*act_cfg.to_twist(policy.act(raw, deterministic)))
-            if res.terminated or res.truncated:
+            action = act_cfg.to_twist(policy.act(raw, deterministic))
+            obs, _, terminated, truncated, info = env.step(action)
+            if terminated or truncated:
                 break
-        per.setdefault(world.goal_color, []).append(res.outcome == 'success')
-        outcomes.append(res.outcome)
+        per.setdefault(world.goal_color, []).append(info['outcome'] == 'success')
+        outcomes.append(info['outcome'])
         steps.append(world.episode_steps)
-    world.close()
+    env.close()
     return {
         'success': float(np.mean([o == 'success' for o in outcomes])),
         'per_instruction': {c: float(np.mean(v)) for c, v in sorted(per.items())},

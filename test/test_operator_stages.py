@@ -25,7 +25,7 @@ rclpy = pytest.importorskip('rclpy')
 from builtin_interfaces.msg import Time  # noqa: E402, I100
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
-from robot_learning_bringup.demo import Operator  # noqa: E402
+from robot_learning_bringup.demo_operator import Operator  # noqa: E402
 from robot_learning_nodes.common import DEEP_RELIABLE_QOS  # noqa: E402
 from robot_learning_sim.episode_status import EpisodeStatus  # noqa: E402
 

@@ -268,6 +268,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == '__main__':
-    from robot_learning_nodes.common import exit_now
+    from robot_learning_nodes.spin import exit_now
 
     exit_now(main())

@@ -24,7 +24,11 @@ def rolling_mean(values: Sequence[float], window: int) -> np.ndarray:
 
 
 def plot_learning_curve(
-    rows: Sequence[dict], path, title: str = 'learning curve', window: int = 20
+    rows: Sequence[dict],
+    path,
+    title: str = 'learning curve',
+    window: int = 20,
+    eval_rate: float | None = None,
 ) -> Path | None:
     """Plot episode return (and success rate, when any can succeed) against env steps.
 
@@ -34,6 +38,10 @@ def plot_learning_curve(
         rows: finished episodes as the learner writes them to ``episodes.jsonl``
             (keys ``env_steps``, ``return``, ``success``, optional ``robot``).
         path: PNG to write (parent created).
+        title: the figure's title.
+        window: episodes in the trailing mean.
+        eval_rate: a final evaluation's success rate in [0, 1], drawn as a dashed line on
+            the success panel (shown then even when no training episode succeeded).
 
     Returns:
         ``path`` as a Path, or None when there is no episode yet (nothing is written).
@@ -52,8 +60,10 @@ def plot_learning_curve(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     robots = sorted({str(r.get('robot', 'robot')) for r in rows})
-    any_success = any(r.get('success') for r in rows) or any(
-        r.get('outcome') == 'success' for r in rows
+    any_success = (
+        eval_rate is not None
+        or any(r.get('success') for r in rows)
+        or any(r.get('outcome') == 'success' for r in rows)
     )
     fig, axes = plt.subplots(
         2 if any_success else 1,
@@ -88,6 +98,9 @@ def plot_learning_curve(
         axes[1, 0].set_ylabel(f'success (mean of {window})')
         axes[1, 0].set_ylim(-0.02, 1.02)
         axes[1, 0].grid(alpha=0.3)
+    if eval_rate is not None:
+        axes[1, 0].axhline(eval_rate, ls='--', color='k', label=f'final eval {eval_rate:.2f}')
+        axes[1, 0].legend(fontsize=8)
     axes[-1, 0].set_xlabel('environment steps (transitions)')
     fig.tight_layout()
     tmp = path.with_name(f'.{path.name}.tmp')

@@ -1,0 +1,309 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
+"""The stages of ``robot-learning demo``: each one starts a profile and drives it to the end.
+
+``record_stage`` (``sim_teleop``), ``train_stage`` (``robot-learning train`` in a child
+process), ``intervene_stage`` (``sim_intervene``, HG-DAgger), ``learn_stage``
+(``sim_learn``, online SAC) and ``eval_stage`` (``sim_deploy``) each start their processes
+through :class:`~robot_learning_bringup.launcher.ProfileProcesses`, let the
+:class:`~robot_learning_bringup.demo_operator.Operator` work them, and stop them, also on
+error. Logs go to ``<run>/logs/``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from pathlib import Path
+import time
+
+import numpy as np
+from robot_learning.data.transitions import EpisodeRecord
+
+from .demo_operator import Operator, StageError
+from .launcher import ProfileProcesses
+
+__all__ = ['eval_stage', 'intervene_stage', 'learn_stage', 'record_stage', 'train_stage']
+
+
+def _check(procs: ProfileProcesses, stage: str, log_dir: Path) -> None:
+    dead = procs.failed()
+    if dead:
+        g, code = next(iter(dead.items()))
+        procs.stop()
+        raise StageError(
+            f'{stage}: process group {g!r} exited with code {code}; see '
+            f'{log_dir}/{procs.profile_name}.{g}.log'
+        )
+
+
+def _bar(total: int, desc: str, unit: str):
+    import sys
+
+    from tqdm import tqdm
+
+    # In a log file (CI, nohup) redraw every 10 s instead of flooding it with \r lines.
+    tty = sys.stderr.isatty()
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit=unit,
+        dynamic_ncols=True,
+        leave=True,
+        mininterval=0.2 if tty else 10.0,
+    )
+
+
+def _operate_episodes(
+    op: Operator, procs: ProfileProcesses, run: Path, episodes: int, stage: str, desc: str
+) -> list[EpisodeRecord]:
+    """Record ``episodes`` episodes the way a person at the keyboard would.
+
+    Start a bag, reset the sim, wait for the episode to end, label it, stop the bag.
+    """
+    # A fresh sim process restarts its clock and episode ids: forget the last stage's.
+    op.reset_counts()
+    kept: list[EpisodeRecord] = []
+    bar = _bar(episodes, desc, 'episode')
+    while len(kept) < episodes:
+        _check(procs, stage, run / 'logs')
+        op.call('start', timeout=60.0)
+        # The reset answers "episode <id>: <instruction>"; wait for the end of *that*
+        # episode, not of one it interrupted whose statuses may still be in flight.
+        ep = int(op.call('reset', timeout=60.0).split(':', 1)[0].split()[-1])
+        t0 = time.monotonic()
+        rec = None
+        while rec is None:
+            _check(procs, stage, run / 'logs')
+            if time.monotonic() - t0 > 180.0:
+                raise StageError(f'{stage}: episode {ep} took over 180 s; see logs/')
+            time.sleep(0.005)
+            rec = next((r for r in op.records if r.episode == ep), None)
+        op.call('success', data=(rec.outcome == 'success'))
+        op.call('stop')
+        kept.append(rec)
+        bar.update(1)
+        bar.set_postfix(
+            success=f"{np.mean([r.outcome == 'success' for r in kept]):.2f}", refresh=False
+        )
+    bar.close()
+    return kept
+
+
+def record_stage(
+    op: Operator, run: Path, episodes: int, seed: int
+) -> tuple[Path, list[EpisodeRecord]]:
+    """Record ``episodes`` scripted-expert demos (``sim_teleop``) into ``run/bags/demos``.
+
+    Returns:
+        The session directory of the bags and one record per episode.
+    """
+    bag_root = run / 'bags'
+    # The camera is recorded at the resolution the deployed sim renders (sim_node.yaml),
+    # so behaviour cloning sees the same images in training and in deployment.
+    procs = ProfileProcesses(
+        'sim_teleop',
+        [
+            'sim_node.mode=lockstep',
+            'sim_node.autoreset=false',
+            f'sim_node.seed={seed}',
+            f'demo_recorder.output_dir={bag_root}',
+            'demo_recorder.session=demos',
+        ],
+        log_dir=run / 'logs',
+    )
+    try:
+        kept = _operate_episodes(op, procs, run, episodes, 'record', 'record demos')
+    finally:
+        procs.stop()
+    return bag_root / 'demos', kept
+
+
+def _deploy_overrides(checkpoint: Path) -> list[str]:
+    """Return the sim/camera settings a checkpoint needs.
+
+    Camera policies get camera_ingest at the checkpoint's image size; others run without
+    rendering.
+    """
+    from robot_learning.policy import load_policy
+
+    policy = load_policy(checkpoint)
+    if not policy.needs_image:
+        return ['sim_node.camera_every=0']
+    w, h = policy.image_size
+    return ['sim_node.camera_every=1', f'camera_ingest.width={w}', f'camera_ingest.height={h}']
+
+
+def train_stage(
+    run: Path,
+    name: str,
+    bags: list[Path],
+    minutes: float,
+    steps: int,
+    seed: int,
+    extra: list[str] | None = None,
+) -> Path:
+    """``robot-learning train`` in a child process (its log in logs/train_<name>.log).
+
+    Returns ``checkpoints/last``, the policy trained to the budget, not ``best``: the
+    validation loss of behaviour cloning (cross-entropy over action bins on held-out
+    episodes) bottoms out early while closed-loop success keeps improving, as robomimic
+    found (Mandlekar et al. 2021, "What Matters in Learning from Offline Human
+    Demonstrations", sec. 5); ``bc/loss_curve.png`` shows it.
+    """
+    import subprocess
+    import sys
+
+    out = run / name
+    cmd = [
+        sys.executable,
+        '-m',
+        'robot_learning.train',
+        '--algo',
+        'bc',
+        '--bags',
+        *map(str, bags),
+        '--out',
+        str(out),
+        '--seed',
+        str(seed),
+        '--minutes',
+        str(minutes),
+        '--steps',
+        str(steps),
+        *(extra or []),
+    ]
+    log = run / 'logs' / f'train_{name}.log'
+    print(f'robot-learning demo: training {name} (<= {minutes:g} min), log in {log}', flush=True)
+    with open(log, 'w') as f:
+        proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        tail = log.read_text().strip().splitlines()[-1:] or ['(no output)']
+        raise StageError(f'train {name} failed (exit {proc.returncode}): {tail[0]}; see {log}')
+    last = out / 'checkpoints' / 'last'
+    if not (last / 'checkpoint.json').exists():
+        raise StageError(f'train {name} wrote no checkpoint; see {log}')
+    return last
+
+
+def intervene_stage(
+    op: Operator, run: Path, checkpoint: Path, episodes: int, seed: int
+) -> tuple[Path, list[EpisodeRecord]]:
+    """Deploy ``checkpoint`` with the scripted expert as a supervising human (HG-DAgger).
+
+    The expert takes over when the robot stalls; every episode is recorded.
+    """
+    bag_root = run / 'bags'
+    procs = ProfileProcesses(
+        'sim_intervene',
+        [
+            'sim_node.mode=lockstep',
+            'sim_node.autoreset=false',
+            f'sim_node.seed={seed}',
+            'sim_node.lockstep_resend_s=0.2',
+            f'policy_node.checkpoint={checkpoint}',
+            *_deploy_overrides(checkpoint),
+            f'demo_recorder.output_dir={bag_root}',
+            'demo_recorder.session=interventions',
+        ],
+        log_dir=run / 'logs',
+    )
+    try:
+        kept = _operate_episodes(op, procs, run, episodes, 'intervene', 'deploy with takeovers')
+    finally:
+        procs.stop()
+    return bag_root / 'interventions', kept
+
+
+def learn_stage(
+    op: Operator, run: Path, bag: Path, steps: int, minutes: float, rate: float, seed: int
+) -> tuple[Path, int]:
+    """Learn online with SAC (``sim_learn``) until ``steps`` env steps or ``minutes``.
+
+    Returns:
+        The learner's best checkpoint (else its latest) and the env steps taken.
+    """
+    learner_dir = run / 'learner'
+    procs = ProfileProcesses(
+        'sim_learn',
+        [
+            f'sim_node.seed={seed}',
+            f'sim_node.lockstep_max_rate={rate}',
+            f'sac_learner.run_dir={learner_dir}',
+            f'sac_learner.demo_bags=["{bag}"]',
+            f'sac_learner.max_env_steps={steps}',
+            f'sac_learner.sac.seed={seed}',
+        ],
+        log_dir=run / 'logs',
+    )
+    op.reset_counts()
+    try:
+        bar = _bar(steps, 'learn (SAC)', 'step')
+        t0, last = time.monotonic(), 0
+        recent = deque(maxlen=50)
+        n_rec = 0
+        last_progress = time.monotonic()
+        while op.steps < steps and time.monotonic() - t0 < minutes * 60:
+            _check(procs, 'learn', run / 'logs')
+            time.sleep(0.5)
+            s = op.steps
+            if s > last:
+                last_progress = time.monotonic()
+            elif time.monotonic() - last_progress > 60:
+                raise StageError('learn: no environment step for 60 s; see logs/sim_learn.*.log')
+            bar.update(s - last)
+            last = s
+            for r in op.records[n_rec:]:
+                recent.append(r.outcome == 'success')
+            n_rec = len(op.records)
+            if recent:
+                bar.set_postfix(
+                    episodes=n_rec, success_last50=f'{np.mean(recent):.2f}', refresh=False
+                )
+        bar.close()
+        env_steps = op.steps
+        latest = Path(op.call('save', timeout=60.0))
+    finally:
+        procs.stop()
+    # The learner keeps the actor of its best rolling training success in checkpoints/best.
+    best = latest.parent / 'best'
+    return (best if (best / 'checkpoint.json').exists() else latest), env_steps
+
+
+def eval_stage(
+    op: Operator, run: Path, checkpoint: Path, episodes: int, seed: int, deterministic: bool = True
+) -> list[EpisodeRecord]:
+    """Run ``checkpoint`` in ``sim_deploy`` for ``episodes`` episodes; their records."""
+    procs = ProfileProcesses(
+        'sim_deploy',
+        [
+            'sim_node.mode=lockstep',
+            f'sim_node.seed={seed}',
+            *_deploy_overrides(checkpoint),
+            f'policy_node.checkpoint={checkpoint}',
+            f'policy_node.deterministic={str(deterministic).lower()}',
+        ],
+        log_dir=run / 'logs',
+    )
+    op.reset_counts()
+    try:
+        bar = _bar(
+            episodes, 'evaluate' if deterministic else 'evaluate (sampled actions)', 'episode'
+        )
+        t0, shown = time.monotonic(), 0
+        while len(op.records) < episodes:
+            _check(procs, 'eval', run / 'logs')
+            if time.monotonic() - t0 > 30 + 10.0 * episodes:
+                raise StageError('eval: episodes stopped coming; see logs/')
+            time.sleep(0.2)
+            n = min(len(op.records), episodes)
+            bar.update(n - shown)
+            shown = n
+            if n:
+                bar.set_postfix(
+                    success=f'{np.mean([r.outcome == "success" for r in op.records[:n]]):.2f}',
+                    refresh=False,
+                )
+        bar.close()
+    finally:
+        procs.stop()
+    return op.records[:episodes]

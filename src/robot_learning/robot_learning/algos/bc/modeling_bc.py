@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""Language-conditioned behaviour cloning: trainer (offline-trainer protocol) and policy.
+"""Language-conditioned behaviour cloning: the network and the deployable policy.
 
 Network (:class:`BCNet`), camera variant::
 

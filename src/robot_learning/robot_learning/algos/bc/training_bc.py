@@ -112,7 +112,7 @@ _FRAME_KEYS = ('sectors', 'velocity', 'instruction', 'prev')
 
 
 class BCTrainer:
-    """Behaviour cloning on a bag dataset (offline-trainer protocol, see module docs).
+    """Behaviour cloning on a bag dataset (a :class:`robot_learning.types.Trainer`).
 
     Args:
         data: dataset with ``frames``, ``transitions``, ``instructions`` (trainer contract).

@@ -51,7 +51,6 @@ from robot_learning_sim.gym_observation import GymObservation
 from robot_learning_sim.lockstep import Lockstep
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray, String
-from std_srvs.srv import Trigger
 
 _COMMAND_KEYS = (
     'rejected_commands',
@@ -125,7 +124,6 @@ class GymBridge(Node):
             self._action_sub = self.create_subscription(
                 JointState, 'joint_action', self._on_joint_action, COMMAND_QOS
             )
-        self.create_service(Trigger, 'sim/reset', self._on_reset)
 
         # ---------------------------------------------------------------- state
         self.episode = 0
@@ -134,7 +132,10 @@ class GymBridge(Node):
         self._return = 0.0
         self.last_action = e.zero  # the action applied by the last step (as given to env)
         self._pub_spec.publish(String(data=json.dumps(self.spec)))
-        self.lockstep.start(e.control_rate, e.zero, self._action_sub)
+        self.lockstep.start(
+            e.control_rate, e.zero, self._action_sub,
+            lambda: f'{self.episode}: {self._instruction_text}',
+        )
         self._new_episode(first=True)
         live_parameters(
             self,
@@ -274,13 +275,6 @@ class GymBridge(Node):
         action = self._action_from(getattr(msg, field), f'joint_action.{field}')
         if action is not None:
             self.lockstep.command(action)
-
-    # ------------------------------------------------------------------ service
-    def _on_reset(self, request, response):
-        self.lockstep.reset()
-        response.success = True
-        response.message = f'episode {self.episode}: {self._instruction_text}'
-        return response
 
     def destroy_node(self):
         self.env.close()

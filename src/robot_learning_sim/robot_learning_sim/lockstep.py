@@ -26,7 +26,9 @@ republished unchanged (same stamp), so an observer that lost it answers again.
 ``autoreset``: after a terminal step the next command starts a new episode (and is not
 applied); false: it is counted (``cmds_while_waiting_for_reset``) until a reset.
 
-Timers run on the steady wall clock, so a node works with or without ``use_sim_time``.
+The service ``sim/reset`` (std_srvs/Trigger) starts a new episode at once and answers
+``episode <id>: <instruction>``. Timers run on the steady wall clock, so a node works
+with or without ``use_sim_time``.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from robot_learning.errors import ConfigError
 from robot_learning_nodes.common import declare, Diagnostics
 from robot_learning_sim.episode_status import stamp_key
 from robot_learning_sim.pacing import LearnerPacing
+from std_srvs.srv import Trigger
 
 MODES = ('lockstep', 'realtime')
 
@@ -80,17 +83,9 @@ class Lockstep:
     """
 
     def __init__(
-        self,
-        node: Node,
-        diag: Diagnostics,
-        step: Callable[[Any], bool],
-        new_episode: Callable[[], None],
-        republish: Callable[[], None],
-        mode: str,
-        resend_s: float,
-        unstamped: str,
-        stamped: str,
-        hold: Callable[[], bool] | None = None,
+        self, node: Node, diag: Diagnostics, step: Callable[[Any], bool],
+        new_episode: Callable[[], None], republish: Callable[[], None], mode: str,
+        resend_s: float, unstamped: str, stamped: str, hold: Callable[[], bool] | None = None,
     ):
         self._node, self._diag = node, diag
         self._step, self._new_episode, self._republish = step, new_episode, republish
@@ -145,16 +140,21 @@ class Lockstep:
         self._rate_t0, self._rate_n = time.monotonic(), 0
 
     # ------------------------------------------------------------------ set-up
-    def start(self, control_rate: float, zero, action_sub=None) -> None:
-        """Create the timers (and ``learner/progress``) once the node can step.
+    def start(
+        self, control_rate: float, zero, action_sub, describe: Callable[[], str]
+    ) -> None:
+        """Create the timers, ``learner/progress`` and ``sim/reset`` once the node can step.
 
         Args:
             control_rate: realtime steps per wall second, Hz.
             zero: the action applied by a realtime step without a fresh command.
             action_sub: the subscription of the stamped command topic (None: no pairing).
+            describe: "<episode id>: <instruction>" of the current episode.
         """
         self._zero = self._cmd = zero
         self.action_sub = action_sub
+        self._describe = describe
+        self._node.create_service(Trigger, 'sim/reset', self._on_reset)
         if self.mode == 'realtime':
             self._node.create_timer(1.0 / control_rate, self._on_tick, clock=self._wall)
             return
@@ -195,10 +195,15 @@ class Lockstep:
         self._answered = False
         self._last_pub_wall = time.monotonic()
 
-    def reset(self) -> None:
-        """Start a new episode now (the reset service): a held command is dropped."""
+    def _on_reset(self, request, response):
+        """``sim/reset``: start a new episode now; a held command is dropped."""
         self._pending = None
         self._new_episode()
+        response.success = True
+        # "episode <id>: <instruction>": an operator must know which episode its reset
+        # started (statuses of the one it interrupted may still be in flight).
+        response.message = f'episode {self._describe()}'
+        return response
 
     # ------------------------------------------------------------------ commands
     def paired(self) -> bool:

@@ -44,7 +44,6 @@ from robot_learning_sim.lockstep import Lockstep
 from robot_learning_sim.sim_sensors import SimSensors
 from robot_learning_sim.world import World, WorldConfig
 from std_msgs.msg import String
-from std_srvs.srv import Trigger
 
 
 class SimNode(Node):
@@ -169,9 +168,11 @@ class SimNode(Node):
             self._action_sub = self.create_subscription(
                 TwistStamped, 'action', self._on_action, COMMAND_QOS
             )
-        self.create_service(Trigger, 'sim/reset', self._on_reset)
         self._return = 0.0
-        self.lockstep.start(rate, (0.0, 0.0), self._action_sub)
+        self.lockstep.start(
+            rate, (0.0, 0.0), self._action_sub,
+            lambda: f'{self.world.episode}: {self.world.instruction}',
+        )
         self._new_episode(first=True)
         live_parameters(
             self,
@@ -267,14 +268,6 @@ class SimNode(Node):
     def _on_action(self, msg: TwistStamped) -> None:
         if self.lockstep.take_stamped(msg.header.stamp):
             self.lockstep.command(self._finite(msg.twist.linear.x, msg.twist.angular.z, 'action'))
-
-    def _on_reset(self, request, response):
-        self.lockstep.reset()
-        response.success = True
-        # "episode <id>: <instruction>": an operator must know which episode its reset
-        # started (statuses of the one it interrupted may still be in flight).
-        response.message = f'episode {self.world.episode}: {self.world.instruction}'
-        return response
 
     def destroy_node(self):
         self.world.close()

@@ -17,10 +17,9 @@ real base; turning overshoots by ~10 % for a step.
 Scene: walls; ``n_obstacles`` boxes and one cylinder pillar per colour live in mocap bodies
 of one compiled model. Each episode moves/resizes them (``mocap_pos``, ``geom_size`` and the
 bounding volumes) instead of recompiling XML, so :meth:`World.reset` costs microseconds.
-
-Collision filtering (contype/conaffinity bits) keeps the contact count tiny: wheels and
-casters touch only the floor; the chassis touches only walls, obstacles and pillars;
-scenery never collides with scenery.
+The model and its collision filtering: :mod:`robot_learning_sim.world_xml`; the layout
+sampler: :mod:`robot_learning_sim.world_layout`; the sensors:
+:mod:`robot_learning_sim.world_sensors`.
 """
 
 from __future__ import annotations

@@ -28,8 +28,20 @@ _SCENERY_BIT = 2
 _PARKED_Z = -5.0
 
 
+def _wheel_xml(name: str, y: float) -> str:
+    r = WHEEL_RADIUS
+    return f"""
+      <body name="{name}" pos="0 {y} {r}">
+        <joint name="{name}" type="hinge" axis="0 1 0" damping="0"/>
+        <geom type="sphere" size="{r}" mass="0.1" group="3" contype="0"
+              conaffinity="{_FLOOR_BIT}" condim="3" friction="1.2 0.005 0.0001"/>
+        <geom type="cylinder" size="{r} 0.012" zaxis="0 1 0" mass="0" group="2"
+              contype="0" conaffinity="0" rgba="0.05 0.05 0.05 1"/>
+      </body>"""
+
+
 def _robot_xml(cfg: WorldConfig) -> str:
-    r, b = WHEEL_RADIUS, HALF_TRACK
+    wheels = _wheel_xml('wheel_l', HALF_TRACK) + _wheel_xml('wheel_r', -HALF_TRACK)
     return f"""
     <body name="base" pos="0 0 0">
       <freejoint name="base"/>
@@ -55,20 +67,7 @@ def _robot_xml(cfg: WorldConfig) -> str:
             group="5" rgba="0 0 0 0"/>
       <camera name="front" pos="{ROBOT_RADIUS - 0.02} 0 0.22" xyaxes="0 -1 0 0.1 0 1"
               fovy="{cfg.camera_fovy}"/>
-      <body name="wheel_l" pos="0 {b} {r}">
-        <joint name="wheel_l" type="hinge" axis="0 1 0" damping="0"/>
-        <geom type="sphere" size="{r}" mass="0.1" group="3" contype="0"
-              conaffinity="{_FLOOR_BIT}" condim="3" friction="1.2 0.005 0.0001"/>
-        <geom type="cylinder" size="{r} 0.012" zaxis="0 1 0" mass="0" group="2"
-              contype="0" conaffinity="0" rgba="0.05 0.05 0.05 1"/>
-      </body>
-      <body name="wheel_r" pos="0 {-b} {r}">
-        <joint name="wheel_r" type="hinge" axis="0 1 0" damping="0"/>
-        <geom type="sphere" size="{r}" mass="0.1" group="3" contype="0"
-              conaffinity="{_FLOOR_BIT}" condim="3" friction="1.2 0.005 0.0001"/>
-        <geom type="cylinder" size="{r} 0.012" zaxis="0 1 0" mass="0" group="2"
-              contype="0" conaffinity="0" rgba="0.05 0.05 0.05 1"/>
-      </body>
+{wheels}
     </body>"""
 
 

@@ -93,15 +93,17 @@ def test_expert_policy_handovers_never_stick(rclpy_context, tmp_path):
         ],
     )
     lidar = LidarIngest(namespace=ns)
+    # Engaged for two steps, then two steps of the policy (any progress over two steps is
+    # less than 50 m: a stall), and so on: a handover every other step.
+    takeover = {
+        'takeover': 'on_trouble',
+        'stall_steps': 2,
+        'stall_progress_m': 50.0,
+        'takeover_steps': 2,
+        'near_obstacle_m': 0.0,
+    }
     expert = ExpertTeleop(
-        namespace=ns,
-        parameter_overrides=[
-            p('takeover', value='on_trouble'),
-            p('stall_steps', value=2),
-            p('stall_progress_m', value=50.0),
-            p('takeover_steps', value=2),
-            p('near_obstacle_m', value=0.0),
-        ],
+        namespace=ns, parameter_overrides=[p(k, value=v) for k, v in takeover.items()]
     )
     policy = PolicyNode(
         namespace=ns,

@@ -15,7 +15,7 @@ import random
 import threading
 import time
 
-from robot_learning.data.transitions import EpisodeRecord
+from robot_learning.data.transitions import EpisodeRecord, EpisodeTracker
 from robot_learning.errors import RobotLearningError
 
 __all__ = ['Operator', 'StageError', 'isolate_ros_graph']
@@ -42,12 +42,11 @@ class Operator:
         )
         self._lock = threading.Lock()
         self.steps = 0
-        self.records: list[EpisodeRecord] = []
+        self._episodes = EpisodeTracker()
         self._last_stamp = -1
         # Wall time (ns) of the last reset_counts(): statuses published before it belong to
         # an earlier stage's sim, even when this node only processes them afterwards.
         self._since_ns = 0
-        self._seen_end: set = set()
         self.node.create_subscription(
             DiagnosticArray, 'episode', self._on_episode, DEEP_RELIABLE_QOS
         )
@@ -89,32 +88,22 @@ class Operator:
             self._last_stamp = info.stamp
             if info.prev_stamp >= 0:
                 self.steps += 1
-            if (info.terminated or info.truncated) and (
-                info.episode,
-                info.stamp,
-            ) not in self._seen_end:
-                self._seen_end.add((info.episode, info.stamp))
-                self.records.append(
-                    EpisodeRecord(
-                        info.episode,
-                        info.instruction,
-                        info.outcome,
-                        info.episode_return,
-                        info.step,
-                        info.stamp,
-                    )
-                )
+            self._episodes.add_step(info)
+
+    @property
+    def records(self) -> list[EpisodeRecord]:
+        """Finished episodes since the last :meth:`reset_counts`, each once, as they ended."""
+        return self._episodes.records
 
     def reset_counts(self) -> None:
         """Forget steps and episodes: the next stage's sim starts its clock at 0."""
         with self._lock:
             self._since_ns = time.time_ns()
             self.steps = 0
-            self.records = []
             self._last_stamp = -1
             # A fresh sim restarts clock and episode ids: its episode 1 may end at the very
             # stamp the previous stage's episode 1 did, and must still be seen.
-            self._seen_end = set()
+            self._episodes = EpisodeTracker()
 
     def call(self, name: str, data: bool | None = None, timeout: float = 30.0) -> str:
         """Call a service; returns its message. Raises StageError if it never answers."""

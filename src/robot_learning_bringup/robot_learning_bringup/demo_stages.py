@@ -89,6 +89,40 @@ def _operate_episodes(
     return kept
 
 
+def _recorded_stage(
+    op: Operator,
+    run: Path,
+    profile: str,
+    overrides: list[str],
+    session: str,
+    episodes: int,
+    stage: str,
+    desc: str,
+) -> tuple[Path, list[EpisodeRecord]]:
+    """Run ``profile`` (lockstep, reset by the operator) and record ``episodes`` episodes.
+
+    Returns:
+        ``run/bags/<session>`` and one record per episode.
+    """
+    bag_root = run / 'bags'
+    procs = ProfileProcesses(
+        profile,
+        [
+            'sim_node.mode=lockstep',
+            'sim_node.autoreset=false',
+            *overrides,
+            f'demo_recorder.output_dir={bag_root}',
+            f'demo_recorder.session={session}',
+        ],
+        log_dir=run / 'logs',
+    )
+    try:
+        kept = _operate_episodes(op, procs, run, episodes, stage, desc)
+    finally:
+        procs.stop()
+    return bag_root / session, kept
+
+
 def record_stage(
     op: Operator, run: Path, episodes: int, seed: int
 ) -> tuple[Path, list[EpisodeRecord]]:
@@ -97,25 +131,12 @@ def record_stage(
     Returns:
         The session directory of the bags and one record per episode.
     """
-    bag_root = run / 'bags'
     # The camera is recorded at the resolution the deployed sim renders (sim_node.yaml),
     # so behaviour cloning sees the same images in training and in deployment.
-    procs = ProfileProcesses(
-        'sim_teleop',
-        [
-            'sim_node.mode=lockstep',
-            'sim_node.autoreset=false',
-            f'sim_node.seed={seed}',
-            f'demo_recorder.output_dir={bag_root}',
-            'demo_recorder.session=demos',
-        ],
-        log_dir=run / 'logs',
+    return _recorded_stage(
+        op, run, 'sim_teleop', [f'sim_node.seed={seed}'], 'demos', episodes, 'record',
+        'record demos',
     )
-    try:
-        kept = _operate_episodes(op, procs, run, episodes, 'record', 'record demos')
-    finally:
-        procs.stop()
-    return bag_root / 'demos', kept
 
 
 def _deploy_overrides(checkpoint: Path) -> list[str]:
@@ -191,27 +212,20 @@ def intervene_stage(
     """Deploy ``checkpoint`` with the scripted expert as a supervising human (HG-DAgger).
 
     The expert takes over when the robot stalls; every episode is recorded.
+
+    Returns:
+        ``run/bags/interventions`` and one record per episode.
     """
-    bag_root = run / 'bags'
-    procs = ProfileProcesses(
-        'sim_intervene',
-        [
-            'sim_node.mode=lockstep',
-            'sim_node.autoreset=false',
-            f'sim_node.seed={seed}',
-            'sim_node.lockstep_resend_s=0.2',
-            f'policy_node.checkpoint={checkpoint}',
-            *_deploy_overrides(checkpoint),
-            f'demo_recorder.output_dir={bag_root}',
-            'demo_recorder.session=interventions',
-        ],
-        log_dir=run / 'logs',
+    overrides = [
+        f'sim_node.seed={seed}',
+        'sim_node.lockstep_resend_s=0.2',
+        f'policy_node.checkpoint={checkpoint}',
+        *_deploy_overrides(checkpoint),
+    ]
+    return _recorded_stage(
+        op, run, 'sim_intervene', overrides, 'interventions', episodes, 'intervene',
+        'deploy with takeovers',
     )
-    try:
-        kept = _operate_episodes(op, procs, run, episodes, 'intervene', 'deploy with takeovers')
-    finally:
-        procs.stop()
-    return bag_root / 'interventions', kept
 
 
 def learn_stage(

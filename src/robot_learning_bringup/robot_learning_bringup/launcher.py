@@ -105,24 +105,19 @@ def _options(
     }
 
 
-def _child_args(
-    overrides: list[str] | None = None,
-    namespace: str = '',
-    params_file: str = '',
-    checkpoint: str = '',
-    log_level: str = '',
-) -> list[str]:
+def _child_args(overrides: list[str] | None, options: dict[str, Any]) -> list[str]:
+    """Return the command line that gives a group's child process the same options.
+
+    Args:
+        overrides: ``--set`` items as the user wrote them.
+        options: the result of :func:`_options` (its ``params_file`` already absolute).
+    """
     cmd = []
     for o in overrides or []:
         cmd += ['--set', o]
-    for flag, value in (
-        ('--namespace', namespace),
-        ('--params-file', str(Path(params_file).resolve()) if params_file else ''),
-        ('--checkpoint', checkpoint),
-        ('--log-level', log_level),
-    ):
-        if value:
-            cmd += [flag, value]
+    for key in ('namespace', 'params_file', 'checkpoint', 'log_level'):
+        if options[key]:
+            cmd += ['--' + key.replace('_', '-'), options[key]]
     return cmd
 
 
@@ -199,13 +194,13 @@ class ProfileProcesses:
         self.profile_name = profile_name
         self.profile = load_profile(profile_name)
         # Every option is checked here, before any process starts (nothing left running).
-        options = (overrides, namespace, params_file, checkpoint, log_level)
-        profile_nodes(profile_name, **_options(*options))
+        options = _options(overrides, namespace, params_file, checkpoint, log_level)
+        profile_nodes(profile_name, **options)
         self.procs: dict[str, subprocess.Popen] = {}
         self._logs = []
         for group in self.profile['groups']:
             cmd = [sys.executable, '-m', 'robot_learning_bringup.launcher', profile_name, group]
-            cmd += _child_args(*options)
+            cmd += _child_args(overrides, options)
             out = None
             if log_dir is not None:
                 log_dir.mkdir(parents=True, exist_ok=True)

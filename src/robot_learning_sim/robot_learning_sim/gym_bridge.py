@@ -147,16 +147,6 @@ class GymBridge(Node):
             f'{self.obs_dim} values on joint_states'
         )
 
-    @property
-    def steps_total(self) -> int:
-        """Env steps taken since start-up (all episodes)."""
-        return self.lockstep.steps_total
-
-    @property
-    def cmd_timeout(self) -> float:
-        """Realtime: a command older than this (wall s) counts as zero."""
-        return self.lockstep.cmd_timeout
-
     def _budget_spent(self) -> bool:
         return bool(self.max_steps) and self.lockstep.steps_total >= self.max_steps
 

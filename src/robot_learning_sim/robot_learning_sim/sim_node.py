@@ -182,16 +182,6 @@ class SimNode(Node):
             f'sim_node up: mode={self.mode} control_rate={rate} Hz, {self.world.instruction}'
         )
 
-    @property
-    def steps_total(self) -> int:
-        """Control steps taken since start-up (all episodes)."""
-        return self.lockstep.steps_total
-
-    @property
-    def cmd_timeout(self) -> float:
-        """Realtime: a cmd_vel older than this (wall s) counts as zero."""
-        return self.lockstep.cmd_timeout
-
     # ------------------------------------------------------------------ publishing
     def _publish(self, reward: float, terminated: bool, truncated: bool, outcome: str) -> None:
         """Publish the current world state: /clock, episode, odom, detections, [camera], scan."""

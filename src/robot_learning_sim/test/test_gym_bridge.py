@@ -239,7 +239,7 @@ def test_lockstep_pendulum_matches_gym_bit_exactly(bridge_env):
         ex, lambda: {key(m.clock) for m in probe.msgs['/clock']} >= set(probe.stamps()), 2.0
     )  # /clock carries every step stamp
     spin_for(ex, 0.5)  # one command, one step: resends repeat the last stamp only
-    assert len(set(probe.stamps())) == len(actions) + 1 and bridge.steps_total == 5
+    assert len(set(probe.stamps())) == len(actions) + 1 and bridge.lockstep.steps_total == 5
     assert bridge.diag.counters['episodes'] == 2
     assert bridge.diag.counters['outcome_timeout'] == 1
     assert bridge.diag.counters['clipped_commands'] == 1
@@ -299,7 +299,7 @@ def test_wrong_length_and_nonfinite_commands_are_rejected(bridge_env):
     spin_until(ex, lambda: bridge.diag.counters.get('error_command_nonfinite', 0) == 2, 3.0)
     assert 'non-finite' in bridge.diag.last_error
     spin_for(ex, 0.4)
-    assert bridge.steps_total == 0 and len(set(probe.stamps())) == n
+    assert bridge.lockstep.steps_total == 0 and len(set(probe.stamps())) == n
     assert bridge.diag.counters['error_command_length'] == 2
     assert bridge.diag.counters['rejected_commands'] == 4
 
@@ -320,7 +320,7 @@ def test_wrong_length_and_nonfinite_commands_are_rejected(bridge_env):
 
     spin_until(ex, reported, 3.0)
     step(ex, probe, lambda: probe.send(0.5))  # still alive and stepping
-    assert bridge.steps_total == 1
+    assert bridge.lockstep.steps_total == 1
 
 
 def test_stamped_joint_action_steps_only_for_the_current_observation(bridge_env):
@@ -332,18 +332,18 @@ def test_stamped_joint_action_steps_only_for_the_current_observation(bridge_env)
     probe.send_action((t0[0] + 7, t0[1]), values=(0.5,))  # answers another observation
     probe.send_action(t0, values=(0.5, 0.5))  # right stamp, wrong length: rejected
     spin_for(ex, 0.5)
-    assert bridge.steps_total == 0 and set(probe.stamps()) == {t0}
+    assert bridge.lockstep.steps_total == 0 and set(probe.stamps()) == {t0}
     assert bridge.diag.counters['commands_ignored_while_paired'] == 1
     assert bridge.diag.counters['error_command_length'] == 1
     probe.send_action(t0, values=(0.5,))
     probe.send_action(t0, values=(0.5,))  # a second answer to the same observation
     spin_until(ex, lambda: len(set(probe.stamps())) == 2, 3.0)
     spin_for(ex, 0.4)
-    assert bridge.steps_total == 1 and len(set(probe.stamps())) == 2
+    assert bridge.lockstep.steps_total == 1 and len(set(probe.stamps())) == 2
     assert bridge.diag.counters['stale_actions'] == 2
     (t1,) = set(probe.stamps()) - {t0}
     step(ex, probe, lambda: probe.send_action(t1, field='velocity', values=(-0.75,)))
-    assert bridge.steps_total == 2
+    assert bridge.lockstep.steps_total == 2
     np.testing.assert_array_equal(bridge.last_action, np.array([-0.75], np.float32))
     # The reference run: same seed, same actions.
     env = gym.make('Pendulum-v1')
@@ -396,28 +396,28 @@ def test_lockstep_max_lag_waits_for_learner_progress(bridge_env):
     )
     for _ in range(4):  # no progress yet: no waiting at all
         step(ex, probe, lambda: probe.send(0.1))
-    assert bridge.steps_total == 4
+    assert bridge.lockstep.steps_total == 4
     probe.progress.publish(UInt64(data=1))
     spin_until(ex, lambda: bridge.lockstep.pacing.progress == 1, 3.0)
     n, resends = len(set(probe.stamps())), bridge.diag.counters.get('resends', 0)
     probe.send(0.1)  # 4 - 1 > 2: held
     spin_for(ex, 0.5)
-    assert bridge.steps_total == 4 and len(set(probe.stamps())) == n
+    assert bridge.lockstep.steps_total == 4 and len(set(probe.stamps())) == n
     assert bridge.diag.counters.get('resends', 0) == resends  # waiting is not a lost message
     assert bridge.diag.counters['lag_waits'] == 1
     probe.progress.publish(UInt64(data=2))  # 4 - 2 <= 2: released
-    spin_until(ex, lambda: bridge.steps_total == 5, 3.0)
+    spin_until(ex, lambda: bridge.lockstep.steps_total == 5, 3.0)
     t_progress = time.monotonic()
     probe.send(0.1)  # 5 - 2 > 2: held until the learner counts as gone (1.5 s)
     spin_for(ex, 0.4)
-    assert bridge.steps_total == 5
-    spin_until(ex, lambda: bridge.steps_total == 6, 3.0)
+    assert bridge.lockstep.steps_total == 5
+    spin_until(ex, lambda: bridge.lockstep.steps_total == 6, 3.0)
     assert time.monotonic() - t_progress >= 1.4
     spin_until(ex, lambda: len(set(probe.stamps())) == n + 2, 2.0)
     assert bridge.diag.counters['lag_waits'] == 2
     assert bridge.diag.counters['lag_timeouts'] == 1
     step(ex, probe, lambda: probe.send(0.1))  # the learner stays silent: no more waiting
-    assert bridge.steps_total == 7
+    assert bridge.lockstep.steps_total == 7
 
 
 def test_reset_service_and_instruction(bridge_env):

@@ -40,7 +40,7 @@ def test_out_of_range_and_read_only_sets_are_refused(bridge_env):  # noqa: F811
     ex, make, _ = bridge_env
     bridge, probe = make(env_id='Pendulum-v1')
     r = set_param(bridge, 'cmd_timeout', -1.0)
-    assert not r.successful and 'out of range' in r.reason and bridge.cmd_timeout == 0.5
+    assert not r.successful and 'out of range' in r.reason and bridge.lockstep.cmd_timeout == 0.5
     for name, value in (('env_id', 'CartPole-v1'), ('lockstep_max_lag', 3), ('seed', 1)):
         r = set_param(bridge, name, value)
         assert not r.successful and 'read-only' in r.reason, name

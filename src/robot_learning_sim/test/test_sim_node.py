@@ -313,14 +313,14 @@ def test_lockstep_max_rate_throttles(sim_env):
     sim, probe = make(camera_every=0, lockstep_max_rate=20.0)
     answered = set()
     t0 = time.monotonic()
-    n0 = sim.steps_total
+    n0 = sim.lockstep.steps_total
     while time.monotonic() - t0 < 1.0:
         ex.spin_once(timeout_sec=0.005)
         last = probe.stamps('scan')[-1]
         if last not in answered:  # an agent answering every observation at once
             answered.add(last)
             probe.send(0.1, 0.0)
-    rate = (sim.steps_total - n0) / (time.monotonic() - t0)
+    rate = (sim.lockstep.steps_total - n0) / (time.monotonic() - t0)
     assert 5 <= rate <= 21  # lower bound loose: shared CI machines
 
 
@@ -351,21 +351,21 @@ def test_lockstep_steps_only_on_the_action_for_the_current_observation(sim_env):
     sim, probe = make(camera_every=0, lockstep_resend_s=0.2)
     act = _with_action_probe(ex, nodes, sim)
     t0 = probe.stamps('scan')[-1]
-    n0 = sim.steps_total
+    n0 = sim.lockstep.steps_total
     probe.send(0.3, 0.0)  # an action publisher is matched: cmd_vel does not step
     act.send((0, 0), 0.3, 0.0)  # answers some other observation
     act.send((t0[0] + 7, t0[1]), 0.3, 0.0)
     spin_for(ex, 0.5)
-    assert sim.steps_total == n0 and set(probe.stamps('scan')) == {t0}
+    assert sim.lockstep.steps_total == n0 and set(probe.stamps('scan')) == {t0}
     act.send(t0, 0.3, 0.0)
     act.send(t0, 0.3, 0.0)  # a second answer to the same observation
     spin_until(ex, lambda: len(set(probe.stamps('scan'))) == 2, 3.0)
     spin_for(ex, 0.5)
-    assert sim.steps_total == n0 + 1 and len(set(probe.stamps('scan'))) == 2
+    assert sim.lockstep.steps_total == n0 + 1 and len(set(probe.stamps('scan'))) == 2
     assert sim.diag.counters.get('stale_actions', 0) == 3
     (t1,) = set(probe.stamps('scan')) - {t0}
     act.send(t1, 0.3, 0.0)  # the next observation's answer steps again
-    spin_until(ex, lambda: sim.steps_total == n0 + 2, 3.0)
+    spin_until(ex, lambda: sim.lockstep.steps_total == n0 + 2, 3.0)
 
 
 def test_lockstep_late_answer_after_reset_is_not_applied(sim_env):
@@ -379,13 +379,13 @@ def test_lockstep_late_answer_after_reset_is_not_applied(sim_env):
     fut = probe.reset.call_async(Trigger.Request())
     spin_until(ex, fut.done, 5.0)
     t_new = key(sim.status.prev_stamp)
-    n = sim.steps_total
+    n = sim.lockstep.steps_total
     act.send(t_end, 0.2, 0.0)  # the answer to the terminal step, arriving after the reset
     act.send(t0, 0.2, 0.0)
     spin_for(ex, 0.5)
-    assert sim.steps_total == n and sim.world.episode_steps == 0
+    assert sim.lockstep.steps_total == n and sim.world.episode_steps == 0
     act.send(t_new, 0.2, 0.0)
-    spin_until(ex, lambda: sim.steps_total == n + 1, 3.0)
+    spin_until(ex, lambda: sim.lockstep.steps_total == n + 1, 3.0)
     assert sim.world.episode_steps == 1
 
 

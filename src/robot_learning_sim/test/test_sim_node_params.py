@@ -49,7 +49,7 @@ def test_out_of_range_and_read_only_sets_are_refused(sim_env):  # noqa: F811
     r = set_param(sim, 'camera_every', -1)
     assert not r.successful and 'out of range' in r.reason and sim.camera_every == 1
     r = set_param(sim, 'cmd_timeout', -0.5)
-    assert not r.successful and sim.cmd_timeout == 0.5
+    assert not r.successful and sim.lockstep.cmd_timeout == 0.5
     for name, value in (('control_rate', 20.0), ('seed', 4), ('mode', 'realtime')):
         r = set_param(sim, name, value)
         assert not r.successful and 'read-only' in r.reason, name

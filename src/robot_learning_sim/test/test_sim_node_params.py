@@ -173,3 +173,31 @@ def test_every_parameter_is_live_or_read_only(rclpy_context):
             assert unlocked == [], cls.__name__
         finally:
             node.destroy_node()
+
+
+def test_sim_node_paces_by_learner_progress_like_the_bridge(sim_env):  # noqa: F811
+    """The stepper is shared: lockstep_max_lag holds sim_node's steps too."""
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+    from std_msgs.msg import UInt64
+
+    ex, make, nodes = sim_env
+    sim, probe = make(camera_every=0, lockstep_max_lag=2, lockstep_commands='cmd_vel')
+    progress = probe.create_publisher(
+        UInt64, 'learner/progress', QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+    )
+    spin_until(ex, lambda: progress.get_subscription_count() > 0, 5.0)
+
+    def one_step():
+        n = sim.lockstep.steps_total
+        probe.send(0.1, 0.0)
+        spin_until(ex, lambda: sim.lockstep.steps_total == n + 1, 3.0)
+
+    for _ in range(3):  # no progress yet: no waiting at all
+        one_step()
+    progress.publish(UInt64(data=0))
+    spin_until(ex, lambda: sim.lockstep.pacing.progress == 0, 3.0)
+    probe.send(0.1, 0.0)  # 3 - 0 > 2: held
+    spin_until(ex, lambda: sim.diag.counters.get('lag_waits', 0) == 1, 3.0)
+    assert sim.lockstep.steps_total == 3
+    progress.publish(UInt64(data=1))  # 3 - 1 <= 2: released
+    spin_until(ex, lambda: sim.lockstep.steps_total == 4, 3.0)

@@ -164,3 +164,15 @@ class ExpertPolicy(ExpertPlanner):
         self._v = float(np.clip(v, self._v - dv, self._v + dv))
         self._w = float(np.clip(w, self._w - dw, self._w + dw))
         return self._v, self._w
+
+
+if __name__ == '__main__':  # the evaluation moved to expert_eval in issue 9
+    import runpy
+    import sys
+
+    print(
+        'python -m robot_learning_sim.expert is deprecated: '
+        'use python -m robot_learning_sim.expert_eval',
+        file=sys.stderr,
+    )
+    runpy.run_module('robot_learning_sim.expert_eval', run_name='__main__')

@@ -36,6 +36,26 @@ class ProfileError(RobotLearningError):
     """A run profile is unknown or malformed."""
 
 
+def one_line(exc: BaseException | str, limit: int = 300) -> str:
+    """Return ``exc``'s message as one line of at most ``limit`` characters.
+
+    Library errors (YAML, rosbags, safetensors) span lines; a user gets one line, so
+    whitespace runs become one space and a long message is cut with ``...``. An
+    exception without a message gives its class name.
+
+    Args:
+        exc: an exception, or a message already built.
+        limit: a message this long or longer is cut to ``limit`` characters (``...`` included).
+
+    Returns:
+        The line.
+    """
+    text = ' '.join(str(exc).split())
+    if not text and isinstance(exc, BaseException):
+        text = type(exc).__name__
+    return text if len(text) < limit else text[: limit - 3] + '...'
+
+
 def run_verb(verb: str, run: Callable[[], int]) -> int:
     """Run one ``robot-learning`` verb; an expected failure becomes one line on stderr.
 

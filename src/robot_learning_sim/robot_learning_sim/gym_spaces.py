@@ -16,14 +16,10 @@ import math
 from typing import Any
 
 import numpy as np
-from robot_learning.errors import ConfigError
+from robot_learning.errors import ConfigError, one_line
 
 #: Rate used when neither ``control_rate`` nor the env's ``dt`` says anything, Hz.
 DEFAULT_RATE_HZ = 20.0
-
-
-def _one_line(text: str) -> str:
-    return ' '.join(str(text).split())
 
 
 def parse_env_kwargs(text: str) -> dict[str, Any]:
@@ -60,7 +56,7 @@ def make_env(env_id: str, env_kwargs: dict[str, Any], max_episode_steps: int = 0
         raise ConfigError(
             f'cannot make gymnasium env {env_id!r} with env_kwargs '
             f'{json.dumps(env_kwargs)}: {type(exc).__name__}: '
-            f'{_one_line(exc)}'
+            f'{one_line(exc)}'
         ) from None
 
 

@@ -34,7 +34,7 @@ import shutil
 import tempfile
 from typing import Any
 
-from robot_learning.errors import CheckpointError
+from robot_learning.errors import CheckpointError, one_line
 from safetensors import SafetensorError
 from safetensors.torch import load as _st_load
 from safetensors.torch import load_file as _st_load_file
@@ -61,11 +61,6 @@ _BLOB_KEY = 'robot_learning'
 _MAX_HEADER = 100_000_000  # safetensors' own limit on the JSON header size
 
 
-def _one_line(exc: BaseException) -> str:
-    text = ' '.join(str(exc).split())
-    return text or type(exc).__name__
-
-
 def _json_default(value: Any) -> Any:
     """Make numpy/torch values and paths JSON-serialisable (lists and Python scalars)."""
     if isinstance(value, torch.Tensor):
@@ -86,7 +81,7 @@ def _dumps(metadata: Mapping[str, Any], what: str, **kwargs: Any) -> str:
         return json.dumps(dict(metadata), default=_json_default, allow_nan=False, **kwargs)
     except (TypeError, ValueError) as exc:
         raise CheckpointError(
-            f'{what} metadata is not JSON-serialisable: {_one_line(exc)}'
+            f'{what} metadata is not JSON-serialisable: {one_line(exc)}'
         ) from None
 
 
@@ -166,7 +161,7 @@ def save_checkpoint(
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise CheckpointError(f'cannot create {target.parent}: {_one_line(exc)}') from None
+        raise CheckpointError(f'cannot create {target.parent}: {one_line(exc)}') from None
     tmp = Path(tempfile.mkdtemp(prefix=f'.{target.name}.tmp-', dir=target.parent))
     old: Path | None = None
     try:
@@ -192,7 +187,7 @@ def save_checkpoint(
         raise
     except (OSError, SafetensorError, ValueError, RuntimeError) as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise CheckpointError(f'cannot save checkpoint {target}: {_one_line(exc)}') from None
+        raise CheckpointError(f'cannot save checkpoint {target}: {one_line(exc)}') from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -246,7 +241,7 @@ def load_checkpoint(
             f'{sidecar} is not valid JSON (line {exc.lineno} column {exc.colno}): {exc.msg}'
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f'cannot read {sidecar}: {_one_line(exc)}') from None
+        raise CheckpointError(f'cannot read {sidecar}: {one_line(exc)}') from None
     if not isinstance(metadata, dict):
         raise CheckpointError(f'{sidecar} holds a JSON {type(metadata).__name__}, not an object')
     version = metadata.get('format_version')
@@ -262,7 +257,7 @@ def load_checkpoint(
     try:
         tensors = _st_load_file(weights, device=str(device))
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f'{weights} is corrupt or truncated: {_one_line(exc)}') from None
+        raise CheckpointError(f'{weights} is corrupt or truncated: {one_line(exc)}') from None
     return tensors, metadata
 
 
@@ -366,7 +361,7 @@ def weights_to_bytes(tensors: Mapping[str, torch.Tensor], metadata: Mapping[str,
     try:
         return _st_save(prepared, metadata=header)
     except (SafetensorError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f'cannot serialise weights: {_one_line(exc)}') from None
+        raise CheckpointError(f'cannot serialise weights: {one_line(exc)}') from None
 
 
 def bytes_to_weights(
@@ -398,7 +393,7 @@ def bytes_to_weights(
     try:
         header = json.loads(data[8: 8 + size])
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f'weights blob header is not valid JSON: {_one_line(exc)}') from None
+        raise CheckpointError(f'weights blob header is not valid JSON: {one_line(exc)}') from None
     meta = header.get('__metadata__') if isinstance(header, dict) else None
     if not isinstance(meta, dict) or _BLOB_KEY not in meta:
         raise CheckpointError(
@@ -408,12 +403,12 @@ def bytes_to_weights(
         metadata = json.loads(meta[_BLOB_KEY])
     except (json.JSONDecodeError, TypeError) as exc:
         raise CheckpointError(
-            f'weights blob metadata is not valid JSON: {_one_line(exc)}'
+            f'weights blob metadata is not valid JSON: {one_line(exc)}'
         ) from None
     if not isinstance(metadata, dict):
         raise CheckpointError('weights blob metadata is not a JSON object')
     try:
         tensors = _st_load(data)
     except (SafetensorError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f'weights blob is corrupt: {_one_line(exc)}') from None
+        raise CheckpointError(f'weights blob is corrupt: {one_line(exc)}') from None
     return tensors, metadata

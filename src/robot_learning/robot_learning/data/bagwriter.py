@@ -28,6 +28,9 @@ import shutil
 import time
 from typing import Any, Mapping, Sequence
 
+from robot_learning.data.bagfiles import lock_bag_file, read_custom_data, read_metadata
+from robot_learning.data.mcap_rewrite import index_metadata_records, rewrite_mcap_metadata
+from robot_learning.data.mcap_scan import mcap_metadata_record, START_RECORD
 from robot_learning.errors import BagError
 
 __all__ = [
@@ -144,7 +147,7 @@ class EpisodeBagWriter:
     exception). A bag that was never closed (crash) has no ``metadata.yaml``; every bag
     closed before it stays readable, and ``robot-learning bag reindex`` recovers it up
     to its last flush. While open, the MCAP file carries an advisory lock
-    (:func:`robot_learning.data.bagrepair.lock_bag_file`) so that no reindex touches it.
+    (:func:`robot_learning.data.bagfiles.lock_bag_file`) so that no reindex touches it.
 
     Args:
         path: bag directory to create; must not exist (parents are created).
@@ -185,8 +188,6 @@ class EpisodeBagWriter:
         self._last_flush = time.monotonic()
         self._lock_fd = None
         self._start_records: list[tuple[int, int, str]] = []  # offset, length, name
-        from robot_learning.data.bagrepair import lock_bag_file
-
         self._lock_fd = lock_bag_file(self._writer.storage.path)
 
     # ------------------------------------------------------------------ topics
@@ -324,8 +325,6 @@ class EpisodeBagWriter:
         Raises:
             BagError: closed, a non-string key/value, or an I/O error.
         """
-        from robot_learning.data.bagrepair import mcap_metadata_record, START_RECORD
-
         self._check_open()
         if self.storage != 'mcap':
             self._start_table(custom_data)
@@ -342,8 +341,6 @@ class EpisodeBagWriter:
 
     def _start_table(self, custom_data: Mapping[str, str]) -> None:
         import sqlite3
-
-        from robot_learning.data.bagrepair import START_RECORD
 
         for key, value in custom_data.items():
             if not isinstance(key, str) or not isinstance(value, str):
@@ -377,8 +374,6 @@ class EpisodeBagWriter:
         try:
             self._writer.close()
             if mcap is not None:
-                from robot_learning.data.bagrepair import index_metadata_records
-
                 index_metadata_records(mcap, self._start_records)
         except BagError:
             raise
@@ -427,38 +422,6 @@ class EpisodeBagWriter:
 # ---------------------------------------------------------------------- metadata
 
 
-def _load_metadata(path: Path) -> tuple[Path, dict]:
-    from ruamel.yaml import YAML
-
-    meta = Path(path) / 'metadata.yaml'
-    try:
-        doc = YAML(typ='safe').load(meta.read_text('utf8'))
-        doc['rosbag2_bagfile_information']  # KeyError below if it is not a rosbag2 metadata file
-    except FileNotFoundError:
-        raise BagError(f'{meta} does not exist (not a closed rosbag2 bag)') from None
-    except Exception as exc:
-        first = ' '.join(str(exc).split())[:200]  # YAML errors span lines: keep one
-        raise BagError(
-            f'cannot read {meta} (truncated or not rosbag2 metadata): {first}'
-        ) from None
-    return meta, doc
-
-
-def read_custom_data(path: str | Path) -> dict[str, str]:
-    """custom_data of a closed bag directory (empty dict when it has none).
-
-    Raises:
-        BagError: no readable ``metadata.yaml``.
-    """
-    meta, doc = _load_metadata(Path(path))
-    info = doc['rosbag2_bagfile_information']
-    if not isinstance(info, dict):  # a truncated file can parse to a scalar
-        raise BagError(
-            f'{meta} is truncated or malformed (rosbag2_bagfile_information is not a mapping)'
-        )
-    return dict(info.get('custom_data') or {})
-
-
 def update_custom_data(path: str | Path, updates: Mapping[str, str]) -> dict[str, str]:
     """Merge ``updates`` into the custom_data of a closed bag, everywhere it is stored.
 
@@ -466,7 +429,7 @@ def update_custom_data(path: str | Path, updates: Mapping[str, str]) -> dict[str
     file (MCAP: Metadata record ``rosbag2``, key ``serialized_metadata``; sqlite3: table
     ``metadata``), which tools read when there is no YAML. Both are rewritten: the storage
     file first (MCAP: a new file renamed over the old one, see
-    :func:`robot_learning.data.bagrepair.rewrite_mcap_metadata`; sqlite3: one transaction),
+    :func:`robot_learning.data.mcap_rewrite.rewrite_mcap_metadata`; sqlite3: one transaction),
     then ``metadata.yaml`` (also replaced atomically).
 
     Returns:
@@ -476,12 +439,14 @@ def update_custom_data(path: str | Path, updates: Mapping[str, str]) -> dict[str
         BagError: no readable ``metadata.yaml``, a non-string key/value, or a storage file
             that cannot be rewritten.
     """
+    # Dumped by ruamel, the YAML library rosbags writes metadata.yaml with (a rosbags
+    # dependency, not ours): a rewritten file has the bytes rosbags itself would write.
     from ruamel.yaml import YAML
 
     for key, value in updates.items():
         if not isinstance(key, str) or not isinstance(value, str):
             raise BagError(f'custom_data {key!r}: {value!r} must map str to str')
-    meta, doc = _load_metadata(Path(path))
+    meta, doc = read_metadata(path)
     info = doc['rosbag2_bagfile_information']
     custom = dict(info.get('custom_data') or {})
     custom.update(updates)
@@ -505,8 +470,6 @@ def update_custom_data(path: str | Path, updates: Mapping[str, str]) -> dict[str
 def _rewrite_embedded(path: Path, info: dict, serialized: str) -> None:
     """Replace the metadata copy inside the bag's storage file(s) with ``serialized``."""
     import sqlite3
-
-    from robot_learning.data.bagrepair import rewrite_mcap_metadata
 
     storage = info.get('storage_identifier', '')
     for rel in info.get('relative_file_paths') or []:

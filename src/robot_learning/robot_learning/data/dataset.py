@@ -29,8 +29,10 @@ from robot_learning.common.features import (
     StepInfo,
     velocity_from_odom,
 )
-from robot_learning.data.bagdataset import DatasetTopics
-from robot_learning.data.bagwriter import read_custom_data
+from robot_learning.data.bagconfig import DatasetConfig, DatasetTopics
+from robot_learning.data.bagdataset import BagDataset
+from robot_learning.data.bagfiles import find_bag_dirs, read_custom_data
+from robot_learning.data.bagwriter import jazzy_typestore
 from robot_learning.data.transitions import Transition, TransitionPipeline
 from robot_learning.errors import BagError
 
@@ -56,32 +58,28 @@ class EpisodeBag:
 
 
 def find_episode_bags(paths: Iterable[str | Path]) -> list[EpisodeBag]:
-    """Every rosbag2 directory at or below ``paths`` (a bag, a session, or a tree of them).
+    """Return every closed episode bag at or below ``paths`` (a bag, a session, or a tree).
+
+    The bags are those of :func:`~robot_learning.data.bagfiles.find_bag_dirs` that have
+    a ``metadata.yaml``; a crashed recording becomes an episode once
+    ``robot-learning bag reindex`` has rebuilt it.
 
     Raises:
-        BagError: a path does not exist, or holds no bag.
+        BagError: a path does not exist, or holds no closed bag.
     """
-    found: list[EpisodeBag] = []
-    for p in paths:
-        p = Path(p)
-        if not p.exists():
-            raise BagError(
-                f'bag path {p} does not exist: pass a bag directory or a session of them'
-            )
-        dirs = (
-            [p]
-            if (p / 'metadata.yaml').exists()
-            else sorted(m.parent for m in p.rglob('metadata.yaml'))
+    paths = list(paths)
+    found = [
+        EpisodeBag(d, custom.get('instruction', ''), custom.get('outcome', 'unknown'), custom)
+        for d in find_bag_dirs(paths)
+        if (d / 'metadata.yaml').exists()
+        for custom in (read_custom_data(d),)
+    ]
+    if not found:
+        names = ', '.join(str(p) for p in paths)
+        raise BagError(
+            f'{names}: no closed rosbag2 bag (no metadata.yaml below it; '
+            f'`robot-learning bag reindex DIR` recovers a crashed one)'
         )
-        if not dirs:
-            raise BagError(f'{p} holds no rosbag2 bag (no metadata.yaml below it)')
-        for d in dirs:
-            custom = read_custom_data(d)
-            found.append(
-                EpisodeBag(
-                    d, custom.get('instruction', ''), custom.get('outcome', 'unknown'), custom
-                )
-            )
     return found
 
 
@@ -97,13 +95,12 @@ def episode_transitions(
         BagError: the bag lacks the action, episode or observation topics.
     """
     from rosbags.highlevel import AnyReader
-    from rosbags.typesys import get_typestore, Stores
 
     pipe = TransitionPipeline(obs_cfg, act_cfg)
     if bag.instruction:
         pipe.push_instruction(bag.instruction)
     out: list[Transition] = []
-    with AnyReader([bag.path], default_typestore=get_typestore(Stores.ROS2_JAZZY)) as reader:
+    with AnyReader([bag.path], default_typestore=jazzy_typestore()) as reader:
         by_topic = {c.topic: c for c in reader.connections}
         need = [topics.scan, topics.odom, topics.detections, topics.action, topics.episode]
         missing = [t for t in need if t not in by_topic]
@@ -156,8 +153,6 @@ def load_demo_transitions(
     Raises:
         BagError: a missing path, or no usable episode with a wanted outcome.
     """
-    from robot_learning.data.bagdataset import BagDataset, DatasetConfig, DatasetTopics
-
     t = DatasetTopics(
         image='',
         scan=topics.scan,

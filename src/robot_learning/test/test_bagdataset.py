@@ -641,3 +641,47 @@ def test_crashed_episode_is_skipped_until_reindexed_then_selectable(tmp_path):
     ds, _ = build([root], cfg(tmp_path, outcomes=()))
     assert sorted(e.outcome for e in ds.episodes) == ['crashed', 'success']
     assert len(ds.select(['crashed'])) == 6
+
+
+def test_metadata_values_read_as_rosbags_wrote_them(tmp_path):
+    # rosbags writes metadata.yaml in YAML 1.2 and leaves yes/on unquoted; every reader
+    # (the dataset, the recorder's read_custom_data) must give back the strings.
+    from robot_learning.data.bagwriter import read_custom_data, update_custom_data
+
+    write_episode(tmp_path / 'b' / 'e0', n=4, instruction='yes')
+    update_custom_data(tmp_path / 'b' / 'e0', {'note': 'on', 'lap': '1:20'})
+    assert 'instruction: yes' in (tmp_path / 'b' / 'e0' / 'metadata.yaml').read_text()
+    custom = read_custom_data(tmp_path / 'b' / 'e0')
+    assert (custom['instruction'], custom['note'], custom['lap']) == ('yes', 'on', '1:20')
+    ds, _ = build([tmp_path / 'b'], cfg(tmp_path))
+    assert ds.instructions == ['yes'] and ds.episodes[0].custom['note'] == 'on'
+
+
+def test_episode_bags_are_the_closed_bags_of_the_one_finder(tmp_path):
+    from robot_learning.data.bagfiles import find_bag_dirs
+    from robot_learning.data.dataset import find_episode_bags
+    from robot_learning.errors import BagError
+
+    write_episode(tmp_path / 's' / 'a', n=3)
+    write_episode(tmp_path / 's' / 'b', n=3, outcome='failure')
+    write_episode(tmp_path / 's' / '.tmp' / 'c', n=3)  # a reindex's work in progress
+    (tmp_path / 's' / 'b' / 'metadata.yaml').unlink()  # crashed: found, not an episode yet
+    assert [d.name for d in find_bag_dirs([tmp_path / 's'])] == ['a', 'b']
+    (bag,) = find_episode_bags([tmp_path / 's'])
+    assert (bag.path.name, bag.outcome) == ('a', 'success')
+    assert bag.instruction == 'go to the red pillar'
+    (tmp_path / 's' / 'a' / 'metadata.yaml').unlink()
+    with pytest.raises(BagError, match='no closed rosbag2 bag.*bag reindex'):
+        find_episode_bags([tmp_path / 's'])
+    with pytest.raises(BagError, match='does not exist'):
+        find_episode_bags([tmp_path / 'nowhere'])
+
+
+def test_views_union_keeps_each_transition_once(tmp_path):
+    for i in range(3):
+        write_episode(tmp_path / 'b' / f'e{i}', n=3 + i, seed=i)
+    ds, _ = build([tmp_path / 'b'], cfg(tmp_path))
+    a, b = ds.view([0, 1]), ds.view([1]).select(interventions_only=False)
+    u = a.union(ds.view([2]).select()).union(b)
+    assert u.episode_ids.tolist() == [0, 1, 2] and len(u) == len(ds)
+    assert u.transition_indices.tolist() == list(range(len(ds)))

@@ -19,6 +19,7 @@ from robot_learning.errors import ConfigError
 
 __all__ = ['DatasetConfig', 'DatasetTopics', 'EpisodeInfo']
 
+
 @dataclass
 class DatasetTopics:
     """Absolute topic names as recorded; ``''`` = not used.

@@ -83,8 +83,6 @@ _TRANSITION_KEYS = (
 )
 
 
-
-
 # --------------------------------------------------------------------------- cache
 
 
@@ -516,6 +514,23 @@ class DatasetView:
             n_val = min(max(n_val, 1), n - 1)
         perm = np.random.default_rng(seed).permutation(ids)
         return self._subset(np.sort(perm[n_val:])), self._subset(np.sort(perm[:n_val]))
+
+    def union(self, other: DatasetView) -> DatasetView:
+        """Return the episodes and transitions of this view and ``other`` (same dataset).
+
+        ``train`` adds an intervention bag's human-driven transitions
+        (:meth:`select` ``interventions_only``) to the training split this way.
+
+        Raises:
+            ConfigError: ``other`` is a view of another dataset.
+        """
+        if other.dataset is not self.dataset:
+            raise ConfigError('cannot join views of two different datasets')
+        return DatasetView(
+            self.dataset,
+            np.union1d(self.episode_ids, other.episode_ids),
+            np.union1d(self.transition_indices, other.transition_indices),
+        )
 
     def shard(self, rank: int, world_size: int) -> DatasetView:
         """Return the episodes of rank ``rank`` of ``world_size`` (DDP).

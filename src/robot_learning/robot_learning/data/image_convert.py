@@ -27,6 +27,7 @@ __all__ = [
     'DEFAULT_DEPTH_RANGE',
     'IMAGE_ENCODINGS',
     'as_u8',
+    'rows_u8',
     'compressed_msg_to_rgb',
     'compressed_to_rgb',
     'depth_to_u8',
@@ -73,6 +74,28 @@ def as_u8(data: Any) -> np.ndarray:
         raise MessageError(
             f'message data of type {type(data).__name__} is not a byte ' f'buffer: {exc}'
         ) from None
+
+
+def rows_u8(data: Any, step: int, height: int, what: str, step_name: str) -> np.ndarray:
+    """Return ``data`` (``height`` rows of ``step`` bytes) as a 1-D uint8 view (:func:`as_u8`).
+
+    Args:
+        data: the message's ``data`` field.
+        step: bytes per row (``Image.step``, ``PointCloud2.row_step``).
+        height: rows.
+        what: the message type, for the error (``'Image'``).
+        step_name: the name of the step field, for the error.
+
+    Raises:
+        MessageError: ``data`` is not a byte buffer of ``step * height`` bytes.
+    """
+    buf = as_u8(data)
+    if buf.size != step * height:
+        raise MessageError(
+            f'{what} data has {buf.size} bytes, expected {step * height} '
+            f'({step_name} {step} x height {height})'
+        )
+    return buf
 
 
 def _bgr_to_rgb(arr: np.ndarray) -> np.ndarray:
@@ -124,12 +147,7 @@ def image_to_array(
             f'Image step {step} is smaller than width {width} x {channels} '
             f'channel(s) x {itemsize} byte(s) = {row_bytes}'
         )
-    buf = as_u8(data)
-    if buf.size != step * height:
-        raise MessageError(
-            f'Image data has {buf.size} bytes, expected {step * height} '
-            f'(step {step} x height {height})'
-        )
+    buf = rows_u8(data, step, height, 'Image', 'step')
     rows = buf.reshape(height, step)
     if step != row_bytes:
         rows = rows[:, :row_bytes]

@@ -154,7 +154,8 @@ def rewrite_mcap_metadata(path: str | Path, name: str, updates: dict[str, str]) 
                         _copy_range(src, dst, pos, 9 + len(body))
                 new_summary = io.BytesIO()
                 for _pos, op, body in summary:
-                    new_summary.write(encode_record(op, _shift(op, body, moved, name, len(new), delta)))
+                    shifted = _shift(op, body, moved, name, len(new), delta)
+                    new_summary.write(encode_record(op, shifted))
                 sbytes = new_summary.getvalue()
                 dst.write(sbytes)
                 fields = struct.pack(

@@ -11,8 +11,8 @@ or anything with the same attribute names); ``float32[]`` fields may be
 matching infinity. Angles are REP-103 (x forward, y left, counter-clockwise positive,
 radians).
 
-Every malformed input raises :class:`~robot_learning.errors.MessageError` whose message
-is one line saying what is wrong.
+A malformed scan or cloud (lengths that disagree, no float32 x, y, z fields) raises
+:class:`~robot_learning.errors.MessageError`, one line naming the field.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import math
 from typing import Any, Sequence
 
 import numpy as np
-from robot_learning.data.image_convert import as_u8
+from robot_learning.data.image_convert import rows_u8
 from robot_learning.errors import ConfigError, MessageError
 
 __all__ = [
@@ -324,12 +324,7 @@ def pointcloud_to_xyz(
             f'PointCloud2 row_step {row_step} is smaller than point_step '
             f'{point_step} x width {width}'
         )
-    buf = as_u8(data)
-    if buf.size != row_step * height:
-        raise MessageError(
-            f'PointCloud2 data has {buf.size} bytes, expected '
-            f'{row_step * height} (row_step {row_step} x height {height})'
-        )
+    buf = rows_u8(data, row_step, height, 'PointCloud2', 'row_step')
     if row_step != point_step * width:
         buf = np.ascontiguousarray(buf.reshape(height, row_step)[:, : point_step * width])
         buf = buf.reshape(-1)

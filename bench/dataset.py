@@ -235,7 +235,8 @@ def main() -> None:
     )
     args = ap.parse_args()
     from robot_learning.common.features import ActionConfig, ObservationConfig
-    from robot_learning.data.bagdataset import BagDataset, DatasetConfig, find_bag_dirs
+    from robot_learning.data.bagdataset import BagDataset, DatasetConfig
+    from robot_learning.data.bagfiles import find_bag_dirs
 
     tmp = Path(tempfile.mkdtemp(prefix='bench_dataset_'))
     try:

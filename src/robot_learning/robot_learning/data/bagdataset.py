@@ -26,6 +26,11 @@ only itself) plus one consolidated, contiguous set per selection, opened with
 
 Bad input never stops a build: a broken bag or topic is named in one line (``log``
 and :attr:`BagDataset.skipped`) and only what is broken is left out.
+
+The parts: :mod:`~robot_learning.data.bagconfig` (:class:`DatasetConfig`),
+:mod:`~robot_learning.data.bagfiles` (finding bags, reading their metadata),
+:mod:`~robot_learning.data.bagdecode` (one bag -> arrays); this module holds the cache,
+:class:`BagDataset` and :class:`DatasetView` (select, split, shard, union).
 """
 
 from __future__ import annotations

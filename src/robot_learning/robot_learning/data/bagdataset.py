@@ -59,13 +59,16 @@ __all__ = [
     'DatasetTopics',
     'DatasetView',
     'EpisodeInfo',
+    'FRAME_KEYS',
+    'TRANSITION_KEYS',
     'find_bag_dirs',
 ]
 
 #: Bumped whenever the decoded arrays of a bag would change: old cache entries are ignored.
 CACHE_VERSION = 1
 
-_FRAME_KEYS = (
+#: Keys of :attr:`BagDataset.frames` (``image`` only with images).
+FRAME_KEYS = (
     'image',
     'sectors',
     'detections',
@@ -76,7 +79,8 @@ _FRAME_KEYS = (
     'prev',
     'stamp',
 )
-_TRANSITION_KEYS = (
+#: Keys of :attr:`BagDataset.transitions`.
+TRANSITION_KEYS = (
     'obs',
     'next_obs',
     'action',
@@ -372,8 +376,8 @@ class BagDataset:
                     't_next_obs': ('t_next_obs', lambda e, a: a + nf[e]),
                     't_episode': ('t_obs', lambda e, a: np.full(len(a), e, np.int32)),
                 }
-                names = [(k, nf[-1]) for k in _FRAME_KEYS] + [
-                    (f't_{k}', nt[-1]) for k in _TRANSITION_KEYS
+                names = [(k, nf[-1]) for k in FRAME_KEYS] + [
+                    (f't_{k}', nt[-1]) for k in TRANSITION_KEYS
                 ]
                 for name, total in names:
                     src, fn = derived.get(name, (name, lambda e, a: a))
@@ -402,8 +406,8 @@ class BagDataset:
                 )
 
             _atomic_dir(set_dir, fill)
-        frames = _load_arrays(set_dir, _FRAME_KEYS)
-        transitions = {k: np.load(set_dir / f't_{k}.npy', mmap_mode='r') for k in _TRANSITION_KEYS}
+        frames = _load_arrays(set_dir, FRAME_KEYS)
+        transitions = {k: np.load(set_dir / f't_{k}.npy', mmap_mode='r') for k in TRANSITION_KEYS}
         episodes = [
             EpisodeInfo(
                 str(d),

@@ -258,3 +258,38 @@ def test_the_core_never_imports_ros():
     assert not bad, 'the ROS-free core imports ROS-facing code:\n' + '\n'.join(
         dict.fromkeys(bad)
     )
+
+
+#: The core's layers, lowest first: a module may import its own layer and the ones below.
+#: ``errors`` is the floor, ``types`` sits with ``common`` (its records live there); the top
+#: level (policy, train, cli, ...) is last.
+LAYERS = (
+    ('errors', '_moved', ''),
+    ('common', 'types'),
+    ('data',),
+    ('algos',),
+)
+
+
+def _layer(module: str) -> int:
+    parts = module.split('.')
+    if parts[0] != CORE:
+        return len(LAYERS)
+    sub = parts[1] if len(parts) > 1 else ''
+    for i, names in enumerate(LAYERS):
+        if sub in names:
+            return i
+    return len(LAYERS)
+
+
+def test_core_imports_point_down():
+    """``common`` never imports ``data`` or ``algos``; ``data`` never imports ``algos``."""
+    graph = import_graph()
+    up = [
+        f'{a} -> {b} ({path.relative_to(SRC)}:{line})'
+        for a, edges in graph.items()
+        if a.split('.')[0] == CORE
+        for b, (path, line) in edges.items()
+        if b.split('.')[0] == CORE and _layer(b) > _layer(a)
+    ]
+    assert not up, 'core imports that point up a layer:\n' + '\n'.join(up)

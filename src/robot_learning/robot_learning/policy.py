@@ -12,10 +12,17 @@ the learner streams to the policy node; either way no code is executed on load.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Optional
 
 import numpy as np
-from robot_learning.common.checkpoint import bytes_to_weights, check_spec, load_checkpoint
+from robot_learning.common.checkpoint import (  # noqa: F401 (some re-exported)
+    ACTOR_PREFIX,
+    bytes_to_weights,
+    check_spec,
+    load_checkpoint,
+    load_prefixed,
+    policy_metadata,
+)
 from robot_learning.common.features import action_config_from_dict, observation_config_from_dict
 from robot_learning.common.networks import SquashedGaussianActor
 from robot_learning.errors import CheckpointError
@@ -23,54 +30,17 @@ from robot_learning.registry import policy_class
 from robot_learning.types import Observation
 import torch
 
-ACTOR_PREFIX = 'actor.'
-
-
-def policy_metadata(obs_cfg, act_cfg, hidden, algorithm: str, **extra: Any) -> dict:
-    """Sidecar fields every actor carries (see design.md, Checkpoints).
-
-    ``obs_cfg``: :class:`ObservationConfig` or
-    :class:`~robot_learning.common.features.VectorObservationConfig`; ``act_cfg``:
-    :class:`ActionConfig` (Twist) or :class:`~robot_learning.common.features.JointActionConfig`.
-    """
-    vector = getattr(obs_cfg, 'kind', '') == 'vector'
-    return {
-        'algorithm': algorithm,
-        'observation': obs_cfg.to_dict(),
-        'obs_dim': obs_cfg.dim,
-        'action': act_cfg.to_dict(),
-        'action_dim': act_cfg.dim,
-        'actor_hidden': list(hidden),
-        'normalization': (
-            'none: the vector as published on joint_states'
-            if vector
-            else 'fixed scales in observation (features.encode_observation)'
-        ),
-        **extra,
-    }
-
-
-def load_prefixed(
-    module: torch.nn.Module, tensors: Mapping[str, torch.Tensor], prefix: str, what: str
-) -> None:
-    """Load the tensors named ``prefix...`` (prefix dropped) into ``module``.
-
-    Args:
-        module: the network to fill.
-        tensors: checkpoint tensors, e.g. ``actor.*`` or ``bc.*`` keys among others.
-        prefix: key prefix of this module's weights.
-        what: the start of the error line, e.g. ``'ckpt: actor weights do not fit'``.
-
-    Raises:
-        CheckpointError: missing, unexpected or mis-shaped weights: ``what`` and the
-            first mismatch torch names, on one line.
-    """
-    state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-    try:
-        module.load_state_dict(state)
-    except RuntimeError as exc:
-        lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
-        raise CheckpointError(f'{what} ({lines[1] if len(lines) > 1 else lines[0]})') from None
+# ACTOR_PREFIX, policy_metadata and load_prefixed live in common.checkpoint (the algorithms
+# use them, and they must not import this top-level module); the old names stay here.
+__all__ = [
+    'ACTOR_PREFIX',
+    'ActorPolicy',
+    'Policy',
+    'load_policy',
+    'load_prefixed',
+    'policy_from_bytes',
+    'policy_metadata',
+]
 
 
 class ActorPolicy:

@@ -20,12 +20,12 @@ frame when the policy needs one) and :class:`VectorObservation` (a ``JointState`
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping, Optional, Protocol, runtime_checkable, Union
+from typing import Any, Iterable, Mapping, Optional, Protocol, runtime_checkable, Union
 
 import numpy as np
 from robot_learning.common.features import RawObservation, VectorObservation
 
-__all__ = ['Observation', 'Policy', 'RawObservation', 'Trainer', 'VectorObservation']
+__all__ = ['Batch', 'Observation', 'Policy', 'RawObservation', 'Trainer', 'VectorObservation']
 
 #: What :meth:`Policy.act` takes: one synchronized observation of one stamp.
 Observation = Union[RawObservation, VectorObservation]
@@ -104,3 +104,78 @@ class Trainer(Protocol):
         Raises:
             CheckpointError: another algorithm, or weights that do not fit.
         """
+
+
+class Batch(tuple):
+    """A batch of transitions; numpy arrays (from the buffers) or torch tensors.
+
+    A tuple with the interface of a ``NamedTuple`` (field access, ``_fields``,
+    ``_replace``, ``_asdict``, ``_make``), of length 5 when ``n_steps`` is ``None``
+    and 6 otherwise: code written for the five-field batch (``obs, act, rew, nobs, term =
+    batch``, ``len(batch) == 5``) keeps working on the batches it builds itself.
+
+    Fields (``B`` rows):
+        observations: ``(B, obs_dim)`` float32.
+        actions: ``(B, action_dim)`` float32, normalised to [-1, 1].
+        rewards: ``(B,)`` float32, reward of the transition; for an n-step transition the
+            discounted sum ``sum_{i<k} gamma^i r_{t+i}`` (:class:`buffers.NStepAccumulator`).
+        next_observations: ``(B, obs_dim)`` float32; ``obs_{t+k}`` for an n-step transition.
+        terminated: ``(B,)`` float32, 1.0 only for a true termination (the MDP ended:
+            goal reached, crash). A time-limit truncation is 0.0, so that the critic still
+            bootstraps from the next observation (Pardo et al. 2018, "Time Limits in
+            Reinforcement Learning"; gymnasium ``terminated``/``truncated``).
+        n_steps: optional ``(B,)`` float32, the number ``k >= 1`` of environment steps
+            between ``observations`` and ``next_observations`` (the critic target
+            discounts the bootstrap by ``gamma ** k``); ``None`` means all ones (1-step
+            transitions).
+    """
+
+    __slots__ = ()
+    _fields = ('observations', 'actions', 'rewards', 'next_observations', 'terminated', 'n_steps')
+
+    def __new__(
+        cls,
+        observations: Any,
+        actions: Any,
+        rewards: Any,
+        next_observations: Any,
+        terminated: Any,
+        n_steps: Any = None,
+    ) -> Batch:
+        items = (observations, actions, rewards, next_observations, terminated)
+        return tuple.__new__(cls, items if n_steps is None else (*items, n_steps))
+
+    observations = property(lambda self: self[0], doc='``(B, obs_dim)`` float32.')
+    actions = property(lambda self: self[1], doc='``(B, action_dim)`` float32 in [-1, 1].')
+    rewards = property(lambda self: self[2], doc='``(B,)`` float32.')
+    next_observations = property(lambda self: self[3], doc='``(B, obs_dim)`` float32.')
+    terminated = property(
+        lambda self: self[4], doc='``(B,)`` float32, 1.0 for a true termination.'
+    )
+    n_steps = property(
+        lambda self: self[5] if len(self) > 5 else None,
+        doc='``(B,)`` float32 step counts, or ``None`` (all ones).',
+    )
+
+    @classmethod
+    def _make(cls, iterable: Iterable[Any]) -> Batch:
+        return cls(*iterable)
+
+    def _replace(self, **changes: Any) -> Batch:
+        unknown = sorted(set(changes) - set(self._fields))
+        if unknown:
+            raise ValueError(f'Batch has no field {unknown[0]!r}')
+        return Batch(**{**self._asdict(), **changes})
+
+    def _asdict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._fields}
+
+    def __getnewargs__(self) -> tuple[Any, ...]:  # pickle and copy
+        return tuple(self)
+
+    def __repr__(self) -> str:
+        shapes = ', '.join(
+            f'{name}={getattr(getattr(self, name), "shape", None)}'
+            for name in self._fields[: len(self)]
+        )
+        return f'Batch({shapes})'

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from robot_learning.algos.sac.modeling_sac import Batch
 from robot_learning.data.buffers import (
     NStepAccumulator,
     NStepTransition,
@@ -14,6 +13,7 @@ from robot_learning.data.buffers import (
     sample_mixed,
 )
 from robot_learning.errors import ConfigError
+from robot_learning.types import Batch
 
 
 def _fill(buffer: ReplayBuffer, start: int, count: int, reward: float | None = None) -> None:

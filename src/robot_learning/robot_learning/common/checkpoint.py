@@ -43,12 +43,15 @@ from safetensors.torch import save_file as _st_save_file
 import torch
 
 __all__ = [
+    'ACTOR_PREFIX',
     'FORMAT_VERSION',
     'METADATA_FILE',
     'WEIGHTS_FILE',
     'bytes_to_weights',
     'check_spec',
     'load_checkpoint',
+    'load_prefixed',
+    'policy_metadata',
     'save_checkpoint',
     'weights_to_bytes',
 ]
@@ -412,3 +415,54 @@ def bytes_to_weights(
     except (SafetensorError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f'weights blob is corrupt: {one_line(exc)}') from None
     return tensors, metadata
+
+
+#: Key prefix of the actor weights in every actor checkpoint (SAC, IQL, SAC pretraining).
+ACTOR_PREFIX = 'actor.'
+
+
+def policy_metadata(obs_cfg, act_cfg, hidden, algorithm: str, **extra: Any) -> dict:
+    """Sidecar fields every actor carries (see design.md, Checkpoints).
+
+    ``obs_cfg``: :class:`ObservationConfig` or
+    :class:`~robot_learning.common.features.VectorObservationConfig`; ``act_cfg``:
+    :class:`ActionConfig` (Twist) or :class:`~robot_learning.common.features.JointActionConfig`.
+    """
+    vector = getattr(obs_cfg, 'kind', '') == 'vector'
+    return {
+        'algorithm': algorithm,
+        'observation': obs_cfg.to_dict(),
+        'obs_dim': obs_cfg.dim,
+        'action': act_cfg.to_dict(),
+        'action_dim': act_cfg.dim,
+        'actor_hidden': list(hidden),
+        'normalization': (
+            'none: the vector as published on joint_states'
+            if vector
+            else 'fixed scales in observation (features.encode_observation)'
+        ),
+        **extra,
+    }
+
+
+def load_prefixed(
+    module: torch.nn.Module, tensors: Mapping[str, torch.Tensor], prefix: str, what: str
+) -> None:
+    """Load the tensors named ``prefix...`` (prefix dropped) into ``module``.
+
+    Args:
+        module: the network to fill.
+        tensors: checkpoint tensors, e.g. ``actor.*`` or ``bc.*`` keys among others.
+        prefix: key prefix of this module's weights.
+        what: the start of the error line, e.g. ``'ckpt: actor weights do not fit'``.
+
+    Raises:
+        CheckpointError: missing, unexpected or mis-shaped weights: ``what`` and the
+            first mismatch torch names, on one line.
+    """
+    state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    try:
+        module.load_state_dict(state)
+    except RuntimeError as exc:
+        lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+        raise CheckpointError(f'{what} ({lines[1] if len(lines) > 1 else lines[0]})') from None

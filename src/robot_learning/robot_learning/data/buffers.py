@@ -35,8 +35,8 @@ import math
 from typing import Any, NamedTuple
 
 import numpy as np
-from robot_learning.algos.sac.modeling_sac import Batch
 from robot_learning.errors import ConfigError
+from robot_learning.types import Batch
 
 __all__ = ['NStepAccumulator', 'NStepTransition', 'ReplayBuffer', 'sample_mixed']
 

@@ -51,19 +51,15 @@ Nothing here imports rclpy.
 
 from __future__ import annotations
 
-
-from __future__ import annotations
-
 import collections
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from robot_learning.common.checkpoint import load_checkpoint
+from robot_learning.common.checkpoint import load_checkpoint, load_prefixed
 from robot_learning.common.features import ActionConfig, ObservationConfig, RawObservation
 from robot_learning.common.language import PretrainedTextEncoder, Vocabulary
 from robot_learning.common.networks import mlp
 from robot_learning.errors import CheckpointError, ConfigError, MessageError
-from robot_learning.policy import load_prefixed
 import torch
 from torch import nn
 import torch.nn.functional as F

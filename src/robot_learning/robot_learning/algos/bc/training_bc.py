@@ -16,11 +16,15 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-from robot_learning.common.checkpoint import load_checkpoint, save_checkpoint
+from robot_learning.common.checkpoint import (
+    load_checkpoint,
+    load_prefixed,
+    policy_metadata,
+    save_checkpoint,
+)
 from robot_learning.common.features import ActionConfig, ObservationConfig, tokenize
 from robot_learning.common.language import PretrainedTextEncoder, Vocabulary
 from robot_learning.errors import CheckpointError, ConfigError
-from robot_learning.policy import load_prefixed, policy_metadata
 import torch
 from torch import nn
 import torch.nn.functional as F

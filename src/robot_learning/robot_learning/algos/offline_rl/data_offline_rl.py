@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from robot_learning.algos.sac.modeling_sac import Batch
 from robot_learning.common.features import ActionConfig, ObservationConfig
 from robot_learning.errors import ConfigError
+from robot_learning.types import Batch
 import torch
 import torch.distributed as dist
 

@@ -40,13 +40,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from robot_learning.algos.sac.checkpoint_sac import (
-    load_actor_weights,
-    prefixed,
-    read_checkpoint,
-)
+from robot_learning.algos.sac.checkpoint_sac import load_actor_weights, prefixed, read_checkpoint
 from robot_learning.algos.sac.modeling_sac import Batch, polyak_update
-from robot_learning.common.checkpoint import save_checkpoint
+from robot_learning.common.checkpoint import (
+    ACTOR_PREFIX,
+    load_prefixed,
+    policy_metadata,
+    save_checkpoint,
+)
 from robot_learning.common.features import ActionConfig, ObservationConfig
 from robot_learning.common.networks import (
     mlp,
@@ -56,7 +57,6 @@ from robot_learning.common.networks import (
     TwinQCritic,
 )
 from robot_learning.errors import CheckpointError, ConfigError
-from robot_learning.policy import ACTOR_PREFIX, load_prefixed, policy_metadata
 import torch
 from torch import nn
 

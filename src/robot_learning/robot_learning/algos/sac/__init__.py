@@ -6,9 +6,8 @@
 cited), ``modeling_sac`` the update (:class:`SAC`), ``checkpoint_sac`` the one checkpoint
 layout (``save_sac_state`` / ``load_sac_state``) and ``online`` the ROS-free
 :class:`~robot_learning.algos.sac.online.OnlineLearner` that the ``sac_learner`` node
-drives. ``online`` is not imported here: it builds on :mod:`robot_learning.data.buffers`,
-which imports :class:`Batch` from this package; import it as
-``robot_learning.algos.sac.online``.
+drives. :class:`Batch`, the record the buffers hand to the update, lives in
+:mod:`robot_learning.types` (re-exported here).
 """
 
 from .checkpoint_sac import (
@@ -23,12 +22,14 @@ from .checkpoint_sac import (
 )
 from .configuration_sac import config_from_dict, OnlineConfig, SACConfig
 from .modeling_sac import Batch, polyak_update, SAC, tune_cpu_allocator
+from .online import OnlineLearner
 
 __all__ = [
     'ACTOR_PREFIX',
     'BUFFER_PREFIX',
     'Batch',
     'OnlineConfig',
+    'OnlineLearner',
     'SAC',
     'SACConfig',
     'SAC_PREFIX',

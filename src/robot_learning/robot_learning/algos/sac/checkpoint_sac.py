@@ -54,13 +54,14 @@ from typing import Any
 
 import numpy as np
 from robot_learning.common.checkpoint import (
+    ACTOR_PREFIX,
     check_spec,
     load_checkpoint,
     METADATA_FILE,
+    policy_metadata,
     save_checkpoint,
 )
 from robot_learning.errors import CheckpointError
-from robot_learning.policy import ACTOR_PREFIX, policy_metadata
 import torch
 
 __all__ = [

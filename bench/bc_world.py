@@ -63,6 +63,7 @@ from robot_learning.common.features import (  # noqa: E402
     ObservationConfig,
     RawObservation,
 )
+from robot_learning.data.bagdataset import FRAME_KEYS, TRANSITION_KEYS  # noqa: E402
 from robot_learning.data.ingest import resize_rgb, scan_to_sectors  # noqa: E402
 from robot_learning_sim.env import WorldEnv  # noqa: E402
 from robot_learning_sim.expert import ExpertConfig, ExpertPolicy  # noqa: E402
@@ -125,32 +126,9 @@ def collect(
     world = World(WorldConfig())
     expert = ExpertPolicy(expert_cfg)
     rng = np.random.default_rng(seed)
-    F = {
-        k: []
-        for k in (
-            'image',
-            'sectors',
-            'detections',
-            'velocity',
-            'observation',
-            'instruction',
-            'episode',
-            'prev',
-        )
-    }
-    T = {
-        k: []
-        for k in (
-            'obs',
-            'next_obs',
-            'action',
-            'reward',
-            'terminated',
-            'truncated',
-            'intervention',
-            'episode',
-        )
-    }
+    # The synthetic frames carry no 'stamp' (no bag behind them).
+    F = {k: [] for k in FRAME_KEYS if k != 'stamp'}
+    T = {k: [] for k in TRANSITION_KEYS}
     outcomes = []
 
     def add_frame(ep, prev):

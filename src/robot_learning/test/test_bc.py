@@ -13,6 +13,7 @@ from robot_learning.algos.bc.modeling_bc import _two_hot, decode, head_loss
 from robot_learning.algos.bc.training_bc import _permute_words
 from robot_learning.common.checkpoint import load_checkpoint, save_checkpoint
 from robot_learning.common.features import ActionConfig, ObservationConfig, RawObservation
+from robot_learning.data.bagdataset import FRAME_KEYS, TRANSITION_KEYS
 from robot_learning.errors import CheckpointError, ConfigError, MessageError
 import torch
 
@@ -45,32 +46,9 @@ def make_data(episodes=12, steps=6, seed=0):
     rng = np.random.default_rng(seed)
     instructions = [f'go to the {c} pillar' for c in OBS.colors]
     rgb = {'red': (220, 20, 20), 'green': (20, 200, 20), 'blue': (20, 40, 220)}
-    F = {
-        k: []
-        for k in (
-            'image',
-            'sectors',
-            'detections',
-            'velocity',
-            'observation',
-            'instruction',
-            'episode',
-            'prev',
-        )
-    }
-    T = {
-        k: []
-        for k in (
-            'obs',
-            'next_obs',
-            'action',
-            'reward',
-            'terminated',
-            'truncated',
-            'intervention',
-            'episode',
-        )
-    }
+    # The synthetic frames carry no 'stamp' (no bag behind them).
+    F = {k: [] for k in FRAME_KEYS if k != 'stamp'}
+    T = {k: [] for k in TRANSITION_KEYS}
     for ep in range(episodes):
         goal = ep % 3
         sides = rng.permutation([-1, 1, 0])  # per colour: left, right, absent

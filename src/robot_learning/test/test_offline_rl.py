@@ -27,6 +27,7 @@ from robot_learning.algos.sac import SAC, SACConfig
 from robot_learning.common.checkpoint import load_checkpoint
 from robot_learning.common.features import ActionConfig, ObservationConfig
 from robot_learning.common.networks import squashed_gaussian_sample
+from robot_learning.data.bagdataset import TRANSITION_KEYS
 from robot_learning.errors import CheckpointError, ConfigError
 from robot_learning.policy import Policy
 import torch
@@ -50,19 +51,7 @@ def toy_dataset(
     xs: list[float] = []
     frame_episode: list[int] = []
     prev: list[int] = []
-    rows: dict[str, list] = {
-        k: []
-        for k in (
-            'obs',
-            'next_obs',
-            'action',
-            'reward',
-            'terminated',
-            'truncated',
-            'intervention',
-            'episode',
-        )
-    }
+    rows: dict[str, list] = {k: [] for k in TRANSITION_KEYS}
     for ep in range(episodes):
         x = float(rng.uniform(-1, 1))
         xs.append(x), frame_episode.append(ep), prev.append(len(xs) - 1)

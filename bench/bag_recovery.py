@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Benchmark of crash safety in bag writing; prints figures (never part of the test run).
 
     PYTHONPATH=src/robot_learning python bench/bag_recovery.py [--seconds 20]

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Observation -> command latency of the policy node, against a bare rclpy echo node.
 
 Usage::

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Every node executable given one bad parameter exits with one line, never a traceback.
 
 Each case starts an installed console script (``lib/<package>/<executable>``, as

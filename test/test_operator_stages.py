@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """The demo operator between stages: the previous stage's sim must not leak into the next.
 
 The CI hang of issue 9: ``robot-learning demo``'s intervention stage follows the BC

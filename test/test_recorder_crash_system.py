@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """System test: a demo_recorder killed with SIGKILL mid-episode loses at most 1 s.
 
 Its bag is recovered (``robot-learning bag reindex`` and the recorder's own start-up)

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Command safety for a deployed policy: velocity bounds, acceleration limits, stop gate.
 
 ROS-free logic behind ``robot_learning_nodes.policy_node``'s safety layer:

@@ -248,12 +248,7 @@ def select_transitions(
 
     train, val = view(demo).split(val_fraction, seed)
     if interv:
-        human = view(interv).select(interventions_only=True)
-        train = DatasetView(
-            data,
-            np.union1d(train.episode_ids, human.episode_ids),
-            np.union1d(train.transition_indices, human.transition_indices),
-        )
+        train = train.union(view(interv).select(interventions_only=True))
     return train, val
 
 

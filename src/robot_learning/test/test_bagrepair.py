@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Unit tests of crash recovery and embedded-metadata rewriting (no ROS).
 
 Bags are checked with two readers: rosbags (what the dataset uses) and the independent

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Safety core (no rclpy): bounds, acceleration limits, stop gate, non-finite weights."""
 
 import json

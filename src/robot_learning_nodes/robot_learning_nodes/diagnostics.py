@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Per-task status of a node on ``/diagnostics``, with throttled error logging.
 
 Malformed input never stops a node: it is logged (throttled) and counted here, and the

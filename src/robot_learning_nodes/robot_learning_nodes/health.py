@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Diagnostic levels of one node task from event and error rates over a sliding window.
 
 Pure Python (no rclpy), so the level logic is unit-tested on its own; the node side

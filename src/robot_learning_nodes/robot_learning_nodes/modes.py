@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """What a node observes and what it commands: the enumerated parameters, named once.
 
 Two different questions, two names: :func:`joint_observations` (the observation is

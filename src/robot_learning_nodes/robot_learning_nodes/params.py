@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Typed node parameters with descriptors, ranges and live updates.
 
 Every node declares its parameters through :func:`declare` (one descriptor, a numeric

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """The command path of ``policy_node``: publishers, reused messages, the stamped echo.
 
 Twist commands go out on ``cmd_vel`` (TwistStamped stamped with the node clock, or plain

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """The parameters of ``policy_node``: name -> (default, description, ``declare`` keywords).
 
 Live ones are applied by ``PolicyNode`` (``live_parameters``): the velocity bounds and

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """The safety wiring of ``policy_node``: limits, the stop gate, e-stop and enable.
 
 The limits themselves are :mod:`robot_learning.safety` (ROS-free): velocity bounds

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """The human takeover of ``policy_node``: ``teleop/cmd_vel`` overrides the policy.
 
 While a teleop command arrived within ``teleop_timeout`` (wall clock) the policy does

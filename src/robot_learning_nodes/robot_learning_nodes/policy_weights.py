@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Weight hot-swap of ``policy_node``: actor weights streamed by the learner.
 
 ``policy/weights`` (std_msgs/UInt8MultiArray, latched) carries a safetensors blob with

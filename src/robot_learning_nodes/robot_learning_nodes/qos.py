@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """QoS profiles of the nodes, chosen once (design.md, Interfaces).
 
 Sensor subscriptions take the sensor-data profile; commands and episode events are

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Episode bookkeeping of ``demo_recorder``: one bag per episode, ``episodes.jsonl``.
 
 Each episode is ``<session_dir>/episode_NNNN/``, a complete bag

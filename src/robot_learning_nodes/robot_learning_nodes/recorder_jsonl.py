@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """``episodes.jsonl`` of a recording session: one JSON line per kept episode, for humans.
 
 Fields: ``dir``, ``instruction``, ``outcome``, ``messages``, ``episode``,

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Topics of ``demo_recorder``: the ``topics`` entries, type discovery, QoS adaptation.
 
 A topic is subscribed raw (serialized bytes, never deserialized) as soon as its type is

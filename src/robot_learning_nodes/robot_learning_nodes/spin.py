@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """The body of every node's console script: build, spin, close, exit without teardown."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Conversions between message stamps and float seconds."""
 
 from builtin_interfaces.msg import Time

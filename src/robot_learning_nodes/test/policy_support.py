@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Shared helpers of the policy node tests: constant actors, a node with its topics."""
 
 from geometry_msgs.msg import Pose, PoseArray, Twist, TwistStamped

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Shared helpers of the demo_recorder tests: a recorder, sample messages, bag readers."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """A flood of broken compressed images: stderr stays bounded, the node keeps converting.
 
 camera_ingest runs in its own process so that everything written on its fd 2 (rclpy

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """common.declare / live_parameters / Diagnostics on a real node, over its services and topics."""
 
 import pytest

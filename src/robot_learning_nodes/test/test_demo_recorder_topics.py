@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """demo_recorder: every default topic decodes elsewhere, crash recovery, type/QoS discovery."""
 
 from __future__ import annotations

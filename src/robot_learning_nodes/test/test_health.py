@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Diagnostic level logic without rclpy: windowed error rates, expected rates, staleness."""
 
 import pytest

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Policy node with joint commands over real topics: effort zeroes on a stop, position stops."""
 
 from rclpy.parameter import Parameter

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """sac_learner parameters and diagnostics: live sets take effect, the rest are refused."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """The built-in world as a ``gymnasium.Env`` (ROS-free): ``RobotLearningWorld-v0``.
 
 In-process code (benchmarks, reference learners, tests) steps the same

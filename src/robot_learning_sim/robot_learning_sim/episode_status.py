@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """The per-step ``/clock`` and ``episode`` messages of the simulated robots (docs/interfaces.md).
 
 ``sim_node`` and ``gym_bridge`` open every step with the same two messages, both stamped

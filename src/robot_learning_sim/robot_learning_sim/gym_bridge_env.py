@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """The gymnasium side of ``gym_bridge``: one env, its layout, its commands (ROS-free).
 
 :class:`BridgedEnv` makes the env, resets it once with the seed, and fixes what the node

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """The parameters of ``gym_bridge`` that are its own (the stepping ones are the lockstep's)."""
 
 from __future__ import annotations
@@ -6,8 +7,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from rclpy.node import Node
-from robot_learning_nodes.common import declare
-from robot_learning_sim.lockstep import one_of
+from robot_learning_nodes.common import declare, one_of
 
 ACTION_TYPES = ('float64_multi_array', 'twist')
 OBSERVATION_TYPES = ('joint_state', 'array')
@@ -40,12 +40,12 @@ def declare_bridge_parameters(node: Node) -> SimpleNamespace:
         node, 'control_rate', 0.0, 'realtime steps per wall second, Hz (0 = 1/env dt, or '
         '20 Hz when the env has no dt)', min_value=0.0, max_value=10000.0, **ro,
     )
-    p.action_type = one_of('gym_bridge', 'action_type', declare(
+    p.action_type = one_of(node, 'action_type', declare(
         node, 'action_type', 'float64_multi_array', 'unstamped command topic: '
         "'float64_multi_array' (sub commands) or 'twist' (sub cmd_vel: [linear.x, "
         'angular.z] or [linear.x])', **ro,
     ), ACTION_TYPES)
-    p.observation_type = one_of('gym_bridge', 'observation_type', declare(
+    p.observation_type = one_of(node, 'observation_type', declare(
         node, 'observation_type', 'joint_state', "'joint_state' (joint_states only) or "
         "'array' (also Float64MultiArray on observation/array)", **ro,
     ), OBSERVATION_TYPES)

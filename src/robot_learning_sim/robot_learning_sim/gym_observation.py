@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """The observation messages ``gym_bridge`` publishes per step: joint_states, observation/array.
 
 ``joint_states`` (sensor_msgs/JointState) carries the flat float64 gym observation as

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """The stepping engine shared by ``sim_node`` and ``gym_bridge`` (docs/interfaces.md).
 
 A simulated robot node owns a :class:`Lockstep`; it says how to take one step
@@ -39,26 +40,12 @@ from typing import Any, Callable
 
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
-from robot_learning.errors import ConfigError
-from robot_learning_nodes.common import declare, Diagnostics
+from robot_learning_nodes.common import declare, Diagnostics, one_of
 from robot_learning_sim.episode_status import stamp_key
 from robot_learning_sim.pacing import LearnerPacing
 from std_srvs.srv import Trigger
 
 MODES = ('lockstep', 'realtime')
-
-
-def one_of(node: str, name: str, value: str, allowed: tuple[str, ...]) -> str:
-    """Return ``value`` if it is in ``allowed``.
-
-    Raises:
-        ConfigError: one line naming the node, the parameter and the allowed values.
-    """
-    if value not in allowed:
-        raise ConfigError(
-            f'{node}: parameter {name} must be one of {", ".join(allowed)}, not {value!r}'
-        )
-    return value
 
 
 class Lockstep:
@@ -90,8 +77,7 @@ class Lockstep:
         self._node, self._diag = node, diag
         self._step, self._new_episode, self._republish = step, new_episode, republish
         self._hold = hold or (lambda: False)
-        name = node.get_name()
-        self.mode = one_of(name, 'mode', declare(
+        self.mode = one_of(node, 'mode', declare(
             node, 'mode', mode,
             "'lockstep' (one step per command) or 'realtime' (wall timer at control_rate)",
             read_only=True,
@@ -115,7 +101,7 @@ class Lockstep:
             'lockstep: at most this many steps per wall second (0 = unlimited), Hz',
             read_only=True, min_value=0.0,
         )
-        self.commands = one_of(name, 'lockstep_commands', declare(
+        self.commands = one_of(node, 'lockstep_commands', declare(
             node, 'lockstep_commands', 'auto',
             f"lockstep: what advances a step: 'action' ({stamped} stamped with the "
             'observation it answers; only the first for the current step counts), '

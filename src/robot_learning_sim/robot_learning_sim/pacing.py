@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Lockstep pacing by the learner's progress (``lockstep_max_lag``), for :mod:`.lockstep`.
 
 An online learner that falls behind a fast simulator trains on a replay buffer filled

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """The sensor messages ``sim_node`` publishes per step: odom, detections, camera, scan.
 
 Pre-allocated once (frame ids are fixed at start-up) and refilled from the

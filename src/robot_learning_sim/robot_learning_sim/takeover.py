@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """When the scripted expert takes over a deployed policy (HG-DAgger gating, ROS parameters).
 
 HG-DAgger (Kelly et al. 2019) lets a human supervise a learner and take over only when it

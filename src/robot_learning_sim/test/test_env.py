@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """The built-in world as a gymnasium env: the checker, seeding, and the world's own loop."""
 
 import gymnasium as gym

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """gym_bridge parameters and diagnostics: live sets take effect, bad values are refused."""
 
 import pytest

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Stress: hundreds of expert <-> policy handovers over the lockstep sim, none may stick.
 
 The nodes of the ``sim_intervene`` profile (sim_node in lockstep, lidar_ingest,

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """sim_node parameters and diagnostics: live sets take effect, bad values are refused."""
 
 import os

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """How bags become a dataset: topic names, sampling, image size, outcomes (ROS-free).
 
 :class:`DatasetConfig` is what ``robot-learning train --dataset-config`` reads;

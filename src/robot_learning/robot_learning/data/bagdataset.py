@@ -500,7 +500,7 @@ class DatasetView:
         view = self._subset(ids)
         if interventions_only:
             t = view.transition_indices
-            t = t[np.asarray(self.dataset.transitions['intervention'])[t]]
+            t = t[np.asarray(self.dataset.transitions['intervention'], bool)[t]]
             ids = np.unique(np.asarray(self.dataset.transitions['episode'])[t])
             view = DatasetView(self.dataset, ids, t)
         return view
@@ -518,9 +518,9 @@ class DatasetView:
             raise ConfigError(f'val_fraction {val_fraction} must be in [0, 1)')
         ids = self.episode_ids
         n = ids.size
-        n_val = round(val_fraction * n)
+        n_val = 0
         if val_fraction > 0 and n >= 2:
-            n_val = min(max(n_val, 1), n - 1)
+            n_val = min(max(round(val_fraction * n), 1), n - 1)
         perm = np.random.default_rng(seed).permutation(ids)
         return self._subset(np.sort(perm[n_val:])), self._subset(np.sort(perm[:n_val]))
 

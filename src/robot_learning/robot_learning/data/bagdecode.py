@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """One episode bag -> episode-local frame and transition arrays (ROS-free).
 
 The bag's messages are replayed in log-time order through the same

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Bag directories on disk: finding them and reading their ``metadata.yaml`` (ROS-free).
 
 The one bag finder (:func:`find_bag_dirs`) and the one metadata reader

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Recover crashed MCAP bags and rewrite the metadata embedded in closed ones (ROS-free).
 
 A recorder that dies mid-episode leaves ``<bag>/<bag>.mcap`` without summary, footer or

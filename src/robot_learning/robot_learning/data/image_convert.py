@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Camera message -> numpy conversion: ``sensor_msgs/Image`` and ``CompressedImage`` (ROS-free).
 
 Every function takes either plain fields or a duck-typed message object: an rclpy

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """Rewrite the metadata embedded in a closed MCAP file, fixing every offset that moved (ROS-free).
 
 :func:`rewrite_mcap_metadata` replaces one metadata record of a closed MCAP file (the

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """MCAP records: encoding them and scanning a file, complete or cut off by a crash (ROS-free).
 
 Record layouts follow the MCAP format specification (magic 0x30, "MCAP0"): an

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
 """LiDAR message -> numpy conversion: ``LaserScan`` and ``PointCloud2`` to sectors (ROS-free).
 
 Every function takes either plain fields or a duck-typed message object (rclpy, rosbags

@@ -301,7 +301,15 @@ def test_realtime_steps_on_its_own(sim_env):
         spin_for(ex, 0.02)
     stamps = sorted(set(probe.stamps('scan')))
     assert 5 <= len(stamps) - start <= 15  # ~10 Hz of wall time
-    by_stamp = {key(m.header.stamp): status(m) for m in probe.msgs['episode']}
+
+    # The sim publishes a step's episode status before its scan, but the probe's executor
+    # may take the scan callback first (one callback per spin_once, scan subscribed first):
+    # wait for the statuses of the stamps we check instead of assuming they are in.
+    def statuses():
+        return {key(m.header.stamp): status(m) for m in probe.msgs['episode']}
+
+    spin_until(ex, lambda: set(stamps[-4:]) <= set(statuses()), 3.0)
+    by_stamp = statuses()
     for a, b in zip(stamps[-4:], stamps[-3:]):
         assert stamp_to_s(_time(b)) - stamp_to_s(_time(a)) == pytest.approx(0.1, abs=1e-6)
         assert float(by_stamp[b]['prev_stamp']) == stamp_to_s(_time(a))

@@ -163,10 +163,14 @@ class RobotStream:
             return
         self._add(self.pipeline.push_detections(stamp_us(msg.header), det))
 
-    def _usable(self, kind: str, name: str, values, fits: bool, length_text: str) -> bool:
-        """Return whether a joint message fits and is finite; else count and report it."""
+    def _usable(self, kind: str, name: str, values, fits: bool, length_text) -> bool:
+        """Return whether a joint message fits and is finite; else count and report it.
+
+        ``length_text`` is a zero-argument callable: the line is built only on a drop, not
+        for every message of a 100 Hz joint stream.
+        """
         if not fits:
-            self.drop(f'{kind}_length', f'{name} has {length_text}')
+            self.drop(f'{kind}_length', f'{name} has {length_text()}')
             return False
         if not np.isfinite(values).all():
             self.drop(f'nonfinite_{kind}', f'{name} has non-finite values: dropped')
@@ -176,10 +180,13 @@ class RobotStream:
     def _on_joint_state(self, msg: JointState) -> None:
         vec = vector_from_joint_state(msg)
         dim = self.node.obs_cfg.dim
-        text = (
-            f'{vec.size} values (position+velocity+effort), expected {dim} '
-            '(vector_observation.dim)'
-        )
+
+        def text():
+            return (
+                f'{vec.size} values (position+velocity+effort), expected {dim} '
+                '(vector_observation.dim)'
+            )
+
         if self._usable('observation', 'joint_states', vec, vec.size == dim, text):
             self._add(
                 self.assembler.add_observation(stamp_us(msg.header), vec.astype(np.float32))
@@ -192,7 +199,13 @@ class RobotStream:
             action = act_cfg.from_command(command)
         except MessageError:
             action = None
-        text = f'{command.size} values, expected {act_cfg.dim} (joint_action.low/high): rejected'
+
+        def text():
+            return (
+                f'{command.size} values, expected {act_cfg.dim} (joint_action.low/high): '
+                'rejected'
+            )
+
         if self._usable('action', 'joint_action', command, action is not None, text):
             self._add(self.assembler.add_action(stamp_us(msg.header), action))
 

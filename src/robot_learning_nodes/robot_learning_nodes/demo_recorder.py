@@ -49,6 +49,9 @@ Services (std_srvs), the operator's order of use:
        ``start_time_ns``, ``stop_time_ns``.
     ``recorder/discard_episode`` (Trigger): deletes the active episode, or the last
     stopped one when none is active. A discarded episode leaves no directory.
+    ``recorder/state`` (std_msgs/String, latched, reliable): the episode state after every
+    service call (``idle``, ``recording episode_0007``, ``stopped episode_0007: success``,
+    ``discarded episode_0007``; :mod:`.recorder_state`).
 
 Crash recovery: each episode bag starts with a record of what is known at its start
 (instruction, episode, session, start time) and is flushed every ``flush_period_s``. A
@@ -79,6 +82,7 @@ from std_srvs.srv import SetBool, Trigger
 from .diagnostics import Diagnostics
 from .params import declare, live_parameters, one_of
 from .recorder_episodes import EpisodeBook
+from .recorder_state import RecorderState
 from .recorder_topics import (  # noqa: F401 (public names of this module before the split)
     DEFAULT_TOPICS,
     import_msg_class,
@@ -148,6 +152,7 @@ class DemoRecorder(Node):
         self.create_service(Trigger, 'recorder/stop_episode', self._srv_stop)
         self.create_service(Trigger, 'recorder/discard_episode', self._srv_discard)
         self.create_service(SetBool, 'recorder/set_success', self._srv_set_success)
+        self.state = RecorderState(self, self.book)
         self.diag.set('recording', 'idle')
         self.diag.set('session_dir', str(self.session_dir))
         self.get_logger().info(
@@ -242,8 +247,10 @@ class DemoRecorder(Node):
         except RobotLearningError as exc:
             self.diag.error('error_episode', f'{what}: {exc}')
             resp.success, resp.message = False, str(exc)
+            self.state.update()
             return resp
         resp.success, resp.message = path is not None, message(path)
+        self.state.update(path.name if path is not None and what == 'discard_episode' else None)
         return resp
 
     def _srv_start(self, _req, resp):

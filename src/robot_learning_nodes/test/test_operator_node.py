@@ -1,0 +1,169 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
+"""operator_node over real topics against a real demo_recorder (and a stand-in task node).
+
+Joy messages go out on ``joy`` as joy_node publishes them; the recorder's episode state
+comes back on ``recorder/state``; what the bags hold is read from disk.
+"""
+
+from __future__ import annotations
+
+from rclpy.parameter import Parameter
+from recorder_support import LATCHED, make_recorder, RELIABLE
+from robot_learning.data.bagwriter import read_custom_data
+from robot_learning_nodes.operator_buttons import DEFAULT_BUTTONS
+from robot_learning_nodes.operator_node import OperatorNode
+from sensor_msgs.msg import Joy
+from std_msgs.msg import String
+from std_srvs.srv import Trigger
+
+
+class Pad:
+    """A gamepad on the test side: press/release buttons, wait for the recorder's state."""
+
+    def __init__(self, ros, op, n_buttons=11):
+        self.ros, self.op, self.n = ros, op, n_buttons
+        self.pub = ros.helper.create_publisher(Joy, 'joy', RELIABLE)
+        self.states = ros.collect(String, 'recorder/state', LATCHED)
+        ros.wait_matched(self.pub)
+        ros.spin_until(lambda: self.states and op.recorder_state, what='recorder/state')
+
+    def send(self, *down, n=None):
+        msg = Joy()
+        msg.buttons = [int(i in down) for i in range(self.n if n is None else n)]
+        msg.axes = [0.0] * 8
+        self.pub.publish(msg)
+
+    def press(self, event, expect=None, done=1):
+        """Press and release ``event``'s button; wait until ``done`` more events finished."""
+        n0 = len(self.op.done)
+        self.send(DEFAULT_BUTTONS[event])
+        self.send()
+        self.ros.spin_until(lambda: len(self.op.done) >= n0 + done, what=f'{event} done')
+        if expect is not None:
+            self.ros.spin_until(
+                lambda: self.states[-1].data.startswith(expect), what=f'state {expect}'
+            )
+        return self.op.done[-1]
+
+
+def make_operator(ros, **params):
+    overrides = [Parameter('debounce_s', value=0.0), Parameter('service_timeout_s', value=5.0)]
+    overrides += [Parameter(k, value=v) for k, v in params.items()]
+    return ros.add(OperatorNode(namespace=ros.ns, parameter_overrides=overrides))
+
+
+def test_buttons_start_label_stop_and_discard_episodes(ros, tmp_path):
+    rec = make_recorder(ros, tmp_path, topics=['scan:sensor_msgs/msg/LaserScan'])
+    op = make_operator(ros)
+    pad = Pad(ros, op)
+    assert pad.states[-1].data == 'idle'
+    run = pad.press('start', 'recording episode_0000')
+    assert run.ok and 'recorder/start_episode ok' in run.answers[0]
+    assert 'task/reset skipped (not available)' in run.answers[1]  # no task node: fine
+    pad.press('success', 'stopped episode_0000: success')
+    assert read_custom_data(tmp_path / 's' / 'episode_0000')['outcome'] == 'success'
+    pad.press('start', 'recording episode_0001')
+    pad.press('failure', 'stopped episode_0001: failure')
+    assert read_custom_data(tmp_path / 's' / 'episode_0001')['outcome'] == 'failure'
+    # Success after the stop relabels the last episode (the recorder's rule).
+    run = pad.press('success', 'stopped episode_0001: success')
+    assert "'no active episode'" in run.answers[-1]
+    assert read_custom_data(tmp_path / 's' / 'episode_0001')['outcome'] == 'success'
+    pad.press('start', 'recording episode_0002')
+    pad.press('discard', 'discarded episode_0002')
+    assert not (tmp_path / 's' / 'episode_0002').exists()
+    pad.press('start', 'recording episode_0003')
+    pad.press('stop', 'stopped episode_0003: unknown')
+    assert rec.diag.counters['episodes_kept'] == 3
+    assert rec.diag.counters['episodes_discarded'] == 1
+    d = ros.diagnostics(op, cond=lambda d: d.get('event stop') == '1')
+    assert d['event start'] == '4' and d['event success'] == '2'
+    assert d['last_event'].startswith('stop: recorder/stop_episode ok')
+    assert d['recorder_state'] == 'stopped episode_0003: unknown'
+    assert '_level operator_node: events' in d
+
+
+def test_held_buttons_and_double_presses_make_one_episode(ros, tmp_path):
+    rec = make_recorder(ros, tmp_path, topics=['scan:sensor_msgs/msg/LaserScan'])
+    op = make_operator(ros, debounce_s=0.3)
+    pad = Pad(ros, op)
+    start = DEFAULT_BUTTONS['start']
+    for _ in range(30):  # held: joy_node resends the state at autorepeat_rate
+        pad.send(start)
+    pad.send()
+    pad.send(start)  # a double press within the debounce window
+    pad.send()
+    ros.spin_until(lambda: pad.states[-1].data == 'recording episode_0000', what='recording')
+    ros.spin_until(lambda: op.diag.counters.get('debounced') == 1, what='debounced')
+    ros.spin_for(0.3)
+    assert [r.event for r in op.done] == ['start']
+    # A second start after the window is refused while the episode records.
+    pad.send(start)
+    pad.send()
+    ros.spin_until(lambda: op.diag.counters.get('error_refused') == 1, what='refused')
+    assert [r.event for r in op.done] == ['start']
+    # Success pressed twice, quickly: the second is refused (queued or debounced), and
+    # one episode is kept, labelled once.
+    a = DEFAULT_BUTTONS['success']
+    pad.send(a)
+    pad.send()
+    pad.send(a)
+    pad.send()
+    ros.spin_until(lambda: pad.states[-1].data == 'stopped episode_0000: success', what='stop')
+    ros.spin_for(0.5)
+    assert [r.event for r in op.done] == ['start', 'success']
+    assert rec.diag.counters['episodes_kept'] == 1
+    assert sorted(p.name for p in (tmp_path / 's').glob('episode_*')) == ['episode_0000']
+
+
+def test_fewer_buttons_than_mapped_is_one_counted_error_and_no_crash(ros, tmp_path):
+    make_recorder(ros, tmp_path, topics=['scan:sensor_msgs/msg/LaserScan'])
+    op = make_operator(ros)
+    pad = Pad(ros, op)
+    for _ in range(20):
+        pad.send(0, n=4)  # a 4-button pad: start (7) and stop (6) are not there
+        pad.send(n=4)
+        ros.spin_for(0.02)
+    ros.spin_until(lambda: op.diag.counters.get('error_joy_buttons', 0) >= 40, what='errors')
+    # A (success) is there: pressed with no episode, it answers 'no episode', loses nothing.
+    ros.spin_until(lambda: op.done, what='success event')
+    d = ros.diagnostics(op, cond=lambda d: int(d.get('error_joy_buttons', 0)) >= 40)
+    assert int(d['_level operator_node: events']) > 0
+    assert 'has 4 buttons, the mapping needs 8' in op.diag.last_error
+    # The node still works with a full pad.
+    pad.press('start', 'recording episode_0000')
+    assert [p.name for p in (tmp_path / 's').glob('episode_*')] == ['episode_0000']
+
+
+def test_task_services_are_called_when_a_task_node_serves_them(ros, tmp_path):
+    make_recorder(ros, tmp_path, topics=['scan:sensor_msgs/msg/LaserScan'])
+    calls = []
+    task = ros.helper
+
+    def serve(name):
+        def cb(_req, resp):
+            calls.append(name)
+            resp.success, resp.message = True, f'{name} done'
+            return resp
+        task.create_service(Trigger, f'task/{name}', cb)
+
+    for name in ('reset', 'success', 'failure', 'discard'):
+        serve(name)
+    op = make_operator(ros, task_services='required')
+    pad = Pad(ros, op)
+    run = pad.press('start', 'recording episode_0000')
+    assert "task/reset ok 'reset done'" in run.answers[1]
+    pad.press('success', 'stopped episode_0000: success')
+    assert calls == ['reset', 'success']
+
+
+def test_a_missing_recorder_fails_the_event_after_the_timeout(ros, tmp_path):
+    op = make_operator(ros, service_timeout_s=0.3)
+    pub = ros.helper.create_publisher(Joy, 'joy', RELIABLE)
+    ros.wait_matched(pub)
+    msg = Joy(buttons=[int(i == DEFAULT_BUTTONS['start']) for i in range(11)])
+    pub.publish(msg)
+    ros.spin_until(lambda: op.done, what='start failed')
+    assert not op.done[0].ok and 'not available after 0.3 s' in op.done[0].answers[0]
+    assert op.diag.counters['error_service'] == 1

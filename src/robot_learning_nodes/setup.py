@@ -24,6 +24,7 @@ setup(
             'camera_ingest = robot_learning_nodes.camera_ingest:main',
             'lidar_ingest = robot_learning_nodes.lidar_ingest:main',
             'demo_recorder = robot_learning_nodes.demo_recorder:main',
+            'operator_node = robot_learning_nodes.operator_node:main',
             'policy_node = robot_learning_nodes.policy_node:main',
             'sac_learner = robot_learning_nodes.sac_learner:main',
         ],

@@ -22,6 +22,10 @@ setup(
             'share/' + package_name + '/config/profiles',
             glob(os.path.join(top, 'config', 'profiles', '*.yaml')),
         ),
+        (
+            'share/' + package_name + '/config/tasks',
+            glob(os.path.join(top, 'config', 'tasks', '*.yaml')),
+        ),
     ],
     install_requires=['setuptools'],
     zip_safe=True,

@@ -27,6 +27,7 @@ setup(
             'operator_node = robot_learning_nodes.operator_node:main',
             'policy_node = robot_learning_nodes.policy_node:main',
             'sac_learner = robot_learning_nodes.sac_learner:main',
+            'task_node = robot_learning_nodes.task_node:main',
         ],
     },
 )

@@ -44,7 +44,7 @@ from robot_learning_nodes.common import (
     s_to_stamp,
     spin_node,
 )
-from robot_learning_sim.episode_status import EpisodeStatus
+from robot_learning_nodes.episode_status import EpisodeStatus
 from robot_learning_sim.gym_bridge_env import BridgedEnv
 from robot_learning_sim.gym_bridge_params import declare_bridge_parameters
 from robot_learning_sim.gym_observation import GymObservation

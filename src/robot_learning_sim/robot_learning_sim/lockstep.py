@@ -41,7 +41,7 @@ from typing import Any, Callable
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from robot_learning_nodes.common import declare, Diagnostics, one_of
-from robot_learning_sim.episode_status import stamp_key
+from robot_learning_nodes.episode_status import stamp_key
 from robot_learning_sim.pacing import LearnerPacing
 from std_srvs.srv import Trigger
 

@@ -19,6 +19,13 @@ stamped with the observation it answers, as the policy node publishes with every
 resends (``lockstep_resend_s``), ``lockstep_max_rate``, pacing by ``learner/progress``
 (``lockstep_max_lag``) and ``autoreset``.
 
+With ``publish_task: false`` (read-only) the episodes are a ``task_node``'s: the node
+publishes no ``episode``, ``instruction``, ``detections`` or ``sim/goal`` and never ends
+an episode itself (no termination, no truncation; ``sim/reset`` still starts a new
+layout). Either way, at each episode start it publishes the ground-truth pillar poses
+``sim/objects/<colour>`` (PoseStamped, latched, odom frame, stamped with the step-0
+stamp, NaN when the colour is absent) before the step-0 observation.
+
 The node drives sim time itself (it publishes ``/clock`` = world time); its own timers run
 on the steady wall clock, so it works with or without ``use_sim_time``.
 """
@@ -39,9 +46,9 @@ from robot_learning_nodes.common import (
     s_to_stamp,
     spin_node,
 )
-from robot_learning_sim.episode_status import EpisodeStatus
+from robot_learning_nodes.episode_status import EpisodeStatus
 from robot_learning_sim.lockstep import Lockstep
-from robot_learning_sim.sim_sensors import SimSensors
+from robot_learning_sim.sim_sensors import ObjectPoses, SimSensors
 from robot_learning_sim.world import World, WorldConfig
 from std_msgs.msg import String
 
@@ -123,6 +130,11 @@ class SimNode(Node):
             'camera': declare(self, 'camera_frame', 'camera_link', 'camera frame id', True),
         }
         self.odom_frame = frames['odom']
+        self.publish_task = declare(
+            self, 'publish_task', True,
+            'publish episode, instruction, detections, sim/goal and end episodes (false: '
+            'a task_node does)', read_only=True,
+        )
         cmd_stamped = declare(
             self,
             'cmd_vel_stamped',
@@ -156,10 +168,13 @@ class SimNode(Node):
         )
         self.diag.set('mode', self.mode)
 
-        self.status = EpisodeStatus(self)
-        self.sensors = SimSensors(self, self.world, frames)
-        self._pub_instruction = self.create_publisher(String, 'instruction', LATCHED_QOS)
-        self._pub_goal = self.create_publisher(PoseStamped, 'sim/goal', LATCHED_QOS)
+        task = self.publish_task
+        self.status = EpisodeStatus(self, episode=task)
+        self.sensors = SimSensors(self, self.world, frames, detections=task)
+        self.objects = ObjectPoses(self, self.world, self.odom_frame)
+        if task:
+            self._pub_instruction = self.create_publisher(String, 'instruction', LATCHED_QOS)
+            self._pub_goal = self.create_publisher(PoseStamped, 'sim/goal', LATCHED_QOS)
         self.create_subscription(
             TwistStamped if cmd_stamped else Twist, 'cmd_vel', self._on_cmd, COMMAND_QOS
         )
@@ -217,12 +232,14 @@ class SimNode(Node):
         self._return = 0.0
         self.status.new_episode()
         stamp = s_to_stamp(w.time)
-        self._pub_instruction.publish(String(data=w.instruction))
-        g = PoseStamped()
-        g.header.stamp, g.header.frame_id = stamp, self.odom_frame
-        g.pose.position.x, g.pose.position.y = w.goal_position()
-        g.pose.orientation.w = 1.0
-        self._pub_goal.publish(g)
+        self.objects.publish(w, stamp)
+        if self.publish_task:
+            self._pub_instruction.publish(String(data=w.instruction))
+            g = PoseStamped()
+            g.header.stamp, g.header.frame_id = stamp, self.odom_frame
+            g.pose.position.x, g.pose.position.y = w.goal_position()
+            g.pose.orientation.w = 1.0
+            self._pub_goal.publish(g)
         self._publish(0.0, False, False, 'running')
         self.diag.count('episodes')
         self.diag.set('episode', w.episode)
@@ -231,6 +248,8 @@ class SimNode(Node):
     def _step(self, command: tuple[float, float]) -> bool:
         """Apply one (v m/s, w rad/s) command for one control period and publish the step."""
         r = self.world.step(*command)
+        if not self.publish_task:  # the task_node scores and ends episodes
+            r = r._replace(reward=0.0, terminated=False, truncated=False, outcome='running')
         self._return += r.reward
         self.lockstep.ended = r.terminated or r.truncated
         if r.collided:

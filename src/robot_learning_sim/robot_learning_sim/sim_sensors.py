@@ -2,6 +2,9 @@
 # Copyright 2026 robot_learning maintainers
 """The sensor messages ``sim_node`` publishes per step: odom, detections, camera, scan.
 
+Also the ground-truth pillar poses ``sim/objects/<colour>`` (:class:`ObjectPoses`), once
+per episode, as Gazebo's PosePublisher gives them through the bridge.
+
 Pre-allocated once (frame ids are fixed at start-up) and refilled from the
 :class:`~robot_learning_sim.world.World` each step, so a step costs the conversions only.
 All are published with sensor-data-compatible reliable QoS, ``scan`` last (observers
@@ -13,10 +16,10 @@ from __future__ import annotations
 import array
 import math
 
-from geometry_msgs.msg import Pose, PoseArray
+from geometry_msgs.msg import Pose, PoseArray, PoseStamped
 from nav_msgs.msg import Odometry
 from rclpy.node import Node
-from robot_learning_nodes.common import SENSOR_PUB_QOS
+from robot_learning_nodes.common import LATCHED_QOS, SENSOR_PUB_QOS
 from robot_learning_sim.world import World
 from sensor_msgs.msg import Image, LaserScan
 
@@ -29,12 +32,17 @@ class SimSensors:
             ``scan``; relative names).
         world: the world whose configuration fixes the message layouts.
         frames: frame ids ``odom``, ``base``, ``scan``, ``camera``.
+        detections: publish ``detections`` (False: a ``task_node`` computes them).
     """
 
-    def __init__(self, node: Node, world: World, frames: dict[str, str]):
+    def __init__(
+        self, node: Node, world: World, frames: dict[str, str], detections: bool = True
+    ):
         cfg = world.cfg
         self._pub_odom = node.create_publisher(Odometry, 'odom', SENSOR_PUB_QOS)
-        self._pub_det = node.create_publisher(PoseArray, 'detections', SENSOR_PUB_QOS)
+        self._pub_det = (
+            node.create_publisher(PoseArray, 'detections', SENSOR_PUB_QOS) if detections else None
+        )
         self._pub_image = node.create_publisher(Image, 'camera/image_raw', SENSOR_PUB_QOS)
         self._pub_scan = node.create_publisher(LaserScan, 'scan', SENSOR_PUB_QOS)
         s = self._scan = LaserScan()
@@ -70,11 +78,12 @@ class SimSensors:
         o.twist.twist.angular.z = om
         self._pub_odom.publish(o)
 
-        d = self._det
-        d.header.stamp = stamp
-        for pose, (dx, dy) in zip(d.poses, w.detections().tolist()):
-            pose.position.x, pose.position.y = dx, dy
-        self._pub_det.publish(d)
+        if self._pub_det is not None:
+            d = self._det
+            d.header.stamp = stamp
+            for pose, (dx, dy) in zip(d.poses, w.detections().tolist()):
+                pose.position.x, pose.position.y = dx, dy
+            self._pub_det.publish(d)
 
         self._had_image = with_image
         if with_image:
@@ -92,7 +101,41 @@ class SimSensors:
     def republish(self) -> None:
         """Publish the last step's messages again, unchanged (a lockstep resend)."""
         self._pub_odom.publish(self._odom)
-        self._pub_det.publish(self._det)
+        if self._pub_det is not None:
+            self._pub_det.publish(self._det)
         if self._had_image:
             self._pub_image.publish(self._image)
         self._pub_scan.publish(self._scan)
+
+
+class ObjectPoses:
+    """Latched ground-truth pillar poses ``sim/objects/<colour>`` (geometry_msgs/PoseStamped).
+
+    One topic per colour of ``cfg.colors``, in the odom frame, stamped with the episode's
+    step-0 stamp; position NaN (orientation identity) when the colour is absent this
+    episode. A ``task_node`` with topic goals takes a pose stamped at or after the
+    previous episode's as the new layout's.
+
+    Args:
+        node: owner of the publishers.
+        world: the world (its colours and pillars).
+        frame: the odom frame id.
+    """
+
+    def __init__(self, node: Node, world: World, frame: str):
+        self._pubs = [
+            node.create_publisher(PoseStamped, f'sim/objects/{c}', LATCHED_QOS)
+            for c in world.cfg.colors
+        ]
+        self._frame = frame
+
+    def publish(self, w: World, stamp) -> None:
+        """Publish every colour's pillar centre (x, y, z = half height) at ``stamp``."""
+        z = w.cfg.pillar_height / 2.0
+        for pub, (x, y) in zip(self._pubs, w.pillars.tolist()):
+            m = PoseStamped()
+            m.header.stamp, m.header.frame_id = stamp, self._frame
+            m.pose.position.x, m.pose.position.y = x, y
+            m.pose.position.z = z if math.isfinite(x) else math.nan
+            m.pose.orientation.w = 1.0
+            pub.publish(m)

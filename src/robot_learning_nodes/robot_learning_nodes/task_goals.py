@@ -1,0 +1,172 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
+"""``task_node``'s inputs: the robot pose history, the goal positions, the images.
+
+Kept out of the node so that the node file holds the episode logic only. Stamps are
+float seconds (:func:`~.stamps.stamp_to_s`).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+import math
+import time
+from typing import Optional
+
+from geometry_msgs.msg import PoseStamped, PoseWithCovarianceStamped
+from nav_msgs.msg import Odometry
+import numpy as np
+from rclpy.node import Node
+from robot_learning.task import TaskConfig
+
+from .qos import LATCHED_QOS, SENSOR_QOS
+from .stamps import stamp_to_s
+
+#: Stamps closer than this are the same instant, s (the policy node keeps microseconds).
+SAME_STAMP_S = 1e-4
+
+
+def yaw_of(q) -> float:
+    """Yaw (rad) of a geometry_msgs/Quaternion about z (REP-103)."""
+    return math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
+
+
+class PoseHistory:
+    """The robot pose from ``odom`` (nav_msgs/Odometry) or ``pose`` (PoseWithCovarianceStamped).
+
+    Args:
+        node: the task node (subscriptions; sensor-data QoS).
+        source: 'odom' or 'pose'.
+        on_pose: called after each accepted pose.
+        diag: the node's Diagnostics (counters ``poses``, ``error_bad_pose``).
+        depth: poses kept, newest last.
+    """
+
+    def __init__(self, node: Node, source: str, on_pose, diag, depth: int = 200):
+        self._poses: deque[tuple[float, float, float, float]] = deque(maxlen=depth)
+        self._on_pose, self._diag = on_pose, diag
+        self.last_wall = -math.inf
+        if source == 'odom':
+            node.create_subscription(Odometry, 'odom', self._on_odom, SENSOR_QOS)
+        else:
+            node.create_subscription(PoseWithCovarianceStamped, 'pose', self._on_pose_msg,
+                                     SENSOR_QOS)
+
+    def _on_odom(self, msg: Odometry) -> None:
+        self._add(msg.header.stamp, msg.pose.pose)
+
+    def _on_pose_msg(self, msg: PoseWithCovarianceStamped) -> None:
+        self._add(msg.header.stamp, msg.pose.pose)
+
+    def _add(self, stamp, pose) -> None:
+        x, y, yaw = pose.position.x, pose.position.y, yaw_of(pose.orientation)
+        if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(yaw)):
+            self._diag.error('error_bad_pose', f'non-finite robot pose ({x}, {y}, {yaw})')
+            return
+        t = stamp_to_s(stamp)
+        if self._poses and t < self._poses[-1][0] - SAME_STAMP_S:
+            self._poses.clear()  # time went back (a bag loop, a simulator restart)
+        self._poses.append((t, x, y, yaw))
+        self.last_wall = time.monotonic()
+        self._diag.count('poses')
+        self._on_pose()
+
+    @property
+    def newest(self) -> float:
+        """Stamp of the newest pose, s (-inf: none yet)."""
+        return self._poses[-1][0] if self._poses else -math.inf
+
+    def at(self, t: float, tolerance: float) -> Optional[tuple[float, float, float]]:
+        """The pose nearest stamp ``t`` within ``tolerance`` s: (x m, y m, yaw rad) or None."""
+        best, best_dt = None, math.inf
+        for p in reversed(self._poses):
+            dt = abs(p[0] - t)
+            if dt < best_dt:
+                best, best_dt = p, dt
+            elif p[0] < t:
+                break
+        if best is None or best_dt > tolerance + SAME_STAMP_S:
+            return None
+        return best[1], best[2], best[3]
+
+
+class GoalSources:
+    """Goal positions in task order: fixed ones from the task, the others from topics.
+
+    A topic goal (geometry_msgs/PoseStamped, latched) is unknown (NaN) until its first
+    message; a message with a NaN position means the goal is absent.
+
+    Args:
+        node: the task node.
+        cfg: the task.
+        on_goal: called after each goal message.
+        diag: for the ``goal_poses`` counter and ``error_goal_frame``.
+    """
+
+    def __init__(self, node: Node, cfg: TaskConfig, on_goal, diag):
+        n = len(cfg.goals)
+        self.positions = np.full((n, 2), np.nan)
+        self.stamps = np.full(n, -math.inf)  # topic goals: stamp of their latest message
+        self.topic_index = [i for i, g in enumerate(cfg.goals) if g.position is None]
+        self._frame, self._on_goal, self._diag = cfg.frame, on_goal, diag
+        for i, g in enumerate(cfg.goals):
+            if g.position is not None:
+                self.positions[i] = g.position
+            else:
+                node.create_subscription(
+                    PoseStamped, g.topic, lambda m, i=i: self._on_msg(i, m), LATCHED_QOS
+                )
+
+    def _on_msg(self, i: int, msg: PoseStamped) -> None:
+        if msg.header.frame_id and msg.header.frame_id != self._frame:
+            self._diag.error(
+                'error_goal_frame',
+                f'goal pose in frame {msg.header.frame_id!r}, the task uses {self._frame!r}: '
+                'dropped (transform it upstream)',
+            )
+            return
+        self.positions[i] = (msg.pose.position.x, msg.pose.position.y)
+        self.stamps[i] = stamp_to_s(msg.header.stamp)
+        self._diag.count('goal_poses')
+        self._on_goal()
+
+    def layout_stamp(self) -> float:
+        """Stamp of the current layout: the newest topic goal's stamp (-inf: fixed goals)."""
+        return float(self.stamps[self.topic_index].max()) if self.topic_index else -math.inf
+
+    def fresh(self, floor: Optional[float]) -> bool:
+        """Whether every topic goal has a pose newer than ``floor`` (None: any pose)."""
+        if not self.topic_index:
+            return True
+        s = self.stamps[self.topic_index]
+        if floor is None:
+            return bool(np.isfinite(s).all())
+        return bool((s > floor + SAME_STAMP_S).all())
+
+
+class ImageBuffer:
+    """The latest observation images by stamp, for pairing with a trigger step.
+
+    Args:
+        depth: images kept.
+    """
+
+    def __init__(self, depth: int = 30):
+        self._images: deque[tuple[float, object]] = deque(maxlen=depth)
+
+    def add(self, t: float, msg) -> None:
+        """Keep image message ``msg`` stamped ``t`` s."""
+        self._images.append((t, msg))
+
+    @property
+    def newest(self) -> float:
+        """Stamp of the newest image, s (-inf: none)."""
+        return self._images[-1][0] if self._images else -math.inf
+
+    def at(self, t: float, tolerance: float):
+        """The image message nearest ``t`` within ``tolerance`` s, or None."""
+        best, best_dt = None, math.inf
+        for s, m in self._images:
+            if abs(s - t) < best_dt:
+                best, best_dt = m, abs(s - t)
+        return best if best_dt <= tolerance + SAME_STAMP_S else None

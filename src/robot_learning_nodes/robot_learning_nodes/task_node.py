@@ -1,0 +1,327 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
+"""``task_node``: episodes, rewards and resets from sources a real robot has.
+
+What ``sim_node`` publishes for learning, computed without the simulator's state
+(docs/interfaces.md, Task node), so the learner cannot tell the two apart. The logic
+(task YAML, rewards, episode ends) is :mod:`robot_learning.task`; parameters:
+:mod:`.task_node_params`; inputs: :mod:`.task_goals`.
+
+Subscribes: ``odom`` (nav_msgs/Odometry) or ``pose`` (geometry_msgs/PoseWithCovarianceStamped)
+per ``pose_source``; each topic goal's geometry_msgs/PoseStamped (latched; the task file
+names it, ``sim/objects/<colour>`` in the built-in sim); ``observation/scan``
+(sensor_msgs/LaserScan, lidar_ingest sectors) and ``observation/image`` (sensor_msgs/Image
+rgb8, camera_ingest; with a classifier), sensor-data QoS.
+
+Publishes: ``instruction`` (std_msgs/String, latched) when an episode starts; per trigger
+message (``trigger``: ``observation/scan`` by default) one ``episode`` status
+(diagnostic_msgs/DiagnosticArray, sim_node's format and QoS, hardware_id ``task_node``,
+stamped with the trigger's stamp; step 0 has reward 0 and prev_stamp -1) while an
+episode runs, and ``detections`` (geometry_msgs/PoseArray in ``base_frame``, one pose per
+goal in task order, NaN when the goal or the robot pose is unknown) for every trigger.
+
+Services (std_srvs/Trigger): ``task/reset`` (start a new episode: calls ``reset_service``
+when set and answers ``episode <id>: <instruction>``; a running episode is dropped, not
+counted), ``task/success`` / ``task/failure`` (the operator ends the running episode with
+that outcome at its next step; a second press is refused with the reason),
+``task/discard`` (ends it with no terminal step: never counted).
+
+Episode start after a reset: with topic goals the step 0 is the first trigger whose stamp
+is at or after the fresh goal poses' (newer than the previous layout's), so observations
+of the old layout still in flight are dropped (``old_layout_observations``). A pose that
+stops: ``task_node: inputs`` goes STALE and dense steps without a pose are not published
+(``error_no_pose``); the episode continues when poses return. A classifier input that
+does not fit the checkpoint (image size, sectors, vocabulary): a throttled line, counted
+(``error_classifier_input``), no verdict for that step; the time limit still ends the
+episode. Diagnostics tasks ``task_node: episodes`` and ``task_node: inputs``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+import math
+import time
+
+from geometry_msgs.msg import Pose, PoseArray
+import numpy as np
+from rclpy.clock import Clock, ClockType
+from rclpy.node import Node
+from robot_learning.data.ingest import image_msg_to_rgb
+from robot_learning.errors import RobotLearningError
+from robot_learning.task import pick_goal, TaskTracker, to_base
+from sensor_msgs.msg import Image, LaserScan
+from std_msgs.msg import String
+from std_srvs.srv import Trigger
+
+from .common import declare, Diagnostics, LATCHED_QOS, SENSOR_PUB_QOS, SENSOR_QOS, spin_node
+from .episode_status import EpisodeStatus
+from .health import OK, STALE
+from .stamps import stamp_to_s
+from .task_goals import GoalSources, ImageBuffer, PoseHistory, SAME_STAMP_S
+from .task_node_params import declare_task, vocabulary_mismatch
+
+
+class TaskNode(Node):
+    """See module docstring. ``classifier``: a stub with the classifier API (tests)."""
+
+    def __init__(self, classifier=None, **kwargs):
+        super().__init__('task_node', **kwargs)
+        self.diag = Diagnostics(self)
+        p = self.p = declare_task(self, classifier)
+        v = p.values
+        self.task, self.mode, self.clf = p.task, p.mode, p.classifier
+        self.base_frame = declare(self, 'base_frame', 'base_link', 'frame of detections', True)
+        self.tracker = TaskTracker(p.task, p.mode, p.threshold, p.consecutive)
+        self.rng = np.random.default_rng(v['seed'])
+        self.autoreset = v['autoreset']
+        self.diag.task('episodes', keys=('episodes', 'discarded', 'interrupted'),
+                       errors=('error_refused_event', 'error_reset_service'))
+        self.diag.task('inputs', keys=('steps', 'poses', 'goal_poses', 'images'),
+                       errors=('error_no_pose', 'error_bad_pose', 'error_goal_frame',
+                               'error_classifier_input'))
+        self.diag.set('reward_mode', p.mode, 'episodes')
+        self.status = EpisodeStatus(self, clock=False)
+        self._pub_instruction = self.create_publisher(String, 'instruction', LATCHED_QOS)
+        self._pub_det = self.create_publisher(PoseArray, 'detections', SENSOR_PUB_QOS)
+        self.poses = PoseHistory(self, v['pose_source'], self._drain, self.diag)
+        self.goals = GoalSources(self, p.task, self._drain, self.diag)
+        self.images, self.scans = ImageBuffer(), ImageBuffer()
+        self._queue: deque = deque()  # triggers waiting for their pose / image
+        self._last_trigger = -math.inf
+        self.create_subscription(LaserScan, 'observation/scan', self._on_scan, SENSOR_QOS)
+        if self.clf is not None or v['trigger'] == 'image':
+            self.create_subscription(Image, 'observation/image', self._on_image, SENSOR_QOS)
+        self._reset_client = (
+            self.create_client(Trigger, v['reset_service']) if v['reset_service'] else None
+        )
+        self._reset_future = None
+        self._reset_wanted = False  # a reset call still has to be made (service not up)
+        self.state = 'starting'  # 'idle' | 'starting' | 'running'
+        self._floor = None  # stamp of the layout a reset must replace (None: any layout)
+        self._next_goal = pick_goal(p.task, self.rng, None, v['goal'])
+        self._stale = False
+        for name in ('reset', 'success', 'failure', 'discard'):
+            self.create_service(Trigger, f'task/{name}',
+                                lambda req, res, n=name: self._on_service(n, res))
+        self.create_timer(0.05, self._on_timer, clock=Clock(clock_type=ClockType.STEADY_TIME))
+        if self.clf is not None:
+            missing = vocabulary_mismatch(self.clf, p.task)
+            if missing:
+                self.diag.error('error_classifier_input', f'classifier vocabulary lacks the '
+                                f'task instructions {missing}: no verdict for them')
+        self._publish_instruction()
+        self.get_logger().info(
+            f'task_node up: reward_mode={p.mode} goals={list(p.task.names)} '
+            f'max_steps={p.task.max_steps} max_seconds={p.task.max_seconds}'
+        )
+
+    # ------------------------------------------------------------------ inputs
+    def _trigger(self, t: float, stamp) -> None:
+        # A lockstep resend repeats a step with its stamp: one status per observation.
+        if abs(t - self._last_trigger) < SAME_STAMP_S or self._last_trigger - 5.0 < t < \
+                self._last_trigger:
+            self.diag.count('repeated_observations')
+            return
+        self._last_trigger = t
+        self._queue.append((t, stamp, time.monotonic()))
+
+    def _on_scan(self, msg: LaserScan) -> None:
+        t = stamp_to_s(msg.header.stamp)
+        self.scans.add(t, np.asarray(msg.ranges, np.float32))
+        if self.p.values['trigger'] == 'scan':
+            self._trigger(t, msg.header.stamp)
+        self._drain()
+
+    def _on_image(self, msg: Image) -> None:
+        t = stamp_to_s(msg.header.stamp)
+        self.images.add(t, msg)
+        self.diag.count('images')
+        if self.p.values['trigger'] == 'image':
+            self._trigger(t, msg.header.stamp)
+        self._drain()
+
+    def _ready(self, t: float, wall: float) -> bool:
+        if time.monotonic() - wall >= self.p.values['input_wait_s']:
+            return True
+        if self.poses.newest < t - SAME_STAMP_S:
+            return False
+        if self.clf is not None and self.mode == 'classifier':
+            other = self.scans if self.p.values['trigger'] == 'image' else self.images
+            return other.newest >= t - SAME_STAMP_S
+        return True
+
+    def _drain(self) -> None:
+        while self._queue and self._ready(self._queue[0][0], self._queue[0][2]):
+            t, stamp, _ = self._queue.popleft()
+            self._handle(t, stamp)
+
+    # ------------------------------------------------------------------ steps
+    def _handle(self, t: float, stamp) -> None:
+        v = self.p.values
+        pose = self.poses.at(t, v['pose_tolerance_s'])
+        positions = self.goals.positions
+        self._publish_detections(stamp, pose, positions)
+        if self.state == 'idle':
+            return
+        if self.state == 'starting' and not self._layout_ready(t):
+            return
+        if pose is None and self.mode == 'dense':
+            self.diag.error('error_no_pose', f'no robot pose within {v["pose_tolerance_s"]} s '
+                            f'of step stamp {t:.3f}: step not published')
+            return
+        if self.state == 'starting':
+            self._begin(t, stamp, pose, positions)
+            return
+        sectors = self.scans.at(t, v['image_tolerance_s'])
+        min_range = None
+        if sectors is not None and sectors.size:
+            s = np.where(np.isneginf(sectors), 0.0, sectors)
+            min_range = float(np.nanmin(s)) if np.isfinite(s).any() else None
+        prob = self._classify(t, sectors) if self.mode == 'classifier' else None
+        r = self.tracker.step(t, pose, positions, prob, min_range)
+        self._publish_status(stamp, r)
+        if r.terminated or r.truncated:
+            self.diag.count('episodes')
+            self.diag.count(f'outcome_{r.outcome}')
+            self._end()
+
+    def _layout_ready(self, t: float) -> bool:
+        if self._reset_future is not None or self._reset_wanted:
+            self.diag.count('observations_during_reset')
+            return False
+        if not self.goals.fresh(self._floor) or t < self.goals.layout_stamp() - SAME_STAMP_S:
+            self.diag.count('old_layout_observations')
+            return False
+        return True
+
+    def _begin(self, t: float, stamp, pose, positions) -> None:
+        goal = self._next_goal
+        gi = self.task.names.index(goal) if goal else -1
+        if goal is None or not np.isfinite(positions[gi]).all():
+            goal = pick_goal(self.task, self.rng, positions, self.p.values['goal'])
+            if goal is None:
+                self.diag.error('error_no_goal', 'no goal of the task is present: waiting')
+                return
+            self._next_goal = goal
+            self._publish_instruction()
+        r = self.tracker.begin(goal, t, pose, positions)
+        self.status.new_episode()
+        self.state = 'running'
+        self._publish_status(stamp, r)
+        self.diag.set('episode', self.tracker.episode, 'episodes')
+        self.diag.set('instruction', self.tracker.instruction, 'episodes')
+
+    def _end(self) -> None:
+        self.diag.set('last_outcome', self.tracker.outcome, 'episodes')
+        if self.autoreset:
+            self._start_reset()
+        else:
+            self.state = 'idle'
+
+    def _classify(self, t: float, sectors):
+        img = self.images.at(t, self.p.values['image_tolerance_s'])
+        if img is None or sectors is None:
+            self.diag.count('steps_without_image')
+            return None
+        try:
+            return float(self.clf.predict(image_msg_to_rgb(img), sectors,
+                                          self.tracker.instruction))
+        except RobotLearningError as exc:
+            self.diag.error('error_classifier_input', f'classifier: {exc}')
+            return None
+
+    # ------------------------------------------------------------------ publishing
+    def _publish_status(self, stamp, r) -> None:
+        self.status.publish(stamp, r.reward, r.terminated, r.truncated, r.outcome,
+                            self.tracker.episode, r.step, r.episode_return,
+                            self.tracker.instruction)
+        self.diag.count('steps')
+
+    def _publish_detections(self, stamp, pose, positions) -> None:
+        msg = PoseArray()
+        msg.header.stamp, msg.header.frame_id = stamp, self.base_frame
+        det = (to_base(pose, positions) if pose is not None
+               else np.full((len(positions), 2), np.nan, np.float32))
+        for x, y in det.tolist():
+            q = Pose()
+            q.position.x, q.position.y = x, y
+            msg.poses.append(q)
+        self._pub_det.publish(msg)
+
+    def _publish_instruction(self) -> None:
+        if self._next_goal:
+            self._pub_instruction.publish(String(data=self.task.instruction_for(self._next_goal)))
+
+    # ------------------------------------------------------------------ resets
+    def _start_reset(self) -> None:
+        self.state = 'starting'
+        self._queue.clear()  # what is still queued belongs to the old episode
+        self._next_goal = pick_goal(self.task, self.rng, None, self.p.values['goal'])
+        self._publish_instruction()
+        if self._reset_client is None:
+            self._floor = None  # nothing moves the goals: the current layout stays
+            return
+        self._floor = self.goals.layout_stamp() if self.goals.topic_index else None
+        self._reset_wanted = True
+        self._call_reset()
+
+    def _call_reset(self) -> None:
+        if not self._reset_client.service_is_ready():
+            self.diag.error('error_reset_service', f'reset service '
+                            f'{self._reset_client.srv_name} is not available: retrying')
+            return
+        self._reset_wanted = False
+        self._reset_future = self._reset_client.call_async(Trigger.Request())
+        self._reset_future.add_done_callback(self._on_reset_done)
+
+    def _on_reset_done(self, future) -> None:
+        self._reset_future = None
+        res = future.result()
+        if res is None or not res.success:
+            why = getattr(res, 'message', 'no response')
+            self.diag.error('error_reset_service', f'reset service refused ({why}): retrying')
+            self._reset_wanted = True
+
+    def _on_timer(self) -> None:
+        if self._reset_wanted and self._reset_future is None:
+            self._call_reset()
+        self._drain()
+        late = time.monotonic() - self.poses.last_wall
+        stale = late > self.p.values['pose_timeout_s']
+        if stale != self._stale:
+            self._stale = stale
+            msg = f'no robot pose for {self.p.values["pose_timeout_s"]} s' if stale else ''
+            self.diag.set_condition('inputs', STALE if stale else OK, msg)
+
+    def _on_service(self, name: str, res):
+        tr = self.tracker
+        if name == 'reset':
+            if self.state == 'running':
+                tr.discard_now()
+                self.diag.count('interrupted')
+            self._start_reset()
+            res.success = True
+            res.message = f'episode {tr.episode + 1}: {self.task.instruction_for(self._next_goal)}'
+            return res
+        if self.state != 'running':
+            res.success, res.message = False, f'no episode is running (episode {tr.episode} ' \
+                f'{tr.outcome}; the next starts at its first observation)'
+        elif name == 'discard':
+            tr.discard_now()
+            self.diag.count('discarded')
+            self._end()
+            res.success, res.message = True, f'episode {tr.episode} discarded'
+        else:
+            res.success, res.message = tr.request(name)
+        if not res.success:
+            self.diag.error('error_refused_event', f'task/{name} refused: {res.message}')
+        return res
+
+
+def main(args=None) -> None:
+    """Entry point ``task_node``."""
+    spin_node(TaskNode, args)
+
+
+if __name__ == '__main__':
+    main()

@@ -85,6 +85,17 @@ ALGORITHMS: dict[str, Algorithm] = {
             DEFAULT_POLICY,
             'SAC pretraining',
         ),
+        Algorithm(
+            'reward_classifier',
+            'robot_learning.algos.reward_classifier.configuration_reward_classifier:'
+            'RewardClassifierConfig',
+            'robot_learning.algos.reward_classifier.training_reward_classifier:'
+            'RewardClassifierTrainer',
+            # Its checkpoints are no policy: load_policy refuses them in one line.
+            'robot_learning.algos.reward_classifier.modeling_reward_classifier:'
+            'ClassifierNotPolicy',
+            'success classifier (learned reward)',
+        ),
     )
 }
 

@@ -10,7 +10,10 @@ One loop drives every offline algorithm of :mod:`robot_learning.registry` throug
   instruction, or low-dimensional features with ``--inputs lowdim``;
 - ``iql`` offline RL, Implicit Q-Learning (:mod:`robot_learning.algos.offline_rl`);
 - ``sac`` SAC pretraining on the bags, a full SAC state the online learner continues
-  from (``sac_learner`` parameter ``init_from``).
+  from (``sac_learner`` parameter ``init_from``);
+- ``reward_classifier`` the success classifier (:mod:`robot_learning.algos.reward_classifier`)
+  that ``task_node`` uses as the reward (a trainer with ``set_validation`` / ``report``
+  hooks: test episodes, threshold, precision/recall in ``metrics.json``).
 
 Episodes are split train/validation and sharded over ranks by
 :class:`robot_learning.data.bagdataset.DatasetView` (``split`` / ``shard``).
@@ -387,6 +390,11 @@ def _run(args, device: str, info: DistInfo) -> int:
     if args.init_from:
         trainer.load(args.init_from)
         log(f'train: initialised from {args.init_from}')
+    # Optional hooks: the success classifier holds out test episodes from the validation
+    # ones, chooses its threshold on the rest and scores both in metrics.json.
+    set_validation = getattr(trainer, 'set_validation', None)
+    if set_validation is not None:
+        set_validation(val_idx)
 
     out = Path(args.out)
     writer = None
@@ -501,6 +509,9 @@ def _run(args, device: str, info: DistInfo) -> int:
             'checkpoint': str((out / 'checkpoints' / 'best').resolve()),
             'history': history,
         }
+        report = getattr(trainer, 'report', None)
+        if report is not None:
+            metrics.update(report(out, history))
         if info.world_size > 1:
             metrics['ddp'] = {
                 'world_size': info.world_size,

@@ -2,10 +2,11 @@
 # Copyright 2026 robot_learning maintainers
 """The demo operator: an in-process node that does what a person at the keyboard would.
 
-It counts lockstep steps and finished episodes from the sims' ``episode`` statuses and
-calls the recorder's, the sim's and the learner's std_srvs services (start, label, stop an
-episode; reset; save a checkpoint). :mod:`.demo_stages` drive it, one stage after another,
-against fresh child processes each time.
+It counts lockstep steps and finished episodes from the sims' ``episode`` statuses,
+presses gamepad buttons (``Operator.pad``, :mod:`.demo_gamepad`: Joy to the profile's
+``operator_node``, which calls the recorder: start, label and stop an episode) and calls the
+sim's and the learner's std_srvs services (reset; save a checkpoint). :mod:`.demo_stages`
+drive it, one stage after another, against fresh child processes each time.
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ class Operator:
         }
         self._types = {'success': SetBool}
         self._Trigger = Trigger
+        from .demo_gamepad import Gamepad
+
+        #: the gamepad of the recording stages (Joy -> operator_node -> recorder).
+        self.pad = Gamepad(self.node)
         self._ex = SingleThreadedExecutor()
         self._ex.add_node(self.node)
         self._thread = threading.Thread(target=self._spin, daemon=True)

@@ -56,9 +56,11 @@ def _bar(total: int, desc: str, unit: str):
 def _operate_episodes(
     op: Operator, procs: ProfileProcesses, run: Path, episodes: int, stage: str, desc: str
 ) -> list[EpisodeRecord]:
-    """Record ``episodes`` episodes the way a person at the keyboard would.
+    """Record ``episodes`` episodes the way a person with a gamepad would.
 
-    Start a bag, reset the sim, wait for the episode to end, label it, stop the bag.
+    Press start (the profile's operator_node starts a bag), reset the sim, wait for the
+    episode to end, press success or failure (label and stop the bag). Each press waits
+    for ``recorder/state`` to confirm it.
     """
     # A fresh sim process restarts its clock and episode ids: forget the last stage's.
     op.reset_counts()
@@ -66,7 +68,7 @@ def _operate_episodes(
     bar = _bar(episodes, desc, 'episode')
     while len(kept) < episodes:
         _check(procs, stage, run / 'logs')
-        op.call('start', timeout=60.0)
+        op.pad.press('start', timeout=60.0)
         # The reset answers "episode <id>: <instruction>"; wait for the end of *that*
         # episode, not of one it interrupted whose statuses may still be in flight.
         ep = int(op.call('reset', timeout=60.0).split(':', 1)[0].split()[-1])
@@ -78,8 +80,7 @@ def _operate_episodes(
                 raise StageError(f'{stage}: episode {ep} took over 180 s; see logs/')
             time.sleep(0.005)
             rec = next((r for r in op.records if r.episode == ep), None)
-        op.call('success', data=(rec.outcome == 'success'))
-        op.call('stop')
+        op.pad.press('success' if rec.outcome == 'success' else 'failure')
         kept.append(rec)
         bar.update(1)
         bar.set_postfix(

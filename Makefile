@@ -9,6 +9,8 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := .make
 APT_PKGS := libegl1 libegl-mesa0 libgl1-mesa-dri libgbm1 libosmesa6
+# Test-only: libsdformat (and a compiler for test/sdf_check.cpp) to check the Gazebo SDF export.
+APT_TEST_PKGS := libsdformat-dev g++ pkg-config
 PKG_SOURCES := $(shell find src -name '*.py' -o -name 'package.xml' -o -name 'setup.cfg' 2>/dev/null) \
                $(wildcard launch/*.py config/*.yaml config/profiles/*.yaml)
 export MUJOCO_GL ?= egl
@@ -56,6 +58,14 @@ $(STAMP)/test-deps: $(STAMP)/venv requirements-test.txt
 	  echo "test-deps: installing launch/launch_ros from $(WHEELS)"; \
 	  $(VPY) -m pip install -q --no-deps $(WHEELS)/*.whl; \
 	else echo "test-deps: $(WHEELS) not found: launch tests will be skipped"; fi
+	@missing=""; for p in $(APT_TEST_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "test-deps: installing$$missing (libsdformat check of the Gazebo world)"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    --no-install-recommends $$missing; } \
+	  || echo "test-deps: could not install$$missing: the libsdformat tests will be skipped"; \
+	else echo "test-deps: libsdformat-dev present"; fi
 	@touch $@
 
 # colcon test runs each package's pytest suite (and its flake8/pep257 linters); test/ holds

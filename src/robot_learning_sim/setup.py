@@ -25,5 +25,9 @@ setup(
             'expert_teleop = robot_learning_sim.expert_teleop:main',
             'gym_bridge = robot_learning_sim.gym_bridge:main',
         ],
+        # `robot-learning export-world` (robot_learning.cli): the world as SDF for Gazebo.
+        'robot_learning.verbs': [
+            'export-world = robot_learning_sim.world_sdf:run_export',
+        ],
     },
 )

@@ -11,6 +11,7 @@ Verbs:
   eval --checkpoint DIR [--episodes N]                        closed-loop evaluation in the sim
   eval --checkpoint DIR --offline --bags DIR...               action error on held-out episodes
   bag reindex DIR                                             recover crashed bags (as crashed)
+  export-world --sdf DIR [--seed N] [--episode K]             the built-in world as SDF (Gazebo)
 
 This module is pure argparse. ``train``, ``eval --offline`` and ``bag`` run in the core;
 the ROS-facing verbs (``up``, ``profiles``, ``demo`` and closed-loop ``eval``) are found
@@ -34,8 +35,10 @@ from robot_learning.errors import RobotLearningError, run_verb
 #: Entry-point group of the ROS-facing verbs.
 VERB_GROUP = 'robot_learning.verbs'
 #: The verbs found there, and the package that provides them.
-ROS_VERBS = ('up', 'profiles', 'demo', 'eval')
+ROS_VERBS = ('up', 'profiles', 'demo', 'eval', 'export-world')
 BRINGUP = 'robot_learning_bringup'
+#: Verbs registered by another package than :data:`BRINGUP`.
+VERB_PACKAGES = {'export-world': 'robot_learning_sim'}
 
 
 class MissingPackage(RobotLearningError):
@@ -65,9 +68,10 @@ def find_verb(name: str) -> Callable[[argparse.Namespace], int]:
     """
     found = verb_entry_points(name)
     if not found:
+        package = VERB_PACKAGES.get(name, BRINGUP)
         raise MissingPackage(
-            f'this verb needs the ROS package {BRINGUP}, which is not installed: '
-            f'{_install_hint(BRINGUP)}'
+            f'this verb needs the ROS package {package}, which is not installed: '
+            f'{_install_hint(package)}'
         )
     try:
         return found[0].load()
@@ -171,6 +175,16 @@ def _parser() -> argparse.ArgumentParser:
         '(as ros2 bag reindex), outcome crashed',
     )
     rx.add_argument('dir', metavar='DIR', help='one bag directory, or a directory of bags')
+    ex = sub.add_parser(
+        'export-world',
+        help='write the built-in world of a seed and episode as SDF for Gazebo Harmonic',
+    )
+    ex.add_argument('--sdf', required=True, metavar='DIR',
+                    help='output directory: world.sdf, robot.sdf, task.yaml, layout.yaml')
+    ex.add_argument('--seed', type=int, default=0,
+                    help="the built-in world's seed (sim_node seed)")
+    ex.add_argument('--episode', type=int, default=0,
+                    help="episode of that seed's layout stream (0 = the first)")
     return ap
 
 

@@ -107,7 +107,7 @@ def test_test_split_is_by_episode_and_keeps_validation_episodes():
     assert split_test([4], 0.5, 0)[1].size == 0 and split_test([4, 5], 0.9, 0)[0].size == 1
 
 
-def test_threshold_is_the_lowest_with_the_target_precision():
+def test_threshold_keeps_the_most_recall_at_the_target_precision():
     probs = np.array([0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.1])
     labels = np.array([1, 1, 1, 0, 1, 0, 1, 0])
     sel = choose_threshold(probs, labels, 0.8)
@@ -115,6 +115,9 @@ def test_threshold_is_the_lowest_with_the_target_precision():
     assert sel['threshold'] == pytest.approx(0.55) and sel['target_met']
     assert sel['precision'] == pytest.approx(0.8) and sel['recall'] == pytest.approx(0.8)
     assert choose_threshold(probs, labels, 0.99)['threshold'] == pytest.approx(0.75)
+    # Separable scores: the threshold lies in the gap, not at the lowest passing score.
+    gap = choose_threshold(np.array([0.9, 0.8, 0.3, 0.1]), np.array([1, 1, 0, 0]), 0.5)
+    assert gap['threshold'] == pytest.approx(0.55) and gap['recall'] == 1.0
     unmet = choose_threshold(np.array([0.9, 0.8]), np.array([0, 1]), 0.99)
     assert not unmet['target_met'] and 0 < unmet['threshold'] < 1
     c = confusion(probs, labels, 0.55)

@@ -52,9 +52,10 @@ class RewardClassifierConfig:
             every positive frame with every other instruction.
         positive_fraction: share of the (non-swap) batch drawn from the positives:
             balanced sampling against the class imbalance (a few positives per episode).
-        target_precision: the threshold is the lowest one whose precision on the
-            validation episodes is at least this (precision first: a false success
-            ends an episode with a reward the learner cannot unlearn).
+        target_precision: the threshold gives the most recall on the validation
+            episodes at a precision of at least this (precision first: a false success
+            ends an episode with a reward the learner cannot unlearn); see
+            :func:`~robot_learning.algos.reward_classifier.choose_threshold`.
         test_fraction: share of the validation episodes (``--val-fraction``) held out
             as a test split, never sampled (neither training, nor model selection,
             nor threshold); its metrics go to ``metrics.json``.

@@ -65,13 +65,21 @@ def pr_curve(probs: np.ndarray, labels: np.ndarray):
 
 
 def choose_threshold(probs: np.ndarray, labels: np.ndarray, target_precision: float) -> dict:
-    """Pick the lowest threshold whose precision is at least ``target_precision``.
+    """Pick the decision threshold: the most recall at precision >= ``target_precision``.
 
-    The lowest such threshold keeps the most recall (precision is not monotonic in the
-    threshold, so every distinct score is tried). The threshold is the midpoint between
-    that score and the next lower one, a margin for unseen frames. When no threshold
-    reaches the target, the one of the highest precision (then recall) is taken and
-    ``target_met`` is False. Clipped into [1e-4, 1 - 1e-4] (the contract's (0, 1)).
+    Every distinct score is a candidate (precision is not monotonic in the threshold).
+    Among those whose precision reaches the target, the ones of the highest recall are
+    kept (the lowest such threshold is the one the issue names), and of those the one of
+    the highest precision: on a validation set the classifier separates perfectly, the
+    threshold then lies in the gap between the classes instead of at the lowest score
+    that still passes. The threshold is the midpoint between that score and the next
+    lower one, a margin for unseen frames. When no threshold reaches the target, the one
+    of the highest precision (then recall) is taken and ``target_met`` is False. Clipped
+    into [1e-4, 1 - 1e-4] (the contract's (0, 1)).
+
+    Args:
+        probs: float (N,) P(success). labels: (N,) 0/1.
+        target_precision: in (0, 1).
 
     Returns:
         dict: threshold, precision, recall (on these rows), target_met.
@@ -82,7 +90,8 @@ def choose_threshold(probs: np.ndarray, labels: np.ndarray, target_precision: fl
     scores, prec, rec, nxt = pr_curve(probs, y)
     ok = np.flatnonzero(prec >= target_precision)
     if ok.size:
-        k = int(ok[-1])
+        best = ok[rec[ok] == rec[ok].max()]
+        k = int(best[np.argmax(prec[best])])
     else:
         k = int(np.lexsort((rec, prec))[-1])
     thr = float(np.clip(0.5 * (scores[k] + nxt[k]), 1e-4, 1 - 1e-4))

@@ -139,7 +139,7 @@ class RewardClassifier:
         num_sectors: LiDAR sectors per scan (lidar_ingest ``num_sectors``).
         instructions: tuple of str, the instruction vocabulary.
         threshold: float in (0, 1): ``predict(...) >= threshold`` means success; chosen on
-            the validation episodes (the lowest with precision >= ``target_precision``).
+            the validation episodes (the most recall at precision >= ``target_precision``).
         uses_image: whether :meth:`predict` reads the image.
         metadata: the checkpoint sidecar.
 

@@ -325,7 +325,7 @@ class TaskTracker:
         return StepResult(0.0, False, False, 'running', 0, 0.0)
 
     def request(self, event: str) -> tuple[bool, str]:
-        """An operator event for the running episode, applied at its next step.
+        """Ask to end the running episode with an operator event at its next step.
 
         Returns:
             (accepted, reason): refused when no episode runs, it already ended, or an
@@ -344,7 +344,7 @@ class TaskTracker:
 
     @property
     def pending(self) -> Optional[str]:
-        """The operator event waiting for the next step (None: none)."""
+        """Return the operator event waiting for the next step (None: none)."""
         return self._event
 
     def discard_now(self) -> bool:
@@ -440,7 +440,8 @@ class TaskTracker:
         gi = self.cfg.names.index(self.goal)
         for i, g in enumerate(goals):
             if i != gi and np.isfinite(g).all():
-                if math.hypot(float(g[0]) - pose[0], float(g[1]) - pose[1]) < self.cfg.wrong_radius:
+                d = math.hypot(float(g[0]) - pose[0], float(g[1]) - pose[1])
+                if d < self.cfg.wrong_radius:
                     return True
         return False
 
@@ -474,3 +475,19 @@ def pick_goal(cfg: TaskConfig, rng: np.random.Generator,
     if not candidates:
         return None
     return candidates[int(rng.integers(len(candidates)))]
+
+
+def closest_range(sectors: Optional[np.ndarray]) -> Optional[float]:
+    """Closest return of a scan, m, for the collision term.
+
+    Args:
+        sectors: float32 (n,) ranges, m (REP-117: -inf closer than range_min counts as 0,
+            +inf and NaN as no return); None: no scan.
+
+    Returns:
+        The smallest range, or None when there is no finite return.
+    """
+    if sectors is None or not sectors.size:
+        return None
+    s = np.where(np.isneginf(sectors), 0.0, sectors)
+    return float(np.nanmin(s[np.isfinite(s)])) if np.isfinite(s).any() else None

@@ -13,11 +13,11 @@ import math
 import time
 from typing import Optional
 
-from geometry_msgs.msg import PoseStamped, PoseWithCovarianceStamped
+from geometry_msgs.msg import Pose, PoseArray, PoseStamped, PoseWithCovarianceStamped
 from nav_msgs.msg import Odometry
 import numpy as np
 from rclpy.node import Node
-from robot_learning.task import TaskConfig
+from robot_learning.task import TaskConfig, to_base
 
 from .qos import LATCHED_QOS, SENSOR_QOS
 from .stamps import stamp_to_s
@@ -77,7 +77,7 @@ class PoseHistory:
         return self._poses[-1][0] if self._poses else -math.inf
 
     def at(self, t: float, tolerance: float) -> Optional[tuple[float, float, float]]:
-        """The pose nearest stamp ``t`` within ``tolerance`` s: (x m, y m, yaw rad) or None."""
+        """Return (x m, y m, yaw rad) nearest stamp ``t`` within ``tolerance`` s, or None."""
         best, best_dt = None, math.inf
         for p in reversed(self._poses):
             dt = abs(p[0] - t)
@@ -164,9 +164,32 @@ class ImageBuffer:
         return self._images[-1][0] if self._images else -math.inf
 
     def at(self, t: float, tolerance: float):
-        """The image message nearest ``t`` within ``tolerance`` s, or None."""
+        """Return the message nearest stamp ``t`` within ``tolerance`` s, or None."""
         best, best_dt = None, math.inf
         for s, m in self._images:
             if abs(s - t) < best_dt:
                 best, best_dt = m, abs(s - t)
         return best if best_dt <= tolerance + SAME_STAMP_S else None
+
+
+def detections_msg(stamp, frame: str, pose, positions: np.ndarray) -> PoseArray:
+    """Goal positions in the robot base frame as ``detections`` (as sim_node's).
+
+    Args:
+        stamp: the step's builtin_interfaces/Time.
+        frame: the base frame id.
+        pose: robot (x m, y m, yaw rad) in the task frame, or None (every pose NaN).
+        positions: float (n, 2) goal positions in task order, NaN rows unknown.
+
+    Returns:
+        geometry_msgs/PoseArray with one pose per goal (x forward, y left, m).
+    """
+    msg = PoseArray()
+    msg.header.stamp, msg.header.frame_id = stamp, frame
+    det = (to_base(pose, positions) if pose is not None
+           else np.full((len(positions), 2), np.nan, np.float32))
+    for x, y in det.tolist():
+        q = Pose()
+        q.position.x, q.position.y = x, y
+        msg.poses.append(q)
+    return msg

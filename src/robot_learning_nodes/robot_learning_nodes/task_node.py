@@ -3,9 +3,8 @@
 """``task_node``: episodes, rewards and resets from sources a real robot has.
 
 What ``sim_node`` publishes for learning, computed without the simulator's state
-(docs/interfaces.md, Task node), so the learner cannot tell the two apart. The logic
-(task YAML, rewards, episode ends) is :mod:`robot_learning.task`; parameters:
-:mod:`.task_node_params`; inputs: :mod:`.task_goals`.
+(docs/interfaces.md, Task node). Logic (task YAML, rewards, episode ends):
+:mod:`robot_learning.task`; parameters: :mod:`.task_node_params`; inputs: :mod:`.task_goals`.
 
 Subscribes: ``odom`` (nav_msgs/Odometry) or ``pose`` (geometry_msgs/PoseWithCovarianceStamped)
 per ``pose_source``; each topic goal's geometry_msgs/PoseStamped (latched; the task file
@@ -42,22 +41,22 @@ from collections import deque
 import math
 import time
 
-from geometry_msgs.msg import Pose, PoseArray
+from geometry_msgs.msg import PoseArray
 import numpy as np
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from robot_learning.data.ingest import image_msg_to_rgb
 from robot_learning.errors import RobotLearningError
-from robot_learning.task import pick_goal, TaskTracker, to_base
+from robot_learning.task import closest_range, pick_goal, TaskTracker
 from sensor_msgs.msg import Image, LaserScan
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
 
-from .common import declare, Diagnostics, LATCHED_QOS, SENSOR_PUB_QOS, SENSOR_QOS, spin_node
+from .common import Diagnostics, LATCHED_QOS, SENSOR_PUB_QOS, SENSOR_QOS, spin_node
 from .episode_status import EpisodeStatus
 from .health import OK, STALE
 from .stamps import stamp_to_s
-from .task_goals import GoalSources, ImageBuffer, PoseHistory, SAME_STAMP_S
+from .task_goals import detections_msg, GoalSources, ImageBuffer, PoseHistory, SAME_STAMP_S
 from .task_node_params import declare_task, vocabulary_mismatch
 
 
@@ -70,7 +69,6 @@ class TaskNode(Node):
         p = self.p = declare_task(self, classifier)
         v = p.values
         self.task, self.mode, self.clf = p.task, p.mode, p.classifier
-        self.base_frame = declare(self, 'base_frame', 'base_link', 'frame of detections', True)
         self.tracker = TaskTracker(p.task, p.mode, p.threshold, p.consecutive)
         self.rng = np.random.default_rng(v['seed'])
         self.autoreset = v['autoreset']
@@ -91,9 +89,8 @@ class TaskNode(Node):
         self.create_subscription(LaserScan, 'observation/scan', self._on_scan, SENSOR_QOS)
         if self.clf is not None or v['trigger'] == 'image':
             self.create_subscription(Image, 'observation/image', self._on_image, SENSOR_QOS)
-        self._reset_client = (
-            self.create_client(Trigger, v['reset_service']) if v['reset_service'] else None
-        )
+        srv = v['reset_service']
+        self._reset_client = self.create_client(Trigger, srv) if srv else None
         self._reset_future = None
         self._reset_wanted = False  # a reset call still has to be made (service not up)
         self.state = 'starting'  # 'idle' | 'starting' | 'running'
@@ -104,16 +101,13 @@ class TaskNode(Node):
             self.create_service(Trigger, f'task/{name}',
                                 lambda req, res, n=name: self._on_service(n, res))
         self.create_timer(0.05, self._on_timer, clock=Clock(clock_type=ClockType.STEADY_TIME))
-        if self.clf is not None:
-            missing = vocabulary_mismatch(self.clf, p.task)
-            if missing:
-                self.diag.error('error_classifier_input', f'classifier vocabulary lacks the '
-                                f'task instructions {missing}: no verdict for them')
+        missing = vocabulary_mismatch(self.clf, p.task) if self.clf is not None else []
+        if missing:
+            self.diag.error('error_classifier_input', f'classifier vocabulary lacks the task '
+                            f'instructions {missing}: no verdict for them')
         self._publish_instruction()
-        self.get_logger().info(
-            f'task_node up: reward_mode={p.mode} goals={list(p.task.names)} '
-            f'max_steps={p.task.max_steps} max_seconds={p.task.max_seconds}'
-        )
+        self.get_logger().info(f'task_node up: reward_mode={p.mode} goals={list(p.task.names)}'
+                               f' max_steps={p.task.max_steps} max_s={p.task.max_seconds}')
 
     # ------------------------------------------------------------------ inputs
     def _trigger(self, t: float, stamp) -> None:
@@ -143,12 +137,9 @@ class TaskNode(Node):
     def _ready(self, t: float, wall: float) -> bool:
         if time.monotonic() - wall >= self.p.values['input_wait_s']:
             return True
-        if self.poses.newest < t - SAME_STAMP_S:
-            return False
-        if self.clf is not None and self.mode == 'classifier':
-            other = self.scans if self.p.values['trigger'] == 'image' else self.images
-            return other.newest >= t - SAME_STAMP_S
-        return True
+        other = self.scans if self.p.values['trigger'] == 'image' else self.images
+        paired = self.mode != 'classifier' or other.newest >= t - SAME_STAMP_S
+        return paired and self.poses.newest >= t - SAME_STAMP_S
 
     def _drain(self) -> None:
         while self._queue and self._ready(self._queue[0][0], self._queue[0][2]):
@@ -160,25 +151,20 @@ class TaskNode(Node):
         v = self.p.values
         pose = self.poses.at(t, v['pose_tolerance_s'])
         positions = self.goals.positions
-        self._publish_detections(stamp, pose, positions)
+        self._pub_det.publish(detections_msg(stamp, v['base_frame'], pose, positions))
         if self.state == 'idle':
             return
         if self.state == 'starting' and not self._layout_ready(t):
-            return
+            return  # counted
         if pose is None and self.mode == 'dense':
-            self.diag.error('error_no_pose', f'no robot pose within {v["pose_tolerance_s"]} s '
-                            f'of step stamp {t:.3f}: step not published')
+            self.diag.error('error_no_pose', f'no robot pose at step {t:.3f}: not published')
             return
         if self.state == 'starting':
             self._begin(t, stamp, pose, positions)
             return
         sectors = self.scans.at(t, v['image_tolerance_s'])
-        min_range = None
-        if sectors is not None and sectors.size:
-            s = np.where(np.isneginf(sectors), 0.0, sectors)
-            min_range = float(np.nanmin(s)) if np.isfinite(s).any() else None
         prob = self._classify(t, sectors) if self.mode == 'classifier' else None
-        r = self.tracker.step(t, pose, positions, prob, min_range)
+        r = self.tracker.step(t, pose, positions, prob, closest_range(sectors))
         self._publish_status(stamp, r)
         if r.terminated or r.truncated:
             self.diag.count('episodes')
@@ -208,15 +194,13 @@ class TaskNode(Node):
         self.status.new_episode()
         self.state = 'running'
         self._publish_status(stamp, r)
-        self.diag.set('episode', self.tracker.episode, 'episodes')
-        self.diag.set('instruction', self.tracker.instruction, 'episodes')
+        self.diag.set('episode', f'{self.tracker.episode}: {self.tracker.instruction}', 'episodes')
 
     def _end(self) -> None:
         self.diag.set('last_outcome', self.tracker.outcome, 'episodes')
+        self.state = 'idle'
         if self.autoreset:
             self._start_reset()
-        else:
-            self.state = 'idle'
 
     def _classify(self, t: float, sectors):
         img = self.images.at(t, self.p.values['image_tolerance_s'])
@@ -224,8 +208,8 @@ class TaskNode(Node):
             self.diag.count('steps_without_image')
             return None
         try:
-            return float(self.clf.predict(image_msg_to_rgb(img), sectors,
-                                          self.tracker.instruction))
+            rgb = image_msg_to_rgb(img)
+            return float(self.clf.predict(rgb, sectors, self.tracker.instruction))
         except RobotLearningError as exc:
             self.diag.error('error_classifier_input', f'classifier: {exc}')
             return None
@@ -236,17 +220,6 @@ class TaskNode(Node):
                             self.tracker.episode, r.step, r.episode_return,
                             self.tracker.instruction)
         self.diag.count('steps')
-
-    def _publish_detections(self, stamp, pose, positions) -> None:
-        msg = PoseArray()
-        msg.header.stamp, msg.header.frame_id = stamp, self.base_frame
-        det = (to_base(pose, positions) if pose is not None
-               else np.full((len(positions), 2), np.nan, np.float32))
-        for x, y in det.tolist():
-            q = Pose()
-            q.position.x, q.position.y = x, y
-            msg.poses.append(q)
-        self._pub_det.publish(msg)
 
     def _publish_instruction(self) -> None:
         if self._next_goal:
@@ -286,8 +259,7 @@ class TaskNode(Node):
         if self._reset_wanted and self._reset_future is None:
             self._call_reset()
         self._drain()
-        late = time.monotonic() - self.poses.last_wall
-        stale = late > self.p.values['pose_timeout_s']
+        stale = time.monotonic() - self.poses.last_wall > self.p.values['pose_timeout_s']
         if stale != self._stale:
             self._stale = stale
             msg = f'no robot pose for {self.p.values["pose_timeout_s"]} s' if stale else ''
@@ -300,8 +272,8 @@ class TaskNode(Node):
                 tr.discard_now()
                 self.diag.count('interrupted')
             self._start_reset()
-            res.success = True
-            res.message = f'episode {tr.episode + 1}: {self.task.instruction_for(self._next_goal)}'
+            res.success, res.message = True, f'episode {tr.episode + 1}: ' \
+                f'{self.task.instruction_for(self._next_goal)}'
             return res
         if self.state != 'running':
             res.success, res.message = False, f'no episode is running (episode {tr.episode} ' \

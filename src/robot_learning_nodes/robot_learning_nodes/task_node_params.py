@@ -53,7 +53,7 @@ def declare_task(node: Node, classifier: Any = None) -> TaskParams:
     p('reward_mode', 'dense', "'dense' (progress from poses, as the built-in world), "
       "'classifier' (sparse: success classifier) or 'operator' (sparse: task/success only)")
     p('classifier', '', 'success classifier checkpoint directory (reward_mode classifier)')
-    p('classifier_threshold', 0.0, 'P(success) that counts as success (0: the checkpoint\'s)',
+    p('classifier_threshold', 0.0, "P(success) that counts as success (0: the checkpoint's)",
       min_value=0.0, max_value=1.0)
     p('classifier_consecutive', 1, 'steps in a row the classifier must say success',
       min_value=1, max_value=1000)
@@ -63,9 +63,10 @@ def declare_task(node: Node, classifier: Any = None) -> TaskParams:
       '(observation/image) message, stamped with it')
     p('reset_service', '', "the robot's reset service (std_srvs/Trigger) called on task/reset "
       "and autoreset ('sim/reset' in the built-in sim; '' = none)")
+    p('base_frame', 'base_link', 'frame id of detections (the robot base)')
     p('goal', '', "instruct this goal every episode ('' = draw from the task's sample)")
     p('seed', 0, 'seed of the goal draw', min_value=0)
-    p('max_steps', -1, 'episode step limit (-1: the task file\'s; 0: none)', min_value=-1)
+    p('max_steps', -1, "episode step limit (-1: the task file's; 0: none)", min_value=-1)
     p('max_seconds', -1.0, 'episode time limit in observation stamps, s (-1: the task '
       "file's; 0: none)", min_value=-1.0)
     p('input_wait_s', 0.3, 'wall seconds a step waits for its pose / image before it is '
@@ -74,7 +75,7 @@ def declare_task(node: Node, classifier: Any = None) -> TaskParams:
       min_value=0.0, max_value=10.0)
     p('image_tolerance_s', 0.02, 'largest stamp difference of a step and its image, s',
       min_value=0.0, max_value=10.0)
-    p('pose_timeout_s', 2.0, "wall seconds without a pose after which the inputs are STALE "
+    p('pose_timeout_s', 2.0, 'wall seconds without a pose after which the inputs are STALE '
       '(dense steps are then not published)', min_value=0.1, max_value=3600.0)
     d['autoreset'] = declare(node, 'autoreset', True, 'after a terminal step start the next '
                              'episode (calls reset_service); false: wait for task/reset')

@@ -127,6 +127,16 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         '--learn-minutes', type=float, default=10.5, help='wall-clock cap of the learning stage'
     )
+    demo.add_argument(
+        '--task-node',
+        choices=('off', 'dense', 'classifier'),
+        default='off',
+        help="sac: 'off' learns from the sim's own episode stream (sim_learn); 'dense' / "
+        "'classifier' from task_node's (sim_task_learn, the sim's stream off)",
+    )
+    demo.add_argument(
+        '--classifier', default='', help='--task-node classifier: RUN/checkpoints/best'
+    )
     demo.add_argument('--eval-episodes', type=int, default=50)
     demo.add_argument(
         '--rate',

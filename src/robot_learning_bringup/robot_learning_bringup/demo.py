@@ -163,7 +163,8 @@ def run_demo(args) -> int:
         if 'sac' in stages:
             t0 = time.monotonic()
             ckpt, env_steps = learn_stage(
-                op, run, bag, args.learn_steps, args.learn_minutes, args.rate, args.seed + 1
+                op, run, bag, args.learn_steps, args.learn_minutes, args.rate, args.seed + 1,
+                getattr(args, 'task_node', 'off'), getattr(args, 'classifier', ''),
             )
             lap('sac_learn', t0)
             t0 = time.monotonic()

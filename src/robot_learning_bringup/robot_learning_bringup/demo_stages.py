@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 from robot_learning.data.transitions import EpisodeRecord
+from robot_learning.errors import RobotLearningError
 
 from .demo_operator import Operator, StageError
 from .launcher import ProfileProcesses
@@ -230,16 +231,24 @@ def intervene_stage(
 
 
 def learn_stage(
-    op: Operator, run: Path, bag: Path, steps: int, minutes: float, rate: float, seed: int
+    op: Operator, run: Path, bag: Path, steps: int, minutes: float, rate: float, seed: int,
+    task_node: str = 'off', classifier: str = '',
 ) -> tuple[Path, int]:
-    """Learn online with SAC (``sim_learn``) until ``steps`` env steps or ``minutes``.
+    """Learn online with SAC until ``steps`` env steps or ``minutes``.
+
+    Args:
+        task_node: 'off' (``sim_learn``: the sim's own episodes and reward), 'dense' or
+            'classifier' (``sim_task_learn``: task_node's episodes, with the dense reward
+            from poses or the sparse reward of the success classifier ``classifier``).
+        classifier: the classifier checkpoint (task_node 'classifier').
 
     Returns:
         The learner's best checkpoint (else its latest) and the env steps taken.
     """
     learner_dir = run / 'learner'
+    profile = 'sim_learn' if task_node == 'off' else 'sim_task_learn'
     procs = ProfileProcesses(
-        'sim_learn',
+        profile,
         [
             f'sim_node.seed={seed}',
             f'sim_node.lockstep_max_rate={rate}',
@@ -247,6 +256,7 @@ def learn_stage(
             f'sac_learner.demo_bags=["{bag}"]',
             f'sac_learner.max_env_steps={steps}',
             f'sac_learner.sac.seed={seed}',
+            *_task_overrides(task_node, classifier, seed),
         ],
         log_dir=run / 'logs',
     )
@@ -264,7 +274,9 @@ def learn_stage(
             if s > last:
                 last_progress = time.monotonic()
             elif time.monotonic() - last_progress > 60:
-                raise StageError('learn: no environment step for 60 s; see logs/sim_learn.*.log')
+                raise StageError(
+                    f'learn: no environment step for 60 s; see logs/{profile}.*.log'
+                )
             bar.update(s - last)
             last = s
             for r in op.records[n_rec:]:
@@ -282,6 +294,30 @@ def learn_stage(
     # The learner keeps the actor of its best rolling training success in checkpoints/best.
     best = latest.parent / 'best'
     return (best if (best / 'checkpoint.json').exists() else latest), env_steps
+
+
+def _task_overrides(task_node: str, classifier: str, seed: int) -> list[str]:
+    """``sim_task_learn`` overrides of a task_node reward mode (none for 'off')."""
+    if task_node == 'off':
+        return []
+    out = [f'task_node.seed={seed}', f'task_node.reward_mode={task_node}']
+    if task_node == 'classifier':
+        if not classifier:
+            raise StageError('--task-node classifier needs --classifier RUN/checkpoints/best')
+        from robot_learning.algos.reward_classifier import load_classifier
+
+        try:
+            clf = load_classifier(classifier)
+        except RobotLearningError as exc:
+            raise StageError(f'--classifier: {exc}') from None
+        # The classifier sees camera_ingest's images: the size it was trained on.
+        out += [
+            f'task_node.classifier={classifier}',
+            'sim_node.camera_every=1',
+            f'camera_ingest.width={clf.image_width}',
+            f'camera_ingest.height={clf.image_height}',
+        ]
+    return out
 
 
 def eval_stage(

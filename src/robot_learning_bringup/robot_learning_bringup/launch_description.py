@@ -268,11 +268,12 @@ def _params_yaml(directory: Path, node: dict) -> str:
     return str(path)
 
 
-def _launch_nodes(context, profile_name: str) -> list:
+def _launch_nodes(context, profile_name: str, overrides: dict | None = None) -> list:
     """Read the launch arguments, resolve the profile, make Nodes (an OpaqueFunction body).
 
     Everything is checked before the first node exists, so a bad argument leaves nothing
-    running.
+    running. ``overrides`` (``{node: {param: value}}``) apply last, as ``up --set`` does
+    (the Gazebo launch files set task_node's exported task file so).
     """
     from launch_ros.actions import Node
 
@@ -292,6 +293,7 @@ def _launch_nodes(context, profile_name: str) -> list:
             checkpoint=arg('checkpoint') if prof.get('checkpoint_node') else '',
             log_level=arg('log_level'),
             topics={name: arg(name) for name in TOPIC_ARGUMENTS},
+            overrides=overrides,
         )
     except ProfileError as exc:
         raise ProfileError(f'{profile_name}.launch.py: {exc}') from None

@@ -64,7 +64,7 @@ class Gamepad:
 
     @property
     def state(self) -> str:
-        """The latest ``recorder/state`` ('' before the first)."""
+        """Return the latest ``recorder/state`` ('' before the first)."""
         with self._cond:
             return self._states[-1] if self._states else ''
 

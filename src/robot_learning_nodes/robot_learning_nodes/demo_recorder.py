@@ -50,8 +50,8 @@ Services (std_srvs), the operator's order of use:
     ``recorder/discard_episode`` (Trigger): deletes the active episode, or the last
     stopped one when none is active. A discarded episode leaves no directory.
     ``recorder/state`` (std_msgs/String, latched, reliable): the episode state after every
-    service call (``idle``, ``recording episode_0007``, ``stopped episode_0007: success``,
-    ``discarded episode_0007``; :mod:`.recorder_state`).
+    service call (``idle``, ``recording episode_0007``, ``stopping episode_0007``, then
+    ``stopped episode_0007: success``, ``discarded episode_0007``; :mod:`.recorder_state`).
 
 Crash recovery: each episode bag starts with a record of what is known at its start
 (instruction, episode, session, start time) and is flushed every ``flush_period_s``. A
@@ -257,6 +257,7 @@ class DemoRecorder(Node):
         return self._answer('start_episode', self.start_episode, resp, str)
 
     def _srv_stop(self, _req, resp):
+        self.state.stopping()  # recording ends now; closing the bag takes a while
         return self._answer(
             'stop_episode', self.stop_episode, resp, lambda p: str(p) if p else 'no active episode'
         )

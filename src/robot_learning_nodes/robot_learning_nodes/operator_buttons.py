@@ -179,7 +179,7 @@ class EventQueue:
         self.waiting.append(event)
         return None
 
-    def next(self) -> str | None:
+    def take(self) -> str | None:
         """Take the next waiting event if none is in flight (it becomes :attr:`current`)."""
         if self.current is None and self.waiting:
             self.current = self.waiting.pop(0)
@@ -187,5 +187,5 @@ class EventQueue:
         return None
 
     def done(self) -> None:
-        """The event in flight finished (answered, failed or timed out)."""
+        """Mark the event in flight finished (answered, failed or timed out)."""
         self.current = None

@@ -113,7 +113,7 @@ class EventRunner:
 
     def _pump(self) -> None:
         while self.run is None:
-            event = self.queue.next()
+            event = self.queue.take()
             if event is None:
                 return
             steps = [s for s in plan(event) if self.policies.get(s.group) != 'off']

@@ -7,8 +7,9 @@ and the demo see what the last episode service did:
 
 - ``idle``: no episode yet in this session;
 - ``recording episode_0007``, then ``recording episode_0007: success`` once labelled;
-- ``stopped episode_0007: failure`` (outcome ``unknown`` when unlabelled; a label set
-  after the stop changes it);
+- ``stopping episode_0007`` the moment a stop request is taken (the episode takes no
+  more messages), then ``stopped episode_0007: failure`` once its bag is closed (outcome
+  ``unknown`` when unlabelled; a label set after the stop changes it);
 - ``discarded episode_0007``.
 """
 
@@ -52,6 +53,12 @@ class RecorderState:
         self._pub = node.create_publisher(String, 'recorder/state', LATCHED_QOS)
         self.text = ''
         self.update()
+
+    def stopping(self) -> None:
+        """Publish ``stopping <episode>`` (a stop request taken; the bag closes next)."""
+        if self._book.active is not None:
+            self.text = f'stopping {self._book.active.path.name}'
+            self._pub.publish(String(data=self.text))
 
     def update(self, discarded: str | None = None) -> str:
         """Publish the state if it changed (after every episode service); returns it."""

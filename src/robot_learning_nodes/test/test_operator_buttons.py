@@ -85,7 +85,7 @@ def test_plans_follow_the_recorder_order():
 
 def test_queue_refuses_double_presses_and_a_start_while_recording():
     q = EventQueue(depth=2)
-    assert q.submit('start', 'idle') is None and q.next() == 'start'
+    assert q.submit('start', 'idle') is None and q.take() == 'start'
     assert 'in flight' in q.submit('start', 'idle')
     q.done()
     assert 'end it first' in q.submit('start', 'recording episode_0001')
@@ -94,6 +94,6 @@ def test_queue_refuses_double_presses_and_a_start_while_recording():
     # A start behind an ending event is fine: it runs once the episode has ended.
     assert q.submit('start', 'recording episode_0001') is None
     assert 'already queued' in q.submit('stop', 'recording episode_0001')
-    assert q.next() == 'success' and q.next() is None
+    assert q.take() == 'success' and q.take() is None
     q.done()
-    assert q.next() == 'start'
+    assert q.take() == 'start'

@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
+"""Joy button press -> recorder episode state change, through operator_node.
+
+Usage::
+
+    python bench/operator_latency.py [--cycles 200] [--warmup 5]
+
+``demo_recorder`` and ``operator_node`` run as their own processes (as under
+``robot-learning up``), on a private namespace, over real DDS topics. The driver (this
+process) presses a gamepad button by publishing ``sensor_msgs/Joy`` on ``joy`` (the
+press, then the release, as ``joy_node`` does) and waits for ``recorder/state`` to
+change: ``start`` -> ``recording episode_NNNN``, ``stop`` -> ``stopping ...`` (the
+episode takes no more messages; the ``closed`` rows go on to ``stopped ...``, the bag
+closed). Latency =
+``time.perf_counter`` just before the press is published to the state message's arrival
+in the driver. Each cycle also starts and stops an episode by calling the recorder's
+``recorder/start_episode`` / ``recorder/stop_episode`` directly from the driver (the
+path the demo used before operator_node), the reference: its latency is the recorder's
+own work (a stop closes the MCAP file) plus one DDS round trip. The two paths alternate
+cycle by cycle, so load changes hit both alike.
+
+Prints p50/p99/max (ms) per path and event, and the ratio operator / direct. The target
+of issue 10 is p99 <= 50 ms from the press to the state change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def _pct(xs: list[float], q: float) -> float:
+    import numpy as np
+
+    return float(np.percentile(np.asarray(xs) * 1e3, q))
+
+
+def _row(name: str, xs: list[float]) -> str:
+    return (f'{name:<22} n={len(xs):<4d} p50 {_pct(xs, 50):6.2f}  p99 {_pct(xs, 99):6.2f}  '
+            f'max {max(xs) * 1e3:6.2f} ms')
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--cycles', type=int, default=200, help='start/stop cycles per path')
+    ap.add_argument('--warmup', type=int, default=5, help='cycles not counted')
+    ap.add_argument('--timeout', type=float, default=10.0, help='per press, s')
+    a = ap.parse_args()
+    os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
+    import rclpy
+    from rclpy.executors import SingleThreadedExecutor
+    from robot_learning_nodes.operator_buttons import DEFAULT_BUTTONS
+    from robot_learning_nodes.qos import COMMAND_QOS, LATCHED_QOS
+    from sensor_msgs.msg import Joy
+    from std_msgs.msg import String
+    from std_srvs.srv import Trigger
+
+    ns = f'/oplat{os.getpid()}'
+    out = tempfile.mkdtemp(prefix='operator_latency_')
+    common = ['--ros-args', '-r', f'__ns:={ns}', '--log-level', 'warn']
+    procs = [
+        subprocess.Popen([sys.executable, '-m', 'robot_learning_nodes.demo_recorder', *common,
+                          '-p', f'output_dir:={out}', '-p', 'session:=bench',
+                          '-p', "topics:=['scan:sensor_msgs/msg/LaserScan']"]),
+        # debounce 0: the cycles press start again sooner than a person would.
+        subprocess.Popen([sys.executable, '-m', 'robot_learning_nodes.operator_node', *common,
+                          '-p', 'debounce_s:=0.0']),
+    ]
+    rclpy.init()
+    node = rclpy.create_node('operator_latency', namespace=ns)
+    ex = SingleThreadedExecutor()
+    ex.add_node(node)
+    arrived: list[tuple[float, str]] = []
+    node.create_subscription(
+        String, 'recorder/state', lambda m: arrived.append((time.perf_counter(), m.data)),
+        LATCHED_QOS,
+    )
+    pub = node.create_publisher(Joy, 'joy', COMMAND_QOS)
+    clients = {e: node.create_client(Trigger, f'recorder/{e}_episode') for e in ('start', 'stop')}
+
+    def spin_until(cond, what: str, timeout: float | None = None):
+        timeout = a.timeout if timeout is None else timeout
+        end = time.monotonic() + timeout
+        while not cond():
+            if time.monotonic() > end:
+                raise SystemExit(f'operator_latency: no {what} within {timeout:g} s')
+            ex.spin_once(timeout_sec=0.005)
+
+    def joy(down: int | None) -> Joy:
+        return Joy(buttons=[int(i == down) for i in range(11)], axes=[0.0] * 8)
+
+    # The state change of a stop is ``stopping ...`` (the episode takes no more
+    # messages); ``stopped ...`` follows once the bag is closed (``closed`` rows).
+    first = {'start': ('recording ',), 'stop': ('stopping ', 'stopped ')}
+
+    def wait_state(event: str, seen: int, t0: float) -> tuple[float, float]:
+        def at(prefixes):
+            return next((t for t, s in arrived[seen:] if s.startswith(prefixes)), None)
+
+        closed = 'recording ' if event == 'start' else 'stopped '
+        spin_until(lambda: at(closed) is not None, f'recorder/state after {event}')
+        return at(first[event]) - t0, at(closed) - t0
+
+    def press(event: str) -> tuple[float, float]:
+        seen = len(arrived)
+        t0 = time.perf_counter()
+        pub.publish(joy(DEFAULT_BUTTONS[event]))
+        pub.publish(joy(None))
+        return wait_state(event, seen, t0)
+
+    def direct(event: str) -> tuple[float, float]:
+        seen = len(arrived)
+        t0 = time.perf_counter()
+        fut = clients[event].call_async(Trigger.Request())
+        dt = wait_state(event, seen, t0)
+        spin_until(fut.done, f'answer of recorder/{event}_episode')
+        # operator_node refuses start while it believes the recorder records: let the
+        # state this call caused reach it before the next press (a person is slower).
+        end = time.monotonic() + 0.2
+        spin_until(lambda: time.monotonic() > end, 'gap')
+        return dt
+
+    names = ('operator start', 'operator stop', 'direct start', 'direct stop')
+    lat: dict[str, list[float]] = {k: [] for k in names}
+    closed: dict[str, list[float]] = {k: [] for k in ('operator stop', 'direct stop')}
+    try:
+        spin_until(lambda: pub.get_subscription_count() > 0 and arrived, 'operator_node/recorder',
+                   60.0)
+        spin_until(lambda: all(c.service_is_ready() for c in clients.values()), 'services', 60.0)
+        for k in range(a.warmup + a.cycles):
+            got = {'operator start': press('start'), 'operator stop': press('stop'),
+                   'direct start': direct('start'), 'direct stop': direct('stop')}
+            if k >= a.warmup:
+                for name, (dt, dt_closed) in got.items():
+                    lat[name].append(dt)
+                    if name in closed:
+                        closed[name].append(dt_closed)
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(10)
+        node.destroy_node()
+        rclpy.try_shutdown()
+        shutil.rmtree(out, ignore_errors=True)
+    load = os.getloadavg()[0]
+    print(f'operator_latency: {a.cycles} cycles, load average {load:.2f}, {os.cpu_count()} CPUs')
+    for name, xs in lat.items():
+        print(_row(name, xs))
+    for name, xs in closed.items():
+        print(_row(f'{name} (closed)', xs))
+    op = lat['operator start'] + lat['operator stop']
+    ref = lat['direct start'] + lat['direct stop']
+    print(_row('operator (all)', op))
+    print(_row('direct (all)', ref))
+    print(f'ratio operator/direct: p50 {_pct(op, 50) / _pct(ref, 50):.2f}, '
+          f'p99 {_pct(op, 99) / _pct(ref, 99):.2f}')
+    p99 = _pct(op, 99)
+    print(f'target p99 <= 50 ms: {"met" if p99 <= 50.0 else "NOT met"} (p99 {p99:.2f} ms)')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

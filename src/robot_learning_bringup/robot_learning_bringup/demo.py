@@ -176,6 +176,8 @@ def run_demo(args) -> int:
             )
             lap('sac_eval', t0)
             metrics.update(_summary(evals, 'eval_'))
+            # Whose episodes and reward SAC learned from: the sim's ('off') or task_node's.
+            metrics['sac_task_node'] = getattr(args, 'task_node', 'off')
             metrics.update(
                 {
                     'eval_success_rate_sampled_actions': float(

@@ -125,6 +125,11 @@ def resolve_task_file(path: str) -> Path:
 def _classifier(path: str) -> Optional[Any]:
     # Imported here: torch is loaded only by a node that runs a classifier.
     from robot_learning.algos.reward_classifier import load_classifier
+    import torch
+
+    # One small forward pass per step (~3 ms at 64x48): a second thread only competes
+    # with the simulator and the learner for the robot computer's cores.
+    torch.set_num_threads(1)
 
     try:
         return load_classifier(path)

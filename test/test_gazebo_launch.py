@@ -210,6 +210,9 @@ def test_gazebo_launch_builds_gazebo_spawn_bridge_and_our_nodes(launch_file, tmp
               for k, v in params.items()}
     assert Path(values['config_file']).read_text() == BRIDGE.read_text()
     assert values['use_sim_time'] is True
+    latched = {k for k, v in values.items() if v == 'transient_local'}
+    assert latched == {f'qos_overrides./robot1/sim/objects/{c}.publisher.durability'
+                       for c in WorldConfig().colors}
     assert _text(context, bridge._Node__node_namespace) == '/robot1'
     remaps = [(_text(context, a), _text(context, b)) for a, b in bridge._Node__remappings]
     assert remaps == [('scan', '/lidar/scan')]

@@ -8,7 +8,9 @@ One launch file starts, in this order:
 2. the robot: ``ros_gz_sim create -world robot_learning_room -file <world_dir>/robot.sdf``
    at the start pose of ``<world_dir>/layout.yaml``;
 3. ``ros_gz_bridge parameter_bridge`` with ``config_file:=<bridge_config>``
-   (``config/gz_bridge.yaml``), in ``namespace``, with the topic remaps;
+   (``config/gz_bridge.yaml``), in ``namespace``, with the topic remaps; its
+   ``sim/objects/*`` publishers are made transient-local (``qos_overrides``), as
+   sim_node's latched ground truth is, so task_node's latched subscription matches;
 4. our nodes of ``config/profiles/<profile>.yaml``, built exactly as for the other launch
    files (:func:`robot_learning_bringup.launch_description.generate`), with
    ``task_node.task_file`` set to ``<world_dir>/task.yaml``.
@@ -87,6 +89,34 @@ def prepare_world(world_dir: str, seed: str, episode: str) -> dict:
             'start': start}
 
 
+def latched_overrides(bridge_config: str, namespace: str) -> dict:
+    """``qos_overrides`` making the bridge's ``sim/objects/*`` publishers transient-local.
+
+    Args:
+        bridge_config: the ros_gz_bridge config file.
+        namespace: the bridge node's namespace ('' or ``/name``).
+
+    Returns:
+        ``{'qos_overrides.<fully qualified topic>.publisher.durability': 'transient_local'}``
+        per ground-truth pose entry (ros_gz_bridge reads rclcpp's QoS overriding options).
+
+    Raises:
+        ProfileError: the file is not a YAML list of bridge entries.
+    """
+    try:
+        entries = yaml.safe_load(Path(bridge_config).read_text())
+        names = [str(e['ros_topic_name']) for e in entries]
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise ProfileError(
+            f'bridge_config:={bridge_config}: not a ros_gz_bridge config_file list ({exc})'
+        ) from None
+    return {
+        f'qos_overrides.{namespace}/{name}.publisher.durability': 'transient_local'
+        for name in names
+        if name.startswith('sim/objects/')
+    }
+
+
 def _gazebo_actions(context, profile_name: str) -> list:
     """Gazebo, the robot, the bridge, then our nodes (an OpaqueFunction body)."""
     from launch_ros.actions import Node
@@ -109,6 +139,7 @@ def _gazebo_actions(context, profile_name: str) -> list:
             f'{profile_name}.launch.py: bridge_config:={bridge_config}: no such file'
         )
     sim_time = parse_bool(arg('use_sim_time'), 'use_sim_time')
+    namespace = _namespace(arg('namespace'))
     remaps = [(ros, arg(a)) for a, ros in _BRIDGED.items()
               if arg(a) and arg(a) != TOPIC_ARGUMENTS[a][0]]
     x, y, z, yaw = world['start']
@@ -133,9 +164,10 @@ def _gazebo_actions(context, profile_name: str) -> list:
         package='ros_gz_bridge',
         executable='parameter_bridge',
         name='gz_bridge',
-        namespace=_namespace(arg('namespace')),
+        namespace=namespace,
         output='screen',
-        parameters=[{'config_file': bridge_config, 'use_sim_time': sim_time}],
+        parameters=[{'config_file': bridge_config, 'use_sim_time': sim_time,
+                     **latched_overrides(bridge_config, namespace)}],
         remappings=remaps,
     )
     ours = _launch_nodes(context, profile_name,

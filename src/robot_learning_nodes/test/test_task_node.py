@@ -67,7 +67,8 @@ class Rig:
         self.detections = ros.collect(PoseArray, 'detections', RELIABLE)
         self.instructions = ros.collect(String, 'instruction', LATCHED_QOS)
         ros.wait_matched(self.scan)
-        ros.wait_matched(self.odom)
+        if params.get('pose_source', 'odom') == 'odom':
+            ros.wait_matched(self.odom)
 
     def send_goal(self, t, x=2.0, y=0.0):
         m = PoseStamped()
@@ -128,6 +129,7 @@ def test_dense_episode_is_the_worlds_reward(ros, tmp_path):
     assert s2.terminated and s2.outcome == 'success' and s2.step == 2
     assert s2.reward == pytest.approx(10 * 1.2 - 0.05 + 10, abs=1e-6)
     assert s2.episode_return == pytest.approx(s1.reward + s2.reward, abs=1e-6)
+    ros.spin_until(lambda: rig.instructions, 5.0, 'the latched instruction')
     assert rig.instructions[-1].data == 'go to the red pillar'
     d = ros.diagnostics(rig.node, cond=lambda d: d.get('outcome_success') == '1')
     assert d['episodes'] == '1'
@@ -242,3 +244,23 @@ def test_classifier_success_and_mismatch(ros, tmp_path):
     d = ros.diagnostics(rig.node, cond=lambda d: int(d.get('error_classifier_input', 0)) >= 3)
     assert d['outcome_timeout'] == '1' and d['outcome_success'] == '1'
     assert np.isfinite(s.reward)
+
+
+def test_pose_source_localization_and_vocabulary_mismatch(ros, tmp_path):
+    from geometry_msgs.msg import PoseWithCovarianceStamped
+
+    clf = StubClassifier()
+    clf.instructions = ('go to the red pillar',)  # lacks the blue goal's instruction
+    rig = Rig(ros, tmp_path, classifier=clf, pose_source='pose')
+    d = ros.diagnostics(rig.node, cond=lambda d: d.get('error_classifier_input') == '1')
+    assert d['reward_mode'] == 'dense'
+    pub = ros.helper.create_publisher(PoseWithCovarianceStamped, 'pose', RELIABLE)
+    ros.wait_matched(pub)
+    rig.send_goal(1.0)
+    for t, x in ((1.0, 0.0), (1.1, 1.0)):
+        m = PoseWithCovarianceStamped()
+        m.header.stamp.sec, m.header.stamp.nanosec = 1, round((t % 1) * 1e9)
+        m.pose.pose.position.x, m.pose.pose.orientation.w = x, 1.0
+        pub.publish(m)
+        s = rig.step(t)
+    assert s.reward == pytest.approx(10 * 1.0 - 0.05, abs=1e-6)

@@ -3,11 +3,12 @@
 """The per-step ``/clock`` and ``episode`` messages (docs/interfaces.md).
 
 ``sim_node`` and ``gym_bridge`` open every step with the same two messages, both stamped
-with the step's sim time; ``task_node`` publishes the same ``episode`` status (without
-``/clock``: the robot or simulator owns time), so the learner cannot tell them apart: ``/clock`` (rosgraph_msgs/Clock) and ``episode``
+with the step's sim time: ``/clock`` (rosgraph_msgs/Clock) and ``episode``
 (diagnostic_msgs/DiagnosticArray, reliable depth 100) holding one status named
 ``episode`` whose message is running|success|failure|timeout and whose values are
 :data:`EPISODE_KEYS`. The step-0 status of each episode has reward 0 and prev_stamp -1.
+``task_node`` publishes the same ``episode`` status without ``/clock`` (the robot or the
+simulator owns time), so the learner cannot tell the two sources apart.
 """
 
 from __future__ import annotations

@@ -36,6 +36,7 @@ class EventRun:
         t0: monotonic time of the press (or key) that caused it, s.
         steps: its service calls (groups ``off`` removed).
         answers: one line per step done (``service ok 'message' (1.2 ms)``).
+        results: ``(service, success, message)`` of every answer received.
         ok: no step failed.
     """
 
@@ -43,6 +44,7 @@ class EventRun:
     t0: float
     steps: list[Step]
     answers: list[str] = field(default_factory=list)
+    results: list[tuple[str, bool, str]] = field(default_factory=list)
     ok: bool = True
     index: int = 0
     sent: float = 0.0
@@ -154,6 +156,7 @@ class EventRunner:
         run.answers.append(
             f"{step.service} {'ok' if res.success else 'refused'} {res.message!r} ({ms:.1f} ms)"
         )
+        run.results.append((step.service, bool(res.success), res.message))
         run.future = None
         run.index += 1
         if not res.success and step.needed:

@@ -48,6 +48,7 @@ Diagnostics: task ``events`` (``operator_node: events``): counters ``event <name
 
 from __future__ import annotations
 
+from pathlib import Path
 import time
 
 from rclpy.node import Node
@@ -109,10 +110,13 @@ class OperatorNode(Node):
             errors=['error_refused', 'error_joy_buttons', 'error_service'],
         )
         self.recorder_state = ''
+        # Episodes known to have ended (from the state or from our own stop/discard
+        # answers): an older 'recording' state may still arrive after our stop's answer.
+        self._ended: set[str] = set()
         #: finished events (:class:`~.operator_calls.EventRun`), newest last (tests, bench).
         self.done: list = []
         self.runner = EventRunner(
-            self, self.diag, policies, timeout, depth, lambda: self.recorder_state,
+            self, self.diag, policies, timeout, depth, self._believed_state,
             on_done=self._on_done,
         )
         self.create_subscription(Joy, 'joy', self._on_joy, COMMAND_QOS)
@@ -126,9 +130,23 @@ class OperatorNode(Node):
 
     def _on_state(self, msg: String) -> None:
         self.recorder_state = msg.data
+        word, _, rest = msg.data.partition(' ')
+        if word in ('stopping', 'stopped', 'discarded'):
+            self._ended.add(rest.split(':')[0])
         self.diag.set('recorder_state', msg.data, task='events')
 
+    def _believed_state(self) -> str:
+        """Return the recorder's state, corrected by what our own calls ended."""
+        word, _, rest = self.recorder_state.partition(' ')
+        episode = rest.split(':')[0]
+        if word == 'recording' and episode in self._ended:
+            return f'stopped {episode}'
+        return self.recorder_state
+
     def _on_done(self, run) -> None:
+        for service, ok, message in run.results:
+            if ok and service in ('recorder/stop_episode', 'recorder/discard_episode'):
+                self._ended.add(Path(message.removeprefix('deleted ')).name)
         self.done.append(run)
         del self.done[:-100]
 

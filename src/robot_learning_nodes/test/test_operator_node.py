@@ -167,3 +167,17 @@ def test_a_missing_recorder_fails_the_event_after_the_timeout(ros, tmp_path):
     ros.spin_until(lambda: op.done, what='start failed')
     assert not op.done[0].ok and 'not available after 0.3 s' in op.done[0].answers[0]
     assert op.diag.counters['error_service'] == 1
+
+
+def test_a_late_recording_state_after_our_own_stop_does_not_refuse_start(ros, tmp_path):
+    make_recorder(ros, tmp_path, topics=['scan:sensor_msgs/msg/LaserScan'])
+    op = make_operator(ros)
+    pad = Pad(ros, op)
+    pad.press('start', 'recording episode_0000')
+    pad.press('success', 'stopped episode_0000: success')
+    # The state and the service answer come from different DDS writers: the state the
+    # recorder published before its stop may reach the operator after the stop's answer.
+    op._on_state(String(data='recording episode_0000: success'))
+    run = pad.press('start', 'recording episode_0001')
+    assert run.event == 'start' and run.ok
+    assert op.diag.counters.get('error_refused', 0) == 0

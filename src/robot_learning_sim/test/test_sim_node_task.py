@@ -98,3 +98,82 @@ def test_reset_publishes_the_new_layout_before_step_zero(rig):
     assert (math.isnan(x) and math.isnan(sim.world.pillars[0][0])) or x == pytest.approx(
         sim.world.pillars[0][0])
     assert not got['episode']
+
+
+def test_task_node_dense_reward_matches_the_sims(rclpy_context, tmp_path):
+    """sim_node's own stream next to task_node's on the same steps: same rewards and ends.
+
+    task_node listens to the raw ``scan`` and ``odom`` and to ``sim/objects``; its outputs
+    are remapped beside the sim's. The sim's reward also has the collision term (-0.5 per
+    touching step), which task_node leaves out.
+    """
+    from pathlib import Path
+
+    from robot_learning.common.features import step_info_from_msg
+    from robot_learning_nodes.task_node import TaskNode
+
+    task_file = Path(__file__).resolve().parents[3] / 'config' / 'tasks' / 'builtin_world.yaml'
+    ex = SingleThreadedExecutor()
+    sim = SimNode(parameter_overrides=[
+        Parameter('mode', value='lockstep'), Parameter('camera_every', value=0),
+        Parameter('seed', value=5), Parameter('lockstep_resend_s', value=0.2),
+        Parameter('max_episode_steps', value=120), Parameter('autoreset', value=False),
+    ])
+    remaps = ['episode:=task/episode', 'detections:=task/detections',
+              'instruction:=task/instruction', 'observation/scan:=scan']
+    task = TaskNode(
+        cli_args=['--ros-args'] + [a for r in remaps for a in ('-r', r)],
+        parameter_overrides=[
+            Parameter('task_file', value=str(task_file)),
+            Parameter('goal', value=sim.world.goal_color),
+            Parameter('max_steps', value=120), Parameter('autoreset', value=False),
+        ])
+    probe = rclpy.create_node('compare_probe')
+    sim_st, task_st = {}, {}
+
+    def keep(store):
+        def on(msg):
+            info = step_info_from_msg(msg)
+            store[info.stamp] = info
+        return on
+
+    probe.create_subscription(DiagnosticArray, 'episode', keep(sim_st), RELIABLE)
+    probe.create_subscription(DiagnosticArray, 'task/episode', keep(task_st), RELIABLE)
+    cmd = probe.create_publisher(TwistStamped, 'cmd_vel', COMMAND_QOS)
+    nodes = (sim, task, probe)
+    for n in nodes:
+        ex.add_node(n)
+    try:
+        spin_until(ex, lambda: task.tracker.episode == 0 and cmd.get_subscription_count(),
+                   10.0, 'task_node step 0')
+        w = sim.world
+        while w.outcome == 'running' and w.episode_steps < 120:
+            x, y, yaw = w.pose()
+            gx, gy = w.goal_position()
+            err = math.atan2(math.sin(math.atan2(gy - y, gx - x) - yaw),
+                             math.cos(math.atan2(gy - y, gx - x) - yaw))
+            m = TwistStamped()
+            m.twist.linear.x = 0.4 if abs(err) < 0.6 else 0.0
+            m.twist.angular.z = max(-1.5, min(1.5, 2.0 * err))
+            n = w.episode_steps
+            cmd.publish(m)
+            spin_until(ex, lambda: w.episode_steps > n, 3.0, 'a sim step')
+        spin_until(ex, lambda: any(i.terminated or i.truncated for i in sim_st.values()), 5.0,
+                   "the sim's terminal status")
+        last = max(sim_st)
+        spin_until(ex, lambda: last in task_st, 5.0, "task_node's last step")
+    finally:
+        for n in nodes:
+            ex.remove_node(n)
+            n.destroy_node()
+        ex.shutdown()
+    common = sorted(set(sim_st) & set(task_st))
+    assert len(common) >= 10 and common[-1] == last
+    for s in common:
+        a, b = sim_st[s], task_st[s]
+        diff = a.reward - b.reward
+        assert abs(diff) < 1e-4 or abs(diff + 0.5) < 1e-4, (s, a, b)  # collision term only
+        assert (a.step, a.terminated, a.truncated, a.outcome) == (
+            b.step, b.terminated, b.truncated, b.outcome), (a, b)
+        assert a.prev_stamp == b.prev_stamp and a.instruction == b.instruction
+    assert sim_st[last].outcome in ('success', 'failure', 'timeout')

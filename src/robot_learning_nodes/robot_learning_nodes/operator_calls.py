@@ -91,7 +91,7 @@ class EventRunner:
         self.run: EventRun | None = None
         # Wall clock: waits and timeouts hold while sim time is paused (lockstep).
         self._timer = node.create_timer(
-            0.02, self._tick, clock=Clock(clock_type=ClockType.STEADY_TIME)
+            0.05, self._tick, clock=Clock(clock_type=ClockType.STEADY_TIME)
         )
 
     def _client(self, step: Step):

@@ -181,3 +181,42 @@ def test_a_late_recording_state_after_our_own_stop_does_not_refuse_start(ros, tm
     run = pad.press('start', 'recording episode_0001')
     assert run.event == 'start' and run.ok
     assert op.diag.counters.get('error_refused', 0) == 0
+
+
+def test_terminal_keys_drive_the_recorder(ros, tmp_path):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    make_recorder(ros, tmp_path, topics=['scan:sensor_msgs/msg/LaserScan'])
+    states = ros.collect(String, 'recorder/state', LATCHED)
+    master, slave = pty.openpty()  # the operator's stdin is a terminal
+    log = open(tmp_path / 'operator.log', 'w')
+    proc = subprocess.Popen(
+        [sys.executable, '-m', 'robot_learning_nodes.operator_node', '--ros-args',
+         '-r', f'__ns:={ros.ns}', '-p', 'keyboard:=true'],
+        stdin=slave, stdout=log, stderr=subprocess.STDOUT,
+    )
+    os.close(slave)
+    try:
+        joy = ros.helper.create_publisher(Joy, 'joy', RELIABLE)
+        ros.wait_matched(joy, timeout=30.0)  # the operator is up
+        ros.spin_until(lambda: states, what='recorder/state')
+
+        def key(k, expect):
+            n = len(states)
+            os.write(master, k)
+            ros.spin_until(lambda: any(s.data.startswith(expect) for s in states[n:]),
+                           timeout=15.0, what=f'state {expect} after key {k!r}')
+
+        key(b'r', 'recording episode_0000')
+        key(b'f', 'stopped episode_0000: failure')
+        key(b'r', 'recording episode_0001')
+        key(b'd', 'discarded episode_0001')
+    finally:
+        proc.terminate()
+        proc.wait(15)
+        os.close(master)
+        log.close()
+    assert 'keys r=start' in (tmp_path / 'operator.log').read_text()

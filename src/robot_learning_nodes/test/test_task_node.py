@@ -264,3 +264,10 @@ def test_pose_source_localization_and_vocabulary_mismatch(ros, tmp_path):
         pub.publish(m)
         s = rig.step(t)
     assert s.reward == pytest.approx(10 * 1.0 - 0.05, abs=1e-6)
+
+
+def test_collision_term_from_the_scan(ros, tmp_path):
+    rig = Rig(ros, tmp_path, collision_range=0.6)  # the fake scan's closest sector: 0.5 m
+    rig.send_goal(1.0)
+    rig.step(1.0, x=0.0)
+    assert rig.step(1.1, x=0.0).reward == pytest.approx(-0.05 - 0.5, abs=1e-6)

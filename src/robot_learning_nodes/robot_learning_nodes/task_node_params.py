@@ -69,7 +69,7 @@ def declare_task(node: Node, classifier: Any = None) -> TaskParams:
     p('max_steps', -1, "episode step limit (-1: the task file's; 0: none)", min_value=-1)
     p('max_seconds', -1.0, 'episode time limit in observation stamps, s (-1: the task '
       "file's; 0: none)", min_value=-1.0)
-    p('collision_range', -1.0, "dense: a scan sector closer than this (m) costs "
+    p('collision_range', -1.0, 'dense: a scan sector closer than this (m) costs '
       "reward.collision per step (-1: the task file's; 0: no collision term)", min_value=-1.0)
     p('input_wait_s', 0.3, 'wall seconds a step waits for its pose / image before it is '
       'scored with what has arrived', min_value=0.0, max_value=60.0)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import deque
 from pathlib import Path
 import time
+from typing import Sequence
 
 import numpy as np
 from robot_learning.data.transitions import EpisodeRecord
@@ -232,7 +233,7 @@ def intervene_stage(
 
 def learn_stage(
     op: Operator, run: Path, bag: Path, steps: int, minutes: float, rate: float, seed: int,
-    task_node: str = 'off', classifier: str = '',
+    task_node: str = 'off', classifier: str = '', extra: Sequence[str] = (),
 ) -> tuple[Path, int]:
     """Learn online with SAC until ``steps`` env steps or ``minutes``.
 
@@ -241,6 +242,9 @@ def learn_stage(
             'classifier' (``sim_task_learn``: task_node's episodes, with the dense reward
             from poses or the sparse reward of the success classifier ``classifier``).
         classifier: the classifier checkpoint (task_node 'classifier').
+        extra: more ``node.param=value`` overrides, applied last (e.g. pacing by the
+            learner's progress, ``sim_node.lockstep_max_lag=50``, for a comparison whose
+            UTD ratio must not depend on how busy the machine is).
 
     Returns:
         The learner's best checkpoint (else its latest) and the env steps taken.
@@ -257,6 +261,7 @@ def learn_stage(
             f'sac_learner.max_env_steps={steps}',
             f'sac_learner.sac.seed={seed}',
             *_task_overrides(task_node, classifier, seed),
+            *extra,
         ],
         log_dir=run / 'logs',
     )

@@ -43,6 +43,7 @@ SMALL = {
     'positive_frames': 2,
     'ambiguous_frames': 1,
     'dropout': 0.0,
+    'drq_pad': 2,
     'lr': 3e-3,
 }
 RGB = {'red': (220, 20, 20), 'green': (20, 200, 20), 'blue': (20, 40, 220)}

@@ -220,3 +220,20 @@ def test_terminal_keys_drive_the_recorder(ros, tmp_path):
         os.close(master)
         log.close()
     assert 'keys r=start' in (tmp_path / 'operator.log').read_text()
+
+
+def test_with_a_real_task_node(ros, tmp_path):
+    from robot_learning_nodes.task_node import TaskNode
+
+    task = tmp_path / 'task.yaml'
+    task.write_text('task:\n  max_steps: 50\n  goals:\n    - {name: red, position: [2.0, 0.0]}\n')
+    ros.add(TaskNode(namespace=ros.ns, parameter_overrides=[
+        Parameter('task_file', value=str(task)), Parameter('goal', value='red')]))
+    make_recorder(ros, tmp_path, topics=['scan:sensor_msgs/msg/LaserScan'])
+    op = make_operator(ros, task_services='required')
+    pad = Pad(ros, op)
+    run = pad.press('start', 'recording episode_0000')
+    assert run.ok and run.answers[1].startswith("task/reset ok 'episode"), run.answers
+    run = pad.press('discard', 'discarded episode_0000')
+    assert run.answers[0].startswith('task/discard'), run.answers
+    assert not (tmp_path / 's' / 'episode_0000').exists()

@@ -27,14 +27,14 @@ class StageError(RobotLearningError):
 
 
 class Operator:
-    """In-process rclpy node: watches ``episode``, calls recorder / sim / learner services."""
+    """In-process rclpy node: watches ``episode``, presses the gamepad, calls sim / learner."""
 
     def __init__(self):
         from diagnostic_msgs.msg import DiagnosticArray
         import rclpy
         from rclpy.executors import SingleThreadedExecutor
         from robot_learning_nodes.qos import DEEP_RELIABLE_QOS
-        from std_srvs.srv import SetBool, Trigger
+        from std_srvs.srv import Trigger
 
         rclpy.init()
         self.node = rclpy.create_node(
@@ -52,14 +52,9 @@ class Operator:
             DiagnosticArray, 'episode', self._on_episode, DEEP_RELIABLE_QOS
         )
         self.clients = {
-            'start': self.node.create_client(Trigger, 'recorder/start_episode'),
-            'stop': self.node.create_client(Trigger, 'recorder/stop_episode'),
-            'discard': self.node.create_client(Trigger, 'recorder/discard_episode'),
-            'success': self.node.create_client(SetBool, 'recorder/set_success'),
             'reset': self.node.create_client(Trigger, 'sim/reset'),
             'save': self.node.create_client(Trigger, 'learner/save_checkpoint'),
         }
-        self._types = {'success': SetBool}
         self._Trigger = Trigger
         from .demo_gamepad import Gamepad
 
@@ -110,17 +105,14 @@ class Operator:
             # stamp the previous stage's episode 1 did, and must still be seen.
             self._episodes = EpisodeTracker()
 
-    def call(self, name: str, data: bool | None = None, timeout: float = 30.0) -> str:
-        """Call a service; returns its message. Raises StageError if it never answers."""
+    def call(self, name: str, timeout: float = 30.0) -> str:
+        """Call a Trigger service; returns its message. Raises StageError if it never answers."""
         cli = self.clients[name]
         if not cli.wait_for_service(timeout_sec=timeout):
             raise StageError(
                 f'service {cli.srv_name} did not appear within {timeout:.0f} s (see logs/)'
             )
-        req = self._types.get(name, self._Trigger).Request()
-        if data is not None:
-            req.data = data
-        fut = cli.call_async(req)
+        fut = cli.call_async(self._Trigger.Request())
         t0 = time.monotonic()
         while not fut.done():
             if time.monotonic() - t0 > timeout:

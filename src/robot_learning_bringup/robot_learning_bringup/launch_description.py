@@ -47,6 +47,12 @@ TOPIC_ARGUMENTS = {
         'camera/image_raw',
         'sensor_msgs/Image topic camera_ingest reads (<image>/compressed for CompressedImage)',
     ),
+    'pose': (
+        'pose',
+        'geometry_msgs/PoseWithCovarianceStamped localization topic task_node reads '
+        '(pose_source: pose), e.g. /amcl_pose',
+    ),
+    'joy': ('joy', 'sensor_msgs/Joy topic operator_node reads (joy_node publishes)'),
 }
 LOG_LEVELS = ('debug', 'info', 'warn', 'error', 'fatal')
 _NAME = r'[A-Za-z_][A-Za-z0-9_]*'

@@ -67,7 +67,8 @@ def main() -> int:
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
     from robot_learning_nodes.operator_buttons import DEFAULT_BUTTONS
-    from robot_learning_nodes.qos import COMMAND_QOS, LATCHED_QOS
+    from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+    from robot_learning_nodes.qos import COMMAND_QOS
     from sensor_msgs.msg import Joy
     from std_msgs.msg import String
     from std_srvs.srv import Trigger
@@ -91,6 +92,9 @@ def main() -> int:
     ]
     rclpy.init()
     ex = SingleThreadedExecutor()
+    # Latched and deep: 'stopping' and 'stopped' come close together, keep both.
+    states_qos = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE,
+                            durability=DurabilityPolicy.TRANSIENT_LOCAL)
     arrived: dict[str, list[tuple[float, str]]] = {'op': [], 'direct': []}
     nodes = {}
     for key, ns in (('op', ns_op), ('direct', ns_direct)):
@@ -98,7 +102,7 @@ def main() -> int:
         ex.add_node(nodes[key])
         nodes[key].create_subscription(
             String, 'recorder/state',
-            lambda m, k=key: arrived[k].append((time.perf_counter(), m.data)), LATCHED_QOS,
+            lambda m, k=key: arrived[k].append((time.perf_counter(), m.data)), states_qos,
         )
     pub = nodes['op'].create_publisher(Joy, 'joy', COMMAND_QOS)
     clients = {e: nodes['direct'].create_client(Trigger, f'recorder/{e}_episode')

@@ -41,7 +41,8 @@ class Gamepad:
     """
 
     def __init__(self, node, buttons: dict[str, int] | None = None):
-        from robot_learning_nodes.qos import COMMAND_QOS, LATCHED_QOS
+        from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+        from robot_learning_nodes.qos import COMMAND_QOS
         from sensor_msgs.msg import Joy
         from std_msgs.msg import String
 
@@ -55,7 +56,10 @@ class Gamepad:
         self._cond = threading.Condition()
         self._states: list[str] = []
         self._pub = node.create_publisher(Joy, 'joy', COMMAND_QOS)
-        node.create_subscription(String, 'recorder/state', self._on_state, LATCHED_QOS)
+        # Latched, and deep enough to keep each of a few quick changes.
+        states_qos = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
+                                durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        node.create_subscription(String, 'recorder/state', self._on_state, states_qos)
 
     def _on_state(self, msg) -> None:
         with self._cond:

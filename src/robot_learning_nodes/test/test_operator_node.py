@@ -9,7 +9,8 @@ comes back on ``recorder/state``; what the bags hold is read from disk.
 from __future__ import annotations
 
 from rclpy.parameter import Parameter
-from recorder_support import LATCHED, make_recorder, RELIABLE
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from recorder_support import make_recorder, RELIABLE
 from robot_learning.data.bagwriter import read_custom_data
 from robot_learning_nodes.operator_buttons import DEFAULT_BUTTONS
 from robot_learning_nodes.operator_node import OperatorNode
@@ -18,13 +19,18 @@ from std_msgs.msg import String
 from std_srvs.srv import Trigger
 
 
+#: Every state change (depth 1 would keep only the newest of two quick ones).
+STATES = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE,
+                    durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+
 class Pad:
     """A gamepad on the test side: press/release buttons, wait for the recorder's state."""
 
     def __init__(self, ros, op, n_buttons=11):
         self.ros, self.op, self.n = ros, op, n_buttons
         self.pub = ros.helper.create_publisher(Joy, 'joy', RELIABLE)
-        self.states = ros.collect(String, 'recorder/state', LATCHED)
+        self.states = ros.collect(String, 'recorder/state', STATES)
         ros.wait_matched(self.pub)
         ros.spin_until(lambda: self.states and op.recorder_state, what='recorder/state')
 
@@ -75,6 +81,9 @@ def test_buttons_start_label_stop_and_discard_episodes(ros, tmp_path):
     assert not (tmp_path / 's' / 'episode_0002').exists()
     pad.press('start', 'recording episode_0003')
     pad.press('stop', 'stopped episode_0003: unknown')
+    seen = [m.data for m in pad.states]
+    assert seen[-2:] == ['stopping episode_0003', 'stopped episode_0003: unknown']
+    assert 'recording episode_0000: success' in seen  # labelled before the stop
     assert rec.diag.counters['episodes_kept'] == 3
     assert rec.diag.counters['episodes_discarded'] == 1
     d = ros.diagnostics(op, cond=lambda d: d.get('event stop') == '1')
@@ -190,7 +199,7 @@ def test_terminal_keys_drive_the_recorder(ros, tmp_path):
     import sys
 
     make_recorder(ros, tmp_path, topics=['scan:sensor_msgs/msg/LaserScan'])
-    states = ros.collect(String, 'recorder/state', LATCHED)
+    states = ros.collect(String, 'recorder/state', STATES)
     master, slave = pty.openpty()  # the operator's stdin is a terminal
     log = open(tmp_path / 'operator.log', 'w')
     proc = subprocess.Popen(

@@ -29,7 +29,8 @@ Measured (2 shared CPUs, load average 4-5 from other jobs, 200 cycles, 2026-12-0
 direct calls 6.5/39.6): target met. What a start costs is the recorder's (a new MCAP
 bag: p50 ~10 ms on either path); operator_node adds ~3 ms p50 (one more DDS hop and
 process wake-up). With the bag closed (``stopped``): 29/102 ms via the operator, 27/75 ms
-direct. Tails follow the load: at load ~6 one run had start p99 65 ms (direct 39 ms).
+direct. At load 3: 9.3/25.6 ms (start 12.0/26.3, stop 6.9/16.2; direct 6.3/20.3). Tails
+follow the load: at load ~6 one run had start p99 65 ms (direct 39 ms).
 """
 
 from __future__ import annotations

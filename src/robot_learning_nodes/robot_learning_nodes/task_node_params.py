@@ -86,7 +86,10 @@ def declare_task(node: Node, classifier: Any = None) -> TaskParams:
     one_of(node, 'trigger', d['trigger'], ('scan', 'image'))
     if not d['task_file']:
         raise ConfigError('task_node: task_file is empty (e.g. config/tasks/builtin_world.yaml)')
-    task = load_task(resolve_task_file(d['task_file']))
+    try:
+        task = load_task(resolve_task_file(d['task_file']))
+    except ConfigError as exc:  # name the parameter to fix, as every other bad value does
+        raise ConfigError(f'task_node: task_file: {exc}') from None
     over = {}
     if d['max_steps'] >= 0:
         over['max_steps'] = d['max_steps']
@@ -96,7 +99,10 @@ def declare_task(node: Node, classifier: Any = None) -> TaskParams:
         over['reward'] = dataclasses.replace(task.reward, collision_range=d['collision_range'])
     task = dataclasses.replace(task, **over)
     if d['goal']:
-        task.goal(d['goal'])  # unknown goal: one line at start
+        try:
+            task.goal(d['goal'])  # unknown goal: one line at start
+        except ConfigError as exc:
+            raise ConfigError(f'task_node: goal: {exc}') from None
     clf = classifier
     if clf is None and d['classifier']:
         clf = _classifier(d['classifier'])

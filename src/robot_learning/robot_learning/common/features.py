@@ -360,6 +360,32 @@ def encode_observation(
 # --- duck-typed message readers (rclpy and rosbags messages alike) -------------------
 
 
+def check_camera_image(image, width: int, height: int, who: str) -> np.ndarray:
+    """Return ``image`` as the uint8 (height, width, 3) RGB array a camera model needs.
+
+    The image is never resized here: a size other than the model's means camera_ingest
+    runs with other settings, which the message says how to fix.
+
+    Args:
+        image: the ``observation/image`` frame (camera_ingest output), or None.
+        width, height: what the model was trained on, px.
+        who: the model, for the message (``'this BC policy'``, ``'the reward classifier'``).
+
+    Raises:
+        MessageError: no image, or another shape or dtype.
+    """
+    if image is None:
+        raise MessageError(f'{who} needs a camera image: start camera_ingest')
+    img = np.asarray(image)
+    want = (height, width, 3)
+    if img.shape != want or img.dtype != np.uint8:
+        raise MessageError(
+            f'image is {img.dtype} {img.shape}, {who} needs uint8 {want}: set camera_ingest '
+            f'width={width} height={height}'
+        )
+    return img
+
+
 def stamp_us(header_or_stamp) -> int:
     """Header or Time -> integer microseconds, the key for matching stamps.
 

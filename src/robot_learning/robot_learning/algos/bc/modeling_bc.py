@@ -56,7 +56,12 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from robot_learning.common.checkpoint import load_checkpoint, load_prefixed
-from robot_learning.common.features import ActionConfig, ObservationConfig, RawObservation
+from robot_learning.common.features import (
+    ActionConfig,
+    check_camera_image,
+    ObservationConfig,
+    RawObservation,
+)
 from robot_learning.common.language import PretrainedTextEncoder, Vocabulary
 from robot_learning.common.networks import mlp
 from robot_learning.errors import CheckpointError, ConfigError, MessageError
@@ -482,17 +487,7 @@ class BCPolicy:
         raw, image = observation, getattr(observation, 'image', None)
         img = None
         if cfg.use_image:
-            if image is None:
-                raise MessageError('this BC policy needs a camera image: start camera_ingest')
-            image = np.asarray(image)
-            want = (cfg.image_height, cfg.image_width, 3)
-            if image.shape != want or image.dtype != np.uint8:
-                raise MessageError(
-                    f'image is {image.dtype} {image.shape}, the policy needs uint8 '
-                    f'{want}: set camera_ingest width={cfg.image_width} '
-                    f'height={cfg.image_height}'
-                )
-            img = image
+            img = check_camera_image(image, cfg.image_width, cfg.image_height, 'this BC policy')
         feat = frame_features(
             np.asarray(raw.sectors, np.float32)[None],
             np.asarray(raw.velocity, np.float32)[None],

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 from robot_learning.common.checkpoint import load_checkpoint, load_prefixed
+from robot_learning.common.features import check_camera_image
 from robot_learning.errors import CheckpointError, ConfigError, MessageError
 import torch
 from torch import nn
@@ -205,15 +206,9 @@ class RewardClassifier:
     def _check(self, image, sectors) -> tuple[np.ndarray | None, np.ndarray]:
         img = None
         if self.uses_image:
-            if image is None:
-                raise MessageError('the reward classifier needs a camera image, got None')
-            img = np.asarray(image)
-            want = (self.image_height, self.image_width, 3)
-            if img.shape != want or img.dtype != np.uint8:
-                raise MessageError(
-                    f'image is {img.dtype} {img.shape}, the classifier needs uint8 {want}: '
-                    f'set camera_ingest width={self.image_width} height={self.image_height}'
-                )
+            img = check_camera_image(
+                image, self.image_width, self.image_height, 'the reward classifier'
+            )
         s = np.asarray(sectors, np.float32)
         if s.shape != (self.num_sectors,):
             raise MessageError(

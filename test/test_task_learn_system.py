@@ -93,6 +93,8 @@ def test_sac_learns_from_task_node_stream(ros, tmp_path):
     assert senders == {'task_node'}, senders  # the sim published no episode status
     got = rows()
     assert len(got) >= 4 and seen['transitions'] >= 100, (len(got), seen)
+    both = [r for r in got if r['episode'] in terminal]
+    assert both, (got, terminal)  # the comparison below must compare something
     for r in got:  # the learner's episodes are task_node's, outcome for outcome
         assert r['outcome'] in ('success', 'failure', 'timeout'), r
         if r['episode'] in terminal:

@@ -36,6 +36,13 @@ LiDAR (a scan sector closer than ``collision_range``), off by default. The spars
 (HIL-SERL, Luo et al. 2024) reward only the end: the success classifier's P(success)
 >= threshold for ``consecutive`` steps (``classifier``) or an operator's
 ``task/success`` (``operator``, and in every mode).
+
+Disarmed goals (dense): where nothing moves the robot back between episodes (Gazebo or a
+real robot without a ``reset_service``), an episode starts where the last one ended,
+often inside a goal's radius. A goal whose radius (``success_radius`` for the instructed
+goal, ``wrong_radius`` for the others) already holds the robot at the step-0 pose is
+disarmed: it ends nothing (no success, no 'wrong goal') until the robot has once been
+outside that radius; progress toward the goal is still rewarded.
 """
 
 from __future__ import annotations
@@ -239,22 +246,6 @@ def load_task(path: str | Path) -> TaskConfig:
     return task_from_dict(raw, f'task file {p}')
 
 
-def to_base(pose: Sequence[float], goals: np.ndarray) -> np.ndarray:
-    """Goal positions in the robot base frame (as the built-in world's detections).
-
-    Args:
-        pose: robot (x m, y m, yaw rad) in the task frame.
-        goals: float (n, 2) goal positions in the task frame; NaN rows: unknown.
-
-    Returns:
-        float32 (n, 2): (x forward m, y left m) per goal; NaN rows stay NaN.
-    """
-    x, y, yaw = pose
-    c, s = math.cos(yaw), math.sin(yaw)
-    dx, dy = goals[:, 0] - x, goals[:, 1] - y
-    return np.stack([c * dx + s * dy, -s * dx + c * dy], axis=1).astype(np.float32)
-
-
 class StepResult(NamedTuple):
     """What one observation step of an episode was worth (the ``episode`` status)."""
 
@@ -300,6 +291,7 @@ class TaskTracker:
         self._d_prev = math.nan
         self._hits = 0
         self._event: Optional[str] = None
+        self._disarmed: set[int] = set()
 
     def begin(self, goal: str, stamp: float, pose: Optional[Sequence[float]] = None,
               goals: Optional[np.ndarray] = None) -> StepResult:
@@ -310,6 +302,9 @@ class TaskTracker:
             stamp: the step-0 observation's stamp, s.
             pose: robot (x, y, yaw) or None (unknown).
             goals: float (n, 2) goal positions in task order (NaN: unknown) or None.
+
+        Goals whose radius already holds the robot at ``pose`` are disarmed until it has
+        left that radius (module docstring, :attr:`disarmed`).
 
         Returns:
             The step-0 result: reward 0, running.
@@ -322,7 +317,13 @@ class TaskTracker:
         self._start_stamp = float(stamp)
         self._hits, self._event = 0, None
         self._d_prev = self._distance(pose, goals)
+        self._disarmed = set(self._inside(pose, goals))
         return StepResult(0.0, False, False, 'running', 0, 0.0)
+
+    @property
+    def disarmed(self) -> tuple[str, ...]:
+        """Names of the goals that end nothing until the robot has left their radius."""
+        return tuple(self.cfg.names[i] for i in sorted(self._disarmed))
 
     def request(self, event: str) -> tuple[bool, str]:
         """Ask to end the running episode with an operator event at its next step.
@@ -383,6 +384,8 @@ class TaskTracker:
         reward, outcome = 0.0, 'running'
         if self.mode == 'dense':
             r = self.cfg.reward
+            if self._disarmed and pose is not None and goals is not None:
+                self._disarmed &= set(self._inside(pose, goals))  # left its radius: armed
             d = self._distance(pose, goals)
             if math.isfinite(d) and math.isfinite(self._d_prev):
                 reward += r.progress * (self._d_prev - d)
@@ -392,7 +395,8 @@ class TaskTracker:
             if (r.collision_range > 0 and min_range is not None
                     and min_range < r.collision_range):
                 reward += r.collision
-            if math.isfinite(d) and d < self.cfg.success_radius:
+            gi = self.cfg.names.index(self.goal)
+            if math.isfinite(d) and d < self.cfg.success_radius and gi not in self._disarmed:
                 reward, outcome = reward + r.success, 'success'
             elif self._wrong(pose, goals):
                 reward, outcome = reward + r.wrong, 'failure'
@@ -434,16 +438,23 @@ class TaskTracker:
         g = goals[self.cfg.names.index(self.goal)]
         return math.hypot(float(g[0]) - pose[0], float(g[1]) - pose[1])
 
-    def _wrong(self, pose, goals) -> bool:
-        if pose is None or goals is None or self.cfg.wrong_radius <= 0:
-            return False
+    def _inside(self, pose, goals) -> list[int]:
+        # Indices of the goals whose radius holds the robot (the instructed goal's
+        # success_radius, the others' wrong_radius; 0: never).
+        if pose is None or goals is None:
+            return []
         gi = self.cfg.names.index(self.goal)
+        out = []
         for i, g in enumerate(goals):
-            if i != gi and np.isfinite(g).all():
-                d = math.hypot(float(g[0]) - pose[0], float(g[1]) - pose[1])
-                if d < self.cfg.wrong_radius:
-                    return True
-        return False
+            radius = self.cfg.success_radius if i == gi else self.cfg.wrong_radius
+            if radius > 0 and np.isfinite(g).all():
+                if math.hypot(float(g[0]) - pose[0], float(g[1]) - pose[1]) < radius:
+                    out.append(i)
+        return out
+
+    def _wrong(self, pose, goals) -> bool:
+        gi = self.cfg.names.index(self.goal)
+        return any(i != gi and i not in self._disarmed for i in self._inside(pose, goals))
 
 
 def pick_goal(cfg: TaskConfig, rng: np.random.Generator,

@@ -6,8 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from robot_learning.common.geometry import world_to_base, yaw_from_quaternion
 from robot_learning.errors import ConfigError
-from robot_learning.task import load_task, pick_goal, task_from_dict, TaskTracker, to_base
+from robot_learning.task import load_task, pick_goal, task_from_dict, TaskTracker
 
 GOALS = [{'name': 'red', 'position': [2.0, 0.0]}, {'name': 'blue', 'topic': 'sim/objects/blue'}]
 
@@ -66,10 +67,35 @@ def test_pick_goal_skips_absent_goals():
     assert {pick_goal(cfg, rng) for _ in range(50)} == {'red', 'blue'}
 
 
-def test_to_base_matches_world_frame():
-    det = to_base((1.0, 0.0, math.pi / 2), np.array([[1.0, 2.0], [np.nan, np.nan]]))
+def test_world_to_base_matches_world_frame():
+    det = world_to_base((1.0, 0.0, math.pi / 2), np.array([[1.0, 2.0], [np.nan, np.nan]]))
     assert det[0] == pytest.approx([2.0, 0.0], abs=1e-6)
     assert np.isnan(det[1]).all()
+    yaw = 2.5
+    assert yaw_from_quaternion(0.0, 0.0, math.sin(yaw / 2), math.cos(yaw / 2)) == \
+        pytest.approx(yaw)
+
+
+def test_goal_holding_the_robot_at_step_0_is_disarmed_until_left():
+    # No reset between episodes: the next one starts where a success ended.
+    goals = np.array([[2.0, 0.0], [-2.0, 0.0]])
+    t = TaskTracker(_cfg(), 'dense')
+    t.begin('red', 0.0, (1.8, 0.0, 0.0), goals)  # inside red's success radius
+    assert t.disarmed == ('red',)
+    r = t.step(0.1, (1.9, 0.0, 0.0), goals)
+    assert r.outcome == 'running' and r.reward == pytest.approx(10 * 0.1 - 0.05)
+    assert t.step(0.2, (1.5, 0.0, 0.0), goals).outcome == 'running'  # left: armed again
+    assert t.disarmed == ()
+    assert t.step(0.3, (1.8, 0.0, 0.0), goals).outcome == 'success'
+    # A wrong goal that holds the robot at step 0: no 'failure' until it has left.
+    t.begin('red', 1.0, (-1.8, 0.0, 0.0), goals)
+    assert t.disarmed == ('blue',)
+    assert t.step(1.1, (-1.7, 0.0, 0.0), goals).outcome == 'running'
+    assert t.step(1.2, (-1.5, 0.0, 0.0), goals).outcome == 'running'
+    assert t.step(1.3, (-1.7, 0.0, 0.0), goals).outcome == 'failure'
+    # Nothing near at step 0: nothing disarmed.
+    t.begin('red', 2.0, (0.0, 0.0, 0.0), goals)
+    assert t.disarmed == ()
 
 
 def test_dense_reward_is_the_worlds_formula():

@@ -4,6 +4,10 @@
 
 Kept out of the node so that the node file holds the episode logic only. Stamps are
 float seconds (:func:`~.stamps.stamp_to_s`).
+
+A robot pose or goal pose whose ``header.frame_id`` is set and is not the task ``frame``
+is dropped with a throttled line (``error_pose_frame`` / ``error_goal_frame``): task_node
+does not transform (an odom pose against map goals would give a wrong reward silently).
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from geometry_msgs.msg import Pose, PoseArray, PoseStamped, PoseWithCovarianceSt
 from nav_msgs.msg import Odometry
 import numpy as np
 from rclpy.node import Node
-from robot_learning.task import TaskConfig, to_base
+from robot_learning.common.geometry import world_to_base, yaw_from_quaternion
+from robot_learning.task import TaskConfig
 
 from .qos import LATCHED_QOS, SENSOR_QOS
 from .stamps import stamp_to_s
@@ -26,25 +31,26 @@ from .stamps import stamp_to_s
 SAME_STAMP_S = 1e-4
 
 
-def yaw_of(q) -> float:
-    """Yaw (rad) of a geometry_msgs/Quaternion about z (REP-103)."""
-    return math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
-
-
 class PoseHistory:
     """The robot pose from ``odom`` (nav_msgs/Odometry) or ``pose`` (PoseWithCovarianceStamped).
+
+    ``odom`` comes at the scan rate and is paired by stamp (:meth:`at`, tolerance). A
+    localization (amcl publishes ``/amcl_pose`` only on filter updates, ~1-10 Hz) is held:
+    without a pose within the tolerance, a step takes the newest pose not newer than it
+    (plus the tolerance) that is at most ``hold_s`` older (``localization_max_age_s``).
 
     Args:
         node: the task node (subscriptions; sensor-data QoS).
         source: 'odom' or 'pose'.
+        frame: the task frame; a pose in another (non-empty) frame is dropped.
         on_pose: called after each accepted pose.
-        diag: the node's Diagnostics (counters ``poses``, ``error_bad_pose``).
+        diag: the node's Diagnostics (``poses``, ``error_bad_pose``, ``error_pose_frame``).
         depth: poses kept, newest last.
     """
 
-    def __init__(self, node: Node, source: str, on_pose, diag, depth: int = 200):
+    def __init__(self, node: Node, source: str, frame: str, on_pose, diag, depth: int = 200):
         self._poses: deque[tuple[float, float, float, float]] = deque(maxlen=depth)
-        self._on_pose, self._diag = on_pose, diag
+        self._on_pose, self._diag, self._frame = on_pose, diag, frame
         self.last_wall = -math.inf
         if source == 'odom':
             node.create_subscription(Odometry, 'odom', self._on_odom, SENSOR_QOS)
@@ -53,13 +59,21 @@ class PoseHistory:
                                      SENSOR_QOS)
 
     def _on_odom(self, msg: Odometry) -> None:
-        self._add(msg.header.stamp, msg.pose.pose)
+        self._add(msg.header, msg.pose.pose)
 
     def _on_pose_msg(self, msg: PoseWithCovarianceStamped) -> None:
-        self._add(msg.header.stamp, msg.pose.pose)
+        self._add(msg.header, msg.pose.pose)
 
-    def _add(self, stamp, pose) -> None:
-        x, y, yaw = pose.position.x, pose.position.y, yaw_of(pose.orientation)
+    def _add(self, header, pose) -> None:
+        if header.frame_id and header.frame_id != self._frame:
+            self._diag.error(
+                'error_pose_frame',
+                f'robot pose in frame {header.frame_id!r}, the task uses {self._frame!r}: '
+                'dropped (use the pose source of that frame, or transform upstream)',
+            )
+            return
+        stamp, q = header.stamp, pose.orientation
+        x, y, yaw = pose.position.x, pose.position.y, yaw_from_quaternion(q.x, q.y, q.z, q.w)
         if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(yaw)):
             self._diag.error('error_bad_pose', f'non-finite robot pose ({x}, {y}, {yaw})')
             return
@@ -76,18 +90,28 @@ class PoseHistory:
         """Stamp of the newest pose, s (-inf: none yet)."""
         return self._poses[-1][0] if self._poses else -math.inf
 
-    def at(self, t: float, tolerance: float) -> Optional[tuple[float, float, float]]:
-        """Return (x m, y m, yaw rad) nearest stamp ``t`` within ``tolerance`` s, or None."""
+    def at(self, t: float, tolerance: float,
+           hold_s: float = 0.0) -> Optional[tuple[float, float, float]]:
+        """Return the robot pose (x m, y m, yaw rad) of stamp ``t`` s, or None.
+
+        The pose nearest ``t`` within ``tolerance`` s; else, when ``hold_s`` > 0, the
+        newest pose stamped at most ``t + tolerance`` and at least ``t - hold_s``.
+        """
         best, best_dt = None, math.inf
+        held = None
         for p in reversed(self._poses):
             dt = abs(p[0] - t)
+            if held is None and p[0] <= t + tolerance + SAME_STAMP_S:
+                held = p
             if dt < best_dt:
                 best, best_dt = p, dt
             elif p[0] < t:
                 break
-        if best is None or best_dt > tolerance + SAME_STAMP_S:
-            return None
-        return best[1], best[2], best[3]
+        if best is not None and best_dt <= tolerance + SAME_STAMP_S:
+            return best[1], best[2], best[3]
+        if held is not None and hold_s > 0 and held[0] >= t - hold_s - SAME_STAMP_S:
+            return held[1], held[2], held[3]
+        return None
 
 
 class GoalSources:
@@ -172,6 +196,55 @@ class ImageBuffer:
         return best if best_dt <= tolerance + SAME_STAMP_S else None
 
 
+class TriggerQueue:
+    """Trigger observations waiting for their step, oldest first, one per stamp.
+
+    A repeated stamp (a lockstep resend) or one a little older than the last (out of
+    order, < 5 s: a jump further back is a restart) is no new step
+    (``repeated_observations``). At most ``depth`` wait (~60 s at 10 Hz: a reset that
+    never completes); beyond, the oldest is dropped (``error_dropped_observations``).
+
+    Args:
+        diag: the node's Diagnostics.
+        depth: most triggers kept.
+    """
+
+    def __init__(self, diag, depth: int = 600):
+        self._q: deque[tuple[float, object, float]] = deque()
+        self._diag, self._depth = diag, depth
+        self._last = -math.inf
+
+    def add(self, t: float, stamp) -> bool:
+        """Queue the trigger stamped ``t`` s (``stamp``: its builtin_interfaces/Time).
+
+        Returns:
+            Whether it is a new step (False: a repeat, not queued).
+        """
+        if abs(t - self._last) < SAME_STAMP_S or self._last - 5.0 < t < self._last:
+            self._diag.count('repeated_observations')
+            return False
+        self._last = t
+        if len(self._q) >= self._depth:
+            self._q.popleft()
+            self._diag.error('error_dropped_observations', f'{self._depth} observations wait '
+                             'for the reset / the new layout: the oldest is dropped')
+        self._q.append((t, stamp, time.monotonic()))
+        return True
+
+    def head(self) -> Optional[tuple[float, float]]:
+        """Return (stamp s, wall arrival s) of the oldest trigger, or None."""
+        return (self._q[0][0], self._q[0][2]) if self._q else None
+
+    def pop(self) -> tuple[float, object]:
+        """Remove the oldest trigger; return (stamp s, builtin_interfaces/Time)."""
+        t, stamp, _ = self._q.popleft()
+        return t, stamp
+
+    def clear(self) -> None:
+        """Forget every waiting trigger (they belong to an episode that ended)."""
+        self._q.clear()
+
+
 def detections_msg(stamp, frame: str, pose, positions: np.ndarray) -> PoseArray:
     """Goal positions in the robot base frame as ``detections`` (as sim_node's).
 
@@ -186,7 +259,7 @@ def detections_msg(stamp, frame: str, pose, positions: np.ndarray) -> PoseArray:
     """
     msg = PoseArray()
     msg.header.stamp, msg.header.frame_id = stamp, frame
-    det = (to_base(pose, positions) if pose is not None
+    det = (world_to_base(pose, positions) if pose is not None
            else np.full((len(positions), 2), np.nan, np.float32))
     for x, y in det.tolist():
         q = Pose()

@@ -37,7 +37,6 @@ episode. Diagnostics tasks ``task_node: episodes`` and ``task_node: inputs``.
 
 from __future__ import annotations
 
-from collections import deque
 import math
 import time
 
@@ -56,8 +55,10 @@ from .common import Diagnostics, LATCHED_QOS, SENSOR_PUB_QOS, SENSOR_QOS, spin_n
 from .episode_status import EpisodeStatus
 from .health import OK, STALE
 from .stamps import stamp_to_s
-from .task_goals import detections_msg, GoalSources, ImageBuffer, PoseHistory, SAME_STAMP_S
+from .task_goals import (detections_msg, GoalSources, ImageBuffer, PoseHistory, SAME_STAMP_S,
+                         TriggerQueue)
 from .task_node_params import declare_task, vocabulary_mismatch
+from .task_reset import ResetCall
 
 
 class TaskNode(Node):
@@ -73,29 +74,32 @@ class TaskNode(Node):
         self.rng = np.random.default_rng(v['seed'])
         self.autoreset = v['autoreset']
         self.diag.task('episodes', keys=('episodes', 'discarded', 'interrupted'),
-                       errors=('error_refused_event', 'error_reset_service'))
-        self.diag.task('inputs', keys=('steps', 'poses', 'goal_poses', 'images'),
-                       errors=('error_no_pose', 'error_bad_pose', 'error_goal_frame',
-                               'error_classifier_input'))
+                       errors=('error_refused_event', 'error_refused_reset',
+                               'error_reset_service', 'error_no_goal'))
+        self.diag.task('inputs', keys=('steps', 'poses', 'goal_poses', 'images',
+                                       'steps_without_image', 'observations_during_reset',
+                                       'old_layout_observations', 'repeated_observations'),
+                       errors=('error_no_pose', 'error_bad_pose', 'error_pose_frame',
+                               'error_goal_frame', 'error_classifier_input',
+                               'error_dropped_observations'))
         self.diag.set('reward_mode', p.mode, 'episodes')
         self.status = EpisodeStatus(self, clock=False)
         self._pub_instruction = self.create_publisher(String, 'instruction', LATCHED_QOS)
         self._pub_det = self.create_publisher(PoseArray, 'detections', SENSOR_PUB_QOS)
-        self.poses = PoseHistory(self, v['pose_source'], self._drain, self.diag)
+        self.poses = PoseHistory(self, v['pose_source'], p.task.frame, self._drain, self.diag)
         self.goals = GoalSources(self, p.task, self._drain, self.diag)
         self.images, self.scans = ImageBuffer(), ImageBuffer()
-        self._queue: deque = deque()  # triggers waiting for their pose / image
-        self._last_trigger = -math.inf
+        self._queue = TriggerQueue(self.diag)  # waiting for their pose / image / reset
         self.create_subscription(LaserScan, 'observation/scan', self._on_scan, SENSOR_QOS)
         if self.clf is not None or v['trigger'] == 'image':
             self.create_subscription(Image, 'observation/image', self._on_image, SENSOR_QOS)
-        srv = v['reset_service']
-        self._reset_client = self.create_client(Trigger, srv) if srv else None
-        self._reset_future = None
-        self._reset_wanted = False  # a reset call still has to be made (service not up)
+        self.reset = ResetCall(self, v['reset_service'], self.diag, self._drain,
+                               v['reset_timeout_s'])
         self.state = 'starting'  # 'idle' | 'starting' | 'running'
         self._floor = None  # stamp of the layout a reset must replace (None: any layout)
-        self._next_goal = pick_goal(p.task, self.rng, None, v['goal'])
+        self._next_goal = None  # drawn once the layout is known (_draw)
+        if not self.goals.topic_index:
+            self._draw(self.goals.positions)
         self._stale = False
         for name in ('reset', 'success', 'failure', 'discard'):
             self.create_service(Trigger, f'task/{name}',
@@ -105,19 +109,13 @@ class TaskNode(Node):
         if missing:
             self.diag.error('error_classifier_input', f'classifier vocabulary lacks the task '
                             f'instructions {missing}: no verdict for them')
-        self._publish_instruction()
         self.get_logger().info(f'task_node up: reward_mode={p.mode} goals={list(p.task.names)}'
                                f' max_steps={p.task.max_steps} max_s={p.task.max_seconds}')
 
     # ------------------------------------------------------------------ inputs
     def _trigger(self, t: float, stamp) -> None:
-        # A lockstep resend repeats a step with its stamp: one status per observation.
-        if abs(t - self._last_trigger) < SAME_STAMP_S or self._last_trigger - 5.0 < t < \
-                self._last_trigger:
-            self.diag.count('repeated_observations')
-            return
-        self._last_trigger = t
-        self._queue.append((t, stamp, time.monotonic()))
+        if self._queue.add(t, stamp) and self.state == 'starting' and self.reset.busy:
+            self.diag.count('observations_during_reset')  # deferred, not dropped
 
     def _on_scan(self, msg: LaserScan) -> None:
         t = stamp_to_s(msg.header.stamp)
@@ -134,28 +132,38 @@ class TaskNode(Node):
             self._trigger(t, msg.header.stamp)
         self._drain()
 
+    def _pose_live(self) -> bool:
+        return time.monotonic() - self.poses.last_wall <= self.p.values['pose_timeout_s']
+
     def _ready(self, t: float, wall: float) -> bool:
+        if self.state == 'starting' and (self.reset.busy or not self.goals.fresh(self._floor)):
+            return False  # step 0 needs the reset's answer and the fresh layout
         if time.monotonic() - wall >= self.p.values['input_wait_s']:
             return True
         other = self.scans if self.p.values['trigger'] == 'image' else self.images
         paired = self.mode != 'classifier' or other.newest >= t - SAME_STAMP_S
-        return paired and self.poses.newest >= t - SAME_STAMP_S
+        # Only dense rewards need a pose; otherwise wait for it only while poses flow.
+        posed = self.poses.newest >= t - SAME_STAMP_S or (
+            self.mode != 'dense' and not self._pose_live())
+        return paired and posed
 
     def _drain(self) -> None:
-        while self._queue and self._ready(self._queue[0][0], self._queue[0][2]):
-            t, stamp, _ = self._queue.popleft()
-            self._handle(t, stamp)
+        while (head := self._queue.head()) is not None and self._ready(*head):
+            self._handle(*self._queue.pop())
 
     # ------------------------------------------------------------------ steps
     def _handle(self, t: float, stamp) -> None:
         v = self.p.values
-        pose = self.poses.at(t, v['pose_tolerance_s'])
+        hold = v['localization_max_age_s'] if v['pose_source'] == 'pose' else 0.0
+        pose = self.poses.at(t, v['pose_tolerance_s'], hold)
         positions = self.goals.positions
         self._pub_det.publish(detections_msg(stamp, v['base_frame'], pose, positions))
         if self.state == 'idle':
             return
-        if self.state == 'starting' and not self._layout_ready(t):
-            return  # counted
+        if self.state == 'starting' and self._floor is not None and \
+                t < self.goals.layout_stamp() - SAME_STAMP_S:
+            self.diag.count('old_layout_observations')
+            return
         if pose is None and self.mode == 'dense':
             self.diag.error('error_no_pose', f'no robot pose at step {t:.3f}: not published')
             return
@@ -171,26 +179,19 @@ class TaskNode(Node):
             self.diag.count(f'outcome_{r.outcome}')
             self._end()
 
-    def _layout_ready(self, t: float) -> bool:
-        if self._reset_future is not None or self._reset_wanted:
-            self.diag.count('observations_during_reset')
-            return False
-        if not self.goals.fresh(self._floor) or t < self.goals.layout_stamp() - SAME_STAMP_S:
-            self.diag.count('old_layout_observations')
-            return False
-        return True
+    def _draw(self, positions) -> None:
+        self._next_goal = pick_goal(self.task, self.rng, positions, self.p.values['goal'])
+        if self._next_goal:
+            self._pub_instruction.publish(String(data=self.task.instruction_for(self._next_goal)))
 
     def _begin(self, t: float, stamp, pose, positions) -> None:
         goal = self._next_goal
-        gi = self.task.names.index(goal) if goal else -1
-        if goal is None or not np.isfinite(positions[gi]).all():
-            goal = pick_goal(self.task, self.rng, positions, self.p.values['goal'])
-            if goal is None:
+        if goal is None or not np.isfinite(positions[self.task.names.index(goal)]).all():
+            self._draw(positions)  # the layout of this episode is known now
+            if self._next_goal is None:
                 self.diag.error('error_no_goal', 'no goal of the task is present: waiting')
                 return
-            self._next_goal = goal
-            self._publish_instruction()
-        r = self.tracker.begin(goal, t, pose, positions)
+        r = self.tracker.begin(self._next_goal, t, pose, positions)
         self.status.new_episode()
         self.state = 'running'
         self._publish_status(stamp, r)
@@ -214,52 +215,33 @@ class TaskNode(Node):
             self.diag.error('error_classifier_input', f'classifier: {exc}')
             return None
 
-    # ------------------------------------------------------------------ publishing
     def _publish_status(self, stamp, r) -> None:
         self.status.publish(stamp, r.reward, r.terminated, r.truncated, r.outcome,
                             self.tracker.episode, r.step, r.episode_return,
                             self.tracker.instruction)
         self.diag.count('steps')
 
-    def _publish_instruction(self) -> None:
-        if self._next_goal:
-            self._pub_instruction.publish(String(data=self.task.instruction_for(self._next_goal)))
-
     # ------------------------------------------------------------------ resets
     def _start_reset(self) -> None:
         self.state = 'starting'
         self._queue.clear()  # what is still queued belongs to the old episode
-        self._next_goal = pick_goal(self.task, self.rng, None, self.p.values['goal'])
-        self._publish_instruction()
-        if self._reset_client is None:
+        self._next_goal = None
+        topic = bool(self.goals.topic_index)
+        if self.reset.configured:
+            self._floor = self.goals.layout_stamp() if topic else None
+            self.reset.request()
+        else:
             self._floor = None  # nothing moves the goals: the current layout stays
-            return
-        self._floor = self.goals.layout_stamp() if self.goals.topic_index else None
-        self._reset_wanted = True
-        self._call_reset()
-
-    def _call_reset(self) -> None:
-        if not self._reset_client.service_is_ready():
-            self.diag.error('error_reset_service', f'reset service '
-                            f'{self._reset_client.srv_name} is not available: retrying')
-            return
-        self._reset_wanted = False
-        self._reset_future = self._reset_client.call_async(Trigger.Request())
-        self._reset_future.add_done_callback(self._on_reset_done)
-
-    def _on_reset_done(self, future) -> None:
-        self._reset_future = None
-        res = future.result()
-        if res is None or not res.success:
-            why = getattr(res, 'message', 'no response')
-            self.diag.error('error_reset_service', f'reset service refused ({why}): retrying')
-            self._reset_wanted = True
+        if not topic or (not self.reset.configured and self.goals.fresh(None)):
+            self._draw(self.goals.positions)  # the layout is known now
 
     def _on_timer(self) -> None:
-        if self._reset_wanted and self._reset_future is None:
-            self._call_reset()
+        if self.reset.configured:
+            self.reset.poll()
         self._drain()
-        stale = time.monotonic() - self.poses.last_wall > self.p.values['pose_timeout_s']
+        # Dense rewards need the pose from start-up; else only a pose that stopped counts.
+        stale = not self._pose_live() and (self.mode == 'dense'
+                                           or self.poses.last_wall > -math.inf)
         if stale != self._stale:
             self._stale = stale
             msg = f'no robot pose for {self.p.values["pose_timeout_s"]} s' if stale else ''
@@ -267,15 +249,19 @@ class TaskNode(Node):
 
     def _on_service(self, name: str, res):
         tr = self.tracker
-        if name == 'reset':
+        if name == 'reset' and self.reset.in_flight:
+            res.success, res.message = False, f'episode {tr.episode + 1} is being reset ' \
+                f'(the {self.p.values["reset_service"]} call is in flight): wait for its step 0'
+        elif name == 'reset':
             if self.state == 'running':
                 tr.discard_now()
                 self.diag.count('interrupted')
             self._start_reset()
-            res.success, res.message = True, f'episode {tr.episode + 1}: ' \
-                f'{self.task.instruction_for(self._next_goal)}'
+            what = self.task.instruction_for(self._next_goal) if self._next_goal else \
+                'instruction follows'
+            res.success, res.message = True, f'episode {tr.episode + 1}: {what}'
             return res
-        if self.state != 'running':
+        elif self.state != 'running':
             res.success, res.message = False, f'no episode is running (episode {tr.episode} ' \
                 f'{tr.outcome}; the next starts at its first observation)'
         elif name == 'discard':
@@ -286,7 +272,8 @@ class TaskNode(Node):
         else:
             res.success, res.message = tr.request(name)
         if not res.success:
-            self.diag.error('error_refused_event', f'task/{name} refused: {res.message}')
+            key = 'error_refused_reset' if name == 'reset' else 'error_refused_event'
+            self.diag.error(key, f'task/{name} refused: {res.message}')
         return res
 
 

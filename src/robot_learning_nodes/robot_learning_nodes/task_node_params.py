@@ -75,10 +75,18 @@ def declare_task(node: Node, classifier: Any = None) -> TaskParams:
       'scored with what has arrived', min_value=0.0, max_value=60.0)
     p('pose_tolerance_s', 0.06, 'largest stamp difference of a step and its pose, s',
       min_value=0.0, max_value=10.0)
+    p('localization_max_age_s', 2.0, "pose_source 'pose': without a pose within "
+      'pose_tolerance_s a step takes the newest older pose up to this old, s (a '
+      'localization publishes only on filter updates, ~1-10 Hz; 0: no hold)',
+      min_value=0.0, max_value=60.0)
     p('image_tolerance_s', 0.02, 'largest stamp difference of a step and its image, s',
       min_value=0.0, max_value=10.0)
     p('pose_timeout_s', 2.0, 'wall seconds without a pose after which the inputs are STALE '
-      '(dense steps are then not published)', min_value=0.1, max_value=3600.0)
+      '(dense: from start-up, and steps are then not published; classifier / operator: '
+      'once poses came and stopped, detections are then NaN)', min_value=0.1,
+      max_value=3600.0)
+    p('reset_timeout_s', 10.0, 'wall seconds a reset_service call may take before it is '
+      'abandoned and made again', min_value=0.1, max_value=3600.0)
     d['autoreset'] = declare(node, 'autoreset', True, 'after a terminal step start the next '
                              'episode (calls reset_service); false: wait for task/reset')
     mode = one_of(node, 'reward_mode', d['reward_mode'], MODES)

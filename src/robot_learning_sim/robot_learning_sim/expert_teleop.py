@@ -45,6 +45,7 @@ from nav_msgs.msg import Odometry
 import numpy as np
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from robot_learning.common.geometry import yaw_from_quaternion
 from robot_learning_nodes.common import (
     COMMAND_QOS,
     declare,
@@ -165,7 +166,7 @@ class ExpertTeleop(Node):
     def _on_odom(self, msg: Odometry) -> None:
         k = _key(msg.header.stamp)
         p, q = msg.pose.pose.position, msg.pose.pose.orientation
-        yaw = math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
+        yaw = yaw_from_quaternion(q.x, q.y, q.z, q.w)
         self._odom[k] = (p.x, p.y, yaw)
         while len(self._odom) > _MAX_ODOM:
             self._odom.popitem(last=False)

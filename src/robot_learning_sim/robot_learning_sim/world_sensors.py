@@ -13,6 +13,7 @@ import math
 from robot_learning_sim.world_config import LIDAR_HEIGHT  # noqa: F401 - MUJOCO_GL
 import mujoco  # noqa: I100 - after world_config, which picks the GL backend
 import numpy as np
+from robot_learning.common.geometry import world_to_base, yaw_from_quaternion
 
 #: Geom groups: 0 scenery (seen by the lidar), 1 floor, 2 robot visuals, 3 robot collision.
 _LIDAR_GEOMGROUP = np.array([1, 0, 0, 0, 0, 0], dtype=np.uint8)
@@ -24,12 +25,7 @@ class WorldSensors:
     def pose(self) -> tuple[float, float, float]:
         """Robot base pose in the world (odom) frame: (x m, y m, yaw rad in (-pi, pi])."""
         q = self.data.qpos
-        w, x, y, z = q[3], q[4], q[5], q[6]
-        return (
-            float(q[0]),
-            float(q[1]),
-            math.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z)),
-        )
+        return float(q[0]), float(q[1]), yaw_from_quaternion(q[4], q[5], q[6], q[3])
 
     def velocity(self) -> tuple[float, float]:
         """Return the base velocity in the base frame: (forward v m/s, yaw rate w rad/s)."""
@@ -50,10 +46,7 @@ class WorldSensors:
             float32 (n_colors, 2): (x forward m, y left m) per colour in ``cfg.colors``
             order; NaN rows for colours absent this episode.
         """
-        x, y, yaw = self.pose()
-        c, s = math.cos(yaw), math.sin(yaw)
-        dx, dy = self.pillars[:, 0] - x, self.pillars[:, 1] - y
-        return np.stack([c * dx + s * dy, -s * dx + c * dy], axis=1).astype(np.float32)
+        return world_to_base(self.pose(), self.pillars)
 
     def scan(self) -> np.ndarray:
         """360-degree lidar scan from the lidar site (height :data:`LIDAR_HEIGHT`).

@@ -41,8 +41,7 @@ class Gamepad:
     """
 
     def __init__(self, node, buttons: dict[str, int] | None = None):
-        from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-        from robot_learning_nodes.qos import COMMAND_QOS
+        from robot_learning_nodes.qos import COMMAND_QOS, STATE_QOS
         from sensor_msgs.msg import Joy
         from std_msgs.msg import String
 
@@ -57,9 +56,7 @@ class Gamepad:
         self._states: list[str] = []
         self._pub = node.create_publisher(Joy, 'joy', COMMAND_QOS)
         # Latched, and deep enough to keep each of a few quick changes.
-        states_qos = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
-                                durability=DurabilityPolicy.TRANSIENT_LOCAL)
-        node.create_subscription(String, 'recorder/state', self._on_state, states_qos)
+        node.create_subscription(String, 'recorder/state', self._on_state, STATE_QOS)
 
     def _on_state(self, msg) -> None:
         with self._cond:

@@ -100,26 +100,32 @@ class Step:
     """One service call of an event.
 
     Attributes:
-        service: relative service name (``recorder/stop_episode``).
+        service: relative service name (``recorder/stop_episode``); for a wait, the
+            topic waited on (``episode``).
         data: SetBool request value; None for std_srvs/Trigger.
         group: ``recorder`` or ``task`` (whose availability policy applies).
         needed: a failed answer skips the event's remaining steps.
+        wait: not a call: wait for the task node's terminal ``episode`` status (only
+            after the previous step, ``task/success`` or ``task/failure``, answered ok).
     """
 
     service: str
     data: bool | None
     group: str
     needed: bool = False
+    wait: bool = False
 
 
 def plan(event: str) -> list[Step]:
     """Return the service calls of ``event``, in order.
 
     ``start`` starts the bag before the task resets, so the bag holds the new episode
-    from its first step. ``success`` / ``failure`` end the task's episode first (its
-    terminal status reaches the bag), then label the bag and stop it; pressed with no
-    episode recording, they relabel the last stopped one (the recorder's rule) and the
-    stop answers ``no active episode``. ``discard`` ends the task's episode uncounted and
+    from its first step. ``success`` / ``failure`` give the task node the verdict first;
+    it applies it at its next step, so once the verdict is accepted the event waits for
+    that terminal ``episode`` status (up to ``terminal_timeout_s``) and only then labels
+    the bag and stops it: the bag holds the episode's end as the learner sees it. Pressed
+    with no episode recording, they relabel the last stopped one (the recorder's rule)
+    and the stop answers ``no active episode``. ``discard`` ends the task's episode uncounted and
     deletes the bag (the active one, else the last stopped one). ``stop`` only closes the
     bag (outcome ``unknown`` unless labelled).
 
@@ -131,6 +137,7 @@ def plan(event: str) -> list[Step]:
                 Step('task/reset', None, 'task')]
     if event in ('success', 'failure'):
         return [Step(f'task/{event}', None, 'task'),
+                Step('episode', None, 'task', wait=True),
                 Step('recorder/set_success', event == 'success', 'recorder'),
                 Step('recorder/stop_episode', None, 'recorder')]
     if event == 'discard':

@@ -8,6 +8,15 @@ arrive meanwhile wait in an :class:`~.operator_buttons.EventQueue` (or are refus
 the reason). A service group (``recorder``, ``task``) is ``required`` (wait for the
 service up to the timeout, then fail the step), ``auto`` (skipped when not available) or
 ``off`` (never called).
+
+``success`` / ``failure`` wait, after the task node accepted the verdict, for its
+terminal ``episode`` status (the task node applies a verdict at its next step): any
+status named ``episode`` whose message is not ``running`` or with ``terminated`` /
+``truncated`` ``1``, received after the verdict was requested. Only then do the
+recorder's label and stop go out, so the terminal step is in the bag. No wait when the
+verdict was skipped or refused, when nothing publishes ``episode`` or when no step
+follows; after ``terminal_timeout_s`` without one the event goes on, with an error
+(``error_no_terminal``).
 """
 
 from __future__ import annotations
@@ -16,11 +25,13 @@ from dataclasses import dataclass, field
 import time
 from typing import Callable
 
+from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from std_srvs.srv import SetBool, Trigger
 
 from .diagnostics import Diagnostics
+from .episode_status import EPISODE_QOS
 from .operator_buttons import EventQueue, plan, Step
 
 #: Availability policies of a service group.
@@ -49,6 +60,7 @@ class EventRun:
     index: int = 0
     sent: float = 0.0
     waiting_since: float | None = None
+    terminal_since: float | None = None
     future: object = None
 
     def line(self) -> str:
@@ -69,6 +81,8 @@ class EventRunner:
         queue_depth: most events waiting behind the one in flight.
         recorder_state: returns the latest ``recorder/state`` ('' before the first).
         on_done: called with each finished :class:`EventRun` (tests, the bench).
+        terminal_timeout_s: longest wait for the task node's terminal ``episode`` status
+            after a verdict, s (0: do not wait).
     """
 
     def __init__(
@@ -80,6 +94,7 @@ class EventRunner:
         queue_depth: int,
         recorder_state: Callable[[], str],
         on_done: Callable[[EventRun], None] | None = None,
+        terminal_timeout_s: float = 2.0,
     ):
         self._node, self._diag, self.policies = node, diag, policies
         self.timeout_s = float(timeout_s)
@@ -89,6 +104,14 @@ class EventRunner:
         self._clients: dict[str, object] = {}
         self._t0s: dict[str, float] = {}
         self.run: EventRun | None = None
+        self.terminal_timeout_s = float(terminal_timeout_s)
+        #: monotonic arrival time and text of the newest terminal ``episode`` status.
+        self.terminal_at, self.terminal_text = -float('inf'), ''
+        self._episode_sub = None
+        if policies.get('task') != 'off':
+            self._episode_sub = node.create_subscription(
+                DiagnosticArray, 'episode', self._on_episode, EPISODE_QOS
+            )
         # Wall clock: waits and timeouts hold while sim time is paused (lockstep).
         self._timer = node.create_timer(
             0.05, self._tick, clock=Clock(clock_type=ClockType.STEADY_TIME)
@@ -128,6 +151,10 @@ class EventRunner:
         run = self.run
         while run is not None and run.index < len(run.steps):
             step = run.steps[run.index]
+            if step.wait:
+                if self._wait_terminal(run):
+                    return
+                continue
             cli = self._client(step)
             if cli.service_is_ready():
                 req = (Trigger if step.data is None else SetBool).Request()
@@ -146,6 +173,39 @@ class EventRunner:
             return
         if run is not None:
             self._finish(run)
+
+    def _wait_terminal(self, run: EventRun) -> bool:
+        """Return True to keep waiting at the wait step; else it is done (index moved)."""
+        prev = run.steps[run.index - 1] if run.index else None
+        verdict = prev is not None and bool(run.results) and run.results[-1][:2] == (
+            prev.service, True)
+        published = self._episode_sub is not None and \
+            self._episode_sub.get_publisher_count() > 0
+        if not (verdict and published and self.terminal_timeout_s > 0
+                and run.index + 1 < len(run.steps)):
+            run.index += 1
+            return False
+        if self.terminal_at >= run.sent:  # run.sent: when the verdict was requested
+            ms = (self.terminal_at - run.sent) * 1e3
+            run.answers.append(f'episode {self.terminal_text} ({ms:.1f} ms)')
+            run.terminal_since = None
+            run.index += 1
+            return False
+        if run.terminal_since is None:
+            run.terminal_since = time.monotonic()  # _tick gives up after the timeout
+        return True
+
+    def _on_episode(self, msg: DiagnosticArray) -> None:
+        for st in msg.status:
+            if st.name != 'episode':
+                continue
+            kv = {v.key: v.value for v in st.values}
+            if st.message != 'running' or '1' in (kv.get('terminated'), kv.get('truncated')):
+                self.terminal_at = time.monotonic()
+                self.terminal_text = f"{st.hardware_id} {kv.get('episode', '?')} {st.message}"
+        run = self.run
+        if run is not None and run.terminal_since is not None:
+            self._advance()
 
     def _on_answer(self, run: EventRun, future) -> None:
         if run is not self.run or future is not run.future or future.cancelled():
@@ -179,6 +239,16 @@ class EventRunner:
         if run is None or run.index >= len(run.steps):
             return
         now = time.monotonic()
+        if run.terminal_since is not None:
+            if now - run.terminal_since > self.terminal_timeout_s:
+                why = f'no terminal status within {self.terminal_timeout_s:g} s'
+                self._diag.error('error_no_terminal', f'operator: {run.event}: episode {why}: '
+                                 'labelling and stopping the bag without it')
+                run.answers.append(f'episode: {why}')
+                run.terminal_since = None
+                run.index += 1
+                self._advance()
+            return
         if run.waiting_since is not None:
             if self._client(run.steps[run.index]).service_is_ready():
                 self._advance()

@@ -8,10 +8,20 @@ into the recorder's and the task node's std_srvs calls. Events and their calls, 
 (:func:`~.operator_buttons.plan`):
 
     start     recorder/start_episode, then task/reset
-    success   task/success, recorder/set_success(true), recorder/stop_episode
-    failure   task/failure, recorder/set_success(false), recorder/stop_episode
+    success   task/success, [terminal episode status], recorder/set_success(true),
+              recorder/stop_episode
+    failure   task/failure, [terminal episode status], recorder/set_success(false),
+              recorder/stop_episode
     discard   task/discard, recorder/discard_episode
     stop      recorder/stop_episode (outcome unknown unless labelled)
+
+The task node applies a verdict at its next step, so once ``task/success`` (``failure``)
+answered ok the event waits, without blocking, for the terminal ``episode`` status it
+publishes (one received after the verdict was asked for: message not ``running``, or
+``terminated`` / ``truncated`` ``1``), up to ``terminal_timeout_s``; then it labels and
+stops the bag, which so holds the terminal step. On the timeout it goes on, with an
+error (``error_no_terminal``). Nothing is waited for without a task node (the verdict is
+skipped), when it refused the verdict, or when nothing publishes ``episode``.
 
 A press is a rising edge of the button (held over many Joy messages: one press); a
 second press of the same button within ``debounce_s`` is dropped. Calls are asynchronous
@@ -34,14 +44,20 @@ Parameters (read-only):
         to ``service_timeout_s``), ``auto`` (call it when available, else skip) or
         ``off``; defaults required / auto (the node works with no task node).
     service_timeout_s (double): longest wait for a service to appear or answer, s.
+    terminal_timeout_s (double): longest wait for the terminal ``episode`` status after a
+        verdict, s (0-30; 0: no wait).
     queue_depth (int): most events waiting behind the one in flight.
 
 Topics:
     ``joy`` (sensor_msgs/Joy, subscribed reliable, as ``joy_node`` publishes);
-    ``recorder/state`` (std_msgs/String, subscribed latched): the recorder's episode state.
+    ``recorder/state`` (std_msgs/String, subscribed reliable + transient local, depth 10:
+    ``qos.STATE_QOS``, every change kept): the recorder's episode state;
+    ``episode`` (diagnostic_msgs/DiagnosticArray, subscribed reliable depth 100 as
+    published; not with ``task_services: off``): the task node's episode status.
 
 Diagnostics: task ``events`` (``operator_node: events``): counters ``event <name>``,
-``debounced``, ``error_refused``, ``error_joy_buttons``, ``error_service``; values
+``debounced``, ``error_refused``, ``error_joy_buttons``, ``error_service``,
+``error_no_terminal``; values
 ``last_event`` (event, each service's answer and latency), ``last_latency_ms``,
 ``queued``, ``recorder_state``. Each event is one log line with the same content.
 """
@@ -61,7 +77,7 @@ from .operator_buttons import ButtonEdges, DEFAULT_BUTTONS, DEFAULT_KEYS, EVENTS
 from .operator_calls import EventRunner, POLICIES
 from .operator_keyboard import KeyReader
 from .params import declare, one_of
-from .qos import COMMAND_QOS, LATCHED_QOS
+from .qos import COMMAND_QOS, STATE_QOS
 from .spin import spin_node
 
 _RO = {'read_only': True}
@@ -97,6 +113,10 @@ class OperatorNode(Node):
         timeout = declare(self, 'service_timeout_s', 10.0,
                           'longest wait for a service to appear or to answer, s',
                           min_value=0.1, max_value=600.0, **_RO)
+        terminal = declare(self, 'terminal_timeout_s', 2.0,
+                           'longest wait for the terminal episode status after a verdict '
+                           '(task/success, task/failure) before the bag is stopped, s; 0: none',
+                           min_value=0.0, max_value=30.0, **_RO)
         depth = declare(self, 'queue_depth', 4,
                         'most events waiting behind the one in flight', min_value=0,
                         max_value=64, **_RO)
@@ -107,7 +127,7 @@ class OperatorNode(Node):
         self.diag = Diagnostics(self)
         self.diag.task(
             'events', keys=[f'event {e}' for e in EVENTS] + ['debounced'],
-            errors=['error_refused', 'error_joy_buttons', 'error_service'],
+            errors=['error_refused', 'error_joy_buttons', 'error_service', 'error_no_terminal'],
         )
         self.recorder_state = ''
         # Episodes known to have ended (from the state or from our own stop/discard
@@ -117,10 +137,10 @@ class OperatorNode(Node):
         self.done: list = []
         self.runner = EventRunner(
             self, self.diag, policies, timeout, depth, self._believed_state,
-            on_done=self._on_done,
+            on_done=self._on_done, terminal_timeout_s=terminal,
         )
         self.create_subscription(Joy, 'joy', self._on_joy, COMMAND_QOS)
-        self.create_subscription(String, 'recorder/state', self._on_state, LATCHED_QOS)
+        self.create_subscription(String, 'recorder/state', self._on_state, STATE_QOS)
         self.diag.set('recorder_state', '(none yet)', task='events')
         self.diag.set('last_event', '(none yet)', task='events')
         self.reader = KeyReader(self, self._on_key) if self.keyboard else None

@@ -36,3 +36,13 @@ LATCHED_QOS = QoSProfile(
     reliability=ReliabilityPolicy.RELIABLE,
     durability=DurabilityPolicy.TRANSIENT_LOCAL,
 )
+#: State topics whose every change matters (``recorder/state``): latched like
+#: :data:`LATCHED_QOS`, but deep, so two quick changes (``stopping``, then ``stopped``)
+#: both reach a live reader and a late joiner gets the recent ones in order. The
+#: publisher and every reader use it.
+STATE_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=10,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.TRANSIENT_LOCAL,
+)

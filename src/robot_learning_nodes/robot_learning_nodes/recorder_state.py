@@ -18,7 +18,7 @@ from __future__ import annotations
 from rclpy.node import Node
 from std_msgs.msg import String
 
-from .qos import LATCHED_QOS
+from .qos import STATE_QOS
 from .recorder_episodes import EpisodeBook
 
 
@@ -41,7 +41,7 @@ def state_text(book: EpisodeBook, discarded: str | None = None) -> str:
 
 
 class RecorderState:
-    """Publishes ``recorder/state`` (latched) when the state line changes.
+    """Publishes ``recorder/state`` (:data:`~.qos.STATE_QOS`) when the state line changes.
 
     Args:
         node: the recorder.
@@ -50,7 +50,7 @@ class RecorderState:
 
     def __init__(self, node: Node, book: EpisodeBook):
         self._book = book
-        self._pub = node.create_publisher(String, 'recorder/state', LATCHED_QOS)
+        self._pub = node.create_publisher(String, 'recorder/state', STATE_QOS)
         self.text = ''
         self.update()
 

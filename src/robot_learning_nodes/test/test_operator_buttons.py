@@ -74,9 +74,13 @@ def test_plans_follow_the_recorder_order():
     assert [s.service for s in plan('start')] == ['recorder/start_episode', 'task/reset']
     assert plan('start')[0].needed  # no bag: no task reset
     ok = plan('success')
+    # The verdict first, then its terminal episode status, then the label and the stop.
     assert [s.service for s in ok] == [
-        'task/success', 'recorder/set_success', 'recorder/stop_episode']
-    assert ok[1].data is True and plan('failure')[1].data is False
+        'task/success', 'episode', 'recorder/set_success', 'recorder/stop_episode']
+    assert [s.wait for s in ok] == [False, True, False, False]
+    assert ok[1].group == 'task'  # task_services: off drops the wait with the call
+    assert ok[2].data is True and plan('failure')[2].data is False
+    assert not any(s.wait for e in ('start', 'discard', 'stop') for s in plan(e))
     assert [s.service for s in plan('discard')] == ['task/discard', 'recorder/discard_episode']
     assert [s.service for s in plan('stop')] == ['recorder/stop_episode']
     with pytest.raises(ValueError):

@@ -8,20 +8,23 @@ comes back on ``recorder/state``; what the bags hold is read from disk.
 
 from __future__ import annotations
 
+import time
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.parameter import Parameter
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-from recorder_support import make_recorder, RELIABLE
+from recorder_support import make_recorder, mcap_messages, RELIABLE
 from robot_learning.data.bagwriter import read_custom_data
+from robot_learning_nodes.episode_status import EPISODE_QOS
 from robot_learning_nodes.operator_buttons import DEFAULT_BUTTONS
 from robot_learning_nodes.operator_node import OperatorNode
-from sensor_msgs.msg import Joy
+from robot_learning_nodes.qos import STATE_QOS
+from sensor_msgs.msg import Joy, LaserScan
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
 
 
 #: Every state change (depth 1 would keep only the newest of two quick ones).
-STATES = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE,
-                    durability=DurabilityPolicy.TRANSIENT_LOCAL)
+STATES = STATE_QOS
 
 
 class Pad:
@@ -246,3 +249,118 @@ def test_with_a_real_task_node(ros, tmp_path):
     run = pad.press('discard', 'discarded episode_0000')
     assert run.answers[0].startswith('task/discard'), run.answers
     assert not (tmp_path / 's' / 'episode_0000').exists()
+
+
+def _episode_statuses(bag):
+    """(message, terminated) of every ``episode`` status in the episode bag ``bag``."""
+    out = []
+    for topic, _t, msg in mcap_messages(next(bag.glob('*.mcap'))):
+        if topic.endswith('/episode'):
+            st = msg.status[0]
+            out.append((st.message, {v.key: v.value for v in st.values}['terminated']))
+    return out
+
+
+def _status(outcome):
+    kv = [KeyValue(key='terminated', value='0' if outcome == 'running' else '1'),
+          KeyValue(key='truncated', value='0'), KeyValue(key='episode', value='1')]
+    return DiagnosticArray(status=[DiagnosticStatus(
+        name='episode', hardware_id='task_node', message=outcome, values=kv)])
+
+
+def test_a_verdict_waits_for_the_terminal_status_before_the_stop(ros, tmp_path):
+    # A stand-in task node that applies a verdict at its next step, 0.3 s later (as
+    # task_node does at its next trigger): the bag must hold that terminal step.
+    make_recorder(ros, tmp_path, topics=['episode:diagnostic_msgs/msg/DiagnosticArray'])
+    h = ros.helper
+    pub = h.create_publisher(DiagnosticArray, 'episode', EPISODE_QOS)
+    verdicts = []
+
+    def serve(name):
+        def cb(_req, resp):
+            verdicts.append((name, time.monotonic()))
+            resp.success, resp.message = True, f'{name} done'
+            return resp
+        h.create_service(Trigger, f'task/{name}', cb)
+
+    for name in ('reset', 'success', 'failure'):
+        serve(name)
+    op = make_operator(ros, task_services='required', terminal_timeout_s=0.4)
+    pad = Pad(ros, op)
+    ros.wait_matched(pub, n=2)  # the recorder and the operator
+
+    pad.press('start', 'recording episode_0000')
+    pub.publish(_status('running'))
+    ros.spin_for(0.1)
+    n0 = len(op.done)
+    pad.send(DEFAULT_BUTTONS['success'])
+    pad.send()
+    ros.spin_until(lambda: verdicts[-1][0] == 'success', what='task/success')
+    ros.spin_for(0.3)  # the task node's next step
+    assert len(op.done) == n0, 'the bag was stopped before the terminal status'
+    pub.publish(_status('success'))
+    ros.spin_until(lambda: pad.states[-1].data == 'stopped episode_0000: success', what='stop')
+    run = op.done[-1]
+    assert run.answers[1].startswith('episode task_node 1 success ('), run.answers
+    assert _episode_statuses(tmp_path / 's' / 'episode_0000')[-1] == ('success', '1')
+
+    # No terminal status: the event goes on after terminal_timeout_s, and says so.
+    pad.press('start', 'recording episode_0001')
+    t = time.monotonic()
+    run = pad.press('failure', 'stopped episode_0001: failure')
+    assert time.monotonic() - t >= 0.4
+    assert run.answers[1] == 'episode: no terminal status within 0.4 s', run.answers
+    d = ros.diagnostics(op, cond=lambda d: d.get('error_no_terminal') == '1')
+    assert d['event failure'] == '1'
+
+
+def test_a_reader_keeps_every_recorder_state_change(ros, tmp_path):
+    # Published faster than the operator's executor runs: a depth-1 reader would keep
+    # only the newest and never learn that episode_0000 stopped.
+    op = make_operator(ros)
+    pub = ros.helper.create_publisher(String, 'recorder/state', STATE_QOS)
+    ros.wait_matched(pub)
+    for text in ('recording episode_0000', 'stopping episode_0000', 'recording episode_0001'):
+        pub.publish(String(data=text))
+    ros.spin_until(lambda: op.recorder_state == 'recording episode_0001', what='state')
+    assert 'episode_0000' in op._ended
+    # The recorder's publisher keeps them too: a late reader gets a stop's two states.
+    rec = make_recorder(ros, tmp_path, topics=['scan:sensor_msgs/msg/LaserScan'])
+    rec._srv_start(None, Trigger.Response())
+    rec._srv_stop(None, Trigger.Response())
+    late = ros.collect(String, 'recorder/state', STATE_QOS)
+    ros.spin_until(lambda: late and late[-1].data.startswith('stopped'), what='history')
+    assert [m.data for m in late][-2:] == ['stopping episode_0000',
+                                           'stopped episode_0000: unknown']
+
+
+def test_with_a_real_task_node_the_bag_ends_with_its_terminal_step(ros, tmp_path):
+    from robot_learning_nodes.task_node import TaskNode
+
+    task = tmp_path / 'task.yaml'
+    task.write_text('task:\n  max_steps: 500\n  goals:\n    - {name: red, position: [2.0, 0.0]}\n')
+    ros.add(TaskNode(namespace=ros.ns, parameter_overrides=[
+        Parameter('task_file', value=str(task)), Parameter('goal', value='red'),
+        Parameter('reward_mode', value='operator'), Parameter('input_wait_s', value=0.0),
+        Parameter('autoreset', value=False)]))
+    make_recorder(ros, tmp_path, topics=['episode:diagnostic_msgs/msg/DiagnosticArray'])
+    op = make_operator(ros, task_services='required')
+    scan = ros.helper.create_publisher(LaserScan, 'observation/scan', RELIABLE)
+
+    def tick():  # the robot's LiDAR: task_node takes one step per scan
+        m = LaserScan()
+        m.header.stamp.sec, m.header.stamp.nanosec = divmod(time.time_ns(), 10**9)
+        m.ranges = [1.0] * 8
+        scan.publish(m)
+
+    ros.helper.create_timer(0.3, tick)  # slow: a stop right after the verdict beats it
+    pad = Pad(ros, op)
+    pad.press('start', 'recording episode_0000')
+    bag = tmp_path / 's' / 'episode_0000'
+    ros.spin_until(lambda: op.runner._episode_sub.get_publisher_count(), what='episode')
+    ros.spin_for(0.7)  # a few running steps
+    run = pad.press('success', 'stopped episode_0000: success')
+    statuses = _episode_statuses(bag)
+    assert statuses[-1] == ('success', '1') and ('running', '0') in statuses, statuses
+    assert run.answers[0].startswith('task/success ok'), run.answers
+    assert run.answers[1].startswith('episode task_node'), run.answers

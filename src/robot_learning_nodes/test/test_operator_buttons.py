@@ -2,6 +2,8 @@
 # Copyright 2026 robot_learning maintainers
 """operator_node's button edges, key map, event plans and queue, without rclpy."""
 
+from pathlib import Path
+
 import pytest
 from robot_learning_nodes.operator_buttons import (
     ButtonEdges,
@@ -101,3 +103,16 @@ def test_queue_refuses_double_presses_and_a_start_while_recording():
     assert q.take() == 'success' and q.take() is None
     q.done()
     assert q.take() == 'start'
+
+
+@pytest.mark.parametrize('profile', ['robot_record', 'robot_learn'])
+def test_real_robot_profiles_start_no_episode_until_start_is_pressed(profile):
+    # No reset service moves a real robot: with autoreset an unrecorded episode would run
+    # (and time out, and be learnt from) while the person drives back after a verdict.
+    from ruamel.yaml import YAML
+
+    path = Path(__file__).resolve().parents[3] / 'config' / 'profiles' / f'{profile}.yaml'
+    groups = YAML(typ='safe').load(path.read_text())['groups']
+    nodes = {n['name']: n for group in groups.values() for n in group}
+    assert nodes['task_node']['parameters']['autoreset'] is False
+    assert 'operator_node' in nodes  # Start (task/reset) begins each episode

@@ -58,6 +58,18 @@ def _cmdline(pid: int) -> str:
         return '?'
 
 
+@pytest.fixture
+def observer():
+    """An rclpy node of the test's own (``system_test_observer``), on the test's domain."""
+    import rclpy
+
+    rclpy.init()
+    node = rclpy.create_node('system_test_observer')
+    yield node
+    node.destroy_node()
+    rclpy.shutdown()
+
+
 @pytest.fixture(autouse=True)
 def own_dds_domain():
     """Give the test a fresh ROS_DOMAIN_ID; afterwards kill what it left running."""

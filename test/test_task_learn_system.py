@@ -14,7 +14,6 @@ import time
 
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import TwistStamped
-import pytest
 import rclpy
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from robot_learning.common.features import step_info_from_msg
@@ -22,16 +21,8 @@ from robot_learning_bringup.launcher import ProfileProcesses
 from robot_learning_nodes.common import COMMAND_QOS
 
 
-@pytest.fixture
-def ros():
-    rclpy.init()
-    node = rclpy.create_node('system_test_observer')
-    yield node
-    node.destroy_node()
-    rclpy.shutdown()
-
-
-def test_sac_learns_from_task_node_stream(ros, tmp_path):
+def test_sac_learns_from_task_node_stream(observer, tmp_path):
+    ros = observer
     run = tmp_path / 'learner'
     procs = ProfileProcesses(
         'sim_task_learn',

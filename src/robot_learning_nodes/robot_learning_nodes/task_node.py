@@ -12,27 +12,39 @@ names it, ``sim/objects/<colour>`` in the built-in sim); ``observation/scan``
 (sensor_msgs/LaserScan, lidar_ingest sectors) and ``observation/image`` (sensor_msgs/Image
 rgb8, camera_ingest; with a classifier), sensor-data QoS.
 
-Publishes: ``instruction`` (std_msgs/String, latched) when an episode starts; per trigger
-message (``trigger``: ``observation/scan`` by default) one ``episode`` status
+Publishes: ``instruction`` (std_msgs/String, latched) when the next goal is drawn; per
+trigger message (``trigger``: ``observation/scan`` by default) one ``episode`` status
 (diagnostic_msgs/DiagnosticArray, sim_node's format and QoS, hardware_id ``task_node``,
 stamped with the trigger's stamp; step 0 has reward 0 and prev_stamp -1) while an
 episode runs, and ``detections`` (geometry_msgs/PoseArray in ``base_frame``, one pose per
 goal in task order, NaN when the goal or the robot pose is unknown) for every trigger.
 
 Services (std_srvs/Trigger): ``task/reset`` (start a new episode: calls ``reset_service``
-when set and answers ``episode <id>: <instruction>``; a running episode is dropped, not
-counted), ``task/success`` / ``task/failure`` (the operator ends the running episode with
-that outcome at its next step; a second press is refused with the reason),
-``task/discard`` (ends it with no terminal step: never counted).
+when set and answers ``episode <id>: <instruction>``, or ``episode <id>: instruction
+follows`` when the goal is drawn from a layout still to come; a running episode is dropped,
+not counted; refused with the reason while the reset call is in flight,
+``error_refused_reset``), ``task/success`` / ``task/failure`` (the operator ends the
+running episode with that outcome at its next step; a second press is refused with the
+reason), ``task/discard`` (ends it with no terminal step: never counted).
 
-Episode start after a reset: with topic goals the step 0 is the first trigger whose stamp
-is at or after the fresh goal poses' (newer than the previous layout's), so observations
-of the old layout still in flight are dropped (``old_layout_observations``). A pose that
-stops: ``task_node: inputs`` goes STALE and dense steps without a pose are not published
-(``error_no_pose``); the episode continues when poses return. A classifier input that
-does not fit the checkpoint (image size, sectors, vocabulary): a throttled line, counted
-(``error_classifier_input``), no verdict for that step; the time limit still ends the
-episode. Diagnostics tasks ``task_node: episodes`` and ``task_node: inputs``.
+Episode start after a reset: triggers that arrive before the reset call answered are kept
+(``observations_during_reset``), not dropped. With topic goals the goal is drawn, and the
+instruction published, once the fresh goal poses (newer than the previous layout's) are
+in, and step 0 is the first trigger stamped at or after them (older ones:
+``old_layout_observations``). Without a reset service the current layout stays and the
+goal is drawn at once. Goals whose radius already holds the robot at step 0 end nothing
+until it has left (:class:`~robot_learning.task.TaskTracker`).
+
+Poses (:class:`.task_goals.PoseHistory`): in the task ``frame`` only (else
+``error_pose_frame``); ``pose_source: pose`` holds the newest localization pose up to
+``localization_max_age_s``. Only dense rewards need a pose: a pose that stops makes
+``task_node: inputs`` STALE and dense steps without a pose are not published
+(``error_no_pose``); the episode continues when poses return. In classifier / operator
+mode steps never wait for a pose that does not flow (detections are NaN then) and STALE
+means poses came and stopped. A classifier input that does not fit the checkpoint (image
+size, sectors, vocabulary): a throttled line, counted (``error_classifier_input``), no
+verdict for that step; the time limit still ends the episode. Diagnostics tasks
+``task_node: episodes`` and ``task_node: inputs`` (docs/interfaces.md lists their keys).
 """
 
 from __future__ import annotations
@@ -73,7 +85,8 @@ class TaskNode(Node):
         self.tracker = TaskTracker(p.task, p.mode, p.threshold, p.consecutive)
         self.rng = np.random.default_rng(v['seed'])
         self.autoreset = v['autoreset']
-        self.diag.task('episodes', keys=('episodes', 'discarded', 'interrupted'),
+        self.diag.task('episodes', keys=('episodes', 'discarded', 'interrupted',
+                                         'stale_reset_answers'),
                        errors=('error_refused_event', 'error_refused_reset',
                                'error_reset_service', 'error_no_goal'))
         self.diag.task('inputs', keys=('steps', 'poses', 'goal_poses', 'images',

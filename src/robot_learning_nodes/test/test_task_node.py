@@ -395,7 +395,7 @@ def test_operator_mode_needs_no_pose(ros, tmp_path):
     det = rig.step(1.2, x=1.0)
     assert rig.detection(1.2).poses[0].position.x == pytest.approx(1.0)
     assert det.step == 2
-    for key, task in (('error_no_goal', 'episodes'), ('steps_without_image', 'inputs'),
-                      ('observations_during_reset', 'inputs'), ('error_refused_reset',
-                                                                  'episodes')):
+    declared = {'error_no_goal': 'episodes', 'error_refused_reset': 'episodes',
+                'steps_without_image': 'inputs', 'observations_during_reset': 'inputs'}
+    for key, task in declared.items():
         assert rig.node.diag._keys[key].name == task, key

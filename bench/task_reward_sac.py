@@ -53,8 +53,8 @@ def main() -> int:
     from robot_learning_bringup.demo_stages import eval_stage, learn_stage, record_stage
 
     variants = [v.strip() for v in args.variants.split(',') if v.strip()]
-    bad = set(variants) - {'off', 'dense', 'classifier'}
-    if bad or ('classifier' in variants and not args.classifier):
+    bad = set(variants) - {'off', 'dense', 'classifier', 'dense_classifier'}
+    if bad or (any('classifier' in v for v in variants) and not args.classifier):
         print(f'--variants {args.variants!r}: off, dense, classifier (classifier needs '
               '--classifier)', file=sys.stderr)
         return 2

@@ -129,7 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         '--task-node',
-        choices=('off', 'dense', 'classifier'),
+        choices=('off', 'dense', 'classifier', 'dense_classifier'),
         default='off',
         help="sac: 'off' learns from the sim's own episode stream (sim_learn); 'dense' / "
         "'classifier' from task_node's (sim_task_learn, the sim's stream off)",

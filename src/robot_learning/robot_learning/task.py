@@ -35,7 +35,10 @@ one. Collisions are not measured on a real robot; the optional term here comes f
 LiDAR (a scan sector closer than ``collision_range``), off by default. The sparse modes
 (HIL-SERL, Luo et al. 2024) reward only the end: the success classifier's P(success)
 >= threshold for ``consecutive`` steps (``classifier``) or an operator's
-``task/success`` (``operator``, and in every mode).
+``task/success`` (``operator``, and in every mode). ``dense_classifier`` keeps the dense
+terms (progress, time, wrong goal; the pose is needed) but success, its bonus and the
+termination come from the classifier instead of the success radius: the shaping of
+the dense reward with a success signal that needs no goal radius a person has to trust.
 
 Disarmed goals (dense): where nothing moves the robot back between episodes (Gazebo or a
 real robot without a ``reset_service``), an episode starts where the last one ended,
@@ -56,8 +59,12 @@ import numpy as np
 from robot_learning.errors import ConfigError, one_line
 import yaml
 
-#: Reward modes: dense progress from poses, or sparse success from classifier / operator.
-MODES = ('dense', 'classifier', 'operator')
+#: Reward modes: dense progress from poses, sparse success from classifier / operator, or
+#: the dense shaping with the classifier's verdict in place of the success radius.
+MODES = ('dense', 'classifier', 'operator', 'dense_classifier')
+#: Modes whose reward needs the robot pose; modes that call the success classifier.
+POSE_MODES = ('dense', 'dense_classifier')
+CLASSIFIER_MODES = ('classifier', 'dense_classifier')
 #: Operator events (``task/<event>`` services).
 EVENTS = ('success', 'failure', 'discard')
 
@@ -382,7 +389,10 @@ class TaskTracker:
         self.step_index += 1
         sp = self.cfg.sparse
         reward, outcome = 0.0, 'running'
-        if self.mode == 'dense':
+        if self.mode in CLASSIFIER_MODES and probability is not None:
+            self._hits = self._hits + 1 if probability >= self.threshold else 0
+        said_success = self._hits >= self.consecutive
+        if self.mode in POSE_MODES:
             r = self.cfg.reward
             if self._disarmed and pose is not None and goals is not None:
                 self._disarmed &= set(self._inside(pose, goals))  # left its radius: armed
@@ -396,20 +406,23 @@ class TaskTracker:
                     and min_range < r.collision_range):
                 reward += r.collision
             gi = self.cfg.names.index(self.goal)
-            if math.isfinite(d) and d < self.cfg.success_radius and gi not in self._disarmed:
+            if self.mode == 'dense_classifier':
+                # The pose outranks the camera: at a wrong goal it is a failure.
+                at_goal = said_success and not self._wrong(pose, goals)
+            else:
+                at_goal = math.isfinite(d) and d < self.cfg.success_radius
+            if at_goal and gi not in self._disarmed:
                 reward, outcome = reward + r.success, 'success'
             elif self._wrong(pose, goals):
                 reward, outcome = reward + r.wrong, 'failure'
         else:
             reward += sp.time
-            if self.mode == 'classifier' and probability is not None:
-                self._hits = self._hits + 1 if probability >= self.threshold else 0
-                if self._hits >= self.consecutive:
-                    reward, outcome = reward + sp.success, 'success'
+            if self.mode == 'classifier' and said_success:
+                reward, outcome = reward + sp.success, 'success'
         event, self._event = self._event, None
         if event is not None and outcome == 'running':
             # Dense mode keeps its own scale for an operator's verdict.
-            big = self.cfg.reward if self.mode == 'dense' else None
+            big = self.cfg.reward if self.mode in POSE_MODES else None
             if event == 'success':
                 reward += big.success if big else sp.success
                 outcome = 'success'

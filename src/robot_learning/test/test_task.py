@@ -146,6 +146,20 @@ def test_classifier_needs_consecutive_steps():
     assert r.terminated and r.outcome == 'success' and r.reward == pytest.approx(10.0 - 0.05)
 
 
+def test_dense_classifier_shapes_with_poses_and_ends_on_the_classifier():
+    goals = np.array([[2.0, 0.0], [-2.0, 0.0]])
+    t = TaskTracker(_cfg(), 'dense_classifier', threshold=0.8)
+    t.begin('red', 0.0, (0.0, 0.0, 0.0), goals)
+    r = t.step(0.1, (1.7, 0.0, 0.0), goals, probability=0.1)  # inside the radius: no verdict
+    assert r.outcome == 'running' and r.reward == pytest.approx(10.0 * 1.7 - 0.05)
+    r = t.step(0.2, (1.8, 0.0, 0.0), goals, probability=0.9)
+    assert r.terminated and r.outcome == 'success'
+    assert r.reward == pytest.approx(10.0 * 0.1 - 0.05 + 10.0)
+    t.begin('red', 1.0, (-1.0, 0.0, 0.0), goals)  # a wrong goal still fails by its radius
+    r = t.step(1.1, (-1.7, 0.0, 0.0), goals, probability=0.99)
+    assert r.outcome == 'failure'
+
+
 def test_operator_events_once_per_episode():
     t = TaskTracker(_cfg(), 'operator')
     assert t.request('success')[0] is False  # nothing started

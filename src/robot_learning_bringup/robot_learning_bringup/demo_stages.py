@@ -306,7 +306,7 @@ def _task_overrides(task_node: str, classifier: str, seed: int) -> list[str]:
     if task_node == 'off':
         return []
     out = [f'task_node.seed={seed}', f'task_node.reward_mode={task_node}']
-    if task_node == 'classifier':
+    if task_node in ('classifier', 'dense_classifier'):
         if not classifier:
             raise StageError('--task-node classifier needs --classifier RUN/checkpoints/best')
         from robot_learning.algos.reward_classifier import load_classifier

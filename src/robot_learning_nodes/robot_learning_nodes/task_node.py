@@ -58,7 +58,7 @@ from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from robot_learning.data.ingest import image_msg_to_rgb
 from robot_learning.errors import RobotLearningError
-from robot_learning.task import closest_range, pick_goal, TaskTracker
+from robot_learning.task import CLASSIFIER_MODES, closest_range, pick_goal, POSE_MODES, TaskTracker
 from sensor_msgs.msg import Image, LaserScan
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
@@ -154,10 +154,10 @@ class TaskNode(Node):
         if time.monotonic() - wall >= self.p.values['input_wait_s']:
             return True
         other = self.scans if self.p.values['trigger'] == 'image' else self.images
-        paired = self.mode != 'classifier' or other.newest >= t - SAME_STAMP_S
+        paired = self.mode not in CLASSIFIER_MODES or other.newest >= t - SAME_STAMP_S
         # Only dense rewards need a pose; otherwise wait for it only while poses flow.
         posed = self.poses.newest >= t - SAME_STAMP_S or (
-            self.mode != 'dense' and not self._pose_live())
+            self.mode not in POSE_MODES and not self._pose_live())
         return paired and posed
 
     def _drain(self) -> None:
@@ -177,14 +177,14 @@ class TaskNode(Node):
                 t < self.goals.layout_stamp() - SAME_STAMP_S:
             self.diag.count('old_layout_observations')
             return
-        if pose is None and self.mode == 'dense':
+        if pose is None and self.mode in POSE_MODES:
             self.diag.error('error_no_pose', f'no robot pose at step {t:.3f}: not published')
             return
         if self.state == 'starting':
             self._begin(t, stamp, pose, positions)
             return
         sectors = self.scans.at(t, v['image_tolerance_s'])
-        prob = self._classify(t, sectors) if self.mode == 'classifier' else None
+        prob = self._classify(t, sectors) if self.mode in CLASSIFIER_MODES else None
         r = self.tracker.step(t, pose, positions, prob, closest_range(sectors))
         self._publish_status(stamp, r)
         if r.terminated or r.truncated:
@@ -253,7 +253,7 @@ class TaskNode(Node):
             self.reset.poll()
         self._drain()
         # Dense rewards need the pose from start-up; else only a pose that stopped counts.
-        stale = not self._pose_live() and (self.mode == 'dense'
+        stale = not self._pose_live() and (self.mode in POSE_MODES
                                            or self.poses.last_wall > -math.inf)
         if stale != self._stale:
             self._stale = stale

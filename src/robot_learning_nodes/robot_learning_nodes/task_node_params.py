@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 from rclpy.node import Node
 from robot_learning.errors import CheckpointError, ConfigError
-from robot_learning.task import load_task, MODES, TaskConfig
+from robot_learning.task import CLASSIFIER_MODES, load_task, MODES, TaskConfig
 
 from .params import declare, one_of
 
@@ -51,7 +51,8 @@ def declare_task(node: Node, classifier: Any = None) -> TaskParams:
 
     p('task_file', '', 'task YAML (config/tasks/*.yaml): goals, radii, time limit, rewards')
     p('reward_mode', 'dense', "'dense' (progress from poses, as the built-in world), "
-      "'classifier' (sparse: success classifier) or 'operator' (sparse: task/success only)")
+      "'classifier' (sparse: success classifier), 'operator' (sparse: task/success only) "
+      "or 'dense_classifier' (dense shaping, success from the classifier)")
     p('classifier', '', 'success classifier checkpoint directory (reward_mode classifier)')
     p('classifier_threshold', 0.0, "P(success) that counts as success (0: the checkpoint's)",
       min_value=0.0, max_value=1.0)
@@ -114,8 +115,8 @@ def declare_task(node: Node, classifier: Any = None) -> TaskParams:
     clf = classifier
     if clf is None and d['classifier']:
         clf = _classifier(d['classifier'])
-    if mode == 'classifier' and clf is None:
-        raise ConfigError('task_node: reward_mode classifier needs a classifier checkpoint')
+    if mode in CLASSIFIER_MODES and clf is None:
+        raise ConfigError(f'task_node: reward_mode {mode} needs a classifier checkpoint')
     threshold = d['classifier_threshold'] or (clf.threshold if clf is not None else 0.5)
     if not 0.0 < threshold < 1.0:
         raise ConfigError(f'task_node: classifier threshold {threshold} must be in (0, 1)')

@@ -235,3 +235,16 @@ def test_periodic_checkpoint_progress_per_robot_and_weight_versions(tmp_path):
     assert blob_meta['version'] == 1 and blob_meta['updates'] == 4 and 'sent_unix' in blob_meta
     assert set(tensors) == {'actor.' + k for k in learner.sac.actor_state()}
     assert bytes_to_weights(learner.weights_blob())[1]['version'] == 2
+
+
+def test_sparse_rewards_relabel_demos_with_the_task_reward():
+    from robot_learning.algos.sac.online import sparse_rewards
+
+    def t(terminated, outcome):
+        return SimpleNamespace(terminated=terminated, info=SimpleNamespace(outcome=outcome))
+
+    steps = [t(False, 'running'), t(True, 'success'), t(False, 'running'), t(True, 'failure'),
+             t(False, 'timeout')]
+    r = sparse_rewards(steps, -0.05, 10.0, -5.0)
+    assert r.dtype == np.float32
+    assert np.allclose(r, [-0.05, 9.95, -0.05, -5.05, -0.05])

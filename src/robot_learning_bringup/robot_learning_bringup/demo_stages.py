@@ -322,6 +322,15 @@ def _task_overrides(task_node: str, classifier: str, seed: int) -> list[str]:
             f'camera_ingest.width={clf.image_width}',
             f'camera_ingest.height={clf.image_height}',
         ]
+    if task_node == 'classifier':
+        # The demo bags hold the sim's dense reward: relabel them with the task's sparse
+        # one, so that the demo and online halves of each batch agree on the reward.
+        from robot_learning.task import load_task
+
+        from .profiles import config_dir
+
+        sp = load_task(config_dir() / 'tasks' / 'builtin_world.yaml').sparse
+        out.append(f'sac_learner.demo_sparse_reward=[{sp.time}, {sp.success}, {sp.failure}]')
     return out
 
 

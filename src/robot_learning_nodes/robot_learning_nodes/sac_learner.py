@@ -78,6 +78,7 @@ class SacLearner(Node):
                 resume=p.resume,
                 demo_bags=p.demo_bags,
                 demo_outcomes=p.demo_outcomes,
+                demo_reward=p.demo_reward or None,
                 log=lambda level, text: getattr(self.get_logger(), level)(text),
                 title=f'SAC learner ({p.observation_type})',
             )

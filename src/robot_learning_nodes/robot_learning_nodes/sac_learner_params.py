@@ -87,6 +87,7 @@ class LearnerParams:
     run_dir: str
     demo_bags: list[str]
     demo_outcomes: list[str]
+    demo_reward: list[float]  # [time, success, failure] sparse relabel; [] = the bags'
     values: dict[str, Any]  # the _SCALARS by name
     resume: bool
     robots: list[str]
@@ -126,6 +127,18 @@ def declare_learner(node: Node) -> LearnerParams:
         node, 'demo_bags', [''], 'bag directories (episodes or sessions) seeding the demo buffer'
     )
     outcomes = declare(node, 'demo_outcomes', ['success'], 'episode outcomes taken from demo bags')
+    demo_reward = list(declare(
+        node, 'demo_sparse_reward', [0.0], '[time, success, failure]: relabel the demo rewards '
+        "with task_node's sparse reward (reward_mode classifier/operator); [0.0] = keep the "
+        "bags' rewards", read_only=True,
+    ))
+    if demo_reward == [0.0]:
+        demo_reward = []
+    elif len(demo_reward) != 3:
+        raise ConfigError(
+            f'sac_learner: demo_sparse_reward {demo_reward} must be [time, success, failure] '
+            "(or [0.0] to keep the bags' rewards)"
+        )
     values = {
         name: declare(node, name, default, text, min_value=low)
         for name, (default, text, low) in _SCALARS.items()
@@ -189,7 +202,8 @@ def declare_learner(node: Node) -> LearnerParams:
         action_dim=act_cfg.dim,
     )
     return LearnerParams(
-        run_dir, demo_bags, outcomes, values, resume, robots, kind, obs_cfg, act_cfg, sac_cfg
+        run_dir, demo_bags, outcomes, demo_reward, values, resume, robots, kind, obs_cfg,
+        act_cfg, sac_cfg
     )
 
 

@@ -42,7 +42,7 @@ import logging
 from pathlib import Path
 import threading
 import time
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 from robot_learning.common.checkpoint import save_checkpoint, weights_to_bytes
@@ -64,9 +64,30 @@ from .checkpoint_sac import (
 from .configuration_sac import OnlineConfig, SACConfig
 from .modeling_sac import SAC
 
-__all__ = ['OnlineLearner', 'RobotState']
+__all__ = ['OnlineLearner', 'RobotState', 'sparse_rewards']
 
 _LOG = logging.getLogger(__name__)
+
+
+def sparse_rewards(
+    transitions: Sequence[Any], time: float, success: float, failure: float
+) -> np.ndarray:
+    """Return the sparse reward of each transition, float32 (N,).
+
+    ``time`` every step, plus ``success`` (``failure``) on a terminated step whose
+    outcome is 'success' ('failure'): the reward task_node's ``classifier`` and
+    ``operator`` modes give (``robot_learning/task.py``, the ``sparse`` block).
+
+    Args:
+        transitions: :class:`~robot_learning.data.transitions.Transition` records with
+            ``terminated`` and ``info.outcome``.
+    """
+    out = np.full(len(transitions), time, np.float32)
+    for i, t in enumerate(transitions):
+        if t.terminated:
+            outcome = getattr(t.info, 'outcome', '')
+            out[i] += success if outcome == 'success' else failure if outcome == 'failure' else 0
+    return out
 
 
 class RobotState:
@@ -103,6 +124,11 @@ class OnlineLearner:
         demo_bags: bag directories seeding the demo buffer (navigation spec only); not
             read when the resumed state has a demo buffer.
         demo_outcomes: episode outcomes taken from the demo bags.
+        demo_reward: ``(time, success, failure)``: relabel the demo rewards with a sparse
+            reward (``time`` every step, plus ``success`` / ``failure`` on the terminal
+            step of a successful / failed episode), so that demos and online data share
+            one reward when the robot's comes from task_node's sparse modes (the bags hold
+            the simulator's dense reward); None keeps the bags' rewards.
         log: ``log(level, message)`` with level ``'info'`` or ``'warning'``; default the
             :mod:`logging` module.
         title: title of the learning curve.
@@ -125,6 +151,7 @@ class OnlineLearner:
         resume: bool = True,
         demo_bags: Iterable[str] = (),
         demo_outcomes: Iterable[str] = ('success',),
+        demo_reward: Sequence[float] | None = None,
         log: Callable[[str, str], None] | None = None,
         title: str = 'SAC learner',
     ) -> None:
@@ -158,7 +185,7 @@ class OnlineLearner:
             self._load_init(Path(init_from))
         bags = [b for b in demo_bags if b]
         if bags and self.demo is None:
-            self._seed_demos(bags, tuple(demo_outcomes))
+            self._seed_demos(bags, tuple(demo_outcomes), demo_reward)
         self._t0 = time.monotonic()
         self._wall_offset = float(self.resume_meta.get('wall_s', 0.0))
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -219,7 +246,9 @@ class OnlineLearner:
                 if row.get('env_steps', 0) <= self.transitions:
                     self.rows.append(row)
 
-    def _seed_demos(self, bags: list[str], outcomes: tuple[str, ...]) -> None:
+    def _seed_demos(
+        self, bags: list[str], outcomes: tuple[str, ...], reward: Sequence[float] | None
+    ) -> None:
         if getattr(self.obs_cfg, 'kind', '') == 'vector':
             raise ConfigError(
                 'demo_bags: only navigation demos (recorded by demo_recorder) can seed the '
@@ -231,6 +260,8 @@ class OnlineLearner:
                 f'demo bags {bags} gave no transitions: were action and episode recorded?'
             )
         arr = stack_transitions(transitions)
+        if reward is not None:
+            arr['rewards'] = sparse_rewards(transitions, *reward)
         self.demo = ReplayBuffer(
             self.obs_cfg.dim, self.act_cfg.dim, len(transitions), seed=self.sac_cfg.seed + 1
         )

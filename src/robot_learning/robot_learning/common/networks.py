@@ -36,6 +36,7 @@ import torch.nn.functional as F
 
 __all__ = [
     'BATCHED_MIN_MEMBERS',
+    'FilmConvImage',
     'LOG_STD_MAX',
     'LOG_STD_MIN',
     'QEnsemble',
@@ -141,6 +142,67 @@ def mlp_forward(net: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
             x = layer(x)
             fresh = False
     return x
+
+
+class FilmConvImage:
+    """Mixin of an ``nn.Module``: a strided conv image encoder, optionally FiLM-modulated.
+
+    Shared by camera BC (``algos/bc/modeling_bc.py``) and the reward classifier. The
+    layers live on the owning module as ``convs``, ``films`` and ``img_fc`` (the
+    state-dict names checkpoints already hold). Each 3x3 conv (padding 1) is followed,
+    when FiLM is on, by ``x * (1 + delta) + beta`` with (delta, beta) a linear map of the
+    text embedding (FiLM, Perez et al. 2018 eq. 1; initialised to the identity), then a
+    ReLU; the flattened map goes through ``img_fc`` and a ReLU.
+    """
+
+    def build_image_encoder(
+        self,
+        in_channels: int,
+        channels: Sequence[int],
+        strides: Sequence[int],
+        image_hw: tuple[int, int],
+        features: int,
+        film_text_dim: int = 0,
+    ) -> int:
+        """Create the layers for (B, in_channels, H, W) images; return ``features``.
+
+        Args:
+            in_channels: input channels (3 per stacked RGB frame).
+            channels: output channels of each conv layer.
+            strides: stride of each conv layer (same length as ``channels``).
+            image_hw: (height, width) px of the input.
+            features: output width of ``img_fc``.
+            film_text_dim: width of the text embedding modulating each layer (0: no FiLM).
+        """
+        chans = [in_channels, *channels]
+        self.convs = nn.ModuleList(
+            nn.Conv2d(a, b, 3, stride=s, padding=1)
+            for a, b, s in zip(chans[:-1], chans[1:], strides)
+        )
+        self.films = (
+            nn.ModuleList(nn.Linear(film_text_dim, 2 * c) for c in channels)
+            if film_text_dim
+            else None
+        )
+        if self.films is not None:
+            for lin in self.films:  # start as the identity modulation
+                nn.init.zeros_(lin.weight)
+                nn.init.zeros_(lin.bias)
+        h, w = image_hw
+        for s in strides:
+            h, w = (h - 1) // s + 1, (w - 1) // s + 1
+        self.img_fc = nn.Linear(channels[-1] * h * w, features)
+        return features
+
+    def encode_image(self, x: torch.Tensor, text: torch.Tensor | None) -> torch.Tensor:
+        """Return float (B, features) from images float (B, C, H, W) and text (B, D)."""
+        for i, conv in enumerate(self.convs):
+            x = conv(x)
+            if self.films is not None:
+                delta, beta = self.films[i](text)[:, :, None, None].chunk(2, dim=1)
+                x = x * (1.0 + delta) + beta
+            x = F.relu(x)
+        return F.relu(self.img_fc(x.flatten(1)))
 
 
 def tanh_log_det_jacobian(u: torch.Tensor) -> torch.Tensor:

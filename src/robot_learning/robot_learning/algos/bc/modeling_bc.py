@@ -63,7 +63,7 @@ from robot_learning.common.features import (
     RawObservation,
 )
 from robot_learning.common.language import PretrainedTextEncoder, Vocabulary
-from robot_learning.common.networks import mlp
+from robot_learning.common.networks import FilmConvImage, mlp
 from robot_learning.errors import CheckpointError, ConfigError, MessageError
 import torch
 from torch import nn
@@ -169,7 +169,7 @@ def history_indices(prev: np.ndarray, offsets: Sequence[int]) -> np.ndarray:
 # ----------------------------------------------------------------------------- network
 
 
-class BCNet(nn.Module):
+class BCNet(FilmConvImage, nn.Module):
     """Policy network (module docstring).
 
     Forward returns head outputs: (B, 2 * bins) logits for 'discrete', (B, 2) tanh actions for
@@ -192,25 +192,11 @@ class BCNet(nn.Module):
             self.text_mlp = mlp(text_in, (cfg.text_dim,), cfg.text_dim)
         trunk_in = cfg.text_dim
         if cfg.use_image:
-            chans = [3 * len(cfg.history)] + list(cfg.conv_channels)
-            self.convs = nn.ModuleList(
-                nn.Conv2d(a, b, 3, stride=s, padding=1)
-                for a, b, s in zip(chans[:-1], chans[1:], cfg.conv_strides)
+            trunk_in += self.build_image_encoder(
+                3 * len(cfg.history), cfg.conv_channels, cfg.conv_strides,
+                (cfg.image_height, cfg.image_width), cfg.image_features,
+                cfg.text_dim if cfg.film else 0,
             )
-            self.films = (
-                nn.ModuleList(nn.Linear(cfg.text_dim, 2 * c) for c in cfg.conv_channels)
-                if cfg.film
-                else None
-            )
-            if self.films is not None:
-                for lin in self.films:  # start as the identity modulation
-                    nn.init.zeros_(lin.weight)
-                    nn.init.zeros_(lin.bias)
-            h, w = cfg.image_height, cfg.image_width
-            for s in cfg.conv_strides:
-                h, w = (h - 1) // s + 1, (w - 1) // s + 1
-            self.img_fc = nn.Linear(cfg.conv_channels[-1] * h * w, cfg.image_features)
-            trunk_in += cfg.image_features
         self.lowdim_dim = lowdim_dim
         if lowdim_dim > 0:
             self.lowdim_mlp = (
@@ -251,14 +237,7 @@ class BCNet(nn.Module):
         e = self.text_embedding(text)
         feats = [e]
         if self.cfg.use_image:
-            x = image
-            for i, conv in enumerate(self.convs):
-                x = conv(x)
-                if self.films is not None:
-                    delta, beta = self.films[i](e).unsqueeze(-1).unsqueeze(-1).chunk(2, dim=1)
-                    x = x * (1.0 + delta) + beta  # FiLM, Perez et al. 2018 eq. 1
-                x = F.relu(x)
-            feats.append(F.relu(self.img_fc(x.flatten(1))))
+            feats.append(self.encode_image(image, e))
         if self.lowdim_dim > 0:
             h = self.lowdim_mlp(lowdim)
             feats.append(F.relu(h) if self.cfg.lowdim_hidden else h)

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 from robot_learning.common.checkpoint import load_checkpoint, load_prefixed
 from robot_learning.common.features import check_camera_image
+from robot_learning.common.networks import FilmConvImage
 from robot_learning.errors import CheckpointError, ConfigError, MessageError
 import torch
 from torch import nn
@@ -61,7 +62,7 @@ def image_batch(images: np.ndarray) -> torch.Tensor:
     return x.permute(0, 3, 1, 2).float().div_(255.0).sub_(0.5)
 
 
-class RewardClassifierNet(nn.Module):
+class RewardClassifierNet(FilmConvImage, nn.Module):
     """The classifier network (module docstring); ``forward`` returns logits (B,).
 
     Args:
@@ -76,24 +77,10 @@ class RewardClassifierNet(nn.Module):
         self.embed = nn.Embedding(num_instructions, cfg.text_dim)
         trunk_in = cfg.text_dim
         if cfg.use_image:
-            chans = [3, *cfg.conv_channels]
-            self.convs = nn.ModuleList(
-                nn.Conv2d(a, b, 3, stride=s, padding=1)
-                for a, b, s in zip(chans[:-1], chans[1:], cfg.conv_strides)
+            trunk_in += self.build_image_encoder(
+                3, cfg.conv_channels, cfg.conv_strides, (cfg.image_height, cfg.image_width),
+                cfg.image_features, cfg.text_dim if cfg.film else 0,
             )
-            self.films = None
-            if cfg.film:
-                self.films = nn.ModuleList(
-                    nn.Linear(cfg.text_dim, 2 * c) for c in cfg.conv_channels
-                )
-                for lin in self.films:  # start as the identity modulation
-                    nn.init.zeros_(lin.weight)
-                    nn.init.zeros_(lin.bias)
-            h, w = cfg.image_height, cfg.image_width
-            for s in cfg.conv_strides:
-                h, w = (h - 1) // s + 1, (w - 1) // s + 1
-            self.img_fc = nn.Linear(cfg.conv_channels[-1] * h * w, cfg.image_features)
-            trunk_in += cfg.image_features
         self.num_sectors = num_sectors if cfg.use_sectors else 0
         if self.num_sectors:
             self.sector_fc = nn.Linear(self.num_sectors, cfg.sector_hidden)
@@ -118,14 +105,7 @@ class RewardClassifierNet(nn.Module):
         e = self.embed(instruction)
         feats = [e]
         if self.cfg.use_image:
-            x = image
-            for i, conv in enumerate(self.convs):
-                x = conv(x)
-                if self.films is not None:
-                    delta, beta = self.films[i](e)[:, :, None, None].chunk(2, dim=1)
-                    x = x * (1.0 + delta) + beta
-                x = F.relu(x)
-            feats.append(F.relu(self.img_fc(x.flatten(1))))
+            feats.append(self.encode_image(image, e))
         if self.num_sectors:
             feats.append(F.relu(self.sector_fc(sectors)))
         return self.trunk(torch.cat(feats, dim=1)).squeeze(1)

@@ -60,7 +60,7 @@ def _cmdline(pid: int) -> str:
 
 @pytest.fixture
 def observer():
-    """An rclpy node of the test's own (``system_test_observer``), on the test's domain."""
+    """Yield an rclpy node of the test's own (``system_test_observer``), on its domain."""
     import rclpy
 
     rclpy.init()

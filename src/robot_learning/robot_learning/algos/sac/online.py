@@ -81,6 +81,9 @@ def sparse_rewards(
     Args:
         transitions: :class:`~robot_learning.data.transitions.Transition` records with
             ``terminated`` and ``info.outcome``.
+        time: reward of every step.
+        success: added on the terminal step of a successful episode.
+        failure: added on the terminal step of a failed episode.
     """
     out = np.full(len(transitions), time, np.float32)
     for i, t in enumerate(transitions):

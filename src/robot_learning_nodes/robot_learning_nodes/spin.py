@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import re
 import signal
@@ -31,7 +32,7 @@ def spin_node(node_cls: type, args=None) -> None:
     # down and wakes the executor, which is the whole stop. Python's default handler would
     # also raise KeyboardInterrupt wherever the main thread is; inside a finalizer
     # (rclpy Task.__del__) that prints a traceback that launch reports as a crash.
-    signal.signal(signal.SIGINT, lambda *_: None)
+    signal.signal(signal.SIGINT, lambda *_: _watch_stop())
     try:
         rclpy.init(args=args)
     except RuntimeError as exc:  # rcl's RCLError: arguments it cannot parse (a -p value)
@@ -61,12 +62,24 @@ def spin_node(node_cls: type, args=None) -> None:
         if rclpy.ok():
             raise
     finally:
+        _watch_stop()
         close = getattr(node, 'close', None)
         if callable(close):
             close()
         node.destroy_node()
         rclpy.try_shutdown()
     exit_now()
+
+
+#: A stop that takes longer than this dumps every thread's stack to stderr (s): launch
+#: escalates to SIGTERM after 5 s, so a node stuck in its teardown says where, first.
+STOP_WATCHDOG_S = 4.0
+
+
+def _watch_stop() -> None:
+    # faulthandler's watchdog is a C thread: it reports even while the main thread is
+    # blocked inside rcl/DDS, where no Python signal handler can run.
+    faulthandler.dump_traceback_later(STOP_WATCHDOG_S, exit=False)
 
 
 def _rcl_reason(exc: Exception) -> str:

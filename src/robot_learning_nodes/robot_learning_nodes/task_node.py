@@ -17,15 +17,14 @@ trigger message (``trigger``: ``observation/scan`` by default) one ``episode`` s
 (diagnostic_msgs/DiagnosticArray, sim_node's format and QoS, hardware_id ``task_node``,
 stamped with the trigger's stamp; step 0 has reward 0 and prev_stamp -1) while an
 episode runs, and ``detections`` (geometry_msgs/PoseArray in ``base_frame``, one pose per
-goal in task order, NaN when the goal or the robot pose is unknown) for every trigger.
+goal in task order, NaN when unknown) for every trigger, again on a resend (lockstep).
 
-Services (std_srvs/Trigger): ``task/reset`` (start a new episode: calls ``reset_service``
-when set and answers ``episode <id>: <instruction>``, or ``episode <id>: instruction
-follows`` when the goal is drawn from a layout still to come; a running episode is dropped,
-not counted; refused with the reason while the reset call is in flight,
-``error_refused_reset``), ``task/success`` / ``task/failure`` (the operator ends the
-running episode with that outcome at its next step; a second press is refused with the
-reason), ``task/discard`` (ends it with no terminal step: never counted).
+Services (std_srvs/Trigger): ``task/reset`` (new episode: calls ``reset_service`` when set,
+answers ``episode <id>: <instruction>`` or ``episode <id>: instruction follows`` (goal drawn
+from a layout still to come); a running episode is dropped, not counted; refused while the
+reset call is in flight, ``error_refused_reset``), ``task/success`` / ``task/failure`` (end
+the episode with that outcome at its next step; a second press is refused with the reason),
+``task/discard`` (ends it with no terminal step: never counted).
 
 Episode start after a reset: triggers that arrive before the reset call answered are kept
 (``observations_during_reset``), not dropped. With topic goals the goal is drawn, and the
@@ -35,16 +34,14 @@ in, and step 0 is the first trigger stamped at or after them (older ones:
 goal is drawn at once. Goals whose radius already holds the robot at step 0 end nothing
 until it has left (:class:`~robot_learning.task.TaskTracker`).
 
-Poses (:class:`.task_goals.PoseHistory`): in the task ``frame`` only (else
-``error_pose_frame``); ``pose_source: pose`` holds the newest localization pose up to
-``localization_max_age_s``. Only dense rewards need a pose: a pose that stops makes
-``task_node: inputs`` STALE and dense steps without a pose are not published
-(``error_no_pose``); the episode continues when poses return. In classifier / operator
-mode steps never wait for a pose that does not flow (detections are NaN then) and STALE
-means poses came and stopped. A classifier input that does not fit the checkpoint (image
-size, sectors, vocabulary): a throttled line, counted (``error_classifier_input``), no
-verdict for that step; the time limit still ends the episode. Diagnostics tasks
-``task_node: episodes`` and ``task_node: inputs`` (docs/interfaces.md lists their keys).
+Poses (:class:`.task_goals.PoseHistory`): in the task ``frame`` only (``error_pose_frame``);
+``pose_source: pose`` holds the newest one up to ``localization_max_age_s``. Dense rewards
+need a pose: one that stops makes ``task_node: inputs`` STALE and dense steps without it
+are not published (``error_no_pose``) until poses return. Classifier / operator steps
+never wait for a pose that does not flow (NaN detections; STALE: poses came and stopped).
+A classifier input that does not fit the checkpoint: a throttled line, counted
+(``error_classifier_input``), no verdict; the time limit still ends the episode.
+Diagnostics: ``task_node: episodes`` and ``task_node: inputs`` (docs/interfaces.md).
 """
 
 from __future__ import annotations
@@ -113,7 +110,7 @@ class TaskNode(Node):
         self._next_goal = None  # drawn once the layout is known (_draw)
         if not self.goals.topic_index:
             self._draw(self.goals.positions)
-        self._stale = False
+        self._stale, self._det = False, None  # _det: last detections (a resend repeats it)
         for name in ('reset', 'success', 'failure', 'discard'):
             self.create_service(Trigger, f'task/{name}',
                                 lambda req, res, n=name: self._on_service(n, res))
@@ -127,7 +124,10 @@ class TaskNode(Node):
 
     # ------------------------------------------------------------------ inputs
     def _trigger(self, t: float, stamp) -> None:
-        if self._queue.add(t, stamp) and self.state == 'starting' and self.reset.busy:
+        if not self._queue.add(t, stamp):  # a resend: a node missed this step, maybe ours
+            if self._det is not None and stamp_to_s(self._det.header.stamp) == t:
+                self._pub_det.publish(self._det)
+        elif self.state == 'starting' and self.reset.busy:
             self.diag.count('observations_during_reset')  # deferred, not dropped
 
     def _on_scan(self, msg: LaserScan) -> None:
@@ -170,7 +170,8 @@ class TaskNode(Node):
         hold = v['localization_max_age_s'] if v['pose_source'] == 'pose' else 0.0
         pose = self.poses.at(t, v['pose_tolerance_s'], hold)
         positions = self.goals.positions
-        self._pub_det.publish(detections_msg(stamp, v['base_frame'], pose, positions))
+        self._det = detections_msg(stamp, v['base_frame'], pose, positions)
+        self._pub_det.publish(self._det)
         if self.state == 'idle':
             return
         if self.state == 'starting' and self._floor is not None and \

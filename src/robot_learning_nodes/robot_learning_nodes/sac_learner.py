@@ -43,6 +43,7 @@ import torch
 from .common import Diagnostics, live_parameters, spin_node
 from .modes import joint_observations
 from .sac_learner_params import declare_learner
+from .sac_learner_report import report
 from .sac_learner_robots import RateMeter, RobotStream
 
 #: Seconds between launch's SIGINT and its SIGKILL (sigterm_timeout 5 s + sigkill_timeout 5 s).
@@ -101,7 +102,7 @@ class SacLearner(Node):
             self.get_logger().warning('tensorboard not installed: no event files')
         self.robots = [RobotStream(r, self) for r in (p.robots or [''])]
         self.create_service(Trigger, 'learner/save_checkpoint', self._on_save)
-        self.create_timer(1.0, self._report)
+        self.create_timer(1.0, lambda: report(self))
         cfg = learner.cfg
         live_parameters(
             self,
@@ -200,41 +201,6 @@ class SacLearner(Node):
         except RobotLearningError as exc:
             resp.success, resp.message = False, str(exc)
         return resp
-
-    def _report(self) -> None:
-        learner, diag, tb = self.learner, self.diag, self._tb
-        updates_rate = self._updates_meter.update(learner.updates)
-        seen, done = self._diag_counts
-        self._diag_counts = (learner.transitions, learner.updates)
-        if learner.transitions > seen:
-            diag.tick('transitions', learner.transitions - seen)
-        if learner.updates > done:
-            diag.tick('updates', learner.updates - done)
-        diag.set('transitions', learner.transitions, task='transitions')
-        diag.set('updates', learner.updates, task='updates')
-        diag.set('updates_per_s', f'{updates_rate:.1f}', task='updates')
-        diag.set('weights_version', learner.version, task='updates')
-        diag.set('online_buffer', len(learner.online))
-        diag.set('demo_buffer', len(learner.demo) if learner.demo else 0)
-        dropped: dict[str, int] = {}
-        step = learner.transitions
-        for robot in self.robots:
-            rate = robot.meter.update(robot.transitions)
-            diag.set(f'transitions_{robot.label}', robot.transitions)
-            diag.set(f'transitions_per_s_{robot.label}', f'{rate:.1f}')
-            diag.set(f'episodes_{robot.label}', robot.state.episodes)
-            for k, v in robot.drops().items():
-                dropped[k] = dropped.get(k, 0) + v
-            if tb is not None:
-                tb.add_scalar(f'robots/{robot.label}/transitions_per_s', rate, step)
-                tb.add_scalar(f'robots/{robot.label}/transitions', robot.transitions, step)
-        for k, v in dropped.items():
-            diag.set(f'dropped_{k}', v)
-        for k, v in learner.last_stats.items():
-            diag.set(k, f'{v:.4g}', task='updates')
-        if tb is not None:
-            tb.add_scalar('learner/updates_per_s', updates_rate, step)
-            tb.add_scalar('learner/weights_version', learner.version, step)
 
     def close(self) -> None:
         """Stop updating and write the final checkpoint (called on shutdown).

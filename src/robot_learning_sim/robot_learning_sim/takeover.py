@@ -1,25 +1,18 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""When the scripted expert takes over a deployed policy (HG-DAgger gating, ROS parameters).
+"""When the scripted expert takes over a deployed policy: the ROS parameters of the rule.
 
-HG-DAgger (Kelly et al. 2019) lets a human supervise a learner and take over only when it
-goes wrong. ``expert_teleop`` with ``takeover: on_trouble`` plays that human: it engages
-when the robot makes less than ``stall_progress_m`` progress toward the goal over
-``stall_steps`` steps, moves more than ``away_m`` away from it over ``away_steps`` steps
-(heading for another pillar), or comes closer than ``near_obstacle_m`` to something, and
-drives for ``takeover_steps`` steps before it hands back. ``takeover: always`` drives every
-step (demonstrations).
+:class:`TakeoverGate` declares the parameters of
+:class:`~robot_learning_sim.takeover_rule.TakeoverRule` (HG-DAgger gating, documented
+there) on ``expert_teleop`` and counts the takeovers on its diagnostics.
 """
 
 from __future__ import annotations
 
-from collections import deque
-import math
-
 import numpy as np
 from rclpy.node import Node
-from robot_learning.errors import ConfigError
 from robot_learning_nodes.common import declare, Diagnostics
+from robot_learning_sim.takeover_rule import TAKEOVER_MODES, TakeoverRule
 
 
 class TakeoverGate:
@@ -39,10 +32,8 @@ class TakeoverGate:
             'obstacle (interventions)',
             read_only=True,
         )
-        if self.takeover not in ('always', 'on_trouble'):
-            raise ConfigError(
-                f"expert_teleop: takeover {self.takeover!r} must be 'always' or 'on_trouble'"
-            )
+        if self.takeover not in TAKEOVER_MODES:
+            TakeoverRule(takeover=self.takeover)  # raises the one-line ConfigError
         self.stall_steps = int(
             declare(
                 node,
@@ -101,57 +92,40 @@ class TakeoverGate:
                 max_value=100000,
             )
         )
-        self._dist: deque[float] = deque(maxlen=max(2, self.stall_steps, self.away_steps + 1))
-        self._engaged_left = 0
+        self.rule = TakeoverRule(
+            self.takeover,
+            self.stall_steps,
+            self.stall_progress,
+            self.near_obstacle,
+            self.away_m,
+            self.away_steps,
+            self.takeover_steps,
+        )
 
     def live(self) -> dict:
         """Appliers of the live takeover parameters, for ``live_parameters``."""
+        rule = self.rule
         return {
-            'stall_progress_m': lambda v: setattr(self, 'stall_progress', v),
-            'near_obstacle_m': lambda v: setattr(self, 'near_obstacle', v),
-            'away_m': lambda v: setattr(self, 'away_m', v),
-            'takeover_steps': lambda v: setattr(self, 'takeover_steps', int(v)),
+            'stall_progress_m': lambda v: setattr(rule, 'stall_progress', v),
+            'near_obstacle_m': lambda v: setattr(rule, 'near_obstacle', v),
+            'away_m': lambda v: setattr(rule, 'away_m', v),
+            'takeover_steps': lambda v: setattr(rule, 'takeover_steps', int(v)),
         }
 
     def reset(self) -> None:
         """Forget the progress window and any takeover in progress (a new episode)."""
-        self._dist.clear()
-        self._engaged_left = 0
+        self.rule.reset()
 
     def engaged(self, pose, goal, ranges: np.ndarray) -> bool:
-        """Whether to drive this step (always, or HG-DAgger gating in on_trouble mode).
+        """Whether to drive this step (:meth:`TakeoverRule.engaged`); counts new takeovers.
 
         Args:
             pose: (x m, y m, yaw rad) of the base.
             goal: (x m, y m) of the instructed pillar.
             ranges: float32 scan ranges, m (-inf: closer than range_min, REP-117).
         """
-        if self.takeover == 'always':
-            return True
-        if self._engaged_left > 0:
-            self._engaged_left -= 1
-            return True
-        self._dist.append(math.hypot(goal[0] - pose[0], goal[1] - pose[1]))
-        # -inf is a return closer than range_min (REP-117): nearest of all.
-        close = np.where(np.isneginf(ranges), 0.0, ranges)
-        close = close[np.isfinite(close)]
-        near = self.near_obstacle > 0 and close.size and float(close.min()) < self.near_obstacle
-        n = max(2, self.stall_steps)
-        stalled = len(self._dist) >= n and self._dist[-n] - self._dist[-1] < self.stall_progress
-        k = self.away_steps
-        away = (
-            self.away_m > 0
-            and len(self._dist) > k
-            and self._dist[-1] - self._dist[-1 - k] > self.away_m
-        )
-        if near or stalled or away:
-            self._engaged_left = self.takeover_steps - 1
-            self._dist.clear()
+        why = self.rule.engaged(pose, goal, ranges)
+        if why in ('near_obstacle', 'moving_away', 'stalled'):
             self._diag.count('takeovers')
-            self._diag.count(
-                'takeovers_near_obstacle'
-                if near
-                else 'takeovers_moving_away' if away else 'takeovers_stalled'
-            )
-            return True
-        return False
+            self._diag.count(f'takeovers_{why}')
+        return bool(why)

@@ -363,13 +363,37 @@ class SAC:
 
     # ------------------------------------------------------------------ update
 
-    def update(self, batch: Batch) -> dict[str, float]:
+    def critic_penalty(
+        self, obs: torch.Tensor, act: torch.Tensor, q: torch.Tensor, target: torch.Tensor
+    ) -> torch.Tensor | None:
+        """Extra critic loss term; a hook for subclasses (e.g. Cal-QL's conservative term).
+
+        Called inside every critic step of :meth:`update`, after the TD loss is formed and
+        before the backward pass; a returned scalar is added to the critic loss (so its
+        gradient reaches the critic) and reported as the ``critic_penalty`` metric.
+
+        Args:
+            obs: ``(B, obs_dim)`` float32 observations of this critic minibatch.
+            act: ``(B, action_dim)`` float32 dataset actions.
+            q: ``(N, B)`` the critics' ``Q(obs, act)``, with gradient.
+            target: ``(B,)`` the TD target ``y`` (no gradient).
+
+        Returns:
+            A scalar tensor, or None (the default: plain SAC) for no penalty.
+        """
+        return None
+
+    def update(self, batch: Batch, *, update_actor: bool = True) -> dict[str, float]:
         """One SAC gradient step per critic minibatch (see :class:`SACConfig` utd_ratio).
 
         Args:
             batch: :class:`Batch` of numpy arrays or tensors with ``B`` rows,
                 ``B`` a multiple of ``utd_ratio`` (normally ``batch_size * utd_ratio``);
                 ``n_steps`` (optional) must be >= 1 (not checked here; the buffers do).
+            update_actor: False: critic steps only (e.g. warming a loaded critic up
+                before the actor follows it); the actor, ``log_alpha`` and their
+                optimiser state are left alone, ``actor_updates`` does not move and the
+                actor metrics are absent. ``num_updates`` counts the call either way.
 
         Returns:
             Metrics (Python floats): ``critic_loss``, ``q_mean`` (mean of all ``N`` Q over
@@ -378,8 +402,9 @@ class SAC:
             ``alpha`` (before this
             step's temperature update); when the actor was updated in this call also
             ``actor_loss``, ``alpha_loss``, ``entropy`` (``-mean log pi``, nats, a
-            single-sample estimate of the policy entropy) and ``log_prob``. Losses of the
-            last critic minibatch.
+            single-sample estimate of the policy entropy) and ``log_prob``; when
+            :meth:`critic_penalty` returned a tensor also ``critic_penalty`` (included in
+            ``critic_loss``). Losses of the last critic minibatch.
 
         Raises:
             ConfigError: a field of the batch has the wrong shape.
@@ -415,12 +440,17 @@ class SAC:
             q = self.critic.q_values(obs, act)  # (N, B)
             # SB3: 0.5 * sum over critics of the MSE = 0.5 * N * mean over (N, B).
             critic_loss = (q - target).square().mean() * (0.5 * q.shape[0])
+            penalty = self.critic_penalty(obs, act, q, target)
+            if penalty is not None:
+                critic_loss = critic_loss + penalty
             self._critic_grad.zero_()
             critic_loss.backward()
             self.critic_optimizer.step()
             polyak_update((self._critic_flat,), (self._target_flat,), cfg.tau)
             self.critic_updates += 1
         metrics['critic_loss'] = critic_loss.detach()
+        if penalty is not None:
+            metrics['critic_penalty'] = penalty.detach().reshape(())
         q = q.detach()
         metrics['q_mean'] = q.mean()
         if q.shape[0] == 2:  # the same population std, at a third of torch.std's cost
@@ -430,7 +460,7 @@ class SAC:
         metrics['target_q_mean'] = target.mean()
         metrics['alpha'] = alpha
 
-        if self.num_updates % cfg.actor_update_every == 0:
+        if update_actor and self.num_updates % cfg.actor_update_every == 0:
             action, log_prob, _ = self.actor.sample(obs, self._generator)
             q_all = self.critic.q_values(obs, action)
             # [SAC2] eq. 7 with clipped double Q (SB3) for N <= 2; [REDQ] Alg. 1 line 13: the

@@ -71,6 +71,12 @@ _SCALARS = {
         1,
     ),
     'max_env_steps': (0, 'stop updating after this many transitions (0 = never)', 0),
+    'critic_warmup_updates': (
+        0,
+        'after loading init_from, the first N updates train the critics only (the actor '
+        'waits until they fit the online data); 0 = off',
+        0,
+    ),
     'init_from': (
         '',
         'checkpoint directory whose full SAC state to start from '
@@ -99,7 +105,13 @@ class LearnerParams:
     @property
     def online_cfg(self) -> OnlineConfig:
         """Return the :class:`OnlineConfig` of these values."""
-        names = ('buffer_capacity', 'warmup_transitions', 'checkpoint_every', 'best_window')
+        names = (
+            'buffer_capacity',
+            'warmup_transitions',
+            'checkpoint_every',
+            'best_window',
+            'critic_warmup_updates',
+        )
         return OnlineConfig(
             max_env_steps=self.values['max_env_steps'], **{n: self.values[n] for n in names}
         )

@@ -7,7 +7,10 @@ naming the field) and round-trips through ``to_dict`` / ``from_dict`` (checkpoin
 sidecars). Sources of the defaults: [IQL] Kostrikov, Nair, Levine, "Offline
 Reinforcement Learning with Implicit Q-Learning", ICLR 2022, arXiv:2110.06169, appendix
 B and the reference ``ikostrikov/implicit_q_learning`` ``configs/antmaze_config.py``;
-SAC pretraining takes :class:`~robot_learning.algos.sac.SACConfig`'s.
+SAC pretraining takes :class:`~robot_learning.algos.sac.SACConfig`'s; its Cal-QL options
+[CQL] Kumar et al., "Conservative Q-Learning for Offline Reinforcement Learning", NeurIPS
+2020, arXiv:2006.04779, and [CALQL] Nakamoto et al., "Cal-QL: Calibrated Offline RL
+Pre-Training for Efficient Online Fine-Tuning", NeurIPS 2023, arXiv:2303.05479.
 
 Nothing here imports rclpy.
 """
@@ -180,6 +183,20 @@ class SACPretrainConfig:
     state matches the ``sac_learner`` defaults (its ``sac.*`` parameters). See
     :class:`sac.SACConfig` for each field. ``utd_ratio`` only sets how many critic
     minibatches one :meth:`SACPretrainer.update` takes (there is no environment offline).
+
+    Cal-QL (:mod:`.calql`; Nakamoto et al. 2023, arXiv:2303.05479) on top, off by default:
+
+    Attributes:
+        calql: add the conservative critic term (``--set calql=true``), so that Q does not
+            overestimate actions the demonstrations do not hold.
+        cql_alpha: its weight alpha; 1.0 ([CALQL] appendix C: 5 for AntMaze, 1 for
+            Adroit/Kitchen; the navigation rewards here are of Adroit's scale, ~10 at most
+            per step).
+        cql_num_actions: actions of each kind (uniform, pi(s), pi(s')) sampled per state,
+            10 as [CQL]/[CALQL]; each costs about one critic pass over the batch.
+        calql_calibration: Cal-QL's lower bound ``max(Q, V^mu)`` of the policy actions,
+            ``V^mu`` the Monte-Carlo return-to-go of the demo episode; False = plain CQL(H).
+        cql_temperature: temperature of the log-sum-exp, 1.0 ([CQL] appendix F).
     """
 
     hidden: tuple[int, ...] = SACConfig.hidden
@@ -195,16 +212,32 @@ class SACPretrainConfig:
     utd_ratio: int = SACConfig.utd_ratio
     actor_update_every: int = SACConfig.actor_update_every
     seed: int = SACConfig.seed
+    calql: bool = False
+    cql_alpha: float = 1.0
+    cql_num_actions: int = 10
+    calql_calibration: bool = True
+    cql_temperature: float = 1.0
 
     def __post_init__(self) -> None:
-        self.sac_config(1, 1)  # validates every field (ConfigError naming it)
+        self.sac_config(1, 1)  # validates every SAC field (ConfigError naming it)
         self.hidden = tuple(int(s) for s in self.hidden)
+        owner = 'SACPretrainConfig'
+        for name in ('calql', 'calql_calibration'):
+            value = getattr(self, name)
+            if not isinstance(value, (bool, np.bool_)):
+                raise ConfigError(f'{owner}.{name} must be true or false, got {value!r}')
+            setattr(self, name, bool(value))
+        self.cql_alpha = _check_float(owner, 'cql_alpha', self.cql_alpha, 0.0, 1e6, low_open=True)
+        self.cql_num_actions = _check_positive_int(owner, 'cql_num_actions', self.cql_num_actions)
+        self.cql_temperature = _check_float(
+            owner, 'cql_temperature', self.cql_temperature, 0.0, 1e6, low_open=True
+        )
 
     def sac_config(self, obs_dim: int, action_dim: int, device: str = 'cpu') -> SACConfig:
         """Return the :class:`sac.SACConfig` for this spec; ConfigError on a bad field."""
-        return SACConfig(
-            obs_dim=obs_dim, action_dim=action_dim, device=device, **dataclasses.asdict(self)
-        )
+        sac_fields = {f.name for f in dataclasses.fields(SACConfig)}
+        values = {k: v for k, v in dataclasses.asdict(self).items() if k in sac_fields}
+        return SACConfig(obs_dim=obs_dim, action_dim=action_dim, device=device, **values)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable dict of every field."""

@@ -25,7 +25,74 @@ import torch.distributed as dist
 
 from .configuration_offline_rl import _check_positive_int
 
-__all__ = ['TransitionData', 'distributed', 'to_tensors', 'torch_device']
+__all__ = ['TransitionData', 'distributed', 'returns_to_go', 'to_tensors', 'torch_device']
+
+
+def returns_to_go(
+    rewards: np.ndarray,
+    terminated: np.ndarray,
+    episodes: np.ndarray,
+    order: np.ndarray,
+    gamma: float,
+    tail_reward: float | None = None,
+) -> np.ndarray:
+    """Discounted Monte-Carlo return-to-go of every transition, episode by episode.
+
+    ``G_t = r_t + gamma * (1 - terminated_t) * G_{t+1}`` backwards through each episode
+    (transitions of one ``episodes`` id, in ``order``), the value of the behaviour policy
+    that recorded it: Cal-QL's reference value ``V^mu(s_t)`` (Nakamoto et al. 2023,
+    "Cal-QL: Calibrated Offline RL Pre-Training for Efficient Online Fine-Tuning",
+    NeurIPS 2023, arXiv:2303.05479, sec. 4, eq. 4.1; their estimate is the same
+    discounted return-to-go of the dataset trajectory).
+
+    An episode whose last transition is not terminated (a time limit, a crash, a bag cut
+    short) went on unobserved: its tail is ``G_{T+1} = tail_reward / (1 - gamma)``, every
+    later reward taken as ``tail_reward`` (default the lowest reward in ``rewards``), so
+    that ``G`` stays a lower bound of the behaviour policy's return whenever no reward is
+    below it -- what the calibration needs (Cal-QL sec. 4: the bound only has to hold from
+    below; a too-low reference just leaves the CQL term as it is).
+
+    Args:
+        rewards: float32 ``(M,)`` rewards of the transitions.
+        terminated: bool ``(M,)``, true terminations (no bootstrap).
+        episodes: int ``(M,)`` episode id of each transition.
+        order: int ``(M,)`` position key within an episode (e.g. the ``obs`` frame index).
+        gamma: discount in [0, 1).
+        tail_reward: reward assumed after a truncated episode's end; None = ``rewards.min()``.
+
+    Returns:
+        float32 ``(M,)``, ``G`` of each transition in the input order.
+
+    Raises:
+        ConfigError: arrays of different lengths or ``gamma`` outside [0, 1).
+    """
+    rewards = np.asarray(rewards, np.float64)
+    terminated = np.asarray(terminated, bool)
+    episodes, order = np.asarray(episodes), np.asarray(order)
+    m = rewards.shape[0]
+    if not (rewards.ndim == 1 and terminated.shape == episodes.shape == order.shape == (m,)):
+        raise ConfigError(
+            f'returns_to_go needs (M,) arrays, got rewards {rewards.shape}, terminated '
+            f'{terminated.shape}, episodes {episodes.shape}, order {order.shape}'
+        )
+    if not 0.0 <= gamma < 1.0:
+        raise ConfigError(f'returns_to_go: gamma must be in [0, 1), got {gamma}')
+    out = np.zeros(m, np.float32)
+    if m == 0:
+        return out
+    floor = float(rewards.min()) if tail_reward is None else float(tail_reward)
+    tail = floor / (1.0 - gamma)
+    # Group by episode, then by position: the last row of each group ends the episode.
+    rows = np.lexsort((order, episodes))
+    ends = np.flatnonzero(np.diff(episodes[rows]) != 0).tolist() + [m - 1]
+    start = 0
+    for end in ends:
+        g = tail
+        for row in rows[start:end + 1][::-1].tolist():
+            g = rewards[row] + gamma * (0.0 if terminated[row] else g)
+            out[row] = g
+        start = end + 1
+    return out
 
 
 def distributed() -> bool:
@@ -97,6 +164,7 @@ class TransitionData:
             )
         self.train_indices = self.check_indices(train_indices, 'train_indices')
         episodes = transitions.get('episode')
+        self.episodes = None if episodes is None else np.asarray(episodes, np.int64)
         rew = self.rewards[self.train_indices]
         self.stats = {
             'train_transitions': int(self.train_indices.size),
@@ -125,11 +193,28 @@ class TransitionData:
             )
         return idx.astype(np.int64, copy=False)
 
-    def sample(self, indices: np.ndarray, n: int, rng: np.random.Generator) -> Batch:
-        """``n`` transitions drawn uniformly with replacement from ``indices``."""
+    def returns_to_go(self, gamma: float) -> np.ndarray:
+        """Monte-Carlo return-to-go of every transition (:func:`returns_to_go`), float32 (M,).
+
+        Episodes are the dataset's ``episode`` ids (all one episode without them), in
+        frame order.
+        """
+        m = self.obs_index.shape[0]
+        episodes = self.episodes if self.episodes is not None else np.zeros(m, np.int64)
+        return returns_to_go(self.rewards, self.terminated, episodes, self.obs_index, gamma)
+
+    def sample_rows(self, indices: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` transition indices drawn uniformly with replacement from ``indices``."""
         idx = self.check_indices(indices)
         n = _check_positive_int('sample', 'batch_size', n)
-        rows = idx[rng.integers(0, idx.size, size=n)]
+        return idx[rng.integers(0, idx.size, size=n)]
+
+    def sample(self, indices: np.ndarray, n: int, rng: np.random.Generator) -> Batch:
+        """``n`` transitions drawn uniformly with replacement from ``indices``."""
+        return self.batch(self.sample_rows(indices, n, rng))
+
+    def batch(self, rows: np.ndarray) -> Batch:
+        """Return the transitions ``rows`` (int64 ``(B,)``) as a :class:`Batch` of numpy arrays."""
         return Batch(
             np.ascontiguousarray(self.observations[self.obs_index[rows]], np.float32),
             self.actions[rows],

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 import dataclasses
 import functools
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from robot_learning.algos.sac.checkpoint_sac import (
@@ -39,10 +39,23 @@ from robot_learning.errors import CheckpointError, ConfigError
 import torch
 import torch.distributed as dist
 
+from .calql import CalQLSAC
 from .configuration_offline_rl import _check_positive_int, SACPretrainConfig
 from .data_offline_rl import distributed, to_tensors, torch_device, TransitionData
 
-__all__ = ['SACPretrainer']
+__all__ = ['ReturnsBatch', 'SACPretrainer']
+
+
+class ReturnsBatch(NamedTuple):
+    """A :class:`Batch` with the Monte-Carlo return-to-go of each row (Cal-QL's ``V^mu``).
+
+    Attributes:
+        batch: the transitions.
+        mc_returns: float32 ``(B,)``, :meth:`TransitionData.returns_to_go` of the rows.
+    """
+
+    batch: Batch
+    mc_returns: np.ndarray
 
 
 def _allreduce_before_step(optimizer: torch.optim.Optimizer) -> None:
@@ -75,8 +88,10 @@ class SACPretrainer:
     ``sac_learner`` continues from (its ``init_from`` parameter).
 
     Plain SAC offline overestimates the value of actions the data does not hold (the
-    motivation of [IQL] and CQL); use it to warm-start the online learner, and IQL for a
-    policy to deploy from data alone.
+    motivation of [IQL] and CQL); with ``calql`` the critic steps add Cal-QL's calibrated
+    conservative term (:class:`.calql.CalQLSAC`, ``V^mu`` the demo episodes' Monte-Carlo
+    returns), the pretraining Cal-QL proposes for online fine-tuning. Use IQL for a policy
+    to deploy from data alone.
 
     ``evaluate``'s ``val_loss`` is SAC's critic loss (soft TD error, [SAC] with clipped
     double Q: ``0.5 * sum_j mean (Q_j(s, a) - y)^2``) on validation transitions, with the
@@ -121,7 +136,19 @@ class SACPretrainer:
         self.device = torch_device(device)
         self.data = TransitionData(data, obs_cfg, act_cfg, train_indices)
         self.sac_cfg = cfg.sac_config(obs_cfg.dim, act_cfg.dim, str(self.device))
-        self.sac = SAC(self.sac_cfg)
+        self.mc_returns = None
+        if cfg.calql:
+            # [CALQL] eq. 5.1: V^mu from the demo episodes, with the discount of the critic.
+            self.mc_returns = self.data.returns_to_go(self.sac_cfg.gamma)
+            self.sac: SAC = CalQLSAC(
+                self.sac_cfg,
+                cfg.cql_alpha,
+                cfg.cql_num_actions,
+                cfg.calql_calibration,
+                cfg.cql_temperature,
+            )
+        else:
+            self.sac = SAC(self.sac_cfg)
         # The networks as attributes too (checksums of the train loop, tests); they are
         # SAC's own modules, whose parameters are views of its flat buffers.
         self.actor, self.critic, self.critic_target = (
@@ -138,36 +165,51 @@ class SACPretrainer:
             _allreduce_before_step(self.sac.critic_optimizer)
             _allreduce_before_step(self.sac.actor_optimizer)
 
-    def sample(self, indices: np.ndarray, batch_size: int, rng: np.random.Generator) -> Batch:
+    def sample(
+        self, indices: np.ndarray, batch_size: int, rng: np.random.Generator
+    ) -> Batch | ReturnsBatch:
         """Draw ``batch_size * utd_ratio`` transitions (what one SAC update takes).
 
         Uniform with replacement from ``indices``; fields as :meth:`IQLTrainer.sample`.
+        With ``calql`` a :class:`ReturnsBatch` (the rows' Monte-Carlo returns beside them).
 
         Raises:
             ConfigError: empty or out-of-range indices, or ``batch_size`` < 1.
         """
         n = _check_positive_int('sample', 'batch_size', batch_size)
-        return self.data.sample(indices, n * self.sac_cfg.utd_ratio, rng)
+        rows = self.data.sample_rows(indices, n * self.sac_cfg.utd_ratio, rng)
+        batch = self.data.batch(rows)
+        if self.mc_returns is None:
+            return batch
+        return ReturnsBatch(batch, self.mc_returns[rows])
 
-    def update(self, batch: Batch) -> dict[str, float]:
-        """Run one :meth:`sac.SAC.update`.
+    def update(self, batch: Batch | ReturnsBatch) -> dict[str, float]:
+        """Run one :meth:`sac.SAC.update` (Cal-QL's with ``calql``).
 
-        Returns its metrics plus ``loss`` (= ``critic_loss``) and ``lr`` (critic learning
-        rate).
+        Returns its metrics plus ``loss`` (= ``critic_loss``, with the conservative term
+        under ``calql``) and ``lr`` (critic learning rate).
         """
-        stats = self.sac.update(batch)
+        if isinstance(batch, ReturnsBatch):
+            stats = self.sac.update(batch.batch, mc_returns=batch.mc_returns)
+        else:
+            stats = self.sac.update(batch)
         stats['loss'] = stats['critic_loss']
         stats['lr'] = float(self.sac.critic_optimizer.param_groups[0]['lr'])
         return stats
 
     @torch.no_grad()
-    def evaluate(self, batch: Batch) -> dict[str, float]:
+    def evaluate(self, batch: Batch | ReturnsBatch) -> dict[str, float]:
         """Critic loss on a validation batch (any number of rows); changes nothing.
 
         Returns:
             ``val_loss`` (soft TD loss, see class docstring), ``val_q_mean``,
-            ``val_target_q_mean``.
+            ``val_target_q_mean``; with ``calql`` also ``val_mc_return_mean`` (the rows'
+            Monte-Carlo returns, the scale Cal-QL keeps Q on).
         """
+        extra = {}
+        if isinstance(batch, ReturnsBatch):
+            extra['val_mc_return_mean'] = float(np.mean(batch.mc_returns))
+            batch = batch.batch
         sac, cfg = self.sac, self.sac_cfg
         obs, act, rew, nobs, term = to_tensors(batch, sac.device)
         generator = torch.Generator(device=sac.device).manual_seed(cfg.seed + 2)
@@ -178,7 +220,8 @@ class SACPretrainer:
         q = sac.critic.q_values(obs, act)
         loss = (q - target).square().mean() * (0.5 * q.shape[0])
         values = torch.stack([loss, q.mean(), target.mean()]).tolist()
-        return dict(zip(('val_loss', 'val_q_mean', 'val_target_q_mean'), values, strict=True))
+        out = dict(zip(('val_loss', 'val_q_mean', 'val_target_q_mean'), values, strict=True))
+        return {**out, **extra}
 
     def act(self, observations: np.ndarray) -> np.ndarray:
         """Deterministic actions: ``(B, obs_dim)`` -> float32 ``(B, action_dim)``."""
@@ -223,5 +266,11 @@ class SACPretrainer:
             'pretrained': 'offline',
             'dataset': self.data.stats,
         }
+        if self.cfg.calql:
+            fields['calql'] = {
+                'alpha': self.cfg.cql_alpha,
+                'num_actions': self.cfg.cql_num_actions,
+                'calibration': self.cfg.calql_calibration,
+            }
         fields.update(extra_metadata or {})
         return save_sac_state(path, self.sac, self.obs_cfg, self.act_cfg, **fields)

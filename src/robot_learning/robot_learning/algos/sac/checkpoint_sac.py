@@ -368,14 +368,28 @@ def expected_spec(obs_cfg: Any, act_cfg: Any) -> dict[str, Any]:
 
 
 def read_checkpoint(
-    path: str | os.PathLike[str], obs_cfg: Any, act_cfg: Any
+    path: str | os.PathLike[str], obs_cfg: Any, act_cfg: Any, sac_only: str = ''
 ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Load a checkpoint's tensors and sidecar, refused unless trained on this spec.
 
+    Args:
+        path: checkpoint directory.
+        obs_cfg, act_cfg: the spec it must have been trained on.
+        sac_only: when set (what and where, e.g. ``'init_from /path'``), a sidecar
+            ``algorithm`` other than ``'sac'`` (a BC, IQL or success-classifier
+            checkpoint) is refused first, before its spec is compared.
+
     Raises:
-        CheckpointError: unreadable, or another observation/action spec (one line).
+        CheckpointError: unreadable, another algorithm (``sac_only``), or another
+            observation/action spec (one line).
     """
     tensors, meta = load_checkpoint(path)
+    algorithm = meta.get('algorithm')
+    if sac_only and algorithm != 'sac':
+        raise CheckpointError(
+            f'{sac_only} holds no SAC state (algorithm {algorithm!r}): use the output of '
+            "'robot-learning train --algo sac' or a learner's checkpoints/latest"
+        )
     check_spec(meta, expected_spec(obs_cfg, act_cfg))
     return tensors, meta
 

@@ -275,6 +275,15 @@ class OnlineConfig:
             ``checkpoints/best``, 50 (SB3's ``EvalCallback`` keeps a best model the same
             way, from separate evaluation episodes).
         max_env_steps: stop updating after this many transitions; 0 = never.
+        critic_warmup_updates: after an ``init_from`` state is loaded, the first this many
+            updates train the critics only (``SAC.update(batch, update_actor=False)``), so
+            that critics pretrained offline recalibrate on the online data before the
+            actor follows their gradient; 0 = off. Offline critics are off on the actions
+            the data does not hold, and the first actor steps on them undo the pretrained
+            actor (the initial "unlearning" dip of Nakamoto et al. 2023, "Cal-QL",
+            arXiv:2303.05479, sec. 3). WSRL (Zhou et al. 2024, arXiv:2412.07762) bridges
+            it with warm-up rollouts of the frozen pretrained policy; here the critics
+            also learn from those rollouts (and the demo buffer) while the actor waits.
 
     Raises:
         ConfigError: a field is not an integer in its range (one line naming it).
@@ -285,6 +294,7 @@ class OnlineConfig:
     checkpoint_every: int = 5000
     best_window: int = 50
     max_env_steps: int = 0
+    critic_warmup_updates: int = 0
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

@@ -182,10 +182,14 @@ class OnlineLearner:
         self.lock = threading.Lock()
         self.train_lock = threading.Lock()
         latest = latest_learner_state(self.run_dir) if resume else None
+        self.critic_warmup_until = 0  # updates below it train the critics only
         if latest is not None:
             self._resume(latest)
+            if self.resume_meta.get('init_from'):  # a warm-up cut short goes on
+                self.critic_warmup_until = self.cfg.critic_warmup_updates
         elif init_from:
             self._load_init(Path(init_from))
+            self.critic_warmup_until = self.updates + self.cfg.critic_warmup_updates
         bags = [b for b in demo_bags if b]
         if bags and self.demo is None:
             self._seed_demos(bags, tuple(demo_outcomes), demo_reward)
@@ -196,7 +200,7 @@ class OnlineLearner:
 
     # --- checkpoints in -------------------------------------------------------------
     def _load_init(self, path: Path) -> None:
-        tensors, meta = read_checkpoint(path, self.obs_cfg, self.act_cfg)
+        tensors, meta = read_checkpoint(path, self.obs_cfg, self.act_cfg, f'init_from {path}')
         load_sac_state(self.sac, tensors, meta, f'init_from {path}')
         optim = 'with' if any(k.startswith(SAC_PREFIX + 'optim.') for k in tensors) else 'without'
         origin = 'offline pretraining' if meta.get('pretrained') == 'offline' else 'sac_learner'
@@ -379,8 +383,10 @@ class OnlineLearner:
                 self.sac_cfg.demo_ratio,
                 self.rng,
             )
+        # critic_warmup_updates: critics only until the loaded ones fit the online data.
+        actor = self.updates >= self.critic_warmup_until
         with self.train_lock:
-            stats = self.sac.update(batch)
+            stats = self.sac.update(batch, update_actor=actor)
         self.updates += 1
         self.last_stats = stats
         return stats

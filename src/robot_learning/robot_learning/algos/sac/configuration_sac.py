@@ -284,6 +284,12 @@ class OnlineConfig:
             arXiv:2303.05479, sec. 3). WSRL (Zhou et al. 2024, arXiv:2412.07762) bridges
             it with warm-up rollouts of the frozen pretrained policy; here the critics
             also learn from those rollouts (and the demo buffer) while the actor waits.
+        intervention_capacity: demo-buffer rows kept free for human (intervention)
+            transitions, 20000 (~15 min of takeovers at 20 Hz): HIL-SERL adds every
+            intervention to the prior-data (demo) buffer as well as the online one (Luo et
+            al. 2024, "Precise and Dexterous Robotic Manipulation via Human-in-the-Loop
+            RL", arXiv:2410.21845); beyond this the oldest demo rows are
+            overwritten. 0 = interventions go to the online buffer only.
 
     Raises:
         ConfigError: a field is not an integer in its range (one line naming it).
@@ -295,6 +301,7 @@ class OnlineConfig:
     best_window: int = 50
     max_env_steps: int = 0
     critic_warmup_updates: int = 0
+    intervention_capacity: int = 20000
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

@@ -30,13 +30,17 @@ def plot_learning_curve(
     window: int = 20,
     eval_rate: float | None = None,
 ) -> Path | None:
-    """Plot episode return (and success rate, when any can succeed) against env steps.
+    """Plot episode return, success rate and intervention rate against env steps.
 
-    One colour per robot, with a trailing mean over ``window`` episodes.
+    One colour per robot, with a trailing mean over ``window`` episodes. The success
+    panel is drawn when any episode can succeed; the intervention panel (trailing mean of
+    ``intervention_rate``: human steps / episode length, HIL-SERL's measure of how much
+    the person still drives) when any row has a rate above zero.
 
     Args:
         rows: finished episodes as the learner writes them to ``episodes.jsonl``
-            (keys ``env_steps``, ``return``, ``success``, optional ``robot``).
+            (keys ``env_steps``, ``return``, ``success``, optional ``robot`` and
+            ``intervention_rate``).
         path: PNG to write (parent created).
         title: the figure's title.
         window: episodes in the trailing mean.
@@ -65,13 +69,12 @@ def plot_learning_curve(
         or any(r.get('success') for r in rows)
         or any(r.get('outcome') == 'success' for r in rows)
     )
+    any_human = any(float(r.get('intervention_rate') or 0.0) > 0.0 for r in rows)
+    panels = 1 + any_success + any_human
     fig, axes = plt.subplots(
-        2 if any_success else 1,
-        1,
-        figsize=(7, 6 if any_success else 3.6),
-        sharex=True,
-        squeeze=False,
+        panels, 1, figsize=(7, 1.2 + 2.4 * panels), sharex=True, squeeze=False
     )
+    human_ax = axes[-1, 0] if any_human else None
     ax = axes[0, 0]
     for robot in robots:
         mine = [r for r in rows if str(r.get('robot', 'robot')) == robot]
@@ -90,6 +93,11 @@ def plot_learning_curve(
             axes[1, 0].plot(
                 steps, rolling_mean(succ, window), color=points.get_color(), label=label
             )
+        if human_ax is not None:
+            rate = np.array([float(r.get('intervention_rate') or 0.0) for r in mine])
+            human_ax.plot(
+                steps, rolling_mean(rate, window), color=points.get_color(), label=label
+            )
     ax.set_ylabel('return')
     ax.set_title(title)
     ax.legend(fontsize=8)
@@ -98,6 +106,10 @@ def plot_learning_curve(
         axes[1, 0].set_ylabel(f'success (mean of {window})')
         axes[1, 0].set_ylim(-0.02, 1.02)
         axes[1, 0].grid(alpha=0.3)
+    if human_ax is not None:
+        human_ax.set_ylabel(f'intervention rate\n(mean of {window})')
+        human_ax.set_ylim(-0.02, 1.02)
+        human_ax.grid(alpha=0.3)
     if eval_rate is not None:
         axes[1, 0].axhline(eval_rate, ls='--', color='k', label=f'final eval {eval_rate:.2f}')
         axes[1, 0].legend(fontsize=8)

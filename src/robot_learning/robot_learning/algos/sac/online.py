@@ -15,6 +15,12 @@ and what is saved is here, testable without rclpy.
   robot has its own :class:`~robot_learning.data.buffers.NStepAccumulator`, fed in stamp
   order; a gap in a robot's stamps (a lost step) flushes it, so no return spans the gap
   and robots never mix.
+- Interventions (HIL-SERL, Luo et al. 2024, arXiv:2410.21845): a transition a human
+  drove (``add(..., human=True)``) goes into the online buffer and into the demo
+  (prior-data) buffer, which keeps ``OnlineConfig.intervention_capacity`` rows free for
+  them (an empty one is made when there are no demo bags); human steps are counted per
+  robot, per episode (``episodes.jsonl``: ``human_steps``, ``intervention_rate``) and in
+  total (:attr:`OnlineLearner.human_steps`, kept across resumes).
 - UTD gate: at most one :meth:`SAC.update` call (each ``utd_ratio`` critic steps) per
   received 1-step transition, after ``warmup_transitions`` and up to ``max_env_steps``,
   so the update-to-data ratio holds whatever the relative speed of robot and learner.
@@ -102,14 +108,22 @@ class RobotState:
         last_stamp: stamp (µs) of its last transition, -1 before the first.
         transitions: 1-step transitions received from it.
         episodes: finished episodes received from it (this process).
+        human_steps: its 1-step transitions a human drove (interventions, across resumes).
+        episode_human: human steps since its last finished episode.
+        pending_human: the human flag of each step still in ``nstep``, oldest first (an
+            n-step row carries the flag of its first step).
     """
 
-    def __init__(self, label: str, cfg: SACConfig, transitions: int = 0) -> None:
+    def __init__(
+        self, label: str, cfg: SACConfig, transitions: int = 0, human_steps: int = 0
+    ) -> None:
         self.label = label
         self.nstep = NStepAccumulator(cfg.n_step, cfg.gamma)
         self.last_stamp = -1
         self.transitions = transitions
         self.episodes = 0
+        self.human_steps, self.episode_human = human_steps, 0
+        self.pending_human: deque[bool] = deque()
 
 
 class OnlineLearner:
@@ -170,11 +184,13 @@ class OnlineLearner:
         )
         self.demo: ReplayBuffer | None = None
         self.demo_episodes = self.transitions = self.updates = self.version = 0
+        self.human_steps = 0  # 1-step transitions a human drove (all robots, across resumes)
         self.best_success = -1.0
         self.recent: deque[bool] = deque(maxlen=self.cfg.best_window)
         self.rows: list[dict] = []  # finished episodes (learning curve)
         self.robots: dict[str, RobotState] = {}
         self._saved_robots: dict[str, int] = {}
+        self._saved_human: dict[str, int] = {}
         self.resumed_from: Path | None = None
         self.resume_meta: dict = {}
         self.last_stats: dict[str, float] = {}
@@ -191,8 +207,17 @@ class OnlineLearner:
             self._load_init(Path(init_from))
             self.critic_warmup_until = self.updates + self.cfg.critic_warmup_updates
         bags = [b for b in demo_bags if b]
-        if bags and self.demo is None:
+        if bags and (self.demo is None or not len(self.demo)):
             self._seed_demos(bags, tuple(demo_outcomes), demo_reward)
+        if self.demo is None and self.cfg.intervention_capacity:
+            # Interventions are prior data even without demo bags; made now (empty: every
+            # batch row comes from the online buffer until the first human step).
+            self.demo = ReplayBuffer(
+                self.obs_cfg.dim,
+                self.act_cfg.dim,
+                self.cfg.intervention_capacity,
+                seed=self.sac_cfg.seed + 1,
+            )
         self._t0 = time.monotonic()
         self._wall_offset = float(self.resume_meta.get('wall_s', 0.0))
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -242,6 +267,9 @@ class OnlineLearner:
         self.recent.extend(bool(x) for x in meta.get('recent_success', []))
         saved = meta.get('robot_transitions') or {}
         self._saved_robots = {str(k): int(v) for k, v in saved.items()}
+        self.human_steps = int(meta.get('human_steps', 0))
+        saved = meta.get('robot_human_steps') or {}
+        self._saved_human = {str(k): int(v) for k, v in saved.items()}
         self.resume_meta, self.resumed_from = meta, path
         rows = self.run_dir / 'episodes.jsonl'
         if rows.is_file():
@@ -269,8 +297,13 @@ class OnlineLearner:
         arr = stack_transitions(transitions)
         if reward is not None:
             arr['rewards'] = sparse_rewards(transitions, *reward)
+        # Room for the interventions to come; the capacity is saved with the buffer, so a
+        # resumed learner keeps the room that is left.
         self.demo = ReplayBuffer(
-            self.obs_cfg.dim, self.act_cfg.dim, len(transitions), seed=self.sac_cfg.seed + 1
+            self.obs_cfg.dim,
+            self.act_cfg.dim,
+            len(transitions) + self.cfg.intervention_capacity,
+            seed=self.sac_cfg.seed + 1,
         )
         self.demo.add_many(
             arr['observations'],
@@ -286,7 +319,10 @@ class OnlineLearner:
         """Return robot ``label``'s state, created on first use (count from a resumed state)."""
         if label not in self.robots:
             self.robots[label] = RobotState(
-                label, self.sac_cfg, self._saved_robots.get(label, 0)
+                label,
+                self.sac_cfg,
+                self._saved_robots.get(label, 0),
+                self._saved_human.get(label, 0),
             )
         return self.robots[label]
 
@@ -301,6 +337,7 @@ class OnlineLearner:
         truncated: bool,
         stamp: int,
         prev_stamp: int,
+        human: bool = False,
     ) -> bool:
         """Take one 1-step transition of ``robot`` into the online buffer (n-step first).
 
@@ -313,6 +350,8 @@ class OnlineLearner:
             stamp, prev_stamp: µs keys of ``next_observation`` and ``observation``; a
                 ``prev_stamp`` other than the robot's last ``stamp`` is a gap, which ends
                 the pending n-step returns there.
+            human: a human drove this step (an intervention): its n-step row also goes
+                into the demo buffer (HIL-SERL), and it is counted in ``human_steps``.
 
         Returns:
             False when it was dropped: a non-finite observation, action or reward.
@@ -329,24 +368,62 @@ class OnlineLearner:
         if prev_stamp != state.last_stamp and len(state.nstep):
             rows += state.nstep.flush()  # a step went missing: never splice across the gap
         state.last_stamp = stamp
+        state.pending_human.append(bool(human))
         rows += state.nstep.add(
             observation, action, reward, next_observation, terminated, truncated
         )
         with self.lock:
             for r in rows:
+                # Every 1-step transition starts exactly one row, in order: its flag.
+                first_human = state.pending_human.popleft()
                 self.online.add(
                     r.obs, r.action, r.reward, r.next_obs, float(r.terminated), n_steps=r.n_steps
                 )
+                if first_human and self.cfg.intervention_capacity and self.demo is not None:
+                    self.demo.add(
+                        r.obs,
+                        r.action,
+                        r.reward,
+                        r.next_obs,
+                        float(r.terminated),
+                        n_steps=r.n_steps,
+                    )
             # Counted per received 1-step transition (what UTD and progress refer to);
             # n-step rows reach the buffer up to n-1 steps later.
             self.transitions += 1
             state.transitions += 1
+            if human:
+                self.human_steps += 1
+                state.human_steps += 1
+                state.episode_human += 1
         return True
 
-    def add_transitions(self, robot: str, transitions: Iterable[Any]) -> int:
-        """Take :class:`~robot_learning.data.transitions.Transition` records; return drops."""
+    def add_transitions(
+        self, robot: str, transitions: Iterable[Any], human_flags: Iterable[bool] | None = None
+    ) -> int:
+        """Take :class:`~robot_learning.data.transitions.Transition` records; return drops.
+
+        Args:
+            robot: the robot's label.
+            transitions: the records, in stamp order.
+            human_flags: one flag per record (a human drove it); None = each record's
+                own ``intervention`` field (False where it has none).
+
+        Raises:
+            ValueError: ``human_flags`` is not one flag per record.
+        """
         dropped = 0
-        for t in transitions or ():
+        transitions = list(transitions or ())
+        flags = (
+            [bool(getattr(t, 'intervention', False)) for t in transitions]
+            if human_flags is None
+            else [bool(f) for f in human_flags]
+        )
+        if len(flags) != len(transitions):
+            raise ValueError(
+                f'add_transitions: {len(flags)} human_flags for {len(transitions)} transitions'
+            )
+        for t, human in zip(transitions, flags):
             dropped += not self.add(
                 robot,
                 t.observation,
@@ -357,6 +434,7 @@ class OnlineLearner:
                 t.truncated,
                 t.info.stamp,
                 t.info.prev_stamp,
+                human=human,
             )
         return dropped
 
@@ -421,7 +499,9 @@ class OnlineLearner:
         Returns:
             The row appended to ``episodes.jsonl``.
         """
-        self.robot(robot).episodes += 1
+        state = self.robot(robot)
+        state.episodes += 1
+        human, state.episode_human = state.episode_human, 0
         row = {
             'episode': episode.episode,
             'robot': robot,
@@ -430,6 +510,8 @@ class OnlineLearner:
             'success': episode.outcome == 'success',
             'return': episode.episode_return,
             'length': episode.length,
+            'human_steps': human,
+            'intervention_rate': round(human / max(episode.length, 1), 4),
             'env_steps': self.transitions,
             'updates': self.updates,
             'weights_version': self.version,
@@ -490,6 +572,8 @@ class OnlineLearner:
                     learner_state=True,
                     wall_s=round(self.wall_s(), 2),
                     robot_transitions={r.label: r.transitions for r in self.robots.values()},
+                    human_steps=self.human_steps,
+                    robot_human_steps={r.label: r.human_steps for r in self.robots.values()},
                     best_training_success_so_far=self.best_success,
                     recent_success=[bool(x) for x in self.recent],
                 )

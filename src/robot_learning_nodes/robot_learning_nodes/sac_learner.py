@@ -142,6 +142,8 @@ class SacLearner(Node):
             self._tb.add_scalar('episode/return', rec.episode_return, step)
             self._tb.add_scalar('episode/success', float(row['success']), step)
             self._tb.add_scalar('episode/length', rec.length, step)
+            self._tb.add_scalar('episode/human_steps', row['human_steps'], step)
+            self._tb.add_scalar('episode/intervention_rate', row['intervention_rate'], step)
             if len(self.robots) > 1:
                 self._tb.add_scalar(f'robots/{robot.label}/return', rec.episode_return, step)
 

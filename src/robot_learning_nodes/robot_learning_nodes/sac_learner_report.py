@@ -33,6 +33,7 @@ def report(node) -> None:
     diag.set('weights_version', learner.version, task='updates')
     diag.set('online_buffer', len(learner.online))
     diag.set('demo_buffer', len(learner.demo) if learner.demo else 0)
+    diag.set('human_steps', learner.human_steps)
     dropped: dict[str, int] = {}
     step = learner.transitions
     for robot in node.robots:
@@ -40,6 +41,8 @@ def report(node) -> None:
         diag.set(f'transitions_{robot.label}', robot.transitions)
         diag.set(f'transitions_per_s_{robot.label}', f'{rate:.1f}')
         diag.set(f'episodes_{robot.label}', robot.state.episodes)
+        for k, v in robot.diag_values().items():  # human_steps_<robot>, interventions
+            diag.set(k, v)
         for k, v in robot.drops().items():
             dropped[k] = dropped.get(k, 0) + v
         if tb is not None:

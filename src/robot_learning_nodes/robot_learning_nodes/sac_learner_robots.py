@@ -22,6 +22,16 @@ Observation kinds (``observation_type``):
 
 Every robot also sends its ``episode`` statuses (diagnostic_msgs/DiagnosticArray); the
 learner publishes ``learner/progress`` and ``policy/weights`` under its namespace.
+
+Interventions (navigation): ``intervention`` (std_msgs/Bool, reliable; parameter
+``intervention_topic``, '' = not subscribed) flags whether a human drove the action echo
+published just before it (policy_node's teleop takeover, the sim's supervising expert).
+Each echo is paired with its flag (:mod:`.sac_learner_interventions`, by DDS source
+timestamp) and the transition enters the learner as a human step (online and demo
+buffer, HIL-SERL). A robot with no publisher on its intervention topic sends policy
+steps only (its echoes are not held); an echo whose flag does not come within 0.5 s is a
+policy step (``intervention_missing_<robot>``); a flag with no echo to pair is dropped,
+counted (``dropped_intervention_unmatched``) and reported in a throttled error.
 """
 
 from __future__ import annotations
@@ -49,10 +59,23 @@ from robot_learning.data.transitions import (
 )
 from robot_learning.errors import MessageError, RobotLearningError
 from sensor_msgs.msg import JointState, LaserScan
-from std_msgs.msg import String, UInt64, UInt8MultiArray
+from std_msgs.msg import Bool, String, UInt64, UInt8MultiArray
 
-from .common import DEEP_RELIABLE_QOS, LATCHED_QOS
+from .common import declare_once, DEEP_RELIABLE_QOS, LATCHED_QOS
+from .sac_learner_interventions import InterventionPairing
 from .sac_learner_params import topic
+
+
+def intervention_topic(node: Any) -> str:
+    """Return the ``intervention_topic`` parameter (declared by the first robot stream)."""
+    return declare_once(
+        node,
+        'intervention_topic',
+        'intervention',
+        "std_msgs/Bool flag after each action echo (a human drove it), under each robot's "
+        "namespace; '' = no interventions",
+        read_only=True,
+    )
 
 
 class RateMeter:
@@ -91,10 +114,17 @@ class RobotStream:
         self.dropped: dict[str, int] = {}
         self.meter = RateMeter(self.state.transitions)
         self.joint_observations = node.joint_observations
+        self.pairing: InterventionPairing | None = None
         if self.joint_observations:
-            self.assembler = TransitionAssembler()
+            self.assembler = TransitionAssembler()  # joint echoes carry no intervention flag
         else:
             self.pipeline = TransitionPipeline(node.obs_cfg, node.act_cfg)
+            flags = intervention_topic(node)
+            if flags:
+                self.pairing = InterventionPairing()
+                self._flag_topic = topic(name, flags)
+                self._flags_live, self._live_checked = False, -1e9
+                node.create_timer(0.1, self.pairing.expire)
         self.tracker = EpisodeTracker(lambda rec: node.on_episode(self, rec))
         self.progress_pub = node.create_publisher(UInt64, topic(name, 'learner/progress'), 10)
         self.weights_pub = node.create_publisher(
@@ -110,6 +140,13 @@ class RobotStream:
     def drops(self) -> dict[str, int]:
         """Return dropped messages by reason (assembler's and this stream's)."""
         return {**({} if self.joint_observations else self.pipeline.dropped), **self.dropped}
+
+    def diag_values(self) -> dict[str, int]:
+        """Return this robot's human-step counts for diagnostics."""
+        out = {f'human_steps_{self.label}': self.state.human_steps}
+        if self.pairing is not None:
+            out[f'intervention_missing_{self.label}'] = self.pairing.missing
+        return out
 
     def drop(self, why: str, message: str | None = None) -> None:
         """Count one dropped input under ``why``; ``message``: a throttled error line."""
@@ -139,14 +176,9 @@ class RobotStream:
             )
             sub(PoseArray, topic(t, 'detections'), self._on_detections, q)
             sub(String, topic(t, 'instruction'), lambda m: p.push_instruction(m.data), LATCHED_QOS)
-            sub(
-                TwistStamped,
-                topic(t, 'action'),
-                lambda m: self._add(
-                    p.push_action(stamp_us(m.header), m.twist.linear.x, m.twist.angular.z)
-                ),
-                q,
-            )
+            sub(TwistStamped, topic(t, 'action'), self._on_action, q)
+            if self.pairing is not None:
+                sub(Bool, self._flag_topic, self._on_flag, q)
         sub(DiagnosticArray, topic(t, 'episode'), self._on_episode_msg, q)
 
     def _add(self, transitions) -> None:
@@ -154,6 +186,33 @@ class RobotStream:
         # observations; the learner is the last gate before the buffer, for every kind.
         for _ in range(self.learner.add_transitions(self.label, transitions)):
             self.drop('nonfinite', 'non-finite transition dropped (observation, action or reward)')
+
+    def _on_action(self, msg: TwistStamped, info: dict) -> None:
+        stamp, v, w = stamp_us(msg.header), msg.twist.linear.x, msg.twist.angular.z
+
+        def release(human: bool) -> None:
+            self._add(self.pipeline.push_action(stamp, v, w, human))
+
+        if self.pairing is None or not self._expect_flags():
+            release(False)
+        else:
+            self.pairing.action(info.get('source_timestamp', 0), release)
+
+    def _expect_flags(self) -> bool:
+        """Return whether this robot publishes intervention flags (checked once a second)."""
+        now = time.monotonic()
+        if not self._flags_live and now - self._live_checked >= 1.0:
+            self._live_checked = now
+            self._flags_live = self.node.count_publishers(self._flag_topic) > 0
+        return self._flags_live
+
+    def _on_flag(self, msg: Bool, info: dict) -> None:
+        self._flags_live = True
+        if not self.pairing.flag(info.get('source_timestamp', 0), bool(msg.data)):
+            self.drop(
+                'intervention_unmatched',
+                'intervention flag with no action echo published before it: dropped',
+            )
 
     def _on_detections(self, msg: PoseArray) -> None:
         try:

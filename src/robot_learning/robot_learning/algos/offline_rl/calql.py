@@ -106,6 +106,11 @@ class CalQLSAC(SAC):
         num_actions: ``n`` actions of each kind sampled per state (>= 1).
         calibrated: Cal-QL's ``max(Q, V^mu)`` on the policy actions; False: plain CQL(H).
         temperature: log-sum-exp temperature.
+        conservative: False leaves the critic plain SAC's (only ``bc_weight`` acts).
+        bc_weight: ``beta`` of a behaviour-cloning step on the actor after each SAC actor
+            step, loss ``beta * mean_B ||tanh(mu(s)) - a_data||^2`` (the deterministic BC
+            term of TD3+BC, Fujimoto and Gu 2021, arXiv:2106.06860, eq. 3, taken here as
+            its own Adam step since the SAC actor loss has no hook); 0 = none.
 
     Raises:
         ConfigError: a bad option (one line).
@@ -118,12 +123,20 @@ class CalQLSAC(SAC):
         num_actions: int = 10,
         calibrated: bool = True,
         temperature: float = 1.0,
+        conservative: bool = True,
+        bc_weight: float = 0.0,
     ) -> None:
         super().__init__(config)
+        if not (bc_weight >= 0 and math.isfinite(bc_weight)):
+            raise ConfigError(f'bc_weight must be a number >= 0, got {bc_weight!r}')
+        self.conservative, self.bc_weight = bool(conservative), float(bc_weight)
+        self._actor_params = list(self.actor.parameters())
         if not (alpha > 0 and math.isfinite(alpha)):
             raise ConfigError(f'Cal-QL alpha must be a positive number, got {alpha!r}')
         if isinstance(num_actions, bool) or int(num_actions) != num_actions or num_actions < 1:
-            raise ConfigError(f'Cal-QL num_actions must be a positive integer, got {num_actions!r}')
+            raise ConfigError(
+                f'Cal-QL num_actions must be a positive integer, got {num_actions!r}'
+            )
         if not (temperature > 0 and math.isfinite(temperature)):
             raise ConfigError(f'Cal-QL temperature must be > 0, got {temperature!r}')
         self.cql_alpha, self.num_actions = float(alpha), int(num_actions)
@@ -158,21 +171,35 @@ class CalQLSAC(SAC):
         """
         nobs = self._tensor(batch[3])
         reference = None
-        if self.calibrated:
+        if self.calibrated and self.conservative:
             if mc_returns is None:
-                raise ConfigError('Cal-QL update needs mc_returns (the rows\' returns-to-go)')
+                raise ConfigError("Cal-QL update needs mc_returns (the rows' returns-to-go)")
             reference = self._tensor(mc_returns).reshape(-1)
             if reference.shape[0] != nobs.shape[0]:
                 raise ConfigError(
                     f'mc_returns has {reference.shape[0]} rows, the batch {nobs.shape[0]}'
                 )
-        self._pending, self._minibatch = (nobs, reference), 0
+        self._pending = (nobs, reference) if self.conservative else None
+        self._minibatch = 0
+        actor_steps = self.actor_updates
         try:
             stats = super().update(batch, update_actor=update_actor)
         finally:
             self._pending = None
-        stats['calibration_rate'] = self.last_calibration
+        if self.conservative:
+            stats['calibration_rate'] = self.last_calibration
+        if self.bc_weight > 0 and self.actor_updates > actor_steps:
+            stats['bc_loss'] = self._bc_step(self._tensor(batch[0]), self._tensor(batch[1]))
         return stats
+
+    def _bc_step(self, obs: torch.Tensor, act: torch.Tensor) -> float:
+        mean, _ = self.actor(obs)
+        loss = self.bc_weight * (torch.tanh(mean) - act).square().sum(-1).mean()
+        self._actor_grad.zero_()
+        self.log_alpha.grad = None  # Adam skips a parameter without gradient: alpha stays
+        loss.backward(inputs=self._actor_params)
+        self.actor_optimizer.step()
+        return float(loss.detach())
 
     def critic_penalty(
         self, obs: torch.Tensor, act: torch.Tensor, q: torch.Tensor, target: torch.Tensor

@@ -197,6 +197,9 @@ class SACPretrainConfig:
         calql_calibration: Cal-QL's lower bound ``max(Q, V^mu)`` of the policy actions,
             ``V^mu`` the Monte-Carlo return-to-go of the demo episode; False = plain CQL(H).
         cql_temperature: temperature of the log-sum-exp, 1.0 ([CQL] appendix F).
+        bc_weight: weight of a behaviour-cloning step on the actor after each SAC actor
+            step (:class:`.calql.CalQLSAC`, TD3+BC's term), with or without ``calql``;
+            0 = none (default).
     """
 
     hidden: tuple[int, ...] = SACConfig.hidden
@@ -217,6 +220,7 @@ class SACPretrainConfig:
     cql_num_actions: int = 10
     calql_calibration: bool = True
     cql_temperature: float = 1.0
+    bc_weight: float = 0.0
 
     def __post_init__(self) -> None:
         self.sac_config(1, 1)  # validates every SAC field (ConfigError naming it)
@@ -232,6 +236,7 @@ class SACPretrainConfig:
         self.cql_temperature = _check_float(
             owner, 'cql_temperature', self.cql_temperature, 0.0, 1e6, low_open=True
         )
+        self.bc_weight = _check_float(owner, 'bc_weight', self.bc_weight, 0.0, 1e6)
 
     def sac_config(self, obs_dim: int, action_dim: int, device: str = 'cpu') -> SACConfig:
         """Return the :class:`sac.SACConfig` for this spec; ConfigError on a bad field."""

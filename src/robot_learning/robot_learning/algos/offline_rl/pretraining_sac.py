@@ -137,15 +137,18 @@ class SACPretrainer:
         self.data = TransitionData(data, obs_cfg, act_cfg, train_indices)
         self.sac_cfg = cfg.sac_config(obs_cfg.dim, act_cfg.dim, str(self.device))
         self.mc_returns = None
-        if cfg.calql:
-            # [CALQL] eq. 5.1: V^mu from the demo episodes, with the discount of the critic.
-            self.mc_returns = self.data.returns_to_go(self.sac_cfg.gamma)
+        if cfg.calql or cfg.bc_weight > 0:
+            if cfg.calql and cfg.calql_calibration:
+                # [CALQL] eq. 5.1: V^mu from the demo episodes, with the critic's discount.
+                self.mc_returns = self.data.returns_to_go(self.sac_cfg.gamma)
             self.sac: SAC = CalQLSAC(
                 self.sac_cfg,
                 cfg.cql_alpha,
                 cfg.cql_num_actions,
                 cfg.calql_calibration,
                 cfg.cql_temperature,
+                conservative=cfg.calql,
+                bc_weight=cfg.bc_weight,
             )
         else:
             self.sac = SAC(self.sac_cfg)
@@ -272,5 +275,7 @@ class SACPretrainer:
                 'num_actions': self.cfg.cql_num_actions,
                 'calibration': self.cfg.calql_calibration,
             }
+        if self.cfg.bc_weight > 0:
+            fields['bc_weight'] = self.cfg.bc_weight
         fields.update(extra_metadata or {})
         return save_sac_state(path, self.sac, self.obs_cfg, self.act_cfg, **fields)

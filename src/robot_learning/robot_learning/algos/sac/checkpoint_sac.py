@@ -377,7 +377,8 @@ def read_checkpoint(
         obs_cfg, act_cfg: the spec it must have been trained on.
         sac_only: when set (what and where, e.g. ``'init_from /path'``), a sidecar
             ``algorithm`` other than ``'sac'`` (a BC, IQL or success-classifier
-            checkpoint) is refused first, before its spec is compared.
+            checkpoint) is refused first, before its spec is compared, and a spec
+            mismatch is prefixed with it.
 
     Raises:
         CheckpointError: unreadable, another algorithm (``sac_only``), or another
@@ -390,7 +391,12 @@ def read_checkpoint(
             f'{sac_only} holds no SAC state (algorithm {algorithm!r}): use the output of '
             "'robot-learning train --algo sac' or a learner's checkpoints/latest"
         )
-    check_spec(meta, expected_spec(obs_cfg, act_cfg))
+    try:
+        check_spec(meta, expected_spec(obs_cfg, act_cfg))
+    except CheckpointError as exc:
+        if not sac_only:
+            raise
+        raise CheckpointError(f'{sac_only}: {exc}') from None
     return tensors, meta
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 import logging
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 from robot_learning.common.features import (
@@ -226,3 +226,27 @@ def stack_transitions(transitions: Sequence[Transition]) -> dict[str, np.ndarray
         ),
         'terminated': np.array([t.terminated for t in transitions], np.float32),
     }
+
+
+def sparse_rewards(
+    transitions: Sequence[Any], time: float, success: float, failure: float
+) -> np.ndarray:
+    """Return the sparse reward of each transition, float32 (N,).
+
+    ``time`` every step, plus ``success`` (``failure``) on a terminated step whose
+    outcome is 'success' ('failure'): the reward task_node's ``classifier`` and
+    ``operator`` modes give (``robot_learning/task.py``, the ``sparse`` block).
+
+    Args:
+        transitions: :class:`~robot_learning.data.transitions.Transition` records with
+            ``terminated`` and ``info.outcome``.
+        time: reward of every step.
+        success: added on the terminal step of a successful episode.
+        failure: added on the terminal step of a failed episode.
+    """
+    out = np.full(len(transitions), time, np.float32)
+    for i, t in enumerate(transitions):
+        if t.terminated:
+            outcome = getattr(t.info, 'outcome', '')
+            out[i] += success if outcome == 'success' else failure if outcome == 'failure' else 0
+    return out

@@ -35,7 +35,7 @@ and what is saved is here, testable without rclpy.
 
 Thread safety: :attr:`lock` guards buffers and counters, :attr:`train_lock` the networks
 (an update against a checkpoint save); :meth:`add` and :meth:`on_episode` run on one
-thread, :meth:`update` on another.
+thread, :meth:`update` on another (or in a child process: :mod:`.update_process`).
 
 Nothing here imports rclpy.
 """
@@ -54,7 +54,7 @@ import numpy as np
 from robot_learning.common.checkpoint import save_checkpoint, weights_to_bytes
 from robot_learning.common.curves import plot_learning_curve
 from robot_learning.data.buffers import NStepAccumulator, ReplayBuffer, sample_mixed
-from robot_learning.data.dataset import load_demo_transitions, stack_transitions
+from robot_learning.data.dataset import load_demo_transitions, sparse_rewards, stack_transitions
 from robot_learning.errors import CheckpointError, ConfigError, RobotLearningError
 
 from .checkpoint_sac import (
@@ -69,34 +69,11 @@ from .checkpoint_sac import (
 )
 from .configuration_sac import OnlineConfig, SACConfig
 from .modeling_sac import SAC
+from .update_process import RemoteUpdates
 
 __all__ = ['OnlineLearner', 'RobotState', 'sparse_rewards']
 
 _LOG = logging.getLogger(__name__)
-
-
-def sparse_rewards(
-    transitions: Sequence[Any], time: float, success: float, failure: float
-) -> np.ndarray:
-    """Return the sparse reward of each transition, float32 (N,).
-
-    ``time`` every step, plus ``success`` (``failure``) on a terminated step whose
-    outcome is 'success' ('failure'): the reward task_node's ``classifier`` and
-    ``operator`` modes give (``robot_learning/task.py``, the ``sparse`` block).
-
-    Args:
-        transitions: :class:`~robot_learning.data.transitions.Transition` records with
-            ``terminated`` and ``info.outcome``.
-        time: reward of every step.
-        success: added on the terminal step of a successful episode.
-        failure: added on the terminal step of a failed episode.
-    """
-    out = np.full(len(transitions), time, np.float32)
-    for i, t in enumerate(transitions):
-        if t.terminated:
-            outcome = getattr(t.info, 'outcome', '')
-            out[i] += success if outcome == 'success' else failure if outcome == 'failure' else 0
-    return out
 
 
 class RobotState:
@@ -149,6 +126,9 @@ class OnlineLearner:
         log: ``log(level, message)`` with level ``'info'`` or ``'warning'``; default the
             :mod:`logging` module.
         title: title of the learning curve.
+        update_process: run :meth:`SAC.update` in a process of its own, the buffers in
+            shared memory (:mod:`.update_process`); False: in the caller's thread.
+        update_threads: ``torch`` threads of that process (0 = the caller's count).
 
     Raises:
         CheckpointError: a checkpoint to resume or start from is unreadable or of another
@@ -171,6 +151,8 @@ class OnlineLearner:
         demo_reward: Sequence[float] | None = None,
         log: Callable[[str, str], None] | None = None,
         title: str = 'SAC learner',
+        update_process: bool = False,
+        update_threads: int = 0,
     ) -> None:
         self.sac_cfg, self.obs_cfg, self.act_cfg = sac_cfg, obs_cfg, act_cfg
         self.cfg = cfg if cfg is not None else OnlineConfig()
@@ -222,6 +204,8 @@ class OnlineLearner:
         self._wall_offset = float(self.resume_meta.get('wall_s', 0.0))
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self._episodes_file = open(self.run_dir / 'episodes.jsonl', 'a', buffering=1)
+        self.update_process_restarts = 0  # dead update processes restarted
+        self._remote = RemoteUpdates(self, update_threads) if update_process else None
 
     # --- checkpoints in -------------------------------------------------------------
     def _load_init(self, path: Path) -> None:
@@ -449,8 +433,10 @@ class OnlineLearner:
         """Run one :meth:`SAC.update` if :meth:`ready` (then see :meth:`checkpoint_if_due`).
 
         Returns:
-            The update's metrics, or None when the gate was closed.
+            The update's metrics (of the update process's next one), or None.
         """
+        if self._remote is not None:
+            return self._remote.poll()
         if not self.ready():
             return None
         with self.lock:
@@ -546,6 +532,8 @@ class OnlineLearner:
         """
         sent = time.time()
         self.version += 1
+        if self._remote is not None:
+            self._remote.pull_actor()
         tensors = {ACTOR_PREFIX + k: v for k, v in self.sac.actor_state().items()}
         return weights_to_bytes(tensors, {**self.metadata(), 'sent_unix': sent})
 
@@ -560,6 +548,8 @@ class OnlineLearner:
             CheckpointError: the directory cannot be written (one line).
         """
         with self.train_lock, self.lock:
+            if self._remote is not None:  # the update process's state, not this one's
+                self._remote.pull_state()
             buffers = {}
             if full:  # a best checkpoint holds no buffers: no copy of them either
                 buffers['online'] = self.online.state()
@@ -604,5 +594,7 @@ class OnlineLearner:
         return int(n)
 
     def close(self) -> None:
-        """Close ``episodes.jsonl``."""
+        """Close ``episodes.jsonl``; stop the update process and unlink its shared memory."""
+        if self._remote is not None:
+            self._remote.close()
         self._episodes_file.close()

@@ -59,6 +59,25 @@ def _summary(records: list[EpisodeRecord], prefix: str) -> dict:
     }
 
 
+#: metrics.json's first keys: the online stage, the demo's headline figure.
+_ONLINE_KEYS = (
+    'eval_success_rate',
+    'eval_success_rate_sampled_actions',
+    'eval_success_per_instruction',
+    'sac_human_steps',
+    'sac_levers',
+    'env_steps',
+    'learner_updates',
+    'checkpoint',
+)
+
+
+def _online_first(metrics: dict) -> dict:
+    """Return ``metrics`` with the online stage's figures first (then the rest, in order)."""
+    first = {k: metrics[k] for k in _ONLINE_KEYS if k in metrics}
+    return {**first, **{k: v for k, v in metrics.items() if k not in first}}
+
+
 def run_demo(args) -> int:
     """Run the main job (see module docstring); return 0 on completion."""
     from robot_learning.evaluation import plot_closed_loop
@@ -198,6 +217,8 @@ def run_demo(args) -> int:
             jsonl = run / 'learner' / 'episodes.jsonl'
             lines = jsonl.read_text().splitlines() if jsonl.exists() else []
             rows = [json.loads(line) for line in lines if line.strip()]
+            # Steps the supervising expert drove while SAC learned (HIL-SERL interventions).
+            metrics['sac_human_steps'] = int(sum(r.get('human_steps', 0) for r in rows))
             plot_learning_curve(
                 rows,
                 run / 'learning_curve.png',
@@ -209,21 +230,23 @@ def run_demo(args) -> int:
         op.close()
     metrics['wall_clock_s'] = round(time.monotonic() - t_start, 1)
     metrics['stage_wall_clock_s'] = walls
+    metrics = _online_first(metrics)
     (run / 'metrics.json').write_text(json.dumps(metrics, indent=2) + '\n')
     headline = (
-        'bc_eval_success_rate',
-        'bc_dagger_eval_success_rate',
         'eval_success_rate',
         'eval_success_rate_sampled_actions',
+        'sac_human_steps',
+        'bc_dagger_eval_success_rate',
+        'bc_eval_success_rate',
         'demo_episodes',
         'env_steps',
         'wall_clock_s',
     )
     print(json.dumps({k: metrics[k] for k in headline if k in metrics}))
     for prefix, label in (
-        ('bc_eval_', 'BC'),
+        ('eval_', 'SAC (online)'),
         ('bc_dagger_eval_', 'BC + interventions'),
-        ('eval_', 'SAC'),
+        ('bc_eval_', 'BC'),
     ):
         for instr, v in metrics.get(prefix + 'success_per_instruction', {}).items():
             print(f'  {label:20s} {instr:28s} {v["success_rate"]:.2f} ({v["episodes"]} episodes)')

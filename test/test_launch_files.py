@@ -97,7 +97,7 @@ def test_launch_arguments_are_declared_with_defaults_and_descriptions():
     args = {name: (default, desc) for name, default, desc in launch_arguments('sim_learn')}
     assert set(args) == {
         'namespace', 'use_sim_time', 'params_file', 'log_level', 'cmd_vel', 'odom', 'scan',
-        'image', 'pose', 'joy',
+        'image', 'pose', 'joy', 'interventions',
     }
     assert args['use_sim_time'][0] == 'true' and args['image'][0] == 'camera/image_raw'
     assert all(desc for _, desc in args.values())

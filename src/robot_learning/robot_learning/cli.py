@@ -92,6 +92,12 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument('--params-file', default='', help='parameter YAML layered over ours')
     up.add_argument('--checkpoint', default='', help='policy checkpoint (deploy profiles)')
     up.add_argument('--log-level', default='', help='debug, info, warn, error or fatal')
+    up.add_argument(
+        'switches',
+        nargs='*',
+        metavar='NAME:=VALUE',
+        help="the profile's switches, e.g. interventions:=true (sim_learn, robot_learn)",
+    )
     sub.add_parser('profiles', help='list run profiles')
     demo = sub.add_parser('demo', help='record demos, learn online with SAC, evaluate (make demo)')
     demo.add_argument(

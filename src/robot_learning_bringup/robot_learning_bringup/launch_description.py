@@ -12,8 +12,9 @@ both run the same graph with the same parameter values.
 
 Launch arguments (``ros2 launch robot_learning_bringup <profile>.launch.py name:=value``):
 ``namespace``, ``use_sim_time``, ``params_file``, ``log_level``, ``checkpoint`` (profiles
-with ``checkpoint_node``, the deploy ones) and the topic remaps ``cmd_vel``, ``odom``,
-``scan``, ``image``. A bad value stops the launch before any node starts, with one line
+with ``checkpoint_node``, the deploy ones), the topic remaps ``cmd_vel``, ``odom``,
+``scan``, ``image``, and the profile's ``switches`` (``interventions:=true`` on
+sim_learn / robot_learn). A bad value stops the launch before any node starts, with one line
 saying what to fix (launch prints it as ``Caught exception in launch ...``).
 
 Without ``ros2`` (pip-installed ROS 2) ``python -m robot_learning_bringup.launch_description
@@ -81,6 +82,9 @@ def launch_arguments(profile_name: str) -> list[tuple[str, str, str]]:
         ),
         ('log_level', 'info', f'log level of every node: {", ".join(LOG_LEVELS)}'),
     ]
+    for name, switch in prof['switches'].items():
+        default = 'true' if switch.get('default', False) else 'false'
+        out.append((name, default, str(switch.get('description', 'true or false'))))
     if prof.get('checkpoint_node'):
         out.append(
             (
@@ -156,6 +160,7 @@ def profile_nodes(
     topics: dict[str, str] | None = None,
     overrides: dict[str, dict[str, Any]] | None = None,
     check_checkpoint: bool = True,
+    switches: dict[str, bool] | None = None,
 ) -> list[dict]:
     """Every node of a profile, resolved with the user's options.
 
@@ -171,6 +176,9 @@ def profile_nodes(
         overrides: ``{node: {param: value}}`` applied last (``robot-learning up --set``).
         check_checkpoint: refuse a profile with ``checkpoint_node`` whose checkpoint is
             unset or not a checkpoint directory.
+        switches: ``{name: on}`` for the profile's ``switches`` (the rest keep their
+            defaults): a node with ``when: name`` runs only while it is on, and its
+            ``switch_parameters[name]`` apply over the profile's ``parameters``.
 
     Returns:
         One dict per node: ``group``, ``package``, ``executable``, ``module``, ``cls``,
@@ -192,6 +200,15 @@ def profile_nodes(
         topic_values[arg] = _topic(arg, (topics or {}).get(arg) or default)
     specs = [(g, spec) for g, nodes in prof['groups'].items() for spec in nodes]
     names = {node_name(spec) for _, spec in specs}
+    on = {name: bool(sw.get('default', False)) for name, sw in prof['switches'].items()}
+    for name, value in (switches or {}).items():
+        if name not in on:
+            raise ProfileError(
+                f"{name}:={str(value).lower()}: {label} has no switch '{name}' "
+                f'(its switches: {", ".join(on) or "none"})'
+            )
+        on[name] = bool(value)
+    specs = [(g, spec) for g, spec in specs if on.get(spec.get('when'), True)]
     for node in overrides or {}:
         if node not in names:
             raise ProfileError(
@@ -212,11 +229,12 @@ def profile_nodes(
         reference: dict[str, Any] = {'use_sim_time': False}
         for f in files:
             reference.update(flatten(params_file_section(Path(f), name)))
-        reference.update(flatten(spec.get('parameters') or {}))
-        values: dict[str, Any] = {
-            'use_sim_time': sim_time,
-            **flatten(spec.get('parameters') or {}),
-        }
+        profile_params = flatten(spec.get('parameters') or {})
+        for switch, params in (spec.get('switch_parameters') or {}).items():
+            if on[switch]:
+                profile_params.update(flatten(params or {}))
+        reference.update(profile_params)
+        values: dict[str, Any] = {'use_sim_time': sim_time, **profile_params}
         user = user_params(sections, name, node_ns)
         for key, value in user.items():
             if key in reference:
@@ -300,6 +318,7 @@ def _launch_nodes(context, profile_name: str, overrides: dict | None = None) -> 
             log_level=arg('log_level'),
             topics={name: arg(name) for name in TOPIC_ARGUMENTS},
             overrides=overrides,
+            switches={name: parse_bool(arg(name), name) for name in prof['switches']},
         )
     except ProfileError as exc:
         raise ProfileError(f'{profile_name}.launch.py: {exc}') from None

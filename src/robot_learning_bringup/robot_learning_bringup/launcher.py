@@ -42,6 +42,7 @@ __all__ = [
     'main',
     'params_file_section',
     'parse_overrides',
+    'parse_switches',
     'run_group',
 ]
 
@@ -94,6 +95,7 @@ def _options(
     params_file: str = '',
     checkpoint: str = '',
     log_level: str = '',
+    switches: dict[str, bool] | None = None,
 ) -> dict[str, Any]:
     """Command-line options of ``up`` as :func:`profile_nodes` keyword arguments."""
     return {
@@ -102,6 +104,7 @@ def _options(
         'params_file': str(Path(params_file).resolve()) if params_file else '',
         'checkpoint': checkpoint,
         'log_level': log_level,
+        'switches': dict(switches or {}),
     }
 
 
@@ -118,7 +121,28 @@ def _child_args(overrides: list[str] | None, options: dict[str, Any]) -> list[st
     for key in ('namespace', 'params_file', 'checkpoint', 'log_level'):
         if options[key]:
             cmd += ['--' + key.replace('_', '-'), options[key]]
+    for name, on in options['switches'].items():
+        cmd += ['--switch', f'{name}:={"true" if on else "false"}']
     return cmd
+
+
+def parse_switches(items: list[str]) -> dict[str, bool]:
+    """``['interventions:=true']`` -> ``{'interventions': True}`` (a profile's switches).
+
+    Raises:
+        ProfileError: an item is not ``name:=true|false``.
+    """
+    from robot_learning.errors import ProfileError
+
+    from .launch_description import parse_bool
+
+    out = {}
+    for item in items:
+        name, sep, value = str(item).partition(':=')
+        if not sep or not name:
+            raise ProfileError(f"bad switch '{item}': write name:=true or name:=false")
+        out[name] = parse_bool(value, name)
+    return out
 
 
 def run_group(
@@ -129,6 +153,7 @@ def run_group(
     params_file: str = '',
     checkpoint: str = '',
     log_level: str = '',
+    switches: dict[str, bool] | None = None,
 ) -> int:
     """Process entry: create the group's nodes and spin them until SIGINT/SIGTERM."""
     import rclpy
@@ -143,7 +168,7 @@ def run_group(
         nodes = create_nodes(
             profile_name,
             group,
-            _options(overrides, namespace, params_file, checkpoint, log_level),
+            _options(overrides, namespace, params_file, checkpoint, log_level, switches),
         )
     except RobotLearningError as exc:
         if not rclpy.ok():
@@ -190,15 +215,18 @@ class ProfileProcesses:
         params_file: str = '',
         checkpoint: str = '',
         log_level: str = '',
+        switches: dict[str, bool] | None = None,
     ):
         self.profile_name = profile_name
         self.profile = load_profile(profile_name)
         # Every option is checked here, before any process starts (nothing left running).
-        options = _options(overrides, namespace, params_file, checkpoint, log_level)
-        profile_nodes(profile_name, **options)
+        options = _options(overrides, namespace, params_file, checkpoint, log_level, switches)
+        running = {n['group'] for n in profile_nodes(profile_name, **options)}
         self.procs: dict[str, subprocess.Popen] = {}
         self._logs = []
         for group in self.profile['groups']:
+            if group not in running:
+                continue  # every node of it is switched off
             cmd = [sys.executable, '-m', 'robot_learning_bringup.launcher', profile_name, group]
             cmd += _child_args(overrides, options)
             out = None
@@ -256,9 +284,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument('--params-file', default='')
     ap.add_argument('--checkpoint', default='')
     ap.add_argument('--log-level', default='')
+    ap.add_argument('--switch', action='append', default=[])
     a = ap.parse_args(argv)
     return run_group(
-        a.profile, a.group, a.set, a.namespace, a.params_file, a.checkpoint, a.log_level
+        a.profile,
+        a.group,
+        a.set,
+        a.namespace,
+        a.params_file,
+        a.checkpoint,
+        a.log_level,
+        parse_switches(a.switch),
     )
 
 

@@ -8,6 +8,10 @@ process whose nodes share one executor. Schema::
     description: one line
     use_sim_time: true
     checkpoint_node: policy_node             # deploy profiles: who takes checkpoint:=DIR
+    switches:                                # on/off options: launch name:=true|false,
+      interventions:                         #   robot-learning up PROFILE name:=true
+        default: false
+        description: one line
     groups:
       env:                                   # group name -> list of nodes
         - node: robot_learning_sim.sim_node:SimNode
@@ -15,6 +19,9 @@ process whose nodes share one executor. Schema::
           params: [sim_node.yaml]            # files in config/
           parameters: {mode: lockstep}       # overrides
           remaps: {cmd_vel: /robot1/cmd_vel}
+          when: interventions                # started only when this switch is on
+          switch_parameters:                 # overrides applied while a switch is on
+            interventions: {teleop_timeout: 0.3}
 
 :mod:`.launch_description` resolves a profile into nodes; :mod:`.launcher` runs them.
 """
@@ -107,10 +114,27 @@ def load_profile(name: str) -> dict:
         or not prof['groups']
     ):
         raise ProfileError(f"{path}: needs a 'groups' mapping of group name -> list of nodes")
+    switches = prof.setdefault('switches', {}) or {}
+    if not isinstance(switches, dict) or not all(
+        isinstance(v, dict) and isinstance(v.get('default', False), bool)
+        for v in switches.values()
+    ):
+        raise ProfileError(
+            f"{path}: 'switches' maps a name to {{default: true|false, description: text}}"
+        )
+    prof['switches'] = switches
     for g, nodes in prof['groups'].items():
         for n in nodes or []:
             if ':' not in str(n.get('node', '')):
                 raise ProfileError(f"{path}: group {g}: each node needs 'node: module:Class'")
+            used = [n['when']] if n.get('when') else []
+            used += list((n.get('switch_parameters') or {}).keys())
+            for name in used:
+                if name not in switches:
+                    raise ProfileError(
+                        f"{path}: group {g}: node {node_name(n)} names switch '{name}', "
+                        f"which is not under 'switches' ({', '.join(switches) or 'none'})"
+                    )
     return prof
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from .launcher import ProfileProcesses
+from .launcher import parse_switches, ProfileProcesses
 from .profiles import available_profiles, load_profile
 
 __all__ = ['run_demo', 'run_eval', 'run_profiles', 'run_up']
@@ -25,7 +25,8 @@ def run_up(args: argparse.Namespace) -> int:
 
     Args:
         args: ``profile``, ``set`` (``node.param=value`` list), ``namespace``,
-            ``params_file``, ``checkpoint``, ``log_level``.
+            ``params_file``, ``checkpoint``, ``log_level``, ``switches``
+            (``name:=true|false`` list, the profile's switches).
 
     Returns:
         The worst exit code of the groups (0 after Ctrl-C).
@@ -40,6 +41,7 @@ def run_up(args: argparse.Namespace) -> int:
         params_file=args.params_file,
         checkpoint=args.checkpoint,
         log_level=args.log_level,
+        switches=parse_switches(getattr(args, 'switches', None) or []),
     ).wait()
 
 

@@ -36,6 +36,7 @@ counted (``dropped_intervention_unmatched``) and reported in a throttled error.
 
 from __future__ import annotations
 
+from collections import deque
 import time
 from typing import Any
 
@@ -115,6 +116,8 @@ class RobotStream:
         self.meter = RateMeter(self.state.transitions)
         self.joint_observations = node.joint_observations
         self.pairing: InterventionPairing | None = None
+        self._released: deque[int] = deque(maxlen=16)  # stamps of the last action echoes
+        self.repeats = 0  # action echoes of a stamp already taken
         if self.joint_observations:
             self.assembler = TransitionAssembler()  # joint echoes carry no intervention flag
         else:
@@ -144,6 +147,8 @@ class RobotStream:
     def diag_values(self) -> dict[str, int]:
         """Return this robot's human-step counts for diagnostics."""
         out = {f'human_steps_{self.label}': self.state.human_steps}
+        if self.repeats:
+            out[f'action_repeats_{self.label}'] = self.repeats
         if self.pairing is not None:
             out[f'intervention_missing_{self.label}'] = self.pairing.missing
         return out
@@ -191,6 +196,13 @@ class RobotStream:
         stamp, v, w = stamp_us(msg.header), msg.twist.linear.x, msg.twist.angular.z
 
         def release(human: bool) -> None:
+            # The first echo of a stamp is the command that stepped a lockstep sim (it takes
+            # the first stamped answer); a later one (a resend's repeat, or the expert's
+            # takeover answering a step the policy already answered) is not what happened.
+            if stamp in self._released:
+                self.repeats += 1
+                return
+            self._released.append(stamp)
             self._add(self.pipeline.push_action(stamp, v, w, human))
 
         if self.pairing is None or not self._expect_flags():

@@ -31,13 +31,14 @@ def test_a_switch_is_a_launch_argument_and_an_up_option():
     assert args['interventions'] == 'false'
     assert parse_switches(['interventions:=true', 'x:=off']) == {'interventions': True, 'x': False}
     options = _options(switches={'interventions': True})
-    assert _child_args([], options) == ['--switch', 'interventions:=true']
+    assert _child_args([], options) == ['--switch', 'interventions=true']  # no rcl remap
+    assert parse_switches(['interventions=true']) == {'interventions': True}
 
 
 @pytest.mark.parametrize(
     'call, text',
     [
-        (lambda: parse_switches(['interventions=true']), 'write name:=true'),
+        (lambda: parse_switches(['interventions']), 'write name:=true'),
         (lambda: parse_switches(['interventions:=maybe']), 'write true or false'),
         (lambda: _nodes(switches={'expert': True}), "sim_learn has no switch 'expert'"),
     ],

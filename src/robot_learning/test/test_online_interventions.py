@@ -156,3 +156,17 @@ def test_learning_curve_shows_the_intervention_rate(tmp_path):
     assert hil.stat().st_size > 1000
     # The intervention panel makes the figure taller than return + success alone.
     assert matplotlib.image.imread(hil).shape[0] > matplotlib.image.imread(plain).shape[0]
+
+
+def test_a_rescued_episode_is_no_success_for_the_best_checkpoint(tmp_path):
+    learner = _learner(tmp_path, best_window=2)
+    for n in range(2):  # two successes the expert took over in: the actor did not succeed
+        _step(learner, 'r', 2 * n, True)
+        _step(learner, 'r', 2 * n + 1, False)
+        learner.on_episode('r', _episode(2, n=n))
+    assert learner.best_success == 0.0
+    for n in range(2, 4):
+        _step(learner, 'r', 2 * n, False)
+        learner.on_episode('r', _episode(1, n=n))
+    assert learner.best_success == 1.0 and (tmp_path / 'checkpoints' / 'best').is_dir()
+    learner.close()

@@ -122,12 +122,15 @@ def _child_args(overrides: list[str] | None, options: dict[str, Any]) -> list[st
         if options[key]:
             cmd += ['--' + key.replace('_', '-'), options[key]]
     for name, on in options['switches'].items():
-        cmd += ['--switch', f'{name}:={"true" if on else "false"}']
+        # name=value: rcl would read a bare name:=value in the child's argv as a remap.
+        cmd += ['--switch', f'{name}={"true" if on else "false"}']
     return cmd
 
 
 def parse_switches(items: list[str]) -> dict[str, bool]:
     """``['interventions:=true']`` -> ``{'interventions': True}`` (a profile's switches).
+
+    ``name=value`` is read the same way (what a group's child process is given).
 
     Raises:
         ProfileError: an item is not ``name:=true|false``.
@@ -138,7 +141,8 @@ def parse_switches(items: list[str]) -> dict[str, bool]:
 
     out = {}
     for item in items:
-        name, sep, value = str(item).partition(':=')
+        text = str(item)
+        name, sep, value = text.partition(':=' if ':=' in text else '=')
         if not sep or not name:
             raise ProfileError(f"bad switch '{item}': write name:=true or name:=false")
         out[name] = parse_bool(value, name)

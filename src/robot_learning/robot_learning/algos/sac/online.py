@@ -505,7 +505,7 @@ class OnlineLearner:
         }
         self._episodes_file.write(json.dumps(row) + '\n')
         self.rows.append(row)
-        self.recent.append(row['success'])
+        self.recent.append(row['success'] and not human)  # rescued: not the actor's success
         if len(self.recent) == self.recent.maxlen:
             rate = float(np.mean(self.recent))
             if rate > self.best_success:

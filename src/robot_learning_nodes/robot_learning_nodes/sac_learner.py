@@ -5,8 +5,16 @@
 The learning itself (buffers, demo seeding, n-step returns per robot, the UTD gate,
 save/resume, the best checkpoint) is the ROS-free
 :class:`~robot_learning.algos.sac.online.OnlineLearner`; this node converts messages
-(:mod:`.sac_learner_robots`), declares the parameters (:mod:`.sac_learner_params`), runs
-the updates in a worker thread while the executor keeps taking messages, and publishes.
+(:mod:`.sac_learner_robots`), declares the parameters (:mod:`.sac_learner_params`), has
+the updates run while the executor keeps taking messages, and publishes.
+
+Update process (``update_process``, read-only, default true): :meth:`SAC.update` runs in a
+child process of its own (:mod:`robot_learning.algos.sac.update_process`; the replay
+buffers in shared memory, ``torch_threads`` its threads; this process keeps one), so the
+executor's callbacks and the updates no longer share one interpreter lock; false runs them
+in a thread of the node. A child that dies is restarted from the last state it sent, with
+one error line and ``update_process_restarts`` on diagnostics; the robots act on their
+last weights meanwhile. It exits with the node (no orphan after SIGINT, SIGTERM or SIGKILL).
 
 Topics per robot and observation kind (``navigation``: LiDAR sectors, odometry,
 detections, instruction, TwistStamped echo; ``joint_state``: ``joint_states`` and the
@@ -43,7 +51,7 @@ import torch
 from .common import Diagnostics, live_parameters, spin_node
 from .modes import joint_observations
 from .sac_learner_params import declare_learner
-from .sac_learner_report import report
+from .sac_learner_report import learner_log, report
 from .sac_learner_robots import RateMeter, RobotStream
 
 #: Seconds between launch's SIGINT and its SIGKILL (sigterm_timeout 5 s + sigkill_timeout 5 s).
@@ -60,7 +68,8 @@ class SacLearner(Node):
         super().__init__('sac_learner', **kwargs)
         try:
             p = declare_learner(self)
-            torch.set_num_threads(p.values['torch_threads'])
+            remote = p.values['update_process']  # then torch_threads are the child's
+            torch.set_num_threads(1 if remote else p.values['torch_threads'])
             # Keep freed activation buffers in the heap (glibc mallopt): 3-10 % per update
             # on CPU; the learner has its process to itself in every profile.
             tune_cpu_allocator()
@@ -80,8 +89,10 @@ class SacLearner(Node):
                 demo_bags=p.demo_bags,
                 demo_outcomes=p.demo_outcomes,
                 demo_reward=p.demo_reward or None,
-                log=lambda level, text: getattr(self.get_logger(), level)(text),
+                log=learner_log(self.get_logger()),
                 title=f'SAC learner ({p.observation_type})',
+                update_process=remote,
+                update_threads=p.values['torch_threads'],
             )
         except RobotLearningError:
             Node.destroy_node(self)  # nothing else exists yet; spin_node prints the one line
@@ -131,7 +142,8 @@ class SacLearner(Node):
             f'action_dim {self.act_cfg.dim}, robots {[r.label for r in self.robots]}, demo '
             f'buffer {len(demo) if demo else 0} transitions from {learner.demo_episodes} '
             f'episodes, UTD {self.sac_cfg.utd_ratio}, critics {self.sac_cfg.num_critics}, '
-            f'n-step {self.sac_cfg.n_step}'
+            f'n-step {self.sac_cfg.n_step}, updates in '
+            f'{"their own process" if remote else "a thread"}'
         )
 
     def on_episode(self, robot: RobotStream, rec) -> None:

@@ -176,6 +176,10 @@ def declare_learner(node: Node) -> LearnerParams:
     values['torch_threads'] = declare(
         node, 'torch_threads', 1, 'torch intra-op threads for updates', min_value=1
     )
+    values['update_process'] = declare(
+        node, 'update_process', True, 'run the SAC updates in a process of their own, the '
+        'replay in shared memory (false: a thread of the node)', read_only=True,
+    )
     kind = declare(
         node,
         'observation_type',

@@ -31,6 +31,7 @@ def report(node) -> None:
     diag.set('updates', learner.updates, task='updates')
     diag.set('updates_per_s', f'{updates_rate:.1f}', task='updates')
     diag.set('weights_version', learner.version, task='updates')
+    diag.set('update_process_restarts', learner.update_process_restarts, task='updates')
     diag.set('online_buffer', len(learner.online))
     diag.set('demo_buffer', len(learner.demo) if learner.demo else 0)
     diag.set('human_steps', learner.human_steps)
@@ -55,3 +56,20 @@ def report(node) -> None:
     if tb is not None:
         tb.add_scalar('learner/updates_per_s', updates_rate, step)
         tb.add_scalar('learner/weights_version', learner.version, step)
+
+
+def learner_log(logger):
+    """Return ``log(level, text)`` for :class:`OnlineLearner` that writes to ``logger``.
+
+    rclpy refuses a second severity from one call site ("Logger severity cannot be changed
+    between calls"), so each level has its own call.
+    """
+    def log(level: str, text: str) -> None:
+        if level == 'error':
+            logger.error(text)
+        elif level == 'warning':
+            logger.warning(text)
+        else:
+            logger.info(text)
+
+    return log

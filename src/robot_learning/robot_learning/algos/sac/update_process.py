@@ -233,6 +233,7 @@ class RemoteUpdates:
         self._proc, self._conn, self.pid = proc, conn, proc.pid
         self._started = time.monotonic()
         self._error = ''
+        self._updated = False  # no update since the start: the parent's state is the child's
 
     def _gate(self) -> None:
         learner, cfg = self.learner, self.learner.cfg
@@ -255,6 +256,7 @@ class RemoteUpdates:
         except (EOFError, OSError):
             return None
         if msg[0] == 'u':
+            self._updated = True
             self._pending.append((msg[1], msg[2]))
         elif msg[0] == 'error':
             self._error = msg[1]
@@ -354,6 +356,9 @@ class RemoteUpdates:
         """
         learner = self.learner
         with self._pipe_lock:
+            self._drain()
+            if not self._updated:
+                return True  # still the state it was started from (maybe still importing)
             if self.alive() and self._send(('state',)):
                 deadline = time.monotonic() + timeout
                 while time.monotonic() < deadline:

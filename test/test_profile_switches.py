@@ -47,3 +47,18 @@ def test_a_bad_switch_is_refused_in_one_line(call, text):
     with pytest.raises(ProfileError, match=text):
         call()
 
+
+
+def test_the_launch_file_takes_the_switch_as_a_launch_argument():
+    launch = pytest.importorskip('launch')
+    from robot_learning_bringup.launch_description import _launch_nodes
+
+    ctx = launch.LaunchContext()
+    for name, default, _ in launch_arguments('sim_learn'):
+        ctx.launch_configurations[name] = default
+    assert len(_launch_nodes(ctx, 'sim_learn')) == 4
+    ctx.launch_configurations['interventions'] = 'true'
+    assert len(_launch_nodes(ctx, 'sim_learn')) == 5  # + expert_teleop
+    ctx.launch_configurations['interventions'] = 'nope'
+    with pytest.raises(ProfileError, match='interventions:=nope: write true or false'):
+        _launch_nodes(ctx, 'sim_learn')

@@ -52,7 +52,9 @@ def run_profiles(args: argparse.Namespace) -> int:
         ProfileError: a profile file is malformed.
     """
     for name in available_profiles():
-        print(f'{name:14s} {load_profile(name).get("description", "")}')
+        prof = load_profile(name)
+        switches = ''.join(f' [{s}:=true|false]' for s in prof['switches'])
+        print(f'{name:14s} {prof.get("description", "")}{switches}')
     return 0
 
 

@@ -55,6 +55,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 for pkg in ('robot_learning', 'robot_learning_nodes', 'robot_learning_sim'):
     sys.path.insert(0, str(ROOT / 'src' / pkg))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import sac_overlap  # noqa: E402, I100 (after the sys.path entry)
 os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 os.environ.setdefault('ROBOT_LEARNING_CONFIG', str(ROOT / 'config'))
 
@@ -142,7 +145,9 @@ def run_sb3(env_id: str, seed: int, args) -> dict:
     return {
         'wall_s': wall,
         'updates': train_time[1],
-        'updates_per_s': train_time[1] / max(train_time[0], 1e-9),
+        # Gradient steps per wall second (as every row); inside train() alone as well.
+        'updates_per_s': train_time[1] / wall,
+        'train_updates_per_s': train_time[1] / max(train_time[0], 1e-9),
         'curve': curve,
     }
 
@@ -309,22 +314,47 @@ def _mean_se(values):
     return m, se
 
 
-def steps_to(curve: dict, threshold: float):
+def steps_to(curve: dict, threshold: float | None):
+    """First evaluated step whose return reaches ``threshold``; None if never or unknown."""
+    if threshold is None:
+        return None
     for step in sorted(curve):
         if curve[step] >= threshold:
             return step
     return None
 
 
+IMPLS = ('ours', 'ours-sync', 'ours-overlap', 'sb3')
+LABELS = {
+    'ours': 'ours, ROS 2 (gym_learn: actor and learner processes overlap)',
+    'ours-sync': 'ours, in-process synchronous (SB3 loop)',
+    'ours-overlap': 'ours, in-process overlapped (bench-only actor/learner split)',
+    'sb3': 'Stable-Baselines3 (synchronous)',
+}
+
+
+def _curve_at(run: dict, step: int):
+    return run['curve'].get(step, run['curve'].get(str(step)))
+
+
 def report(results: dict, args, out: Path) -> str:
+    """Markdown tables: return at fixed steps, steps to threshold, wall, updates/s.
+
+    Any environment id gives a table: one without a threshold in :data:`THRESHOLDS`
+    shows ``-`` for the steps to threshold.
+    """
     lines = [
-        f'# SAC through ROS 2 (ours) vs Stable-Baselines3 in-process — {args.steps} env steps, '
+        f'# Our SAC vs Stable-Baselines3 — {args.steps} env steps, '
         f'seeds {args.seeds}, eval {args.eval_episodes} episodes every {args.eval_every} steps, '
-        f'{args.threads} torch threads each',
+        f'{args.threads} torch threads each (ours-overlap: actor 1, learner {args.threads}); '
+        'updates/s = gradient steps per wall second while updating',
         '',
     ]
+    for key, text in LABELS.items():
+        lines.append(f'- {key}: {text}')
+    lines.append('')
     # Fixed step counts on the evaluation grid (multiples of --eval-every).
-    grid = list(range(args.eval_every, args.steps + 1, args.eval_every))
+    grid = list(range(args.eval_every, args.steps + 1, args.eval_every)) or [args.steps]
     marks = sorted({grid[max(0, len(grid) // 5 - 1)], grid[max(0, len(grid) // 2 - 1)], grid[-1]})
     for env_id, by_impl in results.items():
         thr = THRESHOLDS.get(env_id)
@@ -333,53 +363,72 @@ def report(results: dict, args, out: Path) -> str:
             '',
             '| | '
             + ' | '.join(f'return @ {m}' for m in marks)
-            + f' | steps to {thr} | wall-clock s | updates/s |',
-            '|---|' + '---|' * (len(marks) + 3),
+            + f' | steps to {"-" if thr is None else thr} | wall-clock s | updates/s | load |',
+            '|---|' + '---|' * (len(marks) + 4),
         ]
         summary = {}
-        for impl in ('ours', 'sb3'):
+        for impl in IMPLS:
             runs = by_impl.get(impl) or []
             if not runs:
                 continue
             cells = []
+            row = summary.setdefault(impl, {})
             for m in marks:
-                mean, se = _mean_se([r['curve'].get(m, r['curve'].get(str(m))) for r in runs])
+                mean, se = _mean_se([_curve_at(r, m) for r in runs])
                 cells.append(f'{mean:.1f} ± {se:.1f}')
-                summary.setdefault(impl, {})[m] = (mean, se)
+                row[m] = (mean, se)
             reach = [steps_to({int(k): v for k, v in r['curve'].items()}, thr) for r in runs]
-            reach_txt = ', '.join('—' if s is None else str(s) for s in reach)
+            reach_txt = (
+                '-' if thr is None else ', '.join('—' if s is None else str(s) for s in reach)
+            )
             wall = _mean_se([r['wall_s'] for r in runs])
             ups = _mean_se([r['updates_per_s'] for r in runs])
-            summary.setdefault(impl, {})['wall'] = wall[0]
-            summary.setdefault(impl, {})['ups'] = ups[0]
+            loads = [r['load'][0] for r in runs if r.get('load')]
+            load_txt = f'{min(loads):.1f}-{max(loads):.1f}' if loads else '?'
+            row['wall'], row['ups'] = wall[0], ups[0]
+            row['final'] = {r.get('seed'): _curve_at(r, args.steps) for r in runs}
             lines.append(
                 f'| {impl} | '
                 + ' | '.join(cells)
-                + f' | {reach_txt} | {wall[0]:.0f} ± {wall[1]:.0f} | '
-                f'{ups[0]:.0f} |'
+                + f' | {reach_txt} | {wall[0]:.0f} ± {wall[1]:.0f} | {ups[0]:.0f} | {load_txt} |'
             )
-        if 'ours' in summary and 'sb3' in summary:
-            o, s = summary['ours'], summary['sb3']
-            final = args.steps
+        lines.append('')
+        s = summary.get('sb3')
+        final = args.steps
+        for impl in IMPLS[:-1]:
+            o = summary.get(impl)
+            if not o or not s:
+                continue
             within = o[final][0] >= s[final][0] - max(s[final][1], o[final][1])
+            seeds = sorted(set(o['final']) & set(s['final']), key=str)
+            per_seed = ', '.join(
+                f'seed {k}: {_fmt(o["final"][k])} vs {_fmt(s["final"][k])}' for k in seeds
+            )
             lines += [
-                '',
-                f'- return at {final}: ours {o[final][0]:.1f} vs SB3 {s[final][0]:.1f} '
-                f'({"within one SE or better" if within else "worse by more than one SE"})',
-                f'- wall-clock ours / SB3: {o["wall"] / s["wall"]:.2f} (target <= 0.8)',
-                f'- updates/s ours / SB3: {o["ups"] / s["ups"]:.2f} (target >= 1.2)',
+                f'- {impl}: return at {final} {o[final][0]:.1f} vs SB3 {s[final][0]:.1f} '
+                f'({"within one SE or better" if within else "worse by more than one SE"}; '
+                f'{per_seed}); wall-clock / SB3 {_ratio(o["wall"], s["wall"])} (target <= 0.75); '
+                f'updates/s / SB3 {_ratio(o["ups"], s["ups"])} (target >= 1.5)'
             ]
-            lat = [r.get('weights_latency_ms', {}).get('max') for r in by_impl['ours']]
-            lat = [v for v in lat if v is not None]
-            med = [r.get('weights_latency_ms', {}).get('median') for r in by_impl['ours']]
-            med = [v for v in med if v is not None]
-            if lat:
-                lines.append(
-                    f'- weight push send -> active (policy node, sampled at 1 Hz): median '
-                    f'{statistics.median(med):.1f} ms, max {max(lat):.1f} ms (target <= 50 ms)'
-                )
+        lat = [r.get('weights_latency_ms', {}).get('max') for r in by_impl.get('ours') or []]
+        lat = [v for v in lat if v is not None]
+        med = [r.get('weights_latency_ms', {}).get('median') for r in by_impl.get('ours') or []]
+        med = [v for v in med if v is not None]
+        if lat:
+            lines.append(
+                f'- weight push send -> active (policy node, sampled at 1 Hz): median '
+                f'{statistics.median(med):.1f} ms, max {max(lat):.1f} ms (target <= 50 ms)'
+            )
         lines.append('')
     return '\n'.join(lines)
+
+
+def _fmt(value) -> str:
+    return '?' if value is None else f'{value:.0f}'
+
+
+def _ratio(a: float, b: float) -> str:
+    return f'{a / b:.2f}' if b and not (math.isnan(a) or math.isnan(b)) else '?'
 
 
 def plot(results: dict, args, out: Path) -> Path:
@@ -391,18 +440,18 @@ def plot(results: dict, args, out: Path) -> Path:
     envs = list(results)
     fig, axes = plt.subplots(1, len(envs), figsize=(6 * len(envs), 4), squeeze=False)
     for ax, env_id in zip(axes[0], envs):
-        for impl, colour in (('ours', 'tab:blue'), ('sb3', 'tab:orange')):
+        colours = ('tab:blue', 'tab:green', 'tab:purple', 'tab:orange')
+        for impl, colour in zip(IMPLS, colours):
             runs = results[env_id].get(impl) or []
             if not runs:
                 continue
             steps = sorted({int(k) for r in runs for k in r['curve']})
             stats = [
-                _mean_se([r['curve'].get(s, r['curve'].get(str(s))) for r in runs]) for s in steps
+                _mean_se([_curve_at(r, s) for r in runs]) for s in steps
             ]
             mean = np.array([m for m, _ in stats])
             se = np.array([e for _, e in stats])
-            label = 'ours (ROS 2 lockstep)' if impl == 'ours' else 'Stable-Baselines3'
-            ax.plot(steps, mean, color=colour, label=f'{label}, {len(runs)} seeds')
+            ax.plot(steps, mean, color=colour, label=f'{impl}, {len(runs)} seeds')
             ax.fill_between(steps, mean - se, mean + se, color=colour, alpha=0.2)
         if env_id in THRESHOLDS:
             ax.axhline(THRESHOLDS[env_id], color='grey', ls=':', lw=1)
@@ -416,6 +465,24 @@ def plot(results: dict, args, out: Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _smoke_results(args) -> dict:
+    """Made-up results of every row for ``args.envs`` (for ``--smoke``)."""
+    grid = range(args.eval_every, args.steps + 1, args.eval_every)
+    runs = {}
+    for i, impl in enumerate(IMPLS):
+        runs[impl] = [
+            {
+                'seed': seed,
+                'wall_s': 60.0 + i + seed,
+                'updates_per_s': 150.0 - i,
+                'load': [1.0, 1.0, 1.0],
+                'curve': {str(k): float(k) / 10 + seed for k in grid},
+            }
+            for seed in args.seeds
+        ]
+    return {env_id: runs for env_id in args.envs}
 
 
 def main(argv=None) -> int:
@@ -438,17 +505,34 @@ def main(argv=None) -> int:
         default=2,
         help='torch intra-op threads of our learner and of SB3 (both the same)',
     )
-    ap.add_argument('--only', choices=['ours', 'sb3'])
+    ap.add_argument('--only', choices=IMPLS, help='run this implementation only')
+    ap.add_argument(
+        '--impls', nargs='+', choices=IMPLS, default=list(IMPLS), help='rows to run (default all)'
+    )
+    ap.add_argument(
+        '--push-every', type=int, default=10, help='ours-overlap: updates between weight pushes'
+    )
+    ap.add_argument(
+        '--smoke',
+        action='store_true',
+        help='run nothing: print the report of made-up results for --envs (checks the table '
+        'for any environment id, e.g. one without a threshold)',
+    )
     ap.add_argument(
         '--set', action='append', default=[], help='extra profile override node.param=value'
     )
     ap.add_argument('--timeout', type=float, default=1200.0, help='per run (s)')
     ap.add_argument('--out', type=Path, default=ROOT / 'runs' / 'bench' / 'sac_vs_sb3')
     args = ap.parse_args(argv)
+    if args.only:
+        args.impls = [args.only]
+    if args.smoke:
+        print(report(_smoke_results(args), args, args.out))
+        return 0
     try:
         import stable_baselines3  # noqa: F401
     except ImportError:
-        if args.only != 'ours':
+        if 'sb3' in args.impls:
             print(
                 'sac_vs_sb3: stable-baselines3 is not installed: pip install -r '
                 'requirements-bench.txt',
@@ -460,22 +544,26 @@ def main(argv=None) -> int:
     results: dict = json.loads(results_file.read_text()) if results_file.is_file() else {}
     for env_id in args.envs:
         for seed in args.seeds:
-            for impl in ('ours', 'sb3'):
-                if args.only and impl != args.only:
+            for impl in IMPLS:
+                if impl not in args.impls:
                     continue
                 t = time.perf_counter()
-                r = (
-                    run_ours(env_id, seed, args, args.out)
-                    if impl == 'ours'
-                    else run_sb3(env_id, seed, args)
-                )
+                if impl == 'ours':
+                    r = run_ours(env_id, seed, args, args.out)
+                elif impl == 'ours-sync':
+                    r = sac_overlap.run_sync(env_id, seed, args, evaluate)
+                elif impl == 'ours-overlap':
+                    r = sac_overlap.run_overlap(env_id, seed, args, evaluate)
+                else:
+                    r = run_sb3(env_id, seed, args)
                 r['seed'] = seed
+                r['load'] = list(os.getloadavg())
                 runs = results.setdefault(env_id, {}).setdefault(impl, [])
                 runs[:] = [x for x in runs if x.get('seed') != seed] + [r]
                 last = max(r['curve'], key=int) if r['curve'] else None
                 print(
                     f'{env_id} seed {seed} {impl}: wall {r["wall_s"]:.0f} s, updates/s '
-                    f'{r["updates_per_s"]:.0f}, '
+                    f'{r["updates_per_s"]:.0f}, load {r["load"][0]:.2f}, '
                     f'final eval {r["curve"].get(last) if last is not None else None} '
                     f'({time.perf_counter() - t:.0f} s with evaluation)',
                     flush=True,

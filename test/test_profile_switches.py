@@ -20,9 +20,9 @@ def test_sim_learn_interventions_start_the_expert_and_the_teleop_settings():
     assert on['expert_teleop']['parameters']['takeover'] == 'on_trouble'
     assert on['expert_teleop']['group'] == 'env'  # in lockstep with the sim and policy
     policy = on['policy_node']['parameters']
-    assert policy['teleop_stamped'] is True and policy['teleop_timeout'] == 0.3
+    assert policy['teleop_stamped'] is True and policy['teleop_timeout'] == 0.15
     assert policy['deterministic'] is False  # SAC still explores
-    assert on['sim_node']['parameters']['lockstep_resend_s'] == 0.4
+    assert on['sim_node']['parameters']['lockstep_resend_s'] == 0.2
     assert _nodes(switches={'interventions': False}).keys() == off.keys()
 
 

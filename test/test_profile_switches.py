@@ -48,7 +48,6 @@ def test_a_bad_switch_is_refused_in_one_line(call, text):
         call()
 
 
-
 def test_the_launch_file_takes_the_switch_as_a_launch_argument():
     launch = pytest.importorskip('launch')
     from robot_learning_bringup.launch_description import _launch_nodes

@@ -80,6 +80,7 @@ STATE_TIMEOUT_S = 3.0
 #: Seconds between two restarts (a child that dies at once is not respawned in a loop).
 RESTART_BACKOFF_S = 2.0
 _IDLE_S = 0.002  # the child's wait for a command while the gate is closed
+_POLL_WAIT_S = 0.005  # the parent's wait for the child's next update in poll()
 
 
 class _Control:
@@ -321,7 +322,9 @@ class RemoteUpdates:
         with self._pipe_lock:
             self._gate()
             if not self._pending:
-                self._receive()
+                # Wait in select (off the interpreter lock) for the next update rather than
+                # have the caller spin: fewer wake-ups stealing the lock from the executor.
+                self._receive(_POLL_WAIT_S)
             while self._pending and self._pending[0][0] <= learner.updates:
                 self._pending.popleft()  # already counted by a state pull
             if not self._pending:

@@ -143,7 +143,35 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         '--classifier', default='', help='--task-node classifier: RUN/checkpoints/best'
     )
-    demo.add_argument('--eval-episodes', type=int, default=50)
+    demo.add_argument(
+        '--sac-interventions',
+        choices=('on', 'off'),
+        default='on',
+        help="sac: 'on' = the scripted expert supervises online learning and takes over "
+        'when the robot stalls or nears an obstacle (HIL-SERL; bench/online_ablation.py)',
+    )
+    demo.add_argument(
+        '--sac-init',
+        choices=('scratch', 'calql'),
+        default='scratch',
+        help="sac: 'calql' = start from Cal-QL offline pretraining on the demo bags "
+        "(robot-learning train --algo sac --set calql=true); 'scratch' = fresh networks",
+    )
+    demo.add_argument(
+        '--sac-pretrain-minutes',
+        type=float,
+        default=2.0,
+        help='--sac-init calql: wall-clock cap of the offline pretraining',
+    )
+    demo.add_argument(
+        '--sac-critic-warmup',
+        type=int,
+        default=1000,
+        help='--sac-init calql: critic-only updates before the actor moves',
+    )
+    demo.add_argument(
+        '--eval-episodes', type=int, default=100, help='sac: closed-loop evaluation episodes'
+    )
     demo.add_argument(
         '--rate',
         type=float,

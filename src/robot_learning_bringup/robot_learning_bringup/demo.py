@@ -180,10 +180,31 @@ def run_demo(args) -> int:
                 'behaviour cloning + one round of interventions',
             )
         if 'sac' in stages:
+            levers = {
+                'interventions': getattr(args, 'sac_interventions', 'off') == 'on',
+                'init': getattr(args, 'sac_init', 'scratch'),
+                'update_process': True,  # config/sac_learner.yaml's default
+            }
+            extra: list[str] = []
+            if levers['init'] == 'calql':
+                t0 = time.monotonic()
+                # Offline-to-online: Cal-QL on the demo bags, critics calibrated so that the
+                # first online updates do not wreck the actor (Nakamoto et al. 2023).
+                pre = train_stage(
+                    run, 'sac_pretrain', [bag], args.sac_pretrain_minutes, 1_000_000,
+                    args.seed, ['--set', 'calql=true'], algo='sac',
+                )
+                lap('sac_pretrain', t0)
+                extra += [
+                    f'sac_learner.init_from={pre}',
+                    f'sac_learner.critic_warmup_updates={args.sac_critic_warmup}',
+                ]
+            metrics['sac_levers'] = levers
             t0 = time.monotonic()
             ckpt, env_steps = learn_stage(
                 op, run, bag, args.learn_steps, args.learn_minutes, args.rate, args.seed + 1,
                 getattr(args, 'task_node', 'off'), getattr(args, 'classifier', ''),
+                extra, interventions=levers['interventions'],
             )
             lap('sac_learn', t0)
             t0 = time.monotonic()

@@ -165,8 +165,9 @@ def train_stage(
     steps: int,
     seed: int,
     extra: list[str] | None = None,
+    algo: str = 'bc',
 ) -> Path:
-    """``robot-learning train`` in a child process (its log in logs/train_<name>.log).
+    """``robot-learning train --algo <algo>`` in a child process (log: logs/train_<name>.log).
 
     Returns ``checkpoints/last``, the policy trained to the budget, not ``best``: the
     validation loss of behaviour cloning (cross-entropy over action bins on held-out
@@ -183,7 +184,7 @@ def train_stage(
         '-m',
         'robot_learning.train',
         '--algo',
-        'bc',
+        algo,
         '--bags',
         *map(str, bags),
         '--out',
@@ -234,6 +235,7 @@ def intervene_stage(
 def learn_stage(
     op: Operator, run: Path, bag: Path, steps: int, minutes: float, rate: float, seed: int,
     task_node: str = 'off', classifier: str = '', extra: Sequence[str] = (),
+    interventions: bool = False,
 ) -> tuple[Path, int]:
     """Learn online with SAC until ``steps`` env steps or ``minutes``.
 
@@ -244,13 +246,17 @@ def learn_stage(
         classifier: the classifier checkpoint (task_node 'classifier').
         extra: more ``node.param=value`` overrides, applied last (e.g. pacing by the
             learner's progress, ``sim_node.lockstep_max_lag=50``, for a comparison whose
-            UTD ratio must not depend on how busy the machine is).
+            UTD ratio must not depend on how busy the machine is; ``sac_learner.init_from``).
+        interventions: the profile's ``interventions`` switch: the scripted expert
+            supervises and takes over on trouble (HIL-SERL human steps).
 
     Returns:
         The learner's best checkpoint (else its latest) and the env steps taken.
     """
     learner_dir = run / 'learner'
     profile = 'sim_learn' if task_node == 'off' else 'sim_task_learn'
+    if interventions and task_node != 'off':
+        raise StageError('--sac-interventions runs sim_learn: it needs --task-node off')
     procs = ProfileProcesses(
         profile,
         [
@@ -264,6 +270,7 @@ def learn_stage(
             *extra,
         ],
         log_dir=run / 'logs',
+        switches={'interventions': True} if interventions else None,
     )
     op.reset_counts()
     try:
@@ -278,9 +285,12 @@ def learn_stage(
             s = op.steps
             if s > last:
                 last_progress = time.monotonic()
-            elif time.monotonic() - last_progress > 60:
+            # Before the first step the learner is still starting (torch, demo bags, its
+            # update process, the first weights): on a busy machine that takes a while.
+            elif time.monotonic() - last_progress > (60 if last else 300):
                 raise StageError(
-                    f'learn: no environment step for 60 s; see logs/{profile}.*.log'
+                    f'learn: no environment step for {60 if last else 300} s; see '
+                    f'logs/{profile}.*.log'
                 )
             bar.update(s - last)
             last = s
@@ -354,13 +364,18 @@ def eval_stage(
         bar = _bar(
             episodes, 'evaluate' if deterministic else 'evaluate (sampled actions)', 'episode'
         )
-        t0, shown = time.monotonic(), 0
+        t_last, shown = time.monotonic(), 0
         while len(op.records) < episodes:
             _check(procs, 'eval', run / 'logs')
-            if time.monotonic() - t0 > 30 + 10.0 * episodes:
-                raise StageError('eval: episodes stopped coming; see logs/')
+            # An episode is at most max_episode_steps (200) lockstep steps: minutes only
+            # on a machine busy with other work; the first also waits for the startup.
+            quiet = time.monotonic() - t_last
+            if quiet > (180.0 if shown else 300.0):
+                raise StageError(f'eval: no episode ended for {quiet:.0f} s; see logs/')
             time.sleep(0.2)
             n = min(len(op.records), episodes)
+            if n > shown:
+                t_last = time.monotonic()
             bar.update(n - shown)
             shown = n
             if n:

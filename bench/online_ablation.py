@@ -15,7 +15,8 @@ run costs no ROS graph and two runs fit on two cores. The levers:
   ``robot-learning train --algo sac`` with Cal-QL on the same demo bags), with critic-only
   warm-up updates (``--critic-warmup``).
 - ``process``: ``SAC.update`` in its own process (``update_process``), overlapping the
-  environment steps; the UTD gate still allows at most ``utd`` updates per transition.
+  environment steps; the UTD gate still allows at most ``utd`` updates per transition,
+  and the actor runs at most :data:`MAX_LAG` transitions ahead (``lockstep_max_lag``).
 
 Variants are ``base`` (none), each lever alone, and ``all``. Every (variant, seed) runs in
 its own process (``--jobs`` at a time). The learning clock is CPU time, not wall time: the
@@ -53,6 +54,8 @@ VARIANTS = {
     'all': ('interventions', 'init', 'process'),
 }
 EVAL_SEED = 50_000
+#: process variant: transitions the actor may run ahead of the updates (lockstep_max_lag).
+MAX_LAG = 100
 
 
 def _config_dir() -> Path:
@@ -255,15 +258,25 @@ def run_one(a) -> dict:
             rule.reset()
             ep_return, ep_len, ep_human = 0.0, 0, 0
             stamp += 1  # a new episode: no n-step return spans the reset
-        # Synchronous learner: the updates the gate allows now, on this thread.
-        while learner.update() is not None:
-            if 'process' in levers:
-                break
+        if 'process' in levers:
+            # The child updates meanwhile; take its records and, as sac_learner's
+            # push_every does, its actor every 100 steps.
+            while learner.update() is not None:
+                pass
+            # Paced by the learner's progress, as sim_node's lockstep_max_lag (100) does:
+            # the actor runs at most MAX_LAG transitions ahead of the updates.
+            while learner.ready() and learner.transitions - learner.updates > MAX_LAG:
+                learner.update()
+            if learner.transitions % 100 == 0:
+                learner.weights_blob()
+        else:
+            # Synchronous learner: the updates the gate allows now, on this thread.
+            while learner.update() is not None:
+                pass
         if learner.transitions % 20 == 0 and learning_clock(eval_cpu + cpu0) >= marks[0] * 60.0:
             minute = marks.pop(0)
             t_eval, wall = time.process_time(), time.monotonic()
-            if hasattr(learner, 'sync_weights'):
-                learner.sync_weights()
+            learner.weights_blob()  # the actor of the latest update (process mode)
             result = evaluate(eval_env, observe, lambda o: act_cfg.to_twist(
                 np.clip(act_policy(o, True), -1.0, 1.0)), a.eval_episodes)
             row = {

@@ -152,22 +152,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         '--sac-init',
-        choices=('scratch', 'calql'),
+        choices=('scratch', 'offline', 'calql'),
         default='scratch',
-        help="sac: 'calql' = start from Cal-QL offline pretraining on the demo bags "
-        "(robot-learning train --algo sac --set calql=true); 'scratch' = fresh networks",
+        help="sac: 'offline' = start from offline SAC pretraining on the demo bags "
+        "(robot-learning train --algo sac), 'calql' = the same with Cal-QL's conservative "
+        "critics (--set calql=true); 'scratch' = fresh networks",
     )
     demo.add_argument(
         '--sac-pretrain-minutes',
         type=float,
         default=2.0,
-        help='--sac-init calql: wall-clock cap of the offline pretraining',
+        help='--sac-init offline/calql: wall-clock cap of the offline pretraining',
     )
     demo.add_argument(
         '--sac-critic-warmup',
         type=int,
         default=1000,
-        help='--sac-init calql: critic-only updates before the actor moves',
+        help='--sac-init offline/calql: critic-only updates before the actor moves',
     )
     demo.add_argument(
         '--eval-episodes', type=int, default=100, help='sac: closed-loop evaluation episodes'

@@ -186,13 +186,15 @@ def run_demo(args) -> int:
                 'update_process': True,  # config/sac_learner.yaml's default
             }
             extra: list[str] = []
-            if levers['init'] == 'calql':
+            if levers['init'] != 'scratch':
                 t0 = time.monotonic()
-                # Offline-to-online: Cal-QL on the demo bags, critics calibrated so that the
-                # first online updates do not wreck the actor (Nakamoto et al. 2023).
+                # Offline-to-online: SAC pretrained on the demo bags (with Cal-QL: critics
+                # calibrated so that the first online updates do not wreck the actor,
+                # Nakamoto et al. 2023), then critic-only updates online before the actor.
+                calql = ['--set', 'calql=true'] if levers['init'] == 'calql' else []
                 pre = train_stage(
                     run, 'sac_pretrain', [bag], args.sac_pretrain_minutes, 1_000_000,
-                    args.seed, ['--set', 'calql=true'], algo='sac',
+                    args.seed, ['--threads', '1', *calql], algo='sac',
                 )
                 lap('sac_pretrain', t0)
                 extra += [

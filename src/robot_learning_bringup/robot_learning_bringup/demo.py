@@ -14,7 +14,11 @@ operator node of :mod:`.demo_operator` in this process; ``--stages`` picks them)
             interventions and evaluated on the same seeds.
   sac     — ``sim_learn``: the SAC learner, its demo buffer seeded from the demo bags,
             learns online while the policy node acts (lockstep, rate-limited so the
-            update-to-data ratio stays near ``sac.utd_ratio``), then evaluation.
+            update-to-data ratio stays near ``sac.utd_ratio``; the updates in their own
+            process). ``--sac-interventions on`` (default): the scripted expert
+            supervises and takes over on trouble, its steps are human transitions
+            (HIL-SERL); ``--sac-init offline|calql`` starts from offline SAC pretraining
+            on the demo bags. Then evaluation, reported first.
 Writes ``runs/demo-<timestamp>/`` (+ ``runs/latest``): metrics.json, PNGs, bags/,
 bc/ and bc_dagger/ (train runs), learner/ (checkpoints, TensorBoard, episodes.jsonl), logs/.
 """
@@ -214,7 +218,8 @@ def run_demo(args) -> int:
             # Same episodes with actions sampled from the SAC policy instead of its mean: the
             # mean can stall where the stochastic policy does not (reported, not the headline).
             sampled = eval_stage(
-                op, run, ckpt, args.eval_episodes, args.seed + 10_000, deterministic=False
+                op, run, ckpt, max(args.eval_episodes // 2, 1), args.seed + 10_000,
+                deterministic=False,
             )
             lap('sac_eval', t0)
             metrics.update(_summary(evals, 'eval_'))

@@ -1,25 +1,39 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 robot_learning maintainers
-"""Our SAC through the ROS 2 stack against Stable-Baselines3's SAC in-process.
+"""Our SAC (through the ROS 2 stack and in-process) against Stable-Baselines3's SAC.
 
-For each task (``Pendulum-v1``, ``InvertedPendulum-v5``) and seed:
+For each task (default ``Pendulum-v1``, ``InvertedPendulum-v5``; any gymnasium
+continuous-control id works, ``-`` for the steps to threshold where :data:`THRESHOLDS`
+has none) and seed, the rows (``--impls``, default all):
 
 * **ours**: the ``gym_learn`` profile as a user runs it (``robot-learning up gym_learn``):
   ``gym_bridge`` (lockstep) and ``policy_node`` in one process, ``sac_learner`` in another,
-  talking over DDS. The actor (bridge + policy node) and the learner run concurrently;
+  talking over DDS, with ``SAC.update`` in the learner's own update process
+  (``update_process``, default true: :mod:`robot_learning.algos.sac.update_process`).
+  The actor (bridge + policy node) and the learner run concurrently (overlapped);
   the bridge is kept at most ``--max-lag`` steps ahead of the learner
   (``lockstep_max_lag``, fed by ``learner/progress``) so that the policy acting at env
   step k is about as trained as SB3's.
+* **ours-sync**: our SAC and replay in SB3's synchronous loop, in-process
+  (``bench/sac_overlap.py``): the algorithm's speed alone.
+* **ours-overlap**: a bench-only actor/learner split in-process (``bench/sac_overlap.py``):
+  env stepping here, gradient steps in a spawned process, replay in shared memory,
+  same UTD gate and lag cap as the ROS path.
 * **sb3**: ``stable_baselines3.SAC('MlpPolicy')`` on the same env, synchronous
   (one env step, one gradient step).
+
+updates/s is gradient steps per wall second (SB3: over its whole ``learn``; ours: while
+the learner updates); ``os.getloadavg()`` is stored with each run and shown per row,
+since other processes on the machine distort every figure.
 
 Same hyperparameters where they overlap: MLP 256x256 actor and critics, batch 256,
 Adam 3e-4, gamma 0.99, tau 0.005, automatic temperature from 1.0 with target entropy
 -|A|, UTD 1, ``--learning-starts`` random-action steps, replay as large as the budget.
 Our critic LayerNorm is whatever the learner's config says (``--set`` to change).
 Both use ``--threads`` torch intra-op threads (default 2, this machine's cores): our
-learner while the actor runs beside it, SB3 for its synchronous updates.
+learner (its update process) while the actor runs beside it (ours-overlap: the actor
+side 1 thread), SB3 for its synchronous updates.
 
 Evaluation is identical for both: every ``--eval-every`` env steps the actor then in
 use is snapshotted (ours: the newest weights the policy node had received, taken from
@@ -35,7 +49,8 @@ test run; needs ``requirements-bench.txt``.
 Usage::
 
     python bench/sac_vs_sb3.py [--envs Pendulum-v1 InvertedPendulum-v5] [--seeds 0 1 2]
-        [--steps 10000] [--eval-every 1000] [--eval-episodes 5] [--only ours|sb3]
+        [--steps 10000] [--eval-every 1000] [--eval-episodes 5]
+        [--impls ours ours-sync ours-overlap sb3 | --only IMPL] [--smoke]
 """
 
 from __future__ import annotations

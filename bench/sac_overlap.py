@@ -27,6 +27,7 @@ use at that step, evaluated afterwards by the caller's ``evaluate``).
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import time
 
 import numpy as np
@@ -124,8 +125,10 @@ def _learner(cfg, threads, shared, counters, lock, learning_starts, budget, push
     version.value = 1  # ready: the actor starts its clock now (start-up is not timed)
     rng = torch.Generator().manual_seed(cfg.seed + 3)
     target = budget - learning_starts
-    done = 0
+    done, parent = 0, os.getppid()
     while done < target:
+        if os.getppid() != parent:
+            return  # the bench was killed (e.g. by a timeout): leave no orphan
         if env_steps.value - learning_starts <= done:
             time.sleep(0.0002)  # the UTD gate: no more updates than env steps
             continue

@@ -132,13 +132,22 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
 
 
-def learning_clock(eval_cpu: float) -> float:
-    """CPU seconds of the busiest process of this run, less ``eval_cpu`` of this one."""
-    import multiprocessing
+def _children(pid: int) -> list[int]:
+    """Return the pids of ``pid``'s child processes (the update process is one)."""
+    out = []
+    for stat in Path('/proc').glob('[0-9]*/stat'):
+        try:
+            if int(stat.read_text().rsplit(')', 1)[1].split()[1]) == pid:
+                out.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
 
+
+def learning_clock(eval_cpu: float, children: list[int]) -> float:
+    """CPU seconds of the busiest process of this run, less ``eval_cpu`` of this one."""
     own = time.process_time() - eval_cpu
-    children = [_cpu_s(c.pid) for c in multiprocessing.active_children()]
-    return max([own, *children])
+    return max([own, *(_cpu_s(c) for c in children)])
 
 
 def evaluate(env, observe, act_fn, episodes: int) -> dict:
@@ -201,7 +210,7 @@ def run_one(a) -> dict:
     supervised = 'interventions' in levers
     marks = sorted(a.eval_at)
     evals, human_total, episodes, successes = [], 0, 0, []
-    eval_cpu, cpu0 = 0.0, time.process_time()
+    eval_cpu, cpu0, kids = 0.0, time.process_time(), _children(os.getpid())
     stamp, ep = 0, 0
     t_wall0 = time.monotonic()
     raw, info = env.reset(seed=a.seed * 1_000_003 + 7)
@@ -273,7 +282,11 @@ def run_one(a) -> dict:
             # Synchronous learner: the updates the gate allows now, on this thread.
             while learner.update() is not None:
                 pass
-        if learner.transitions % 20 == 0 and learning_clock(eval_cpu + cpu0) >= marks[0] * 60.0:
+        if learner.transitions % 500 == 0:
+            kids = _children(os.getpid())  # a restarted update process has a new pid
+        if learner.transitions % 20 == 0 and learning_clock(eval_cpu + cpu0, kids) >= (
+            marks[0] * 60.0
+        ):
             minute = marks.pop(0)
             t_eval, wall = time.process_time(), time.monotonic()
             learner.weights_blob()  # the actor of the latest update (process mode)

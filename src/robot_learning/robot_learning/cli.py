@@ -150,9 +150,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         '--sac-interventions',
         choices=('on', 'off'),
-        default='on',
+        default='off',
         help="sac: 'on' = the scripted expert supervises online learning and takes over "
-        'when the robot stalls or nears an obstacle (HIL-SERL; bench/online_ablation.py)',
+        'when the robot stalls or nears an obstacle (HIL-SERL); off by default: it lowered '
+        'unaided success in bench/online_ablation.py (README)',
     )
     demo.add_argument(
         '--sac-init',

@@ -15,10 +15,11 @@ operator node of :mod:`.demo_operator` in this process; ``--stages`` picks them)
   sac     — ``sim_learn``: the SAC learner, its demo buffer seeded from the demo bags,
             learns online while the policy node acts (lockstep, rate-limited so the
             update-to-data ratio stays near ``sac.utd_ratio``; the updates in their own
-            process). ``--sac-interventions on`` (default): the scripted expert
-            supervises and takes over on trouble, its steps are human transitions
-            (HIL-SERL); ``--sac-init offline|calql`` starts from offline SAC pretraining
-            on the demo bags. Then evaluation, reported first.
+            process). ``--sac-interventions on``: the scripted expert supervises and
+            takes over on trouble, its steps are human transitions (HIL-SERL);
+            ``--sac-init offline|calql`` starts from offline SAC pretraining on the demo
+            bags. Both off by default (bench/online_ablation.py). Then evaluation,
+            reported first.
 Writes ``runs/demo-<timestamp>/`` (+ ``runs/latest``): metrics.json, PNGs, bags/,
 bc/ and bc_dagger/ (train runs), learner/ (checkpoints, TensorBoard, episodes.jsonl), logs/.
 """

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from rclpy.node import Node
 from robot_learning_nodes.common import declare, Diagnostics
-from robot_learning_sim.takeover_rule import TAKEOVER_MODES, TakeoverRule
+from robot_learning_sim.takeover_rule import TakeoverRule
 
 
 class TakeoverGate:
@@ -32,8 +32,6 @@ class TakeoverGate:
             'obstacle (interventions)',
             read_only=True,
         )
-        if self.takeover not in TAKEOVER_MODES:
-            TakeoverRule(takeover=self.takeover)  # raises the one-line ConfigError
         self.stall_steps = int(
             declare(
                 node,

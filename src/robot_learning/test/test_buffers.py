@@ -121,6 +121,24 @@ def test_sample_mixed_exact_counts(batch_size, fraction, n_demo):
         assert batch.rewards[:n_demo].tolist() == [1.0] * n_demo  # demo rows first
 
 
+def test_sample_mixed_mixes_every_utd_minibatch():
+    # SAC.update splits a UTD-m batch into m consecutive minibatches and updates the
+    # actor on the last: each must carry the demo share, not all demos up front.
+    online, demo = _online_demo()
+    batch = sample_mixed(online, demo, 4 * 64, 0.5, np.random.default_rng(0), minibatches=4)
+    blocks = batch.rewards.reshape(4, 64)
+    assert blocks.sum(1).tolist() == [32.0] * 4
+    assert (blocks[:, :32] == 1.0).all() and (blocks[:, 32:] == 0.0).all()
+    one = sample_mixed(online, demo, 64, 0.5, np.random.default_rng(3))
+    np.testing.assert_array_equal(
+        one.observations,
+        sample_mixed(online, demo, 64, 0.5, np.random.default_rng(3), 1).observations,
+    )
+    for bad in (0, 3, True):
+        with pytest.raises(ConfigError, match='minibatches'):
+            sample_mixed(online, demo, 64, 0.5, minibatches=bad)
+
+
 def test_sample_mixed_falls_back_when_one_side_is_empty():
     online, demo = _online_demo(online_count=10, demo_count=10)
     assert sample_mixed(online, None, 64).rewards.sum() == 0

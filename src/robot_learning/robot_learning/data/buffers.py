@@ -321,6 +321,7 @@ def sample_mixed(
     batch_size: int,
     demo_fraction: float = 0.5,
     rng: np.random.Generator | None = None,
+    minibatches: int = 1,
 ) -> Batch:
     """Symmetric sampling (RLPD, Ball et al. 2023, "Symmetric Sampling"): part demos, part online.
 
@@ -329,6 +330,12 @@ def sample_mixed(
     When ``demo`` is ``None`` or empty all rows come from ``online``; when ``online`` is
     empty all rows come from ``demo``. Demo rows come first in the batch.
 
+    With ``minibatches = m > 1`` (a UTD-``m`` batch that ``SAC.update`` splits into ``m``
+    consecutive minibatches) the batch is ``m`` such blocks of ``batch_size / m`` rows, each
+    mixed on its own: every critic step and the actor step see the demo share, where one
+    block of all demo rows then all online rows would give the first steps only demos and
+    the last (the actor's) only online rows.
+
     Args:
         online: buffer of the agent's own transitions.
         demo: buffer of demonstrations / offline data, or ``None``.
@@ -336,13 +343,16 @@ def sample_mixed(
         demo_fraction: share of demo rows, in [0, 1]; 0.5 is RLPD's (the learner passes
             ``SACConfig.demo_ratio``).
         rng: generator for the indices; default each buffer's own.
+        minibatches: blocks mixed one by one (``SACConfig.utd_ratio``); must divide
+            ``batch_size``.
 
     Returns:
         :class:`Batch` with ``batch_size`` rows (numpy float32, ``n_steps`` included).
 
     Raises:
-        ConfigError: ``demo_fraction`` outside [0, 1], ``batch_size`` not positive, the
-            two buffers differ in obs/action size, or both are empty.
+        ConfigError: ``demo_fraction`` outside [0, 1], ``batch_size`` not positive or not
+            a multiple of ``minibatches``, the two buffers differ in obs/action size, or
+            both are empty.
     """
     if (
         isinstance(batch_size, bool)
@@ -352,6 +362,16 @@ def sample_mixed(
         raise ConfigError(f'batch_size must be a positive integer, got {batch_size!r}')
     if not 0.0 <= float(demo_fraction) <= 1.0:
         raise ConfigError(f'demo_fraction must be in [0, 1], got {demo_fraction!r}')
+    if (
+        isinstance(minibatches, bool)
+        or not isinstance(minibatches, (int, np.integer))
+        or minibatches < 1
+        or batch_size % minibatches
+    ):
+        raise ConfigError(
+            f'minibatches must be a positive integer dividing batch_size {batch_size}, '
+            f'got {minibatches!r}'
+        )
     if demo is not None and (demo.obs_dim, demo.action_dim) != (online.obs_dim, online.action_dim):
         raise ConfigError(
             f'demo buffer has obs/action size {demo.obs_dim}/{demo.action_dim}, '
@@ -364,11 +384,13 @@ def sample_mixed(
         return online.sample(batch_size, rng)
     if not len(online):
         return demo.sample(batch_size, rng)
+    rows = int(batch_size) // int(minibatches)
     # floor; the epsilon keeps e.g. 100 * 0.29 (= 28.999999999999996 in binary) at 29.
-    n_demo = min(int(batch_size * float(demo_fraction) + 1e-9), int(batch_size))
-    from_demo = demo.sample(n_demo, rng)
-    from_online = online.sample(batch_size - n_demo, rng)
-    return Batch(*(np.concatenate(pair) for pair in zip(from_demo, from_online, strict=True)))
+    n_demo = min(int(rows * float(demo_fraction) + 1e-9), rows)
+    parts = []
+    for _ in range(int(minibatches)):
+        parts += [demo.sample(n_demo, rng), online.sample(rows - n_demo, rng)]
+    return Batch(*(np.concatenate(field) for field in zip(*parts, strict=True)))
 
 
 class NStepTransition(NamedTuple):

@@ -440,12 +440,10 @@ class OnlineLearner:
         if not self.ready():
             return None
         with self.lock:
+            cfg = self.sac_cfg  # one block of demo + online rows per UTD minibatch
             batch = sample_mixed(
-                self.online,
-                self.demo,
-                self.sac.rows_per_update,
-                self.sac_cfg.demo_ratio,
-                self.rng,
+                self.online, self.demo, self.sac.rows_per_update, cfg.demo_ratio, self.rng,
+                cfg.utd_ratio,
             )
         # critic_warmup_updates: critics only until the loaded ones fit the online data.
         actor = self.updates >= self.critic_warmup_until

@@ -481,7 +481,12 @@ def _child_loop(conn: Any, spec: dict) -> None:
             if closed:
                 continue
             batch = sample_mixed(
-                online, demo, sac.rows_per_update, float(control.floats[_DEMO_RATIO]), rng
+                online,
+                demo,
+                sac.rows_per_update,
+                float(control.floats[_DEMO_RATIO]),
+                rng,
+                sac.config.utd_ratio,
             )
             stats = sac.update(batch, update_actor=count >= int(control.ints[_ACTOR_FROM]))
             count += 1

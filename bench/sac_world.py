@@ -5,9 +5,11 @@
 Same observation features, action map, SAC core and RLPD demo sampling as the ROS
 learner, so the ratio of success-per-step (and wall-clock) between this and
 ``robot-learning demo`` is the cost of going through ROS 2. Prints success rate at
-fixed step counts.
+fixed step counts (mean and sampled actions, outcome counts, per instruction), one line
+per seed and evaluation, then the mean over seeds.
 
     python bench/sac_world.py --steps 30000 --demos 30
+    python bench/sac_world.py --steps 20000 --n-step 3 --utd 2 --seeds 0 1 2
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import time
 import numpy as np
 from robot_learning.algos.sac.modeling_sac import SAC, SACConfig
 from robot_learning.common.features import ActionConfig, encode_observation, ObservationConfig
-from robot_learning.data.buffers import ReplayBuffer, sample_mixed
+from robot_learning.data.buffers import NStepAccumulator, ReplayBuffer, sample_mixed
 from robot_learning.data.ingest import scan_to_sectors
 from robot_learning_sim.env import WorldEnv
 from robot_learning_sim.expert import ExpertPolicy
@@ -34,7 +36,13 @@ def observe(raw: dict, info: dict, cfg: ObservationConfig) -> np.ndarray:
     )
 
 
-def run_episode(env, act_fn, obs_cfg, act_cfg, buffer=None, seed=None):
+def store(buffer, nstep, obs, action, reward, nxt, terminated, truncated) -> None:
+    """Feed one 1-step transition through the stream's n-step accumulator into ``buffer``."""
+    for t in nstep.add(obs, action, reward, nxt, terminated, truncated):
+        buffer.add(t.obs, t.action, t.reward, t.next_obs, float(t.terminated), t.n_steps)
+
+
+def run_episode(env, act_fn, obs_cfg, act_cfg, buffer=None, seed=None, nstep=None):
     obs = observe(*env.reset(seed=seed), obs_cfg)
     while True:
         a = act_fn(obs)
@@ -42,27 +50,36 @@ def run_episode(env, act_fn, obs_cfg, act_cfg, buffer=None, seed=None):
         raw, reward, terminated, truncated, info = env.step((v, w))
         nxt = observe(raw, info, obs_cfg)
         if buffer is not None:
-            buffer.add(obs, act_cfg.from_twist(v, w), reward, nxt, float(terminated))
+            store(buffer, nstep, obs, act_cfg.from_twist(v, w), reward, nxt, terminated, truncated)
         obs = nxt
         if terminated or truncated:
-            return info['outcome'], env.world.episode_steps
+            return info['outcome'], env.world.episode_steps, info['instruction']
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument('--steps', type=int, default=30000)
-    ap.add_argument('--demos', type=int, default=30)
-    ap.add_argument('--eval-every', type=int, default=5000)
-    ap.add_argument('--eval-episodes', type=int, default=30)
-    ap.add_argument('--init-alpha', type=float, default=0.1)
-    ap.add_argument('--utd', type=int, default=1)
-    ap.add_argument('--seed', type=int, default=0)
-    ap.add_argument('--hidden', type=int, default=256)
-    ap.add_argument('--reward-time', type=float, default=-0.01)
-    a = ap.parse_args()
-    torch.set_num_threads(1)
+def evaluate(env, sac, obs_cfg, act_cfg, episodes, deterministic):
+    """Success rate, outcome counts and per-colour success on held-out episodes."""
+    runs = [
+        run_episode(
+            env, lambda o: sac.act(o, deterministic=deterministic), obs_cfg, act_cfg,
+            seed=50_000 + k,
+        )
+        for k in range(episodes)
+    ]
+    outcomes = [r[0] for r in runs]
+    per = {}
+    for outcome, _, instruction in runs:
+        per.setdefault(instruction.split()[-2], []).append(outcome == 'success')
+    return (
+        float(np.mean([o == 'success' for o in outcomes])),
+        {k: outcomes.count(k) for k in sorted(set(outcomes))},
+        {c: round(float(np.mean(v)), 2) for c, v in sorted(per.items())},
+    )
+
+
+def run_seed(a, seed: int) -> dict[int, tuple[float, float]]:
+    """One seed: demos, then online SAC; {step: (mean-action, sampled) eval success}."""
     obs_cfg, act_cfg = ObservationConfig(), ActionConfig()
-    env = WorldEnv(seed=a.seed, reward_time=a.reward_time)
+    env = WorldEnv(seed=seed, reward_time=a.reward_time)
     world = env.world  # the expert drives from privileged state
     expert = ExpertPolicy()
     demo = ReplayBuffer(obs_cfg.dim, 2, 100_000, seed=1)
@@ -74,11 +91,11 @@ def main() -> None:
     ok = 0
     for i in range(a.demos):
         expert.reset()
-        ok += (
-            run_episode(env, expert_act, obs_cfg, act_cfg, demo, seed=10_000 + i)[0] == 'success'
-        )
+        nstep = NStepAccumulator(a.n_step, a.gamma)
+        outcome = run_episode(env, expert_act, obs_cfg, act_cfg, demo, 10_000 + i, nstep)[0]
+        ok += outcome == 'success'
     print(
-        f'demos: {a.demos} episodes, {len(demo)} transitions, expert success '
+        f'seed {seed}  demos: {a.demos} episodes, {len(demo)} transitions, expert success '
         f'{ok / max(a.demos, 1):.2f}'
     )
     sac = SAC(
@@ -87,55 +104,80 @@ def main() -> None:
             action_dim=2,
             init_alpha=a.init_alpha,
             utd_ratio=a.utd,
-            seed=a.seed,
+            seed=seed,
             hidden=(a.hidden, a.hidden),
+            gamma=a.gamma,
+            n_step=a.n_step,
         )
     )
     online = ReplayBuffer(obs_cfg.dim, 2, a.steps + 10, seed=2)
-    rng = np.random.default_rng(a.seed)
+    rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
-    obs = observe(*env.reset(seed=a.seed), obs_cfg)
-    succ, t_upd = [], 0.0
+    obs = observe(*env.reset(seed=seed), obs_cfg)
+    nstep = NStepAccumulator(a.n_step, a.gamma)
+    succ, t_upd, figures = [], 0.0, {}
     for step in range(1, a.steps + 1):
         act = sac.act(obs, deterministic=False)
         v, w = act_cfg.to_twist(act)
         raw, reward, terminated, truncated, info = env.step((v, w))
         nxt = observe(raw, info, obs_cfg)
-        online.add(obs, act_cfg.from_twist(v, w), reward, nxt, float(terminated))
+        store(online, nstep, obs, act_cfg.from_twist(v, w), reward, nxt, terminated, truncated)
         obs = nxt
         if terminated or truncated:
             succ.append(info['outcome'] == 'success')
             obs = observe(*env.reset(), obs_cfg)
         if len(online) >= 256:
             t1 = time.perf_counter()
-            sac.update(sample_mixed(online, demo, sac.rows_per_update, 0.5, rng))
+            # One demo + online block per UTD minibatch (RLPD symmetric sampling).
+            sac.update(sample_mixed(online, demo, sac.rows_per_update, 0.5, rng, a.utd))
             t_upd += time.perf_counter() - t1
         if step % a.eval_every == 0:
-            line = (
-                f'step {step:6d}  train success (last 50) {np.mean(succ[-50:]) if succ else 0:.2f}'
-            )
+            line = f'seed {seed}  step {step:6d}  train success (last 50) '
+            line += f'{np.mean(succ[-50:]) if succ else 0:.2f}'
+            rates = []
             for det in (True, False):
-                outcomes = [
-                    run_episode(
-                        env,
-                        lambda o: sac.act(o, deterministic=det),
-                        obs_cfg,
-                        act_cfg,
-                        seed=50_000 + k,
-                    )[0]
-                    for k in range(a.eval_episodes)
-                ]
-                counts = {k: outcomes.count(k) for k in sorted(set(outcomes))}
-                line += (
-                    f'  eval {"mean" if det else "sampled"} '
-                    f'{np.mean([o == "success" for o in outcomes]):.2f} {counts}'
-                )
+                rate, counts, per = evaluate(env, sac, obs_cfg, act_cfg, a.eval_episodes, det)
+                rates.append(rate)
+                line += f'  eval {"mean" if det else "sampled"} {rate:.2f} {counts}'
+                if det:
+                    line += f' {per}'
+            figures[step] = (rates[0], rates[1])
             print(
                 f'{line}  alpha {sac.alpha:.3f}  wall {time.perf_counter() - t0:.0f}s  '
                 f'update {1e3 * t_upd / step:.1f} ms',
                 flush=True,
             )
+            # A fresh episode: evaluation reset the world under the training stream.
             obs = observe(*env.reset(), obs_cfg)
+            nstep = NStepAccumulator(a.n_step, a.gamma)
+    return figures
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--steps', type=int, default=30000)
+    ap.add_argument('--demos', type=int, default=30)
+    ap.add_argument('--eval-every', type=int, default=5000)
+    ap.add_argument('--eval-episodes', type=int, default=30)
+    ap.add_argument('--init-alpha', type=float, default=0.1)
+    ap.add_argument('--utd', type=int, default=1)
+    ap.add_argument('--n-step', type=int, default=1, help='n-step returns (SACConfig.n_step)')
+    ap.add_argument('--gamma', type=float, default=0.99)
+    ap.add_argument('--seeds', type=int, nargs='+', default=[0])
+    ap.add_argument('--hidden', type=int, default=256)
+    ap.add_argument(
+        '--reward-time', type=float, default=-0.05, help="per-step reward (the sim's default)"
+    )
+    a = ap.parse_args()
+    torch.set_num_threads(1)
+    runs = [run_seed(a, seed) for seed in a.seeds]
+    for step in sorted(runs[0]):
+        det = [r[step][0] for r in runs]
+        smp = [r[step][1] for r in runs]
+        print(
+            f'step {step:6d}  eval mean actions {np.mean(det):.2f} +- {np.std(det):.2f}  '
+            f'sampled {np.mean(smp):.2f} +- {np.std(smp):.2f}  ({len(runs)} seeds)'
+        )
 
 
 if __name__ == '__main__':

@@ -27,13 +27,23 @@ from robot_learning_sim.expert import ExpertPolicy
 import torch
 
 
-def observe(raw: dict, info: dict, cfg: ObservationConfig) -> np.ndarray:
+# --no-velocity sets this for every observation of the run (main()).
+USE_VELOCITY = True
+
+
+def observe(raw: dict, info: dict, cfg: ObservationConfig, velocity: bool | None = None):
+    """Return the float32 (cfg.dim,) observation of a raw world observation.
+
+    ``velocity`` None reads :data:`USE_VELOCITY`; False puts zeros for the twist.
+    """
     sectors = scan_to_sectors(
         raw['scan'], -np.pi, 2 * np.pi / 360, 0.12, cfg.range_max, cfg.num_sectors
     )
-    return encode_observation(
-        sectors, raw['detections'], tuple(raw['velocity']), info['instruction'], cfg
-    )
+    # velocity=False: the odometry twist enters as zeros (BCConfig.use_velocity's question
+    # asked of SAC: does knowing its own speed make the policy stall?).
+    use = USE_VELOCITY if velocity is None else velocity
+    twist = tuple(raw['velocity']) if use else (0.0, 0.0)
+    return encode_observation(sectors, raw['detections'], twist, info['instruction'], cfg)
 
 
 def store(buffer, nstep, obs, action, reward, nxt, terminated, truncated) -> None:
@@ -168,7 +178,12 @@ def main() -> None:
     ap.add_argument(
         '--reward-time', type=float, default=-0.05, help="per-step reward (the sim's default)"
     )
+    ap.add_argument(
+        '--no-velocity', action='store_true', help='zeros for the odometry twist input'
+    )
     a = ap.parse_args()
+    global USE_VELOCITY
+    USE_VELOCITY = not a.no_velocity
     torch.set_num_threads(1)
     runs = [run_seed(a, seed) for seed in a.seeds]
     for step in sorted(runs[0]):

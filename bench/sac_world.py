@@ -89,7 +89,7 @@ def evaluate(env, sac, obs_cfg, act_cfg, episodes, deterministic):
 def run_seed(a, seed: int) -> dict[int, tuple[float, float]]:
     """One seed: demos, then online SAC; {step: (mean-action, sampled) eval success}."""
     obs_cfg, act_cfg = ObservationConfig(), ActionConfig()
-    env = WorldEnv(seed=seed, reward_time=a.reward_time)
+    env = WorldEnv(seed=seed, reward_time=a.reward_time, progress=a.progress)
     world = env.world  # the expert drives from privileged state
     expert = ExpertPolicy()
     demo = ReplayBuffer(obs_cfg.dim, 2, 100_000, seed=1)
@@ -177,6 +177,10 @@ def main() -> None:
     ap.add_argument('--hidden', type=int, default=256)
     ap.add_argument(
         '--reward-time', type=float, default=-0.05, help="per-step reward (the sim's default)"
+    )
+    ap.add_argument(
+        '--progress', choices=('straight', 'path'), default='straight',
+        help='progress reward along the straight line or the shortest path (WorldConfig)',
     )
     ap.add_argument(
         '--no-velocity', action='store_true', help='zeros for the odometry twist input'

@@ -136,11 +136,11 @@ class SimNode(Node):
             'a task_node does)', read_only=True,
         )
         cmd_stamped = declare(
-            self,
-            'cmd_vel_stamped',
-            True,
-            'cmd_vel is TwistStamped (false: plain Twist)',
-            read_only=True,
+            self, 'cmd_vel_stamped', True, 'cmd_vel is TwistStamped (false: plain Twist)', True
+        )
+        progress = declare(
+            self, 'progress', 'straight', "progress reward along the 'straight' line to the "
+            "goal or the shortest 'path' around boxes and wrong pillars", read_only=True,
         )
         try:
             cfg = WorldConfig(
@@ -151,6 +151,7 @@ class SimNode(Node):
                 max_episode_steps=max_steps,
                 n_obstacles=n_obst,
                 colors=tuple(colors),
+                progress=progress,
             )
         except ValueError as exc:  # e.g. an unknown colour: one line, not a traceback
             raise ConfigError(f'sim_node: {exc}') from None

@@ -39,6 +39,7 @@ from robot_learning_sim.world_config import (  # noqa: F401 - re-exported; sets 
 import mujoco  # noqa: I100 - after world_config, which picks the GL backend
 import numpy as np
 from robot_learning_sim.world_layout import _box_distance, _yaw_quat, LayoutSampler
+from robot_learning_sim.world_potential import PathField
 from robot_learning_sim.world_sensors import WorldSensors
 from robot_learning_sim.world_xml import _PARKED_Z, build_xml
 
@@ -55,6 +56,8 @@ class World(LayoutSampler, WorldSensors):
     the instructed pillar centre before (``d_prev``) and after the step::
 
         reward = reward_progress * (d_prev - d)        # 10 per metre of progress
+                                                        # (progress='path': d along the
+                                                        # shortest path, world_potential)
                + reward_time                            # -0.05 every step
                + reward_collision * collided            # -0.5 while touching scenery
                + reward_success  if d < success_radius  # +10, terminated, 'success'
@@ -115,6 +118,7 @@ class World(LayoutSampler, WorldSensors):
         self.episode = -1
         # Episode layout (world frame), filled by reset().
         self.obstacles = np.zeros((cfg.n_obstacles, 5))  # x, y, half_x, half_y, yaw
+        self._path: PathField | None = None  # the progress potential, progress='path'
         self.pillars = np.full((len(cfg.colors), 2), np.nan)  # NaN rows: absent
         self.goal_index = 0
         self.reset()
@@ -173,7 +177,15 @@ class World(LayoutSampler, WorldSensors):
         self.episode += 1
         self.episode_steps = 0
         self.outcome = 'running'
-        self._d_prev = self._goal_distance()
+        self._path = None
+        if cfg.progress == 'path':
+            wrong = self.pillars.copy()
+            wrong[self.goal_index] = np.nan
+            self._path = PathField(
+                cfg.room_size, tuple(self.pillars[self.goal_index]), cfg.success_radius,
+                ROBOT_RADIUS, self.obstacles, wrong, cfg.success_radius + 0.05,
+            )
+        self._d_prev = self._progress_distance()
 
     def place_robot(self, x: float, y: float, yaw: float) -> None:
         """Teleport the robot to (x m, y m, yaw rad) at rest, in the current episode.
@@ -187,7 +199,7 @@ class World(LayoutSampler, WorldSensors):
         d.qvel[:] = 0.0
         d.ctrl[:] = 0.0
         mujoco.mj_forward(self.model, d)
-        self._d_prev = self._goal_distance()
+        self._d_prev = self._progress_distance()
 
     # ------------------------------------------------------------------ stepping
     def step(self, v: float, w: float) -> StepResult:
@@ -218,8 +230,9 @@ class World(LayoutSampler, WorldSensors):
         self._ticks += 1
         self.episode_steps += 1
         dist = self._goal_distance()
-        reward = cfg.reward_progress * (self._d_prev - dist) + cfg.reward_time
-        self._d_prev = dist
+        progress = self._progress_distance(dist)
+        reward = cfg.reward_progress * (self._d_prev - progress) + cfg.reward_time
+        self._d_prev = progress
         if collided:
             reward += cfg.reward_collision
         terminated = truncated = False
@@ -238,6 +251,12 @@ class World(LayoutSampler, WorldSensors):
         if not terminated and self.episode_steps >= cfg.max_episode_steps:
             truncated, self.outcome = True, 'timeout'
         return StepResult(float(reward), terminated, truncated, self.outcome, collided)
+
+    def _progress_distance(self, straight: float | None = None) -> float:
+        """Distance (m) the progress reward is measured in (``WorldConfig.progress``)."""
+        if self._path is None:
+            return self._goal_distance() if straight is None else straight
+        return self._path(float(self.data.qpos[0]), float(self.data.qpos[1]))
 
     def _goal_distance(self) -> float:
         gx, gy = self.pillars[self.goal_index]

@@ -109,6 +109,10 @@ class WorldConfig:
     """Camera vertical field of view, degrees."""
     reward_progress: float = 10.0
     """Reward per metre of progress toward the instructed pillar."""
+    progress: str = 'straight'
+    """What progress is measured along: 'straight' = the straight-line distance to the
+    instructed pillar; 'path' = the shortest path around walls, boxes and the wrong pillars'
+    failure discs (:mod:`robot_learning_sim.world_potential`, potential-based shaping)."""
     reward_time: float = -0.05
     """Reward added every step. -0.05 rather than a token -0.01: learned policies that
     stalled a few decimetres from the goal (deterministic actions near zero) cost only
@@ -138,6 +142,8 @@ class WorldConfig:
             raise ValueError('control_dt and physics_dt must be > 0')
         if self.n_obstacles < 0 or self.max_episode_steps < 1:
             raise ValueError('n_obstacles must be >= 0 and max_episode_steps >= 1')
+        if self.progress not in ('straight', 'path'):
+            raise ValueError(f"progress must be 'straight' or 'path', got {self.progress!r}")
 
 
 class StepResult(NamedTuple):

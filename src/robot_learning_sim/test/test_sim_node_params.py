@@ -66,10 +66,21 @@ def test_bad_parameters_are_config_errors(rclpy_context):
         # The world's own checks (ValueError inside) surface as one-line ConfigErrors too.
         ('colors', ['red', 'mauve'], 'unknown colours'),
         ('colors', ['red'], 'colors must be'),
+        ('progress', 'manhattan', "progress must be 'straight' or 'path'"),
     ):
         with pytest.raises(ConfigError, match=match) as info:
             SimNode(parameter_overrides=[Parameter(name, value=value)])
         assert '\n' not in str(info.value)
+
+
+def test_path_progress_reaches_the_world(rclpy_context):
+    sim = SimNode(parameter_overrides=[Parameter('progress', value='path')])
+    try:
+        assert sim.world.cfg.progress == 'path'
+        sim.world.reset(seed=0)
+        assert sim.world._path is not None  # the episode's path field was built
+    finally:
+        sim.destroy_node()
 
 
 def test_bad_parameter_exits_2_with_one_line(rclpy_context):

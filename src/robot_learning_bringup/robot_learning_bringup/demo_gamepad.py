@@ -6,10 +6,16 @@ It publishes ``sensor_msgs/Joy`` on ``joy`` (a press, then the release, as ``joy
 does) with the button mapping of ``config/operator_node.yaml``, and waits until the
 recorder's latched ``recorder/state`` confirms the change. So the demo's recording stages
 take the path a person's gamepad takes: Joy -> operator_node -> recorder services.
+
+Like a person, it never presses one button twice within operator_node's ``debounce_s``:
+operator_node takes the second press for a bounce of the first and drops it. A short
+episode (a goal 1 m from the start, 75 lockstep steps/s) ends within 0.2 s of the last
+one, and its 'success' press was dropped (CI, issue 11).
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -38,19 +44,25 @@ class Gamepad:
     Args:
         node: the demo operator's node (its executor runs in a background thread).
         buttons: event -> Joy button index; None: ``config/operator_node.yaml``'s.
+        debounce_s: operator_node's ``debounce_s`` (s); None: that file's.
     """
 
-    def __init__(self, node, buttons: dict[str, int] | None = None):
+    def __init__(
+        self, node, buttons: dict[str, int] | None = None, debounce_s: float | None = None
+    ):
         from robot_learning_nodes.qos import COMMAND_QOS, STATE_QOS
         from sensor_msgs.msg import Joy
         from std_msgs.msg import String
 
-        if buttons is None:
+        if buttons is None or debounce_s is None:
             from .profiles import config_dir, params_file_section
 
             section = params_file_section(config_dir() / 'operator_node.yaml', 'operator_node')
-            buttons = dict(section['buttons'])
+            buttons = dict(section['buttons']) if buttons is None else buttons
+            debounce_s = float(section.get('debounce_s', 0.25)) if debounce_s is None else debounce_s
         self.buttons = buttons
+        self.debounce_s = float(debounce_s)
+        self._pressed: dict[int, float] = {}  # button -> monotonic time of its last press
         self._Joy = Joy
         self._cond = threading.Condition()
         self._states: list[str] = []
@@ -90,9 +102,15 @@ class Gamepad:
                     'demo_recorder (recorder/state)'
                 raise RobotLearningError(f'{who} did not appear within {timeout:.0f} s')
             time.sleep(0.01)
+        button = self.buttons[event]
+        # Clear of operator_node's debounce window (plus a margin for the Joy's transit).
+        wait = self._pressed.get(button, -math.inf) + self.debounce_s + 0.1 - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
         with self._cond:
             seen = len(self._states)
-        self._pub.publish(self._joy(self.buttons[event]))
+        self._pressed[button] = time.monotonic()
+        self._pub.publish(self._joy(button))
         self._pub.publish(self._joy(None))
         with self._cond:
             while not any(expected_state(event, s) for s in self._states[seen:]):

@@ -59,7 +59,8 @@ class Gamepad:
 
             section = params_file_section(config_dir() / 'operator_node.yaml', 'operator_node')
             buttons = dict(section['buttons']) if buttons is None else buttons
-            debounce_s = float(section.get('debounce_s', 0.25)) if debounce_s is None else debounce_s
+            if debounce_s is None:
+                debounce_s = float(section.get('debounce_s', 0.25))
         self.buttons = buttons
         self.debounce_s = float(debounce_s)
         self._pressed: dict[int, float] = {}  # button -> monotonic time of its last press

@@ -59,10 +59,12 @@ class PathField:
         resolution: float = 0.1,
     ) -> None:
         if not (room_size > 0 and goal_radius > 0 and resolution > 0 and clearance >= 0):
-            raise ValueError('PathField: room_size, goal_radius and resolution must be > 0')
+            raise ValueError(
+                'PathField: room_size, goal_radius and resolution must be > 0, clearance >= 0'
+            )
         self.half = room_size / 2.0
         self.resolution = float(resolution)
-        n = int(math.ceil(room_size / resolution)) + 1
+        n = self._n = int(math.ceil(room_size / resolution)) + 1
         axis = -self.half + np.arange(n) * resolution
         x, y = np.meshgrid(axis, axis, indexing='ij')
         blocked = np.maximum(np.abs(x), np.abs(y)) > self.half - clearance
@@ -102,12 +104,10 @@ class PathField:
         return dist
 
     def _index(self, x: float, y: float) -> tuple[int, int]:
-        n = self.field.shape[0] if hasattr(self, 'field') else None
+        """Return the grid cell nearest (x, y), clamped to the grid."""
         i = int(round((x + self.half) / self.resolution))
         j = int(round((y + self.half) / self.resolution))
-        if n is not None:
-            i, j = min(max(i, 0), n - 1), min(max(j, 0), n - 1)
-        return i, j
+        return min(max(i, 0), self._n - 1), min(max(j, 0), self._n - 1)
 
     def __call__(self, x: float, y: float) -> float:
         """Path distance (m) from (x, y) to the goal disc, bilinear between cell centres."""

@@ -9,7 +9,7 @@ with the learner's defaults (256x256, batch 256, LayerNorm critics, 3-step retur
   process (``--threads`` torch threads). The speed of the algorithm alone.
 * :func:`run_overlap` -- a bench-only actor/learner split in the manner of SERL (Luo et
   al. 2024, arXiv:2401.16013): this process steps the environment and acts (1 torch
-  thread) while a spawned process runs the gradient steps (``--threads`` threads). The
+  thread) while a spawned process runs the gradient steps (``--learner-threads``). The
   replay rows live in shared-memory tensors; the learner publishes the actor weights
   every ``--push-every`` updates through shared memory. UTD 1 holds as a gate: the
   learner never runs more updates than env steps past ``--learning-starts``, and the actor
@@ -182,7 +182,8 @@ def run_overlap(env_id: str, seed: int, args, evaluate) -> dict:
     proc = ctx.Process(
         target=_learner,
         args=(
-            cfg, args.threads, (rows, weights), counters, lock, args.learning_starts,
+            cfg, getattr(args, 'learner_threads', args.threads), (rows, weights), counters,
+            lock, args.learning_starts,
             args.steps, args.push_every,
         ),
         daemon=True,

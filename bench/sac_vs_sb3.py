@@ -31,9 +31,12 @@ Same hyperparameters where they overlap: MLP 256x256 actor and critics, batch 25
 Adam 3e-4, gamma 0.99, tau 0.005, automatic temperature from 1.0 with target entropy
 -|A|, UTD 1, ``--learning-starts`` random-action steps, replay as large as the budget.
 Our critic LayerNorm is whatever the learner's config says (``--set`` to change).
-Both use ``--threads`` torch intra-op threads (default 2, this machine's cores): our
-learner (its update process) while the actor runs beside it (ours-overlap: the actor
-side 1 thread), SB3 for its synchronous updates.
+Threads: each side uses the cores as best it can. SB3 and ours-sync step and update in
+one process: ``--threads`` torch intra-op threads (default: every core). ours and
+ours-overlap run the actor beside the learner, so their update process gets
+``--learner-threads`` (default: the cores left after one for the actor, at least 1;
+:func:`free_cores`); giving it every core makes its OpenMP threads fight the actor process
+for the same cores (on 2 cores: 0.5x SB3's updates/s instead of 1.45x in-process).
 
 Evaluation is identical for both: every ``--eval-every`` env steps the actor then in
 use is snapshotted (ours: the newest weights the policy node had received, taken from
@@ -101,6 +104,18 @@ def evaluate(env_id: str, act, episodes: int, seed0: int = 10_000) -> float:
 
 
 # --------------------------------------------------------------------------- SB3
+
+
+def free_cores(cores: int | None = None) -> int:
+    """Torch threads for a learner whose actor needs a core beside it: ``cores - 1``, >= 1.
+
+    ``cores`` None reads the CPUs this process may run on (``os.sched_getaffinity``).
+    """
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (
+            os.cpu_count() or 1
+        )
+    return max(1, int(cores) - 1)
 
 
 def run_sb3(env_id: str, seed: int, args) -> dict:
@@ -243,7 +258,7 @@ def run_ours(env_id: str, seed: int, args, out: Path) -> dict:
         f'sac_learner.max_env_steps={args.steps}',
         f'sac_learner.buffer_capacity={max(args.steps, 1000)}',
         'sac_learner.checkpoint_every=0',
-        f'sac_learner.torch_threads={args.threads}',
+        f'sac_learner.torch_threads={args.learner_threads}',
         'policy_node.deterministic=false',
         *args.set,
     ]
@@ -361,7 +376,8 @@ def report(results: dict, args, out: Path) -> str:
     lines = [
         f'# Our SAC vs Stable-Baselines3 — {args.steps} env steps, '
         f'seeds {args.seeds}, eval {args.eval_episodes} episodes every {args.eval_every} steps, '
-        f'{args.threads} torch threads each (ours-overlap: actor 1, learner {args.threads}); '
+        f'torch threads: sb3 and ours-sync {args.threads}, the learner of ours and '
+        f'ours-overlap {getattr(args, "learner_threads", args.threads)} (actor 1); '
         'updates/s = gradient steps per wall second while updating',
         '',
     ]
@@ -517,8 +533,15 @@ def main(argv=None) -> int:
     ap.add_argument(
         '--threads',
         type=int,
-        default=2,
-        help='torch intra-op threads of our learner and of SB3 (both the same)',
+        default=free_cores() + 1,
+        help='torch intra-op threads of SB3 and ours-sync (default: every core)',
+    )
+    ap.add_argument(
+        '--learner-threads',
+        type=int,
+        default=free_cores(),
+        help='torch threads of the update process of ours and ours-overlap (default: the '
+        'cores left after one for the actor)',
     )
     ap.add_argument('--only', choices=IMPLS, help='run this implementation only')
     ap.add_argument(
@@ -539,6 +562,8 @@ def main(argv=None) -> int:
     ap.add_argument('--timeout', type=float, default=1200.0, help='per run (s)')
     ap.add_argument('--out', type=Path, default=ROOT / 'runs' / 'bench' / 'sac_vs_sb3')
     args = ap.parse_args(argv)
+    if args.threads < 1 or args.learner_threads < 1:
+        ap.error('--threads and --learner-threads must be >= 1')
     if args.only:
         args.impls = [args.only]
     if args.smoke:

@@ -38,3 +38,10 @@ def test_report_with_missing_rows_and_steps():
     run = {'seed': 0, 'wall_s': 10.0, 'updates_per_s': 100.0, 'curve': {'1000': -5.0}}
     text = bench.report({'Walker2d-v5': {'ours-sync': [run]}}, args, Path('.'))
     assert '| ours-sync |' in text and 'nan' in text  # no eval at 2000: shown, no crash
+
+
+def test_free_cores_leaves_one_for_the_actor():
+    bench = _bench()
+    assert bench.free_cores(2) == 1 and bench.free_cores(16) == 15
+    assert bench.free_cores(1) == 1  # never zero threads
+    assert bench.free_cores() >= 1

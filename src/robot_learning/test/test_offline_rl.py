@@ -221,7 +221,9 @@ def test_iql_checkpoint_acts_in_policy_and_evaluate_changes_nothing(data, tmp_pa
         want, got = getattr(trainer, name).state_dict(), getattr(resumed, name).state_dict()
         assert all(torch.equal(want[k], got[k]) for k in want), name
     other = ObservationConfig(num_sectors=2, colors=('red',))
-    with pytest.raises(CheckpointError, match='checkpoint obs_dim is 13, this policy needs 14'):
+    with pytest.raises(
+        CheckpointError, match=f'checkpoint obs_dim is {OBS.dim}, this policy needs {other.dim}'
+    ):
         IQLTrainer(
             toy_dataset(episodes=3, obs_cfg=other), _small_iql(), other, ACT, np.arange(3)
         ).load(path)

@@ -8,6 +8,7 @@ from robot_learning.common.features import (
     ActionConfig,
     encode_instruction,
     encode_observation,
+    instructed_color,
     ObservationConfig,
     StepInfo,
 )
@@ -100,7 +101,8 @@ def test_pipeline_uses_step_instruction_and_drops_nonfinite():
     feed_step(pipe, 100000, ('scan', 'odom', 'detections'))
     pipe.push_action(0, 0.2, 0.1)
     (t,) = pipe.push_step(step(100000, 0, instruction='go to the red pillar'))
-    bow = t.observation[-len(CFG.vocabulary):]
+    start = CFG.num_sectors + 4 * len(CFG.colors) + 2
+    bow = t.observation[start: start + len(CFG.vocabulary)]
     assert bow[CFG.vocabulary.index('red')] == 1 and bow[CFG.vocabulary.index('blue')] == 0
     assert pipe.push_step(step(200000, 100000, reward=float('nan'))) == []
     assert pipe.dropped['nonfinite_reward'] == 1
@@ -133,6 +135,26 @@ def test_encode_observation_layout_and_errors():
         encode_observation(np.ones(5), det, (0, 0), '', CFG)
     with pytest.raises(MessageError, match='poses'):
         encode_observation(np.ones(8), det[:2], (0, 0), '', CFG)
+
+
+def test_goal_detection_repeats_the_instructed_block_and_old_sidecars_lack_it():
+    det = np.array([[3.0, 4.0], [np.nan, np.nan], [0.0, -1.0]], np.float32)
+    n, k = CFG.num_sectors, 4 * len(CFG.colors)
+    assert CFG.goal_detection and CFG.dim == n + k + 2 + len(CFG.vocabulary) + 4
+    for text, block in (
+        ('go to the blue pillar', (0.2, 0.0, -1.0, 1.0)),
+        ('go to the green pillar', (1.0, 0.0, 0.0, 0.0)),  # absent this episode
+        ('go to the pillar', (1.0, 0.0, 0.0, 0.0)),  # names no colour
+    ):
+        o = encode_observation(np.full(8, 1.0), det, (0.0, 0.0), text, CFG)
+        np.testing.assert_allclose(o[-4:], block, atol=1e-6)
+    assert instructed_color('Go to the RED pillar!', CFG.colors) == 0
+    legacy = ObservationConfig.from_dict({k: v for k, v in CFG.to_dict().items()
+                                          if k != 'goal_detection'})
+    assert not legacy.goal_detection and legacy.dim == CFG.dim - 4
+    assert ObservationConfig.from_dict(CFG.to_dict()) == CFG
+    with pytest.raises(ConfigError, match='goal_detection'):
+        ObservationConfig(goal_detection='yes')
 
 
 def test_instruction_unknown_words_map_to_unk():

@@ -39,6 +39,13 @@ class ObservationConfig:
         max_angular: angular speed (rad/s) that maps ``twist.angular.z`` to 1.0.
         vocabulary: instruction vocabulary; token 0 must be ``<unk>``. Empty -> built
             from ``colors`` (``go to the <colour> pillar``).
+        goal_detection: append the detection block of the pillar the instruction names
+            (:func:`instructed_color`) once more, after the instruction, so that a network
+            does not have to learn which of the ``len(colors)`` blocks the instruction
+            selects (a fixed keyword grounding, as a goal-conditioned policy gets its goal
+            in a fixed slot). Measured in ``bench/sac_world.py`` (README, "goal
+            detection"). Checkpoints written without this field read it as false: their
+            vectors keep the older layout.
     """
 
     num_sectors: int = 24
@@ -48,6 +55,7 @@ class ObservationConfig:
     max_linear: float = 0.6
     max_angular: float = 1.5
     vocabulary: tuple = ()
+    goal_detection: bool = True
 
     def __post_init__(self):
         self.colors = tuple(self.colors)
@@ -60,11 +68,19 @@ class ObservationConfig:
             )
         if self.num_sectors < 1 or self.range_max <= 0 or self.detection_range <= 0:
             raise ConfigError('num_sectors, range_max and detection_range must be positive')
+        if not isinstance(self.goal_detection, (bool, np.bool_)):
+            raise ConfigError(
+                f'observation goal_detection must be true or false, got {self.goal_detection!r}'
+            )
+        self.goal_detection = bool(self.goal_detection)
 
     @property
     def dim(self) -> int:
         """Length of the observation vector."""
-        return self.num_sectors + 4 * len(self.colors) + 2 + len(self.vocabulary)
+        return (
+            self.num_sectors + 4 * (len(self.colors) + self.goal_detection) + 2
+            + len(self.vocabulary)
+        )
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -75,9 +91,10 @@ class ObservationConfig:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> 'ObservationConfig':
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(
-            **{k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in names}
-        )
+        kwargs = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in names}
+        # A sidecar from before goal_detection existed describes the vector without it.
+        kwargs.setdefault('goal_detection', False)
+        return cls(**kwargs)
 
 
 @dataclass
@@ -308,7 +325,8 @@ def encode_observation(
     Layout: ``sectors / range_max`` (num_sectors,), then per colour
     ``[min(d / detection_range, 1), cos(bearing), sin(bearing), present]``, then
     ``[v / max_linear, w / max_angular]`` clipped to [-1, 1], then the instruction
-    bag-of-words.
+    bag-of-words, then (``cfg.goal_detection``) the block of the instructed colour again
+    (``[1, 0, 0, 0]``, as for an absent pillar, when the instruction names no colour).
 
     Args:
         sectors: float32 (num_sectors,) ranges in m (finite).
@@ -353,8 +371,24 @@ def encode_observation(
     v, w = float(velocity[0]), float(velocity[1])
     out[n + k] = np.clip(v / cfg.max_linear, -1, 1) if math.isfinite(v) else 0.0
     out[n + k + 1] = np.clip(w / cfg.max_angular, -1, 1) if math.isfinite(w) else 0.0
-    out[n + k + 2:] = encode_instruction(instruction, cfg.vocabulary)
+    m = n + k + 2 + len(cfg.vocabulary)
+    out[n + k + 2: m] = encode_instruction(instruction, cfg.vocabulary)
+    if cfg.goal_detection:
+        goal = instructed_color(instruction, cfg.colors)
+        out[m:] = block[goal] if goal is not None else (1.0, 0.0, 0.0, 0.0)
     return out
+
+
+def instructed_color(instruction: str, colors: Sequence[str]) -> int | None:
+    """Index in ``colors`` of the first word of ``instruction`` that is a colour, or None.
+
+    ``"go to the red pillar"`` with colours ``('red', 'green', 'blue')`` -> 0.
+    """
+    index = {c.lower(): i for i, c in enumerate(colors)}
+    for tok in tokenize(instruction):
+        if tok in index:
+            return index[tok]
+    return None
 
 
 # --- duck-typed message readers (rclpy and rosbags messages alike) -------------------

@@ -10,7 +10,7 @@ per seed and evaluation, then the mean over seeds.
 
     python bench/sac_world.py --steps 30000 --demos 30
     python bench/sac_world.py --steps 20000 --n-step 3 --utd 2 --seeds 0 1 2
-    python bench/sac_world.py --steps 20000 --no-goal-detection   # the older observation
+    python bench/sac_world.py --steps 20000 --no-goal-detection --near-range 0  # older obs
 """
 
 from __future__ import annotations
@@ -89,7 +89,8 @@ def evaluate(env, sac, obs_cfg, act_cfg, episodes, deterministic):
 
 def run_seed(a, seed: int) -> dict[int, tuple[float, float]]:
     """One seed: demos, then online SAC; {step: (mean-action, sampled) eval success}."""
-    obs_cfg, act_cfg = ObservationConfig(goal_detection=not a.no_goal_detection), ActionConfig()
+    obs_cfg = ObservationConfig(goal_detection=not a.no_goal_detection, near_range=a.near_range)
+    act_cfg = ActionConfig()
     env = WorldEnv(seed=seed, reward_time=a.reward_time, progress=a.progress)
     world = env.world  # the expert drives from privileged state
     expert = ExpertPolicy()
@@ -190,6 +191,12 @@ def main() -> None:
         '--no-goal-detection',
         action='store_true',
         help="without the instructed pillar's detection block (ObservationConfig.goal_detection)",
+    )
+    ap.add_argument(
+        '--near-range',
+        type=float,
+        default=ObservationConfig.near_range,
+        help='LiDAR proximity channels, m (ObservationConfig.near_range; 0 = none)',
     )
     a = ap.parse_args()
     global USE_VELOCITY

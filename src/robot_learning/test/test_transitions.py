@@ -22,6 +22,7 @@ from robot_learning.data.transitions import (
 from robot_learning.errors import ConfigError, MessageError
 
 CFG = ObservationConfig(num_sectors=8)
+NEAR = ObservationConfig(num_sectors=8, near_range=1.0)
 ACT = ActionConfig()
 
 
@@ -141,6 +142,16 @@ def test_goal_detection_repeats_the_instructed_block_and_old_sidecars_lack_it():
     det = np.array([[3.0, 4.0], [np.nan, np.nan], [0.0, -1.0]], np.float32)
     n, k = CFG.num_sectors, 4 * len(CFG.colors)
     assert CFG.goal_detection and CFG.dim == n + k + 2 + len(CFG.vocabulary) + 4
+    assert CFG.near_range == 0.0 and NEAR.dim == CFG.dim + n
+    ranges = np.array([0.17, 0.5, 1.0, 3.5, 0.12, 2.0, 0.75, 0.25])
+    o = encode_observation(ranges, det, (0.0, 0.0), 'go to the red pillar', NEAR)
+    np.testing.assert_allclose(o[-n:], np.clip(1 - ranges / NEAR.near_range, 0, 1), atol=1e-6)
+    np.testing.assert_allclose(o[-n - 4: -n], [1.0, 0.6, 0.8, 1.0])  # the red block again
+    without = ObservationConfig(num_sectors=8, goal_detection=False)
+    assert without.dim == CFG.dim - 4
+    o = encode_observation(ranges, det, (0.0, 0.0), 'go to the red pillar', without)
+    np.testing.assert_allclose(o[-len(CFG.vocabulary):], encode_instruction(
+        'go to the red pillar', CFG.vocabulary))
     for text, block in (
         ('go to the blue pillar', (0.2, 0.0, -1.0, 1.0)),
         ('go to the green pillar', (1.0, 0.0, 0.0, 0.0)),  # absent this episode
@@ -149,12 +160,15 @@ def test_goal_detection_repeats_the_instructed_block_and_old_sidecars_lack_it():
         o = encode_observation(np.full(8, 1.0), det, (0.0, 0.0), text, CFG)
         np.testing.assert_allclose(o[-4:], block, atol=1e-6)
     assert instructed_color('Go to the RED pillar!', CFG.colors) == 0
-    legacy = ObservationConfig.from_dict({k: v for k, v in CFG.to_dict().items()
-                                          if k != 'goal_detection'})
-    assert not legacy.goal_detection and legacy.dim == CFG.dim - 4
+    legacy = ObservationConfig.from_dict({k: v for k, v in NEAR.to_dict().items()
+                                          if k not in ('goal_detection', 'near_range')})
+    assert not legacy.goal_detection and legacy.near_range == 0.0
+    assert legacy.dim == NEAR.dim - 4 - n
     assert ObservationConfig.from_dict(CFG.to_dict()) == CFG
     with pytest.raises(ConfigError, match='goal_detection'):
         ObservationConfig(goal_detection='yes')
+    with pytest.raises(ConfigError, match='near_range'):
+        ObservationConfig(near_range=-1.0)
 
 
 def test_instruction_unknown_words_map_to_unk():

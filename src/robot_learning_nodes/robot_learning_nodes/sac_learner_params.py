@@ -36,6 +36,7 @@ _OBS_RANGES = {
     'detection_range': (1e-3, 1000.0),
     'max_linear': (1e-3, 100.0),
     'max_angular': (1e-3, 100.0),
+    'near_range': (0.0, 1000.0),
 }
 _SAC_RANGES = {
     'gamma': (0.0, 1.0),

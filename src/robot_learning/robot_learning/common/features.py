@@ -46,6 +46,13 @@ class ObservationConfig:
             in a fixed slot). Measured in ``bench/sac_world.py`` (README, "goal
             detection"). Checkpoints written without this field read it as false: their
             vectors keep the older layout.
+        near_range: LiDAR proximity channels, m: ``max(0, 1 - r / near_range)`` per
+            sector, appended last. Near obstacles ``r / range_max`` hardly changes (a
+            chassis touching a box at 0.17 m and one 0.5 m away differ by 0.09 at 3.5 m);
+            these differ by 0.33 at 1 m, so a critic can tell pushing into a box from
+            driving at the goal. 0 (the default) leaves them out: on top of
+            ``goal_detection`` they changed success by +0.02 +- 0.04, within the noise
+            (README, "goal detection").
     """
 
     num_sectors: int = 24
@@ -56,6 +63,7 @@ class ObservationConfig:
     max_angular: float = 1.5
     vocabulary: tuple = ()
     goal_detection: bool = True
+    near_range: float = 0.0
 
     def __post_init__(self):
         self.colors = tuple(self.colors)
@@ -73,13 +81,24 @@ class ObservationConfig:
                 f'observation goal_detection must be true or false, got {self.goal_detection!r}'
             )
         self.goal_detection = bool(self.goal_detection)
+        try:
+            self.near_range = float(self.near_range)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f'observation near_range must be a number (m), got {self.near_range!r}'
+            ) from None
+        if not 0.0 <= self.near_range <= self.range_max:
+            raise ConfigError(
+                f'observation near_range must be in [0, range_max={self.range_max}] m '
+                f'(0 = no proximity channels), got {self.near_range}'
+            )
 
     @property
     def dim(self) -> int:
         """Length of the observation vector."""
         return (
-            self.num_sectors + 4 * (len(self.colors) + self.goal_detection) + 2
-            + len(self.vocabulary)
+            self.num_sectors * (1 + (self.near_range > 0))
+            + 4 * (len(self.colors) + self.goal_detection) + 2 + len(self.vocabulary)
         )
 
     def to_dict(self) -> dict:
@@ -94,6 +113,7 @@ class ObservationConfig:
         kwargs = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in names}
         # A sidecar from before goal_detection existed describes the vector without it.
         kwargs.setdefault('goal_detection', False)
+        kwargs.setdefault('near_range', 0.0)
         return cls(**kwargs)
 
 
@@ -326,7 +346,8 @@ def encode_observation(
     ``[min(d / detection_range, 1), cos(bearing), sin(bearing), present]``, then
     ``[v / max_linear, w / max_angular]`` clipped to [-1, 1], then the instruction
     bag-of-words, then (``cfg.goal_detection``) the block of the instructed colour again
-    (``[1, 0, 0, 0]``, as for an absent pillar, when the instruction names no colour).
+    (``[1, 0, 0, 0]``, as for an absent pillar, when the instruction names no colour),
+    then (``cfg.near_range > 0``) ``max(0, 1 - sectors / near_range)`` (num_sectors,).
 
     Args:
         sectors: float32 (num_sectors,) ranges in m (finite).
@@ -375,7 +396,10 @@ def encode_observation(
     out[n + k + 2: m] = encode_instruction(instruction, cfg.vocabulary)
     if cfg.goal_detection:
         goal = instructed_color(instruction, cfg.colors)
-        out[m:] = block[goal] if goal is not None else (1.0, 0.0, 0.0, 0.0)
+        out[m: m + 4] = block[goal] if goal is not None else (1.0, 0.0, 0.0, 0.0)
+        m += 4
+    if cfg.near_range > 0:
+        out[m:] = np.clip(1.0 - sectors / cfg.near_range, 0.0, 1.0)
     return out
 
 

@@ -182,8 +182,7 @@ def run_overlap(env_id: str, seed: int, args, evaluate) -> dict:
     proc = ctx.Process(
         target=_learner,
         args=(
-            cfg, getattr(args, 'learner_threads', args.threads), (rows, weights), counters,
-            lock, args.learning_starts,
+            cfg, args.learner_threads, (rows, weights), counters, lock, args.learning_starts,
             args.steps, args.push_every,
         ),
         daemon=True,

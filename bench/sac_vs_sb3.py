@@ -35,8 +35,8 @@ Threads: each side uses the cores as best it can. SB3 and ours-sync step and upd
 one process: ``--threads`` torch intra-op threads (default: every core). ours and
 ours-overlap run the actor beside the learner, so their update process gets
 ``--learner-threads`` (default: the cores left after one for the actor, at least 1;
-:func:`free_cores`); giving it every core makes its OpenMP threads fight the actor process
-for the same cores (on 2 cores: 0.5x SB3's updates/s instead of 1.45x in-process).
+:func:`free_cores`), so that its OpenMP threads do not wait on cores the actor process
+holds (README, "Against Stable-Baselines3").
 
 Evaluation is identical for both: every ``--eval-every`` env steps the actor then in
 use is snapshotted (ours: the newest weights the policy node had received, taken from

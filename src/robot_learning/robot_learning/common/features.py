@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+import functools
 import math
 import re
 from typing import Any, Mapping, NamedTuple, Sequence
@@ -408,6 +409,12 @@ def instructed_color(instruction: str, colors: Sequence[str]) -> int | None:
 
     ``"go to the red pillar"`` with colours ``('red', 'green', 'blue')`` -> 0.
     """
+    return _instructed_color(instruction, tuple(colors))
+
+
+# Cached: encode_observation asks this every step, and an episode has one instruction.
+@functools.lru_cache(maxsize=256)
+def _instructed_color(instruction: str, colors: tuple) -> int | None:
     index = {c.lower(): i for i, c in enumerate(colors)}
     for tok in tokenize(instruction):
         if tok in index:

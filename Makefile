@@ -10,7 +10,9 @@ VPY := $(VENV)/bin/python
 STAMP := .make
 APT_PKGS := libegl1 libegl-mesa0 libgl1-mesa-dri libgbm1 libosmesa6
 # Test-only: libsdformat (and a compiler for test/sdf_check.cpp) to check the Gazebo SDF export.
-APT_TEST_PKGS := libsdformat-dev g++ pkg-config
+# FFmpeg 5.1's libraries for torchcodec, which decodes the LeRobot export's video in its test.
+APT_TEST_PKGS := libsdformat-dev g++ pkg-config libavcodec59 libavformat59 libavutil57 \
+                 libswscale6 libswresample4 libavdevice59 libavfilter8
 PKG_SOURCES := $(shell find src -name '*.py' -o -name 'package.xml' -o -name 'setup.cfg' 2>/dev/null) \
                $(wildcard launch/*.py config/*.yaml config/profiles/*.yaml)
 export MUJOCO_GL ?= egl
@@ -52,19 +54,20 @@ $(STAMP)/build: $(STAMP)/venv $(STAMP)/apt $(PKG_SOURCES)
 # index). Without that folder the launch tests skip with one line.
 WHEELS ?= ../shared/wheels
 test-deps: $(STAMP)/test-deps
-$(STAMP)/test-deps: $(STAMP)/venv requirements-test.txt
-	$(VPY) -m pip install -q -r requirements.txt -r requirements-test.txt
+$(STAMP)/test-deps: $(STAMP)/venv requirements-test.txt requirements-lerobot.txt
+	$(VPY) -m pip install -q -r requirements.txt -r requirements-test.txt -r requirements-lerobot.txt
+	$(VPY) -m pip install -q --no-deps lerobot==0.4.4
 	@if ls $(WHEELS)/*.whl >/dev/null 2>&1; then \
 	  echo "test-deps: installing launch/launch_ros from $(WHEELS)"; \
 	  $(VPY) -m pip install -q --no-deps $(WHEELS)/*.whl; \
 	else echo "test-deps: $(WHEELS) not found: launch tests will be skipped"; fi
 	@missing=""; for p in $(APT_TEST_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
-	  echo "test-deps: installing$$missing (libsdformat check of the Gazebo world)"; \
+	  echo "test-deps: installing$$missing (libsdformat check of the Gazebo world, FFmpeg for torchcodec)"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	    --no-install-recommends $$missing; } \
-	  || echo "test-deps: could not install$$missing: the libsdformat tests will be skipped"; \
+	  || echo "test-deps: could not install$$missing: the libsdformat and LeRobot video tests will be skipped"; \
 	else echo "test-deps: libsdformat-dev present"; fi
 	@touch $@
 

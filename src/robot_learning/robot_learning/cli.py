@@ -11,9 +11,10 @@ Verbs:
   eval --checkpoint DIR [--episodes N]                        closed-loop evaluation in the sim
   eval --checkpoint DIR --offline --bags DIR...               action error on held-out episodes
   bag reindex DIR                                             recover crashed bags (as crashed)
+  export --format lerobot --bags DIR... --out DIR             bags -> LeRobot v3.0 dataset
   export-world --sdf DIR [--seed N] [--episode K]             the built-in world as SDF (Gazebo)
 
-This module is pure argparse. ``train``, ``eval --offline`` and ``bag`` run in the core;
+This module is pure argparse. ``train``, ``eval --offline``, ``export`` and ``bag`` run in the core;
 the ROS-facing verbs (``up``, ``profiles``, ``demo`` and closed-loop ``eval``) are found
 through the entry-point group ``robot_learning.verbs`` (each a callable
 ``run(args: argparse.Namespace) -> int``, registered by ``robot_learning_bringup``), so
@@ -225,6 +226,31 @@ def _parser() -> argparse.ArgumentParser:
         '(as ros2 bag reindex), outcome crashed',
     )
     rx.add_argument('dir', metavar='DIR', help='one bag directory, or a directory of bags')
+    lr = sub.add_parser(
+        'export',
+        help='write episode bags as a dataset of another ecosystem (LeRobot v3.0)',
+    )
+    lr.add_argument('--format', choices=('lerobot',), default='lerobot',
+                    help='lerobot: parquet data, mp4 video per camera, meta/ (format v3.0)')
+    lr.add_argument('--bags', nargs='+', required=True, metavar='DIR',
+                    help='bag directories (a bag, a session of episode bags, or a tree)')
+    lr.add_argument('--out', required=True, metavar='DIR',
+                    help='dataset directory to create (must not exist or be empty)')
+    lr.add_argument('--outcomes', default='all',
+                    help="comma-separated episode outcomes to export ('all' = every episode)")
+    lr.add_argument('--dataset-config', default='',
+                    help='YAML with the topics of bags not written by demo_recorder')
+    lr.add_argument('--fps', type=int, default=0,
+                    help='dataset frame rate (0 = the median step interval of the bags)')
+    lr.add_argument('--image-size', type=int, nargs=2, default=(0, 0), metavar=('W', 'H'),
+                    help='video size in pixels (0 0 = the camera size)')
+    lr.add_argument('--camera', default='front', help='video key: observation.images.<camera>')
+    lr.add_argument('--codec', choices=('libx264', 'libsvtav1'), default='libx264',
+                    help='video codec (H.264, or AV1 as LeRobot records)')
+    lr.add_argument('--crf', type=int, default=18, help='encoder quality (lower = closer, larger)')
+    lr.add_argument('--cache-dir', default='',
+                    help='decoded-dataset cache (default ~/.cache/robot_learning/datasets)')
+    lr.add_argument('--no-progress', action='store_true', help='no tqdm bar')
     ex = sub.add_parser(
         'export-world',
         help='write the built-in world of a seed and episode as SDF for Gazebo Harmonic',
@@ -248,6 +274,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from robot_learning.evaluation import run_offline_eval
 
         return run_offline_eval(args)
+    if args.verb == 'export':
+        return _export(args)
     if args.verb == 'bag':
         from robot_learning.data.bagrepair import reindex
 
@@ -258,6 +286,37 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(f'{args.dir}: every bag is complete, nothing to reindex')
         return 0
     return 1
+
+
+def _export(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from robot_learning.data.bagconfig import DatasetConfig
+    from robot_learning.data.lerobot_export import export_lerobot, LeRobotExportConfig
+
+    cfg = LeRobotExportConfig(
+        fps=args.fps, image_size=tuple(args.image_size), camera=args.camera,
+        codec=args.codec, crf=args.crf,
+    )
+    # The export sets the image size itself (the camera's by default).
+    dcfg = (
+        DatasetConfig.from_yaml(args.dataset_config, image_size=(0, 0))
+        if args.dataset_config
+        else DatasetConfig()
+    )
+    outcomes = (
+        ()
+        if args.outcomes.strip() in ('all', '')
+        else tuple(o.strip() for o in args.outcomes.split(',') if o.strip())
+    )
+    dcfg = dataclasses.replace(dcfg, outcomes=outcomes, **(
+        {'cache_dir': args.cache_dir} if args.cache_dir else {}))
+    summary = export_lerobot(
+        args.bags, args.out, dcfg, cfg, progress=not args.no_progress,
+        log=lambda line: print(line, file=sys.stderr),
+    )
+    print(summary.line())
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:

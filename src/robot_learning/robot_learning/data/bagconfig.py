@@ -163,8 +163,11 @@ class DatasetConfig:
         return cls(**kw)
 
     @classmethod
-    def from_yaml(cls, path: str | Path) -> DatasetConfig:
+    def from_yaml(cls, path: str | Path, **defaults: Any) -> DatasetConfig:
         """From a YAML file (the user's ``--dataset-config``), keys as :meth:`from_dict`.
+
+        ``defaults`` are fields the file may leave out (the file's values win), e.g.
+        ``image_size=(0, 0)`` where the caller sets the size itself.
 
         Raises:
             ConfigError: unreadable file, bad YAML, unknown keys or bad values.
@@ -175,7 +178,9 @@ class DatasetConfig:
             doc = yaml.safe_load(Path(path).read_text('utf8'))
         except (OSError, yaml.YAMLError) as exc:
             raise ConfigError(f'dataset config {path}: {" ".join(str(exc).split())}') from None
-        return cls.from_dict(doc or {})
+        if doc is not None and not isinstance(doc, Mapping):
+            return cls.from_dict(doc)  # names the problem
+        return cls.from_dict({**defaults, **(doc or {})})
 
 
 def _check_keys(d: Mapping, cls: type, what: str) -> None:

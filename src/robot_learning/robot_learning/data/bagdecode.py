@@ -122,6 +122,32 @@ def _decode_image(msg, msgtype: str, size: tuple[int, int]) -> np.ndarray:
     return np.array(out, np.uint8, copy=True) if out is rgb else out
 
 
+def first_image_size(path: Path, topic: str) -> tuple[int, int] | None:
+    """(width, height) in pixels of the first camera message on ``topic`` of one bag.
+
+    None when the bag has no decodable message on ``topic`` or cannot be opened.
+    """
+    try:
+        cm, reader, deserialize = _open_reader(path, {topic})
+    except _Skip:
+        return None
+    try:
+        conns = [c for c in reader.connections if c.topic == topic]
+        for conn, _, raw in reader.messages(conns) if conns else ():  # () would mean all
+            msg = deserialize(raw, conn.msgtype)
+            compressed = conn.msgtype.endswith('CompressedImage')
+            rgb = compressed_msg_to_rgb(msg) if compressed else image_msg_to_rgb(msg)
+            return int(rgb.shape[1]), int(rgb.shape[0])
+        return None
+    except Exception:  # noqa: BLE001 -- a broken file: the full decode names the problem
+        return None
+    finally:
+        try:
+            cm.close()
+        except Exception:  # noqa: BLE001, S110 -- closing a broken file
+            pass
+
+
 def _decode_scan(msg, msgtype: str, cfg: DatasetConfig, obs_cfg: ObservationConfig) -> np.ndarray:
     if msgtype.endswith('PointCloud2'):
         return points_to_sectors(

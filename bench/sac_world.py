@@ -11,6 +11,12 @@ per seed and evaluation, then the mean over seeds.
     python bench/sac_world.py --steps 30000 --demos 30
     python bench/sac_world.py --steps 20000 --n-step 3 --utd 2 --seeds 0 1 2
     python bench/sac_world.py --steps 20000 --no-goal-detection --near-range 0  # older obs
+    python bench/sac_world.py --steps 20000 --curriculum --seeds 0 1 2  # distance curriculum
+
+Besides the evaluations it prints, per seed, the first step at which the training success
+over the last 50 episodes reached 0.8: at any curriculum level, and with all 50 on the
+full task (the same number without ``--curriculum``). Evaluations are always on the full
+task.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import time
 
 import numpy as np
 from robot_learning.algos.sac.modeling_sac import SAC, SACConfig
+from robot_learning.common.curriculum import CurriculumConfig, SuccessCurriculum
 from robot_learning.common.features import ActionConfig, encode_observation, ObservationConfig
 from robot_learning.data.buffers import NStepAccumulator, ReplayBuffer, sample_mixed
 from robot_learning.data.ingest import scan_to_sectors
@@ -69,6 +76,8 @@ def run_episode(env, act_fn, obs_cfg, act_cfg, buffer=None, seed=None, nstep=Non
 
 def evaluate(env, sac, obs_cfg, act_cfg, episodes, deterministic):
     """Success rate, outcome counts and per-colour success on held-out episodes."""
+    cap = env.world.cfg.goal_distance_max
+    env.world.set_goal_distance_max(0.0)  # always the full task, whatever the curriculum
     runs = [
         run_episode(
             env, lambda o: sac.act(o, deterministic=deterministic), obs_cfg, act_cfg,
@@ -76,6 +85,7 @@ def evaluate(env, sac, obs_cfg, act_cfg, episodes, deterministic):
         )
         for k in range(episodes)
     ]
+    env.world.set_goal_distance_max(cap)
     outcomes = [r[0] for r in runs]
     per = {}
     for outcome, _, instruction in runs:
@@ -85,6 +95,21 @@ def evaluate(env, sac, obs_cfg, act_cfg, episodes, deterministic):
         {k: outcomes.count(k) for k in sorted(set(outcomes))},
         {c: round(float(np.mean(v)), 2) for c, v in sorted(per.items())},
     )
+
+
+def steps_to(threshold: float, episodes: list, window: int = 50, full_only: bool = False):
+    """First step at which the last ``window`` training episodes succeeded >= ``threshold``.
+
+    ``episodes``: (end step, success, on the full task) per training episode. With
+    ``full_only`` the window must hold full-task episodes only. None: never.
+    """
+    for i in range(window, len(episodes) + 1):
+        last = episodes[i - window:i]
+        if full_only and not all(e[2] for e in last):
+            continue
+        if np.mean([e[1] for e in last]) >= threshold:
+            return last[-1][0]
+    return None
 
 
 def run_seed(a, seed: int) -> dict[int, tuple[float, float]]:
@@ -125,6 +150,10 @@ def run_seed(a, seed: int) -> dict[int, tuple[float, float]]:
     online = ReplayBuffer(obs_cfg.dim, 2, a.steps + 10, seed=2)
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
+    cur = SuccessCurriculum(CurriculumConfig(levels=a.curriculum)) if a.curriculum else None
+    if cur:  # the demos above were on the full task, as recorded demos are
+        world.set_goal_distance_max(cur.value)
+    episodes = []
     obs = observe(*env.reset(seed=seed), obs_cfg)
     nstep = NStepAccumulator(a.n_step, a.gamma)
     succ, t_upd, figures = [], 0.0, {}
@@ -137,6 +166,11 @@ def run_seed(a, seed: int) -> dict[int, tuple[float, float]]:
         obs = nxt
         if terminated or truncated:
             succ.append(info['outcome'] == 'success')
+            episodes.append((step, succ[-1], cur is None or cur.value == 0.0))
+            if cur and cur.record(succ[-1]):
+                world.set_goal_distance_max(cur.value)
+                print(f'seed {seed}  step {step:6d}  curriculum level {cur.level}: '
+                      f'goal within {cur.value or "any"} m', flush=True)
             obs = observe(*env.reset(), obs_cfg)
         if len(online) >= 256:
             t1 = time.perf_counter()
@@ -162,6 +196,10 @@ def run_seed(a, seed: int) -> dict[int, tuple[float, float]]:
             # A fresh episode: evaluation reset the world under the training stream.
             obs = observe(*env.reset(), obs_cfg)
             nstep = NStepAccumulator(a.n_step, a.gamma)
+    reach = (steps_to(0.8, episodes), steps_to(0.8, episodes, full_only=True))
+    print(f'seed {seed}  steps to 0.8 training success (last 50): {reach[0]} at any level, '
+          f'{reach[1]} on the full task', flush=True)
+    figures['steps_to_0.8'] = reach
     return figures
 
 
@@ -198,11 +236,21 @@ def main() -> None:
         default=ObservationConfig.near_range,
         help='LiDAR proximity channels, m (ObservationConfig.near_range; 0 = none)',
     )
+    ap.add_argument(
+        '--curriculum', type=float, nargs='*', default=None, metavar='M',
+        help='start-to-goal distance curriculum: the caps per level, m (0 = any, last); '
+        'no values = CurriculumConfig.levels',
+    )
     a = ap.parse_args()
+    if a.curriculum is not None and not a.curriculum:
+        a.curriculum = CurriculumConfig.levels
     global USE_VELOCITY
     USE_VELOCITY = not a.no_velocity
     torch.set_num_threads(1)
     runs = [run_seed(a, seed) for seed in a.seeds]
+    reach = [r.pop('steps_to_0.8') for r in runs]
+    print(f'steps to 0.8 training success: any level {[r[0] for r in reach]}, full task '
+          f'{[r[1] for r in reach]}  (curriculum {a.curriculum or "off"})')
     for step in sorted(runs[0]):
         det = [r[step][0] for r in runs]
         smp = [r[step][1] for r in runs]

@@ -26,6 +26,13 @@ layout). Either way, at each episode start it publishes the ground-truth pillar 
 ``sim/objects/<colour>`` (PoseStamped, latched, odom frame, stamped with the step-0
 stamp, NaN when the colour is absent) before the step-0 observation.
 
+With ``curriculum: true`` (read-only) the node runs a success-gated curriculum over its
+own episodes (:mod:`robot_learning.common.curriculum`): the start-to-goal distance is
+capped at ``curriculum.levels[k]`` m (0 = any) and ``k`` goes up once ``curriculum.window``
+episodes at that level succeeded at a rate of ``curriculum.promote_at``. The diagnostics
+``simulation`` task reports ``curriculum_level`` and ``goal_distance_max``; a step up is
+logged. Evaluate against a ``sim_node`` without it (the full task).
+
 The node drives sim time itself (it publishes ``/clock`` = world time); its own timers run
 on the steady wall clock, so it works with or without ``use_sim_time``.
 """
@@ -36,10 +43,12 @@ import math
 
 from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
 from rclpy.node import Node
+from robot_learning.common.curriculum import CurriculumConfig, SuccessCurriculum
 from robot_learning.errors import ConfigError
 from robot_learning_nodes.common import (
     COMMAND_QOS,
     declare,
+    declare_dataclass,
     Diagnostics,
     LATCHED_QOS,
     live_parameters,
@@ -156,6 +165,25 @@ class SimNode(Node):
         except ValueError as exc:  # e.g. an unknown colour: one line, not a traceback
             raise ConfigError(f'sim_node: {exc}') from None
         self.world = World(cfg)
+        self.curriculum = None
+        if declare(self, 'curriculum', False, 'grow the start-to-goal distance with the '
+                   'training success rate (curriculum.*)', read_only=True):
+            self.curriculum = SuccessCurriculum(declare_dataclass(
+                self, CurriculumConfig, 'curriculum.', read_only=True,
+                docs={
+                    'levels': 'start-to-goal distance cap per level, m (0 = any, last only)',
+                    'window': 'episodes at a level before it can be left',
+                    'promote_at': 'success rate over the window that moves up a level',
+                },
+                ranges={'window': (1, None), 'promote_at': (0.0, 1.0)},
+            ))
+            near = [v for v in self.curriculum.cfg.levels if 0 < v < cfg.start_pillar_distance]
+            if near:
+                raise ConfigError(
+                    f'sim_node: curriculum.levels {near} m: each must be 0 (any) or at least '
+                    f'{cfg.start_pillar_distance} m (no start lies nearer a pillar)'
+                )
+            self.world.set_goal_distance_max(self.curriculum.value)
         # Steps (and episode counts), and the commands that drive them.
         self.diag.task('simulation', params=True)
         self.diag.task(
@@ -257,9 +285,23 @@ class SimNode(Node):
             self.diag.count('collision_steps')
         if self.lockstep.ended:
             self.diag.count(f'outcome_{r.outcome}')
+            if self.curriculum is not None:
+                self._curriculum_step(r.outcome == 'success')
         self._publish(r.reward, r.terminated, r.truncated, r.outcome)
         self.diag.tick('simulation')
         return True
+
+    def _curriculum_step(self, success: bool) -> None:
+        """Count an episode; the next layout is drawn at the (possibly new) level."""
+        cur = self.curriculum
+        if cur.record(success):
+            self.world.set_goal_distance_max(cur.value)
+            self.get_logger().info(
+                f'curriculum level {cur.level} after {cur.episodes} episodes: goal within '
+                f'{cur.value or "any distance"}{" m" if cur.value else ""}'
+            )
+        self.diag.set('curriculum_level', cur.level)
+        self.diag.set('goal_distance_max', cur.value)
 
     # ------------------------------------------------------------------ callbacks
     def _finite(self, v: float, w: float, what: str) -> tuple[float, float]:

@@ -24,6 +24,7 @@ sampler: :mod:`robot_learning_sim.world_layout`; the sensors:
 
 from __future__ import annotations
 
+from dataclasses import replace
 import math
 
 from robot_learning_sim.world_config import (  # noqa: F401 - re-exported; sets MUJOCO_GL
@@ -141,6 +142,14 @@ class World(LayoutSampler, WorldSensors):
     @property
     def instruction(self) -> str:
         return f'go to the {self.goal_color} pillar'
+
+    def set_goal_distance_max(self, metres: float) -> None:
+        """Cap the start-to-goal distance of the next layouts (m; 0 = any), for a curriculum.
+
+        Raises:
+            ValueError: negative, or below ``start_pillar_distance``.
+        """
+        self.cfg = replace(self.cfg, goal_distance_max=float(metres))
 
     def reset(self, seed: int | None = None) -> None:
         """Start a new episode with a random layout.

@@ -83,6 +83,10 @@ class WorldConfig:
     """Minimum distance from the robot start to any pillar centre, m."""
     start_clearance: float = 0.35
     """Minimum distance from the robot start to walls and obstacle surfaces, m."""
+    goal_distance_max: float = 0.0
+    """Largest distance from the robot start to the instructed pillar, m; 0 = any. A
+    curriculum raises it as training succeeds (:mod:`robot_learning.common.curriculum`);
+    at 0 the layouts are exactly those of the seed without it."""
     control_dt: float = 0.1
     """Duration of one :meth:`World.step`, s."""
     physics_dt: float = 0.005
@@ -142,6 +146,13 @@ class WorldConfig:
             raise ValueError('control_dt and physics_dt must be > 0')
         if self.n_obstacles < 0 or self.max_episode_steps < 1:
             raise ValueError('n_obstacles must be >= 0 and max_episode_steps >= 1')
+        if not self.goal_distance_max >= 0 or (
+            0 < self.goal_distance_max < self.start_pillar_distance
+        ):
+            raise ValueError(
+                f'goal_distance_max must be 0 (any) or >= start_pillar_distance '
+                f'({self.start_pillar_distance} m), got {self.goal_distance_max}'
+            )
         if self.progress not in ('straight', 'path'):
             raise ValueError(f"progress must be 'straight' or 'path', got {self.progress!r}")
 

@@ -43,12 +43,18 @@ class LayoutSampler:
             if pillars is None:
                 continue
             lim = cfg.room_size / 2.0 - cfg.start_clearance
+            near = cfg.goal_distance_max
+            # With a distance cap the goal is drawn first; without one the draws (and so
+            # every seed's layouts) stay in their old order.
+            goal = int(rng.choice(present)) if near > 0 else -1
             for _ in range(200):
                 p = rng.uniform(-lim, lim, 2)
-                if self._free(p, obs, cfg.start_clearance, pillars, cfg.start_pillar_distance):
+                if self._free(
+                    p, obs, cfg.start_clearance, pillars, cfg.start_pillar_distance
+                ) and (goal < 0 or math.hypot(*(pillars[goal] - p)) <= near):
                     self.obstacles = obs
                     self.pillars = pillars
-                    self.goal_index = int(rng.choice(present))
+                    self.goal_index = goal if goal >= 0 else int(rng.choice(present))
                     self._start = (p[0], p[1], rng.uniform(-math.pi, math.pi))
                     return
         raise RuntimeError('could not sample a layout; room too small for the config')

@@ -213,3 +213,37 @@ def test_sim_node_paces_by_learner_progress_like_the_bridge(sim_env):  # noqa: F
     assert sim.lockstep.steps_total == 3
     progress.publish(UInt64(data=1))  # 3 - 1 <= 2: released
     spin_until(ex, lambda: sim.lockstep.steps_total == 4, 3.0)
+
+
+def test_curriculum_parameters_move_the_world_up_a_level(rclpy_context):
+    sim = SimNode(parameter_overrides=[
+        Parameter('curriculum', value=True),
+        Parameter('curriculum.levels', value=[1.5, 0.0]),
+        Parameter('curriculum.window', value=3),
+    ])
+    try:
+        assert sim.world.cfg.goal_distance_max == 1.5
+        for _ in range(2):
+            sim._curriculum_step(True)
+        assert sim.world.cfg.goal_distance_max == 1.5  # the window is not full yet
+        sim._curriculum_step(True)
+        assert sim.world.cfg.goal_distance_max == 0.0 and sim.curriculum.final
+    finally:
+        sim.destroy_node()
+    plain = SimNode()
+    try:
+        assert plain.curriculum is None and plain.world.cfg.goal_distance_max == 0.0
+    finally:
+        plain.destroy_node()
+
+
+@pytest.mark.parametrize('levels, match', [
+    ([0.5, 0.0], 'at least 1.0 m'),
+    ([0.0, 2.0], 'may only be the last'),
+])
+def test_bad_curriculum_levels_are_one_line_config_errors(rclpy_context, levels, match):
+    with pytest.raises(ConfigError, match=match) as info:
+        SimNode(parameter_overrides=[
+            Parameter('curriculum', value=True), Parameter('curriculum.levels', value=levels),
+        ])
+    assert '\n' not in str(info.value)

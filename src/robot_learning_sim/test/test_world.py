@@ -268,3 +268,31 @@ def test_collision_with_resized_obstacle():
         collided |= w.step(0.3, 0.0).collided
     assert collided
     assert w.pose()[0] < -0.354 - ROBOT_RADIUS + 0.02  # stopped at the corner
+
+
+def test_goal_distance_cap_bounds_the_start_and_can_change_between_episodes():
+    w = World(WorldConfig(seed=3, goal_distance_max=1.5))
+    ref = World(WorldConfig(seed=3))
+    try:
+        far = []
+        for _ in range(20):
+            w.reset()
+            x, y, _ = w.pose()
+            gx, gy = w.goal_position()
+            assert math.hypot(gx - x, gy - y) <= 1.5 + 1e-9
+            ref.reset()
+            x, y, _ = ref.pose()
+            gx, gy = ref.goal_position()
+            far.append(math.hypot(gx - x, gy - y))
+        assert max(far) > 2.0  # without the cap the same seed draws farther goals
+        w.set_goal_distance_max(0.0)  # the full task again: the uncapped stream's draws
+        a, b = World(WorldConfig(seed=8)), World(WorldConfig(seed=8, goal_distance_max=2.0))
+        b.set_goal_distance_max(0.0)
+        a.reset(seed=4)
+        b.reset(seed=4)
+        assert a.pose() == b.pose() and a.instruction == b.instruction
+        with pytest.raises(ValueError, match='goal_distance_max'):
+            w.set_goal_distance_max(0.5)
+    finally:
+        w.close()
+        ref.close()

@@ -74,12 +74,12 @@ class SuccessCurriculum:
 
     @property
     def value(self) -> float:
-        """The current level's difficulty (m; 0 = full task)."""
+        """Return the current level's difficulty (m; 0 = full task)."""
         return self.cfg.levels[self.level]
 
     @property
     def final(self) -> bool:
-        """True at the last level (the full task)."""
+        """Return True at the last level (the full task)."""
         return self.level == len(self.cfg.levels) - 1
 
     def success_rate(self) -> float:

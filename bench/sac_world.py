@@ -170,7 +170,7 @@ def run_seed(a, seed: int) -> dict[int, tuple[float, float]]:
             if cur and cur.record(succ[-1]):
                 world.set_goal_distance_max(cur.value)
                 print(f'seed {seed}  step {step:6d}  curriculum level {cur.level}: '
-                      f'goal within {cur.value or "any"} m', flush=True)
+                      f'goal within {f"{cur.value} m" if cur.value else "any distance"}', flush=True)
             obs = observe(*env.reset(), obs_cfg)
         if len(online) >= 256:
             t1 = time.perf_counter()

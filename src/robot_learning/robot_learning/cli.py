@@ -14,8 +14,8 @@ Verbs:
   export --format lerobot --bags DIR... --out DIR             bags -> LeRobot v3.0 dataset
   export-world --sdf DIR [--seed N] [--episode K]             the built-in world as SDF (Gazebo)
 
-This module is pure argparse. ``train``, ``eval --offline``, ``export`` and ``bag`` run in the core;
-the ROS-facing verbs (``up``, ``profiles``, ``demo`` and closed-loop ``eval``) are found
+This module is pure argparse. ``train``, ``eval --offline``, ``export`` and ``bag`` run in
+the core; the ROS-facing verbs (``up``, ``profiles``, ``demo`` and closed-loop ``eval``) are found
 through the entry-point group ``robot_learning.verbs`` (each a callable
 ``run(args: argparse.Namespace) -> int``, registered by ``robot_learning_bringup``), so
 the core never imports rclpy and a core-only install says in one line what to install.

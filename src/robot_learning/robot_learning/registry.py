@@ -96,6 +96,14 @@ ALGORITHMS: dict[str, Algorithm] = {
             'ClassifierNotPolicy',
             'success classifier (learned reward)',
         ),
+        Algorithm(
+            'contrastive',
+            'robot_learning.algos.contrastive.configuration_contrastive:ContrastiveConfig',
+            'robot_learning.algos.contrastive.modeling_contrastive:ContrastiveTrainer',
+            # An image encoder for BC (BCConfig.encoder_init), not a policy.
+            'robot_learning.algos.contrastive.modeling_contrastive:EncoderNotPolicy',
+            'contrastive image-encoder pretraining (SimCLR / TCN)',
+        ),
     )
 }
 

@@ -200,6 +200,11 @@ def _dataset_config(args, cfg: Any):
     dcfg = DatasetConfig.from_yaml(args.dataset_config) if args.dataset_config else DatasetConfig()
     uses_image = bool(getattr(cfg, 'use_image', False))
     size = (int(cfg.image_width), int(cfg.image_height)) if uses_image else (0, 0)
+    if uses_image and not dcfg.topics.image:
+        raise ConfigError(
+            f'--algo {args.algo} learns from camera images, and the dataset config names '
+            f'no image topic: set topics.image in {args.dataset_config or "--dataset-config"}'
+        )
     outcomes = (
         ()
         if args.outcomes.strip() in ('all', '')

@@ -25,7 +25,7 @@ from robot_learning.types import Policy, Trainer
 
 
 def test_every_row_resolves_to_a_config_a_trainer_and_a_policy():
-    assert registry.names() == ('bc', 'iql', 'sac', 'reward_classifier')
+    assert registry.names() == ('bc', 'iql', 'sac', 'reward_classifier', 'contrastive')
     for name in registry.names():
         algo = registry.get(name)
         cfg = algo.config_class()

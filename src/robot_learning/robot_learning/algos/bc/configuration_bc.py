@@ -71,6 +71,9 @@ class BCConfig:
         lowdim_noise: std of Gaussian noise added to the normalized low-dim features in
             training (input-noise regularisation, Bishop 1995; 0 = off).
         grad_clip: gradient norm clip (0 = off).
+        encoder_init: a contrastive encoder checkpoint (``robot-learning train --algo
+            contrastive``) whose conv and ``img_fc`` weights start the image encoder
+            (then fine-tuned); '' = random initialisation. Its shape fields must match.
         seed: initialisation and augmentation seed.
     """
 
@@ -103,6 +106,7 @@ class BCConfig:
     mirror: bool = True
     lowdim_noise: float = 0.2
     grad_clip: float = 1.0
+    encoder_init: str = ''
     seed: int = 0
 
     def __post_init__(self):
@@ -130,6 +134,11 @@ class BCConfig:
         if not (self.use_image or self.use_sectors or self.use_velocity or self.use_detections):
             raise ConfigError(
                 'BCConfig uses no input: enable image, sectors, velocity or detections'
+            )
+        if self.encoder_init and not self.use_image:
+            raise ConfigError(
+                'encoder_init pretrains the image encoder, and use_image is false: '
+                'drop encoder_init or use the camera'
             )
         if self.lr <= 0 or self.batch_size < 1 or self.drq_pad < 0 or not 0 <= self.dropout < 1:
             raise ConfigError('lr and batch_size must be positive, drq_pad >= 0, 0 <= dropout < 1')

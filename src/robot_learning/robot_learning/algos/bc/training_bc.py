@@ -242,6 +242,14 @@ class BCTrainer:
         self._perm_text_t = torch.from_numpy(self.perm_text)
         torch.manual_seed(cfg.seed)
         self.net = BCNet(cfg, lowdim.shape[1], vocab_size, text_in).to(self.device)
+        if cfg.encoder_init:
+            from robot_learning.algos.contrastive.modeling_contrastive import load_encoder
+
+            load_encoder(self.net, cfg.encoder_init, {
+                'image_width': cfg.image_width, 'image_height': cfg.image_height,
+                'history': list(cfg.history), 'conv_channels': list(cfg.conv_channels),
+                'conv_strides': list(cfg.conv_strides), 'image_features': cfg.image_features,
+            })
         self.model = self.net
         if torch.distributed.is_available() and torch.distributed.is_initialized():
             self.model = nn.parallel.DistributedDataParallel(

@@ -252,6 +252,8 @@ def load_classifier(path: str | Path) -> RewardClassifier:
 class ClassifierNotPolicy:
     """The registry's policy class for classifier checkpoints: loading one as a policy fails."""
 
+    not_a_policy = True  # load_policy skips the spec check and lets this refuse
+
     @classmethod
     def from_tensors(cls, tensors: Mapping, metadata: Mapping, source: str = 'weights'):
         """Refuse with one line.

@@ -29,6 +29,7 @@ SPDX = 'SPDX-License-Identifier: Apache-2.0'
 # their own name). The -pip keys rosdistro lacks are defined in ../rosdep.yaml.
 ROSDEP_KEYS = {
     'PIL': 'python3-pil',
+    'av': 'python3-av-pip',
     # rosbags' own dependencies (zstd and lz4 codecs), installed with it.
     'backports': 'python3-rosbags-pip',
     'lz4': 'python3-rosbags-pip',
@@ -40,6 +41,7 @@ ROSDEP_KEYS = {
     'mcap_ros2': 'python3-mcap-ros2-support-pip',
     'mujoco': 'python3-mujoco-pip',
     'numpy': 'python3-numpy',
+    'pyarrow': 'python3-pyarrow-pip',
     'pytest': 'python3-pytest',
     'rosbags': 'python3-rosbags-pip',
     'ruamel': 'python3-ruamel.yaml',
@@ -57,6 +59,9 @@ UNDECLARED = {
     # Optional pretrained text encoders (language.py falls back with a one-line error).
     'sentence_transformers',
     'transformers',
+    # test_lerobot_export.py: tried, and replaced by a stand-in where PyPI's CUDA build
+    # does not load beside the CPU torch (lerobot itself is an importorskip test extra).
+    'torchvision',
 }
 # No exceptions for the core: its CLI finds the ROS verbs (up, profiles, demo, eval) through
 # entry points and imports no package that depends on it (that would be a dependency cycle).

@@ -51,7 +51,9 @@ class KeyReader:
 
         self._fd = fd
         self._saved = termios.tcgetattr(fd)
-        tty.setcbreak(fd)  # no echo, a key at a time; Ctrl-C still interrupts
+        # No echo, a key at a time; Ctrl-C still interrupts. TCSANOW, not setcbreak's default
+        # TCSAFLUSH: keys typed while the node started stay in the input and are read.
+        tty.setcbreak(fd, termios.TCSANOW)
         self._gc = node.create_guard_condition(self._drain)
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()

@@ -139,11 +139,13 @@ class OperatorNode(Node):
             self, self.diag, policies, timeout, depth, self._believed_state,
             on_done=self._on_done, terminal_timeout_s=terminal,
         )
+        # The terminal goes to cbreak mode before the subscriptions exist: a peer that sees
+        # this node on the graph may type at once, and no key typed then is lost.
+        self.reader = KeyReader(self, self._on_key) if self.keyboard else None
         self.create_subscription(Joy, 'joy', self._on_joy, COMMAND_QOS)
         self.create_subscription(String, 'recorder/state', self._on_state, STATE_QOS)
         self.diag.set('recorder_state', '(none yet)', task='events')
         self.diag.set('last_event', '(none yet)', task='events')
-        self.reader = KeyReader(self, self._on_key) if self.keyboard else None
         mapped = ', '.join(f'{e}={i}' for e, i in self.edges.mapping.items())
         keys = ', '.join(f'{v}={e}' for e, v in self.keys.items()) if self.keyboard else 'off'
         self.get_logger().info(f'operator: joy buttons {mapped}; keys {keys}')

@@ -213,6 +213,9 @@ def test_terminal_keys_drive_the_recorder(ros, tmp_path):
         stdin=slave, stdout=log, stderr=subprocess.STDOUT,
     )
     os.close(slave)
+    # Typed while the node starts (the race of a CI failure: setcbreak's TCSAFLUSH dropped
+    # a key typed before the terminal mode was set): it must still start an episode.
+    os.write(master, b'r')
     try:
         joy = ros.helper.create_publisher(Joy, 'joy', RELIABLE)
         ros.wait_matched(joy, timeout=30.0)  # the operator is up
@@ -224,7 +227,8 @@ def test_terminal_keys_drive_the_recorder(ros, tmp_path):
             ros.spin_until(lambda: any(s.data.startswith(expect) for s in states[n:]),
                            timeout=15.0, what=f'state {expect} after key {k!r}')
 
-        key(b'r', 'recording episode_0000')
+        ros.spin_until(lambda: any(s.data.startswith('recording episode_0000') for s in states),
+                       timeout=15.0, what="state recording episode_0000 after the early 'r'")
         key(b'f', 'stopped episode_0000: failure')
         key(b'r', 'recording episode_0001')
         key(b'd', 'discarded episode_0001')

@@ -333,7 +333,13 @@ class BCPolicy:
     this machine), otherwise :meth:`act` raises MessageError.
 
     Build with :meth:`from_checkpoint` or :meth:`from_tensors` (no code runs on load).
+    Subclasses (the ACT policy) set :attr:`algorithm`, :attr:`config_class` and
+    :attr:`net_class` and decode the head in :meth:`act`.
     """
+
+    algorithm = 'bc'
+    config_class = BCConfig
+    net_class = BCNet
 
     def __init__(
         self,
@@ -380,15 +386,16 @@ class BCPolicy:
         Raises:
             CheckpointError: not a BC checkpoint, or weights that do not fit its config.
         """
-        if metadata.get('algorithm') != 'bc':
+        if metadata.get('algorithm') != cls.algorithm:
             raise CheckpointError(
-                f'{source}: algorithm is {metadata.get("algorithm")!r}, ' "BCPolicy needs 'bc'"
+                f'{source}: algorithm is {metadata.get("algorithm")!r}, '
+                f'{cls.__name__} needs {cls.algorithm!r}'
             )
         for key in ('observation', 'action', 'bc_config', 'lowdim_dim'):
             if key not in metadata:
                 raise CheckpointError(f'{source}: sidecar lacks {key!r}; not a BC checkpoint')
         try:
-            cfg = BCConfig.from_dict(metadata['bc_config'])
+            cfg = cls.config_class.from_dict(metadata['bc_config'])
         except (ConfigError, TypeError) as exc:
             raise CheckpointError(f'{source}: bad bc_config: {exc}') from None
         for key in ('norm.mean', 'norm.std'):
@@ -404,13 +411,13 @@ class BCPolicy:
             vocab_size = len(Vocabulary.from_dict(vocab)) if vocab is not None else 0
         except ConfigError as exc:
             raise CheckpointError(f'{source}: bad vocabulary: {exc}') from None
-        net = BCNet(
+        net = cls.net_class(
             cfg,
             int(metadata['lowdim_dim']),
             vocab_size,
             0 if cache is None else int(cache.shape[1]),
         )
-        what = f'{source}: BC weights do not fit the sidecar config'
+        what = f'{source}: {cls.algorithm} weights do not fit the sidecar config'
         load_prefixed(net, tensors, NET_PREFIX, what)
         return cls(
             net,
@@ -462,6 +469,11 @@ class BCPolicy:
         Raises:
             MessageError: missing image or wrong image shape/dtype, wrong sector count.
         """
+        out = self._head(observation)
+        return decode(out, self.cfg, deterministic, self._gen)[0].numpy().astype(np.float32)
+
+    def _head(self, observation: RawObservation) -> torch.Tensor:
+        """Push ``observation`` into the history; return the network's (1, out) head output."""
         cfg = self.cfg
         raw, image = observation, getattr(observation, 'image', None)
         img = None
@@ -482,7 +494,6 @@ class BCPolicy:
         hist = [self._frames[-1 - off] for off in cfg.history]
         lowdim = (np.concatenate([f for _, f in hist]) - self.mean) / self.std
         image_t = image_tensor(np.stack([i for i, _ in hist])[None]) if cfg.use_image else None
-        out = self.net(
+        return self.net(
             image_t, torch.from_numpy(lowdim.astype(np.float32))[None], self._text(raw.instruction)
         )
-        return decode(out, cfg, deterministic, self._gen)[0].numpy().astype(np.float32)

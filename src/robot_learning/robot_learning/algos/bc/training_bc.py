@@ -49,8 +49,9 @@ class BCBatch(NamedTuple):
     image: np.ndarray | None  # uint8 (B, T, H, W, 3), T = len(history); None if unused
     lowdim: np.ndarray  # float32 (B, T * F) raw (un-normalized) features
     text: np.ndarray  # int64 (B, max_tokens) ids, or float32 (B, D) embeddings
-    action: np.ndarray  # float32 (B, 2) in [-1, 1]
+    action: np.ndarray  # float32 (B, 2) in [-1, 1]; (B, 2K) for a chunk of K (ACT)
     instruction: np.ndarray | None = None  # int64 (B,) index into data.instructions
+    action_mask: np.ndarray | None = None  # float32 (B, K): 0 past the episode's end (ACT)
 
 
 def random_shift(
@@ -127,7 +128,16 @@ class BCTrainer:
     Raises:
         ConfigError: the dataset lacks an input the config needs (e.g. images), or its
             images have another size than ``cfg.image_width x image_height``.
+
+    Subclasses (ACT) set :attr:`algorithm`, :attr:`net_class`, :attr:`policy_class` and
+    override :meth:`actions_of`, :meth:`loss` and :meth:`decode_actions`.
     """
+
+    algorithm = 'bc'
+    net_class = BCNet
+    policy_class = BCPolicy
+    #: Actions per sample (ACT's chunk length; 1 for BC).
+    chunk = 1
 
     def __init__(
         self,
@@ -241,7 +251,7 @@ class BCTrainer:
             )
         self._perm_text_t = torch.from_numpy(self.perm_text)
         torch.manual_seed(cfg.seed)
-        self.net = BCNet(cfg, lowdim.shape[1], vocab_size, text_in).to(self.device)
+        self.net = self.net_class(cfg, lowdim.shape[1], vocab_size, text_in).to(self.device)
         if cfg.encoder_init:
             from robot_learning.algos.contrastive.modeling_contrastive import load_encoder
 
@@ -261,6 +271,7 @@ class BCTrainer:
         self._mean_t = torch.from_numpy(self.mean).to(self.device)
         self._std_t = torch.from_numpy(self.std).to(self.device)
         self._gen = torch.Generator().manual_seed(cfg.seed)
+        self._action_sign = torch.tensor([1.0, -1.0] * self.chunk)  # mirror: yaw rate flips
         self.updates = 0
 
     def sample(self, indices: np.ndarray, batch_size: int, rng: np.random.Generator) -> BCBatch:
@@ -275,7 +286,20 @@ class BCTrainer:
         image = self.frames['image'][h] if self.cfg.use_image else None
         lowdim = self.feat[h].reshape(len(rows), -1)
         instr = np.asarray(self.frames['instruction'], np.int64)[f]
-        return BCBatch(image, lowdim, self.text_table[instr], self.actions[rows], instr)
+        action, mask = self.actions_of(rows)
+        return BCBatch(image, lowdim, self.text_table[instr], action, instr, mask)
+
+    def actions_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Targets of the transition ``rows``: float32 (B, 2) and no mask (BC)."""
+        return self.actions[rows], None
+
+    def loss(self, out: torch.Tensor, action: torch.Tensor, batch: BCBatch) -> torch.Tensor:
+        """Training objective of a batch's head outputs (BC: :func:`head_loss`)."""
+        return head_loss(out, action, self.cfg)
+
+    def decode_actions(self, out: torch.Tensor) -> torch.Tensor:
+        """Deterministic actions of head outputs, (B, 2 * chunk) in [-1, 1]."""
+        return decode(out, self.cfg)
 
     def _tensors(self, batch: BCBatch, augment: bool):
         image = None
@@ -299,7 +323,7 @@ class BCTrainer:
             lowdim = torch.where(
                 flip.view(-1, 1), lowdim[:, self._mirror_idx] * self._mirror_sign, lowdim
             )
-            action = torch.where(flip.view(-1, 1), action * torch.tensor([1.0, -1.0]), action)
+            action = torch.where(flip.view(-1, 1), action * self._action_sign, action)
         if augment and len(self.perms) > 1 and batch.instruction is not None:
             b = lowdim.shape[0]
             p = torch.randint(0, len(self.perms), (b,), generator=self._gen)
@@ -330,7 +354,7 @@ class BCTrainer:
         """One AdamW step on the head loss with augmentation. Returns loss, grad_norm, lr."""
         self.model.train()
         image, lowdim, text, action = self._tensors(batch, augment=True)
-        loss = head_loss(self.model(image, lowdim, text), action, self.cfg)
+        loss = self.loss(self.model(image, lowdim, text), action, batch)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         gn = torch.nn.utils.clip_grad_norm_(
@@ -350,8 +374,8 @@ class BCTrainer:
         self.net.eval()
         image, lowdim, text, action = self._tensors(batch, augment=False)
         out = self.net(image, lowdim, text)
-        mae = (decode(out, self.cfg) - action).abs().mean()
-        return {'val_loss': float(head_loss(out, action, self.cfg)), 'val_action_mae': float(mae)}
+        mae = (self.decode_actions(out) - action).abs().mean()
+        return {'val_loss': float(self.loss(out, action, batch)), 'val_action_mae': float(mae)}
 
     def metadata(self) -> dict:
         """Sidecar fields of this model (see :meth:`save`)."""
@@ -360,7 +384,7 @@ class BCTrainer:
             self.obs_cfg,
             self.act_cfg,
             cfg.hidden,
-            'bc',
+            self.algorithm,
             normalization='low-dim features: (x - norm.mean) / norm.std, train split',
             bc_config=cfg.to_dict(),
             lowdim_dim=int(self.mean.size),
@@ -398,9 +422,10 @@ class BCTrainer:
             CheckpointError: not a BC checkpoint, or another model shape / vocabulary.
         """
         tensors, meta = load_checkpoint(path)
-        if meta.get('algorithm') != 'bc':
+        if meta.get('algorithm') != self.algorithm:
             raise CheckpointError(
-                f"{path}: --init-from needs a bc checkpoint, got {meta.get('algorithm')!r}"
+                f'{path}: --init-from needs a {self.algorithm} checkpoint, got '
+                f'{meta.get("algorithm")!r}'
             )
         mine = self.vocab.to_dict() if self.vocab is not None else None
         if meta.get('vocabulary') != mine:
@@ -416,6 +441,6 @@ class BCTrainer:
 
     def policy(self) -> BCPolicy:
         """Return a :class:`BCPolicy` sharing nothing with the trainer (weights copied)."""
-        return BCPolicy.from_tensors(
+        return self.policy_class.from_tensors(
             {k: v.detach().clone() for k, v in self.state_tensors().items()}, self.metadata()
         )

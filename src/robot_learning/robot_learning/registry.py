@@ -72,6 +72,13 @@ ALGORITHMS: dict[str, Algorithm] = {
             'behaviour cloning',
         ),
         Algorithm(
+            'act',
+            'robot_learning.algos.act.configuration_act:ACTConfig',
+            'robot_learning.algos.act.modeling_act:ACTTrainer',
+            'robot_learning.algos.act.modeling_act:ACTPolicy',
+            'action-chunking transformer (ACT)',
+        ),
+        Algorithm(
             'iql',
             'robot_learning.algos.offline_rl:IQLConfig',
             'robot_learning.algos.offline_rl:IQLTrainer',

@@ -54,6 +54,8 @@ from robot_learning.types import Trainer
 
 #: ``--algo`` choices: the names of :mod:`robot_learning.registry`.
 ALGORITHMS = registry.names()
+#: Algorithms on the BC inputs (``--inputs``, ``--text-encoder``, a vocabulary to keep).
+BC_FAMILY = ('bc', 'act')
 
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:
@@ -185,7 +187,7 @@ def _algorithm(args) -> tuple[Any, type, str]:
     """-> (config, trainer class, description) of ``args.algo`` in the registry."""
     algo = registry.get(args.algo)
     config_cls = algo.config_class
-    if args.algo != 'bc':
+    if args.algo not in BC_FAMILY:
         return config_cls(), algo.trainer_class, algo.description
     # LiDAR + detections + velocity + instruction (the issue's low-dimensional BC).
     cfg = config_cls.lowdim() if args.inputs == 'lowdim' else config_cls()
@@ -381,7 +383,7 @@ def _run(args, device: str, info: DistInfo) -> int:
     )
 
     kwargs = {}
-    if args.init_from and args.algo == 'bc':
+    if args.init_from and args.algo in BC_FAMILY:
         # Fine-tuning keeps the checkpoint's token ids (new words become <unk>).
         from robot_learning.common.checkpoint import load_checkpoint
         from robot_learning.common.language import Vocabulary
@@ -494,7 +496,7 @@ def _run(args, device: str, info: DistInfo) -> int:
         _write_png(history, out / 'loss_curve.png', f'{title}: {Path(args.out).name}')
         metrics = {
             'algorithm': args.algo,
-            'inputs': args.inputs if args.algo == 'bc' else 'lowdim',
+            'inputs': args.inputs if args.algo in BC_FAMILY else 'lowdim',
             'steps': step,
             'train_wall_clock_s': round(train_s, 1),
             'dataset_build_s': round(build_s, 1),

@@ -25,7 +25,7 @@ from robot_learning.types import Policy, Trainer
 
 
 def test_every_row_resolves_to_a_config_a_trainer_and_a_policy():
-    assert registry.names() == ('bc', 'iql', 'sac', 'reward_classifier', 'contrastive')
+    assert registry.names() == ('bc', 'act', 'iql', 'sac', 'reward_classifier', 'contrastive')
     for name in registry.names():
         algo = registry.get(name)
         cfg = algo.config_class()
@@ -33,7 +33,7 @@ def test_every_row_resolves_to_a_config_a_trainer_and_a_policy():
         for method in ('sample', 'update', 'evaluate', 'save', 'load'):
             assert callable(getattr(algo.trainer_class, method, None)), (name, method)
         assert callable(getattr(algo.policy_class, 'from_tensors', None)), name
-    with pytest.raises(ConfigError, match="unknown algorithm 'ppo'.*bc, iql, sac"):
+    with pytest.raises(ConfigError, match="unknown algorithm 'ppo'.*bc, act, iql, sac"):
         registry.get('ppo')
     assert registry.policy_class('something_else') is ActorPolicy
 

@@ -16,6 +16,8 @@ sim publishes, released only after ``reset_counts()``: exactly that order,
 deterministically.
 """
 
+import subprocess
+import sys
 import threading
 import time
 
@@ -102,3 +104,19 @@ def test_statuses_of_the_previous_stage_are_not_counted_after_reset_counts():
         for n in helpers:
             n.destroy_node()
         op.close()
+
+
+def test_a_process_that_closes_the_operator_exits_cleanly():
+    # Closing used to leave the spin thread inside rclpy's wait when the interpreter
+    # exited: every `robot-learning demo` ended in "terminate called without an active
+    # exception" (exit code 134) after its metrics were written.
+    code = (
+        'from robot_learning_bringup.demo_operator import Operator\n'
+        'op = Operator()\n'
+        'op.close()\n'
+        'assert not op._thread.is_alive()\n'
+    )
+    for _ in range(3):
+        r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                           timeout=60)
+        assert r.returncode == 0, r.stderr

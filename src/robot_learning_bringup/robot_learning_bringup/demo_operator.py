@@ -128,6 +128,10 @@ class Operator:
         import rclpy
 
         self._ex.shutdown(timeout_sec=1.0)
+        # The spin thread must be out of rclpy's wait before the node and the context go:
+        # a daemon thread still inside it at interpreter exit aborts the process
+        # ("terminate called without an active exception", exit code 134).
+        self._thread.join(timeout=5.0)
         self.node.destroy_node()
         rclpy.try_shutdown()
 

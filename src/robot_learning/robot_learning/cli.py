@@ -133,6 +133,27 @@ def _parser() -> argparse.ArgumentParser:
         help='dagger: deployment episodes under expert supervision',
     )
     demo.add_argument(
+        '--dagger-takeover',
+        choices=('on_trouble', 'on_request'),
+        default='on_trouble',
+        help="dagger: when the expert takes over: 'on_trouble' = the robot stalls or nears "
+        "an obstacle (HG-DAgger); 'on_request' = the policy's MC-dropout uncertainty "
+        'exceeds --takeover-uncertainty, or it nears an obstacle (ThriftyDAgger)',
+    )
+    demo.add_argument(
+        '--takeover-uncertainty',
+        type=float,
+        default=0.05,
+        help='dagger, on_request: the uncertainty (std of the action, [-1, 1] units) above '
+        'which policy_node asks for a takeover',
+    )
+    demo.add_argument(
+        '--uncertainty-samples',
+        type=int,
+        default=8,
+        help='dagger, on_request: MC-dropout passes per step',
+    )
+    demo.add_argument(
         '--learn-steps', type=int, default=42000, help='environment steps of online SAC'
     )
     demo.add_argument(

@@ -112,6 +112,9 @@ def test_train_act_writes_a_policy_the_policy_node_loads(tmp_path, bags):
         a = policy.act(obs)
         assert a.dtype == np.float32 and a.shape == (2,) and np.all(np.abs(a) <= 1)
     assert len(policy._chunks) == 3
+    # MC dropout in the transformer: this step's action of each sampled chunk.
+    a, sigma = policy.act_with_uncertainty(obs, 4)
+    assert a.shape == (2,) and sigma > 0 and len(policy._chunks) == 4
     policy.reset()
     assert not policy._chunks and policy._t == 0
 

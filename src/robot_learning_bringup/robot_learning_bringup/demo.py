@@ -139,7 +139,10 @@ def run_demo(args) -> int:
         if 'dagger' in stages:
             t0 = time.monotonic()
             ibag, deployed = intervene_stage(
-                op, run, bc_ckpt, args.intervention_episodes, args.seed + 20_000
+                op, run, bc_ckpt, args.intervention_episodes, args.seed + 20_000,
+                getattr(args, 'dagger_takeover', 'on_trouble'),
+                getattr(args, 'takeover_uncertainty', 0.05),
+                getattr(args, 'uncertainty_samples', 8),
             )
             lap('dagger_deploy', t0)
             t0 = time.monotonic()
@@ -176,6 +179,7 @@ def run_demo(args) -> int:
                         int(b.custom.get('intervention_steps', '0')) for b in ibags
                     ),
                     'dagger_checkpoint': str(dagger_ckpt.resolve()),
+                    'dagger_takeover': getattr(args, 'dagger_takeover', 'on_trouble'),
                 }
             )
             metrics.update(_summary(dagger_evals, 'bc_dagger_eval_'))

@@ -211,11 +211,14 @@ def train_stage(
 
 
 def intervene_stage(
-    op: Operator, run: Path, checkpoint: Path, episodes: int, seed: int
+    op: Operator, run: Path, checkpoint: Path, episodes: int, seed: int,
+    takeover: str = 'on_trouble', uncertainty: float = 0.05, samples: int = 8,
 ) -> tuple[Path, list[EpisodeRecord]]:
     """Deploy ``checkpoint`` with the scripted expert as a supervising human (HG-DAgger).
 
-    The expert takes over when the robot stalls; every episode is recorded.
+    The expert takes over when the robot stalls (``takeover='on_trouble'``) or when the
+    policy asks, its MC-dropout uncertainty over ``samples`` passes above ``uncertainty``
+    (``'on_request'``, ThriftyDAgger); near obstacles in both. Every episode is recorded.
 
     Returns:
         ``run/bags/interventions`` and one record per episode.
@@ -226,6 +229,12 @@ def intervene_stage(
         f'policy_node.checkpoint={checkpoint}',
         *_deploy_overrides(checkpoint),
     ]
+    if takeover == 'on_request':
+        overrides += [
+            'expert_teleop.takeover=on_request',
+            f'policy_node.uncertainty_samples={samples}',
+            f'policy_node.takeover_uncertainty={uncertainty}',
+        ]
     return _recorded_stage(
         op, run, 'sim_intervene', overrides, 'interventions', episodes, 'intervene',
         'deploy with takeovers',

@@ -3,7 +3,7 @@
 """The parameters of ``policy_node``: name -> (default, description, ``declare`` keywords).
 
 Live ones are applied by ``PolicyNode`` (``live_parameters``): the velocity bounds and
-rates, ``deterministic``, the timeouts, the joint limits and
+rates, ``deterministic``, the timeouts, the joint limits, ``takeover_uncertainty`` and
 ``trajectory_time_from_start``; every other one is read-only.
 """
 
@@ -53,6 +53,12 @@ PARAMETERS = {
     'joint_upper': ([0.0], 'per-joint upper command limits', {}),
     'command_interface': ('effort', f'one of {list(COMMAND_INTERFACES)}: the JointTrajectory '
                           'point and joint_action field', _RO),
+    'uncertainty_samples': (0, 'MC-dropout passes per step for the uncertainty on '
+                            '`uncertainty` (BC/ACT checkpoints; 0: off)',
+                            {**_RO, 'min_value': 0, 'max_value': 64}),
+    'takeover_uncertainty': (0.0, 'request a takeover on `takeover_request` when the '
+                             'uncertainty exceeds this (action units; 0: never)',
+                             {'min_value': 0.0, 'max_value': 2.0}),
     'trajectory_time_from_start': (0.1, 'JointTrajectory: the point is reached this long (s) '
                                    'after the message', {'min_value': 0.0, 'max_value': 3600.0}),
 }

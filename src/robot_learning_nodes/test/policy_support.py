@@ -101,3 +101,29 @@ def teleop(pubs, v, w, stamped=False):
     t.linear.x, t.angular.z = v, w
     pubs['teleop'].publish(msg)
     return msg
+
+
+def bc_lowdim_checkpoint(path, dropout: float = 0.3):
+    """Save an untrained low-dimensional BC policy (LiDAR + detections) with dropout."""
+    from types import SimpleNamespace
+
+    from robot_learning.algos.bc import BCConfig, BCTrainer
+
+    obs, n = ObservationConfig(), 12
+    rng = np.random.default_rng(0)
+    frames = {
+        'sectors': rng.uniform(0.5, 3.0, (n, obs.num_sectors)).astype(np.float32),
+        'velocity': np.zeros((n, 2), np.float32),
+        'detections': rng.uniform(-2.0, 2.0, (n, len(obs.colors), 2)).astype(np.float32),
+        'instruction': np.zeros(n, np.int64),
+        'prev': np.maximum(np.arange(n) - 1, 0),
+    }
+    trans = {
+        'obs': np.arange(n - 1),
+        'action': rng.uniform(-1, 1, (n - 1, 2)).astype(np.float32),
+        'episode': np.zeros(n - 1, np.int64),
+    }
+    data = SimpleNamespace(frames=frames, transitions=trans,
+                           instructions=['go to the red pillar'])
+    cfg = BCConfig.lowdim(dropout=dropout, hidden=(32,), lowdim_hidden=(32,))
+    return BCTrainer(data, cfg, obs, ActionConfig(), np.arange(n - 1)).save(path)

@@ -18,7 +18,8 @@ from robot_learning_sim.takeover_rule import TakeoverRule
 class TakeoverGate:
     """Declares the takeover parameters on ``node`` and decides, step by step, to drive.
 
-    Counts ``takeovers`` and ``takeovers_{near_obstacle,moving_away,stalled}`` on ``diag``.
+    Counts ``takeovers`` and ``takeovers_{near_obstacle,moving_away,stalled,requested}`` on
+    ``diag``.
     """
 
     def __init__(self, node: Node, diag: Diagnostics):
@@ -29,7 +30,8 @@ class TakeoverGate:
             'always',
             "'always': drive every step (demonstrations); 'on_trouble': "
             'take over a deployed policy only when it stalls or nears an '
-            'obstacle (interventions)',
+            "obstacle (interventions, HG-DAgger); 'on_request': when the policy asks "
+            '(takeover_request, ThriftyDAgger) or nears an obstacle',
             read_only=True,
         )
         self.stall_steps = int(
@@ -114,16 +116,17 @@ class TakeoverGate:
         """Forget the progress window and any takeover in progress (a new episode)."""
         self.rule.reset()
 
-    def engaged(self, pose, goal, ranges: np.ndarray) -> bool:
+    def engaged(self, pose, goal, ranges: np.ndarray, requested: bool = False) -> bool:
         """Whether to drive this step (:meth:`TakeoverRule.engaged`); counts new takeovers.
 
         Args:
             pose: (x m, y m, yaw rad) of the base.
             goal: (x m, y m) of the instructed pillar.
             ranges: float32 scan ranges, m (-inf: closer than range_min, REP-117).
+            requested: the policy asked for a takeover since the last step.
         """
-        why = self.rule.engaged(pose, goal, ranges)
-        if why in ('near_obstacle', 'moving_away', 'stalled'):
+        why = self.rule.engaged(pose, goal, ranges, requested)
+        if why in ('near_obstacle', 'moving_away', 'stalled', 'requested'):
             self._diag.count('takeovers')
             self._diag.count(f'takeovers_{why}')
         return bool(why)

@@ -10,6 +10,12 @@ pillar), or comes closer than ``near_obstacle_m`` to something, and then drives 
 ``takeover_steps`` steps before it hands back. ``takeover: always`` drives every step
 (demonstrations).
 
+``takeover: on_request`` is ThriftyDAgger's gating (Hoque et al., CoRL 2021): the robot
+asks for help (``policy_node`` requests a takeover when its MC-dropout uncertainty exceeds
+``takeover_uncertainty``) and the human drives ``takeover_steps`` steps from the next one;
+no stall judgement, only ``near_obstacle_m`` still engages unasked (a person stops a
+crash they see coming).
+
 ``expert_teleop`` (:mod:`.takeover`) declares these as ROS parameters and asks this rule;
 the in-process benches (``bench/online_ablation.py``) use it directly, so both gate the
 same way. Nothing here imports rclpy.
@@ -26,8 +32,9 @@ from robot_learning.errors import ConfigError
 
 __all__ = ['TAKEOVER_MODES', 'TakeoverRule']
 
-#: ``always``: every step (demonstrations); ``on_trouble``: HG-DAgger gating.
-TAKEOVER_MODES = ('always', 'on_trouble')
+#: ``always``: every step (demonstrations); ``on_trouble``: HG-DAgger gating;
+#: ``on_request``: the policy asks (ThriftyDAgger gating).
+TAKEOVER_MODES = ('always', 'on_trouble', 'on_request')
 
 
 @dataclass
@@ -60,7 +67,8 @@ class TakeoverRule:
     def __post_init__(self) -> None:
         if self.takeover not in TAKEOVER_MODES:
             raise ConfigError(
-                f"expert_teleop: takeover {self.takeover!r} must be 'always' or 'on_trouble'"
+                f'expert_teleop: takeover {self.takeover!r} must be one of '
+                f'{", ".join(TAKEOVER_MODES)}'
             )
         if min(self.stall_steps, self.away_steps, self.takeover_steps) < 1:
             raise ConfigError(
@@ -73,17 +81,18 @@ class TakeoverRule:
         self._dist.clear()
         self._engaged_left = 0
 
-    def engaged(self, pose, goal, ranges: np.ndarray) -> str:
+    def engaged(self, pose, goal, ranges: np.ndarray, requested: bool = False) -> str:
         """Return why the expert drives this step: '' when it does not.
 
         Args:
             pose: (x m, y m, yaw rad) of the base.
             goal: (x m, y m) of the instructed pillar.
             ranges: float32 scan ranges, m (-inf: closer than range_min, REP-117).
+            requested: the policy asked for a takeover since the last step (``on_request``).
 
         Returns:
             'always', 'engaged' (a takeover in progress), 'near_obstacle', 'moving_away',
-            'stalled' (a new takeover starts), or ''.
+            'stalled', 'requested' (a new takeover starts), or ''.
         """
         if self.takeover == 'always':
             return 'always'
@@ -95,16 +104,25 @@ class TakeoverRule:
         close = np.where(np.isneginf(ranges), 0.0, ranges)
         close = close[np.isfinite(close)]
         near = self.near_obstacle > 0 and close.size and float(close.min()) < self.near_obstacle
+        judged = self.takeover == 'on_trouble'
         n = max(2, self.stall_steps)
-        stalled = len(self._dist) >= n and self._dist[-n] - self._dist[-1] < self.stall_progress
+        stalled = (
+            judged
+            and len(self._dist) >= n
+            and self._dist[-n] - self._dist[-1] < self.stall_progress
+        )
         k = self.away_steps
         away = (
-            self.away_m > 0
+            judged
+            and self.away_m > 0
             and len(self._dist) > k
             and self._dist[-1] - self._dist[-1 - k] > self.away_m
         )
-        if not (near or stalled or away):
+        asked = self.takeover == 'on_request' and requested
+        if not (near or stalled or away or asked):
             return ''
         self._engaged_left = self.takeover_steps - 1
         self._dist.clear()
-        return 'near_obstacle' if near else 'moving_away' if away else 'stalled'
+        if near:
+            return 'near_obstacle'
+        return 'moving_away' if away else 'stalled' if stalled else 'requested'

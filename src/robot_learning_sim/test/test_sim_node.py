@@ -23,7 +23,7 @@ from robot_learning_sim.expert_teleop import ExpertTeleop  # noqa: E402
 from robot_learning_sim.sim_node import SimNode  # noqa: E402
 from rosgraph_msgs.msg import Clock  # noqa: E402
 from sensor_msgs.msg import Image, LaserScan  # noqa: E402
-from std_msgs.msg import String  # noqa: E402
+from std_msgs.msg import Header, String  # noqa: E402
 from std_srvs.srv import Trigger  # noqa: E402
 
 RELIABLE = QoSProfile(depth=200, reliability=ReliabilityPolicy.RELIABLE)
@@ -497,6 +497,36 @@ def test_expert_takes_over_only_when_the_robot_stalls(sim_env):
     assert first >= 4 and taken[:4] == list(range(first, first + 4)), taken
     assert len(taken) > 4 and taken[4] == first + 4 + 4, taken
     assert teleop.diag.counters.get('takeovers', 0) >= 2
+
+
+def test_expert_on_request_drives_from_the_step_after_the_policy_asks(rclpy_context):
+    teleop = ExpertTeleop(
+        parameter_overrides=[
+            Parameter('takeover', value='on_request'),
+            Parameter('near_obstacle_m', value=0.0),
+            Parameter('takeover_steps', value=2),
+        ]
+    )
+    helper = rclpy.create_node('request_probe')
+    ex = SingleThreadedExecutor()
+    try:
+        for n in (teleop, helper):
+            ex.add_node(n)
+        pub = helper.create_publisher(Header, 'takeover_request', 10)
+        spin_until(ex, lambda: pub.get_subscription_count() >= 1, 10.0)
+        ranges = np.full(360, 2.0, np.float32)
+        goal = (3.0, 0.0)
+        # Standing still is no reason here: only the policy's request is.
+        assert not any(teleop._engaged((0.0, 0.0, 0.0), goal, ranges) for _ in range(30))
+        pub.publish(Header(frame_id='takeover_request'))
+        spin_until(ex, lambda: teleop._requested, 5.0)
+        steps = [teleop._engaged((0.0, 0.0, 0.0), goal, ranges) for _ in range(4)]
+        assert steps == [True, True, False, False]
+        assert teleop.diag.counters.get('takeovers_requested') == 1
+    finally:
+        ex.shutdown()
+        helper.destroy_node()
+        teleop.destroy_node()
 
 
 def test_expert_takes_over_when_the_robot_heads_away_from_the_goal(rclpy_context):

@@ -37,3 +37,17 @@ def test_always_and_reset():
 def test_bad_mode_is_one_line():
     with pytest.raises(ConfigError, match='must be'):
         TakeoverRule('sometimes')
+
+
+def test_on_request_engages_when_asked_and_near_obstacles_but_never_judges_stalls():
+    rule = TakeoverRule('on_request', stall_steps=2, takeover_steps=2)
+    standing = [rule.engaged((0.0, 0.0, 0.0), (2.0, 0.0), FREE) for _ in range(6)]
+    assert standing == [''] * 6  # no progress at all, and nobody asked
+    asked = [rule.engaged((0.0, 0.0, 0.0), (2.0, 0.0), FREE, requested=r)
+             for r in (True, False, False)]
+    assert asked == ['requested', 'engaged', '']
+    near = FREE.copy()
+    near[3] = 0.1
+    assert rule.engaged((0.0, 0.0, 0.0), (2.0, 0.0), near) == 'near_obstacle'
+    # A request means nothing to the other modes.
+    assert TakeoverRule(stall_steps=9).engaged((0, 0, 0), (1, 0), FREE, requested=True) == ''

@@ -188,8 +188,16 @@ class ACTPolicy(BCPolicy):
         Raises:
             MessageError: as :meth:`BCPolicy.act` (image, sectors).
         """
+        return self._action_of(self._head(observation), deterministic)
+
+    def _step_actions(self, out: torch.Tensor) -> torch.Tensor:
+        """Return this step's action of each (K, 2 * chunk) head output, (K, 2)."""
+        return torch.tanh(out).view(out.shape[0], self.cfg.chunk, 2)[:, 0]
+
+    def _action_of(self, out: torch.Tensor, deterministic: bool = True) -> np.ndarray:
+        """Push this step's chunk, return the ensembled (or open-loop) action, float32 (2,)."""
         k = self.cfg.chunk
-        chunk = torch.tanh(self._head(observation))[0].view(k, 2).numpy()
+        chunk = torch.tanh(out)[0].view(k, 2).numpy()
         t = self._t
         self._t += 1
         if self.cfg.ensemble_m < 0:  # open loop: a new chunk every k steps

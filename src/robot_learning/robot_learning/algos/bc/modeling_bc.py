@@ -469,11 +469,55 @@ class BCPolicy:
         Raises:
             MessageError: missing image or wrong image shape/dtype, wrong sector count.
         """
-        out = self._head(observation)
+        return self._action_of(self.net(*self._inputs(observation)), deterministic)
+
+    def _action_of(self, out: torch.Tensor, deterministic: bool) -> np.ndarray:
+        """Return the action of a (1, out) head output, float32 (2,) (ACT: its ensemble)."""
         return decode(out, self.cfg, deterministic, self._gen)[0].numpy().astype(np.float32)
+
+    def _step_actions(self, out: torch.Tensor) -> torch.Tensor:
+        """Return this step's deterministic actions of (K, out) head outputs, (K, 2)."""
+        return decode(out, self.cfg)
+
+    @torch.no_grad()
+    def act_with_uncertainty(
+        self, observation: RawObservation, samples: int = 8, deterministic: bool = True
+    ) -> tuple[np.ndarray, float]:
+        """Return :meth:`act`'s action and its MC-dropout uncertainty.
+
+        The uncertainty is the standard deviation, over ``samples`` forward passes with
+        dropout on, of this step's deterministic action, averaged over the action's two
+        dimensions (units of the [-1, 1] action; 0 for a network without dropout). Monte
+        Carlo dropout approximates the predictive distribution of a Bayesian network
+        (Gal & Ghahramani, "Dropout as a Bayesian Approximation", ICML 2016, sec. 3,
+        eq. 8-9); the action itself comes from the network with dropout off, as
+        :meth:`act`'s. A high value marks an observation unlike the training data, where
+        ThriftyDAgger (Hoque et al., CoRL 2021, sec. IV-B) asks a human to take over.
+
+        Raises:
+            MessageError: as :meth:`act`. ConfigError: ``samples`` < 2.
+        """
+        if samples < 2:
+            raise ConfigError(f'MC-dropout needs at least 2 samples, got {samples}')
+        inputs = self._inputs(observation)
+        action = self._action_of(self.net(*inputs), deterministic)
+        rep = [None if x is None else x.expand(samples, *x.shape[1:]) for x in inputs]
+        dropouts = [m for m in self.net.modules() if isinstance(m, nn.Dropout)]
+        try:
+            for m in dropouts:
+                m.train()
+            sampled = self._step_actions(self.net(*rep))
+        finally:
+            for m in dropouts:
+                m.eval()
+        return action, float(sampled.std(0).mean())
 
     def _head(self, observation: RawObservation) -> torch.Tensor:
         """Push ``observation`` into the history; return the network's (1, out) head output."""
+        return self.net(*self._inputs(observation))
+
+    def _inputs(self, observation: RawObservation) -> tuple:
+        """Push ``observation`` into the history; return the network's (1, ...) inputs."""
         cfg = self.cfg
         raw, image = observation, getattr(observation, 'image', None)
         img = None
@@ -494,6 +538,6 @@ class BCPolicy:
         hist = [self._frames[-1 - off] for off in cfg.history]
         lowdim = (np.concatenate([f for _, f in hist]) - self.mean) / self.std
         image_t = image_tensor(np.stack([i for i, _ in hist])[None]) if cfg.use_image else None
-        return self.net(
+        return (
             image_t, torch.from_numpy(lowdim.astype(np.float32))[None], self._text(raw.instruction)
         )

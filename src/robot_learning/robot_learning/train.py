@@ -76,6 +76,14 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
         help='deployment bags whose human takeovers (intervention=true) are added to '
         'the training data (DAgger-style aggregation)',
     )
+    ap.add_argument(
+        '--target-bags',
+        nargs='*',
+        default=[],
+        metavar='DIR',
+        help='bc: unlabelled bags of the target domain (another camera, robot or room) to '
+        'adapt the image encoder to (DANN; dann_weight 0.1 unless --set)',
+    )
     ap.add_argument('--out', required=True, help='run directory, e.g. runs/bc-red-pillar')
     ap.add_argument(
         '--inputs',
@@ -194,6 +202,27 @@ def _algorithm(args) -> tuple[Any, type, str]:
     if args.text_encoder:
         cfg = dataclasses.replace(cfg, text_encoder_path=args.text_encoder)
     return cfg, algo.trainer_class, f'{algo.description} ({args.inputs})'
+
+
+def _dann_config(args, cfg: Any) -> Any:
+    """Check ``--target-bags`` against ``dann_weight``; 0.1 when only the bags are given.
+
+    Raises:
+        ConfigError: target bags for an algorithm without DANN, or ``dann_weight`` > 0
+            without target bags.
+    """
+    weight = getattr(cfg, 'dann_weight', None)
+    if args.target_bags:
+        if weight is None or args.algo != 'bc':
+            raise ConfigError(f'--target-bags (DANN) is for --algo bc, not {args.algo}')
+        if weight == 0:
+            return dataclasses.replace(cfg, dann_weight=0.1)
+    elif weight:
+        raise ConfigError(
+            'dann_weight > 0 adapts to a target domain: add --target-bags DIR '
+            '(unlabelled bags recorded there)'
+        )
+    return cfg
 
 
 def _dataset_config(args, cfg: Any):
@@ -339,6 +368,7 @@ def _run(args, device: str, info: DistInfo) -> int:
     log = (lambda m: print(m, file=sys.stderr)) if main else (lambda m: None)
     cfg, trainer_cls, title = _algorithm(args)
     cfg = apply_overrides(cfg, args.set)
+    cfg = _dann_config(args, cfg)
     if args.batch_size:
         cfg = dataclasses.replace(cfg, batch_size=args.batch_size)
     steps = args.steps or int(getattr(cfg, 'steps', 5000))
@@ -397,6 +427,19 @@ def _run(args, device: str, info: DistInfo) -> int:
     if args.init_from:
         trainer.load(args.init_from)
         log(f'train: initialised from {args.init_from}')
+    if args.target_bags:
+        target = BagDataset.build(
+            list(args.target_bags), dataclasses.replace(dcfg, outcomes=()), obs_cfg, act_cfg,
+            progress=main and not args.no_progress, log=log,
+        )
+        if len(target.episodes) == 0:
+            raise BagError(
+                f'no target-domain episodes under {" ".join(args.target_bags)} '
+                f'({len(target.skipped)} skipped)'
+            )
+        trainer.set_target(target)
+        log(f'train: DANN on {len(target.episodes)} target-domain episodes '
+            f'(dann_weight {cfg.dann_weight:g})')
     # Optional hooks: the success classifier holds out test episodes from the validation
     # ones, chooses its threshold on the rest and scores both in metrics.json.
     set_validation = getattr(trainer, 'set_validation', None)

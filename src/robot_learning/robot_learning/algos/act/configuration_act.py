@@ -61,6 +61,8 @@ class ACTConfig(BCConfig):
             raise ConfigError('ACT needs enc_layers >= 0, dec_layers >= 1 and ff_dim >= 1')
         if not 0 <= self.transformer_dropout < 1:
             raise ConfigError('ACT transformer_dropout must be in [0, 1)')
+        if self.dann_weight > 0:
+            raise ConfigError('DANN (dann_weight) is for --algo bc: set dann_weight=0')
         if self.encoder_init:
             # ACT's tokens are the conv map's cells; the pretrained img_fc has no place.
             raise ConfigError(

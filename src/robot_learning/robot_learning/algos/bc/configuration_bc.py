@@ -74,6 +74,15 @@ class BCConfig:
         encoder_init: a contrastive encoder checkpoint (``robot-learning train --algo
             contrastive``) whose conv and ``img_fc`` weights start the image encoder
             (then fine-tuned); '' = random initialisation. Its shape fields must match.
+        dann_weight: domain-adversarial adaptation (DANN, Ganin & Lempitsky, "Unsupervised
+            Domain Adaptation by Backpropagation", ICML 2015): the largest weight lambda of
+            the reversed domain-classifier gradient on the image features, reached after
+            ``dann_ramp_steps`` on the paper's schedule ``2 / (1 + exp(-10 p)) - 1``
+            (sec. 5); 0 = off. Needs unlabelled target-domain bags (``robot-learning
+            train --target-bags``, which sets 0.1 when this is 0).
+        dann_hidden: width of the domain classifier's hidden layer (the paper's 1024 for
+            larger features; one layer of 128 here).
+        dann_ramp_steps: updates over which lambda ramps up.
         seed: initialisation and augmentation seed.
     """
 
@@ -107,6 +116,9 @@ class BCConfig:
     lowdim_noise: float = 0.2
     grad_clip: float = 1.0
     encoder_init: str = ''
+    dann_weight: float = 0.0
+    dann_hidden: int = 128
+    dann_ramp_steps: int = 2000
     seed: int = 0
 
     def __post_init__(self):
@@ -139,6 +151,13 @@ class BCConfig:
             raise ConfigError(
                 'encoder_init pretrains the image encoder, and use_image is false: '
                 'drop encoder_init or use the camera'
+            )
+        if self.dann_weight < 0 or self.dann_hidden < 1 or self.dann_ramp_steps < 1:
+            raise ConfigError('dann_weight must be >= 0, dann_hidden and dann_ramp_steps >= 1')
+        if self.dann_weight > 0 and not self.use_image:
+            raise ConfigError(
+                'DANN (dann_weight > 0) adapts the image encoder, and use_image is false: '
+                'use the camera inputs or set dann_weight=0'
             )
         if self.lr <= 0 or self.batch_size < 1 or self.drq_pad < 0 or not 0 <= self.dropout < 1:
             raise ConfigError('lr and batch_size must be positive, drq_pad >= 0, 0 <= dropout < 1')

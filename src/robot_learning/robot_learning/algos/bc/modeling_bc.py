@@ -227,12 +227,17 @@ class BCNet(FilmConvImage, nn.Module):
         return F.relu(self.text_mlp(e))
 
     def forward(
-        self, image: torch.Tensor | None, lowdim: torch.Tensor, text: torch.Tensor
-    ) -> torch.Tensor:
+        self,
+        image: torch.Tensor | None,
+        lowdim: torch.Tensor,
+        text: torch.Tensor,
+        with_features: bool = False,
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Compute the head outputs of a batch.
 
         image: float (B, 3T, H, W) in [-0.5, 0.5] or None; lowdim: (B, F*T) normalized;
-        text: see :meth:`text_embedding`.
+        text: see :meth:`text_embedding`. ``with_features``: also return the image
+        features, float (B, image_features) (the domain classifier's input, DANN).
         """
         e = self.text_embedding(text)
         feats = [e]
@@ -241,7 +246,8 @@ class BCNet(FilmConvImage, nn.Module):
         if self.lowdim_dim > 0:
             h = self.lowdim_mlp(lowdim)
             feats.append(F.relu(h) if self.cfg.lowdim_hidden else h)
-        return self.trunk(torch.cat(feats, dim=1))
+        out = self.trunk(torch.cat(feats, dim=1))
+        return (out, feats[1]) if with_features else out
 
 
 def _bin_centers(bins: int) -> torch.Tensor:

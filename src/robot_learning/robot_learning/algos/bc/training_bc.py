@@ -273,6 +273,21 @@ class BCTrainer:
         self._gen = torch.Generator().manual_seed(cfg.seed)
         self._action_sign = torch.tensor([1.0, -1.0] * self.chunk)  # mirror: yaw rate flips
         self.updates = 0
+        self.dann = None
+
+    def set_target(self, data) -> None:
+        """Adapt to unlabelled target-domain frames with DANN (:mod:`.dann`).
+
+        Raises:
+            ConfigError: ``dann_weight`` is 0, or the target frames lack camera images of
+                this config's size.
+        """
+        if self.cfg.dann_weight <= 0:
+            raise ConfigError('target-domain bags need dann_weight > 0 (DANN)')
+        from .dann import DomainAdversary
+
+        self.dann = DomainAdversary(data, self)
+        self.opt.add_param_group({'params': list(self.dann.classifier.parameters())})
 
     def sample(self, indices: np.ndarray, batch_size: int, rng: np.random.Generator) -> BCBatch:
         """Uniform rows (with replacement) of ``indices`` gathered into a :class:`BCBatch`."""
@@ -351,10 +366,29 @@ class BCTrainer:
         return image, lowdim, text, action
 
     def update(self, batch: BCBatch) -> dict[str, float]:
-        """One AdamW step on the head loss with augmentation. Returns loss, grad_norm, lr."""
+        """One AdamW step on the head loss with augmentation. Returns loss, grad_norm, lr.
+
+        With a target domain (:meth:`set_target`) ``loss`` includes the domain loss and
+        ``bc_loss``, ``domain_loss``, ``domain_acc``, ``dann_lambda`` are added.
+        """
         self.model.train()
         image, lowdim, text, action = self._tensors(batch, augment=True)
-        loss = self.loss(self.model(image, lowdim, text), action, batch)
+        extra = {}
+        if self.dann is None:
+            loss = self.loss(self.model(image, lowdim, text), action, batch)
+        else:  # source and target rows in one pass; the BC loss sees the source rows only
+            t_image, t_lowdim, t_text, _ = self._tensors(
+                self.dann.sample(len(action)), augment=True
+            )
+            n = len(action)
+            out, feat = self.model(
+                torch.cat([image, t_image]), torch.cat([lowdim, t_lowdim]),
+                torch.cat([text, t_text]), with_features=True,
+            )
+            loss = self.loss(out[:n], action, batch)
+            d_loss, extra = self.dann.loss(feat, n, self.updates)
+            extra['bc_loss'] = loss.item()
+            loss = loss + d_loss
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         gn = torch.nn.utils.clip_grad_norm_(
@@ -362,7 +396,10 @@ class BCTrainer:
         )
         self.opt.step()
         self.updates += 1
-        return {'loss': loss.item(), 'grad_norm': float(gn), 'lr': self.opt.param_groups[0]['lr']}
+        return {
+            'loss': loss.item(), 'grad_norm': float(gn), 'lr': self.opt.param_groups[0]['lr'],
+            **extra,
+        }
 
     @torch.no_grad()
     def evaluate(self, batch: BCBatch) -> dict[str, float]:

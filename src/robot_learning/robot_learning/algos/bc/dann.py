@@ -1,0 +1,139 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 robot_learning maintainers
+"""Domain-adversarial adaptation of the BC image encoder (DANN).
+
+Ganin & Lempitsky, "Unsupervised Domain Adaptation by Backpropagation", ICML 2015: a
+domain classifier learns to tell the image features of the labelled source bags from
+those of unlabelled target-domain bags (another robot, camera or room); between the
+encoder and the classifier a gradient reversal layer (identity forward, ``-lambda``
+times the gradient backward, sec. 3.2) makes the encoder learn features the classifier
+cannot separate, while the behaviour-cloning loss keeps them useful for the task.
+``lambda`` follows the paper's schedule ``lambda_p = 2 / (1 + exp(-10 p)) - 1`` (sec. 5,
+p the training progress, here ``updates / dann_ramp_steps`` capped at 1) times
+``BCConfig.dann_weight``.
+
+Source and target rows go through the network in one forward pass (one backward, as
+DistributedDataParallel expects); the target rows' actions are never used. The target
+frames get the BC augmentations (DrQ shifts, mirror) but no colour relabelling. The
+classifier lives in the trainer only: checkpoints and the deployed policy are plain BC.
+
+Nothing here imports rclpy.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from robot_learning.common.networks import mlp
+from robot_learning.errors import ConfigError
+import torch
+import torch.nn.functional as F
+
+from .modeling_bc import frame_features, history_indices
+
+__all__ = ['DomainAdversary', 'dann_lambda', 'reverse_gradient']
+
+
+class _ReverseGradient(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, lam):
+        ctx.lam = lam
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -ctx.lam * grad, None
+
+
+def reverse_gradient(x: torch.Tensor, lam: float) -> torch.Tensor:
+    """Return ``x`` unchanged; its gradient comes back multiplied by ``-lam`` (sec. 3.2)."""
+    return _ReverseGradient.apply(x, float(lam))
+
+
+def dann_lambda(updates: int, ramp_steps: int, weight: float) -> float:
+    """Return ``weight * (2 / (1 + exp(-10 p)) - 1)``, ``p = min(1, updates / ramp_steps)``."""
+    p = min(1.0, updates / max(1, ramp_steps))
+    return weight * (2.0 / (1.0 + math.exp(-10.0 * p)) - 1.0)
+
+
+class DomainAdversary:
+    """Target-domain frames of a :class:`~.training_bc.BCTrainer` and its domain classifier.
+
+    Args:
+        data: target-domain dataset (the trainer contract's ``frames``/``instructions``;
+            their actions are unused).
+        trainer: the BC trainer (its config, observation spec, vocabulary, device).
+
+    Raises:
+        ConfigError: the target frames have no camera images, or images of another size
+            than the trainer's.
+    """
+
+    def __init__(self, data, trainer):
+        cfg = trainer.cfg
+        frames = data.frames
+        if 'image' not in frames:
+            raise ConfigError(
+                'the --target-bags have no camera images: DANN adapts the image encoder, '
+                'record the target domain with the camera'
+            )
+        shape = tuple(frames['image'].shape[1:])
+        if shape != (cfg.image_height, cfg.image_width, 3):
+            raise ConfigError(
+                f'target images are {shape[1]}x{shape[0]}, the source ones '
+                f'{cfg.image_width}x{cfg.image_height}: decode both at the same size'
+            )
+        self.cfg = cfg
+        self.images = frames['image']
+        self.hist = history_indices(frames['prev'], cfg.history)
+        self.feat = frame_features(
+            frames['sectors'], frames['velocity'], frames.get('detections'),
+            trainer.obs_cfg, cfg,
+        )
+        texts = list(data.instructions)
+        if trainer.vocab is not None:
+            table = trainer.vocab.encode_many(texts, cfg.max_tokens)
+        else:
+            from robot_learning.common.language import PretrainedTextEncoder
+
+            table = PretrainedTextEncoder(cfg.text_encoder_path).encode(texts).astype(np.float32)
+        self.text = table[np.asarray(frames['instruction'], np.int64)]
+        self.classifier = mlp(cfg.image_features, (cfg.dann_hidden,), 1).to(trainer.device)
+        self._rng = np.random.default_rng(cfg.seed + 7919)
+        self._chunk = trainer.chunk
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def sample(self, batch_size: int):
+        """Return ``batch_size`` random target frames as a BC batch (zero actions)."""
+        from .training_bc import BCBatch
+
+        rows = self._rng.integers(0, len(self.images), batch_size)
+        h = self.hist[rows]
+        return BCBatch(
+            self.images[h],
+            self.feat[h].reshape(batch_size, -1),
+            self.text[rows],
+            np.zeros((batch_size, 2 * self._chunk), np.float32),
+        )
+
+    def loss(self, features: torch.Tensor, n_source: int, updates: int):
+        """Domain loss of a pass whose first ``n_source`` feature rows are source ones.
+
+        Args:
+            features: float (B_source + B_target, image_features) image features.
+            n_source: rows of the source domain (label 0); the rest are target (label 1).
+            updates: updates so far (the lambda schedule).
+
+        Returns:
+            (loss tensor, {'domain_loss', 'domain_acc', 'dann_lambda'}).
+        """
+        lam = dann_lambda(updates, self.cfg.dann_ramp_steps, self.cfg.dann_weight)
+        logits = self.classifier(reverse_gradient(features, lam)).squeeze(-1)
+        labels = torch.zeros_like(logits)
+        labels[n_source:] = 1.0
+        loss = F.binary_cross_entropy_with_logits(logits, labels)
+        acc = ((logits > 0).float() == labels).float().mean()
+        return loss, {'domain_loss': loss.item(), 'domain_acc': acc.item(), 'dann_lambda': lam}

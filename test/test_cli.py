@@ -160,3 +160,27 @@ def test_core_only_install_every_verb_answers_in_one_line(tmp_path):
         assert lines[0].startswith(f'robot-learning {argv[0]}: '), lines
         if '--offline' not in argv and argv[0] in ('up', 'profiles', 'demo', 'eval'):
             assert 'robot_learning_bringup' in lines[0], lines
+
+
+def test_eval_set_reaches_the_sim(tmp_path):
+    """``eval --set`` parameters reach the nodes (here: 5-step episodes), and are recorded."""
+    import json
+
+    from robot_learning.common.checkpoint import save_checkpoint
+    from robot_learning.common.features import ActionConfig, ObservationConfig
+    from robot_learning.common.networks import SquashedGaussianActor
+    from robot_learning.policy import ACTOR_PREFIX, policy_metadata
+
+    obs = ObservationConfig()
+    actor = SquashedGaussianActor(obs.dim, 2, (32, 32))
+    save_checkpoint(
+        tmp_path / 'ckpt',
+        {ACTOR_PREFIX + k: v for k, v in actor.state_dict().items()},
+        policy_metadata(obs, ActionConfig(), (32, 32), 'sac'),
+    )
+    r = run('eval', '--checkpoint', str(tmp_path / 'ckpt'), '--episodes', '2', '--out',
+            str(tmp_path / 'eval'), '--set', 'sim_node.max_episode_steps=5')
+    assert r.returncode == 0, r.stderr[-2000:]
+    m = json.loads((tmp_path / 'eval' / 'metrics.json').read_text())
+    assert m['set'] == ['sim_node.max_episode_steps=5'] and m['eval_episodes'] == 2
+    assert m['eval_length_mean'] <= 5

@@ -7,8 +7,8 @@ Verbs:
      [--params-file YAML] [--checkpoint DIR] [--log-level LEVEL]
   profiles                                                    list profiles
   demo [--demo-episodes N] [--learn-steps N] ...              the main job (make demo)
-  train --algo bc|iql|sac --bags DIR... --out runs/NAME       train from bags (torchrun-able)
-  eval --checkpoint DIR [--episodes N]                        closed-loop evaluation in the sim
+  train --algo bc|act|iql|sac|... --bags DIR... --out RUN    train from bags (torchrun-able)
+  eval --checkpoint DIR [--episodes N] [--set node.param=v]   closed-loop evaluation in the sim
   eval --checkpoint DIR --offline --bags DIR...               action error on held-out episodes
   bag reindex DIR                                             recover crashed bags (as crashed)
   export --format lerobot --bags DIR... --out DIR             bags -> LeRobot v3.0 dataset
@@ -207,6 +207,13 @@ def _parser() -> argparse.ArgumentParser:
         help='lockstep steps per second while learning: on 2 cores the learner '
         'keeps one update per step up to about this rate',
     )
+    demo.add_argument(
+        '--set',
+        action='append',
+        default=[],
+        metavar='NODE.PARAM=VALUE',
+        help="a parameter of every stage's nodes, e.g. sim_node.randomize=true",
+    )
     demo.add_argument('--runs-dir', default='runs')
     demo.add_argument('--seed', type=int, default=0)
     train.add_arguments(
@@ -219,6 +226,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     ev.add_argument('--checkpoint', required=True)
     ev.add_argument('--episodes', type=int, default=50)
+    ev.add_argument(
+        '--set',
+        action='append',
+        default=[],
+        metavar='NODE.PARAM=VALUE',
+        help='closed loop: a node parameter, e.g. sim_node.appearance=shifted',
+    )
     ev.add_argument(
         '--offline',
         action='store_true',

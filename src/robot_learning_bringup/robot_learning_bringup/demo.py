@@ -112,10 +112,12 @@ def run_demo(args) -> int:
     def lap(name: str, t0: float) -> None:
         walls[name] = round(time.monotonic() - t0, 1)
 
+    # `--set node.param=value` reaches every stage's processes (e.g. sim_node.randomize).
+    sim_set = list(getattr(args, 'set', None) or [])
     op = Operator()
     try:
         t0 = time.monotonic()
-        bag, demos = record_stage(op, run, args.demo_episodes, args.seed)
+        bag, demos = record_stage(op, run, args.demo_episodes, args.seed, sim_set)
         lap('record', t0)
         metrics.update(
             {
@@ -131,7 +133,9 @@ def run_demo(args) -> int:
             bc_ckpt = train_stage(run, 'bc', [bag], args.bc_minutes, args.bc_steps, args.seed)
             lap('bc_train', t0)
             t0 = time.monotonic()
-            bc_evals = eval_stage(op, run, bc_ckpt, args.bc_eval_episodes, args.seed + 10_000)
+            bc_evals = eval_stage(
+                op, run, bc_ckpt, args.bc_eval_episodes, args.seed + 10_000, sim_set=sim_set
+            )
             lap('bc_eval', t0)
             metrics.update(_summary(bc_evals, 'bc_eval_'))
             metrics['bc_checkpoint'] = str(bc_ckpt.resolve())
@@ -142,7 +146,7 @@ def run_demo(args) -> int:
                 op, run, bc_ckpt, args.intervention_episodes, args.seed + 20_000,
                 getattr(args, 'dagger_takeover', 'on_trouble'),
                 getattr(args, 'takeover_uncertainty', 0.05),
-                getattr(args, 'uncertainty_samples', 8),
+                getattr(args, 'uncertainty_samples', 8), sim_set,
             )
             lap('dagger_deploy', t0)
             t0 = time.monotonic()
@@ -160,7 +164,8 @@ def run_demo(args) -> int:
             lap('dagger_train', t0)
             t0 = time.monotonic()
             dagger_evals = eval_stage(
-                op, run, dagger_ckpt, args.bc_eval_episodes, args.seed + 10_000
+                op, run, dagger_ckpt, args.bc_eval_episodes, args.seed + 10_000,
+                sim_set=sim_set,
             )
             lap('dagger_eval', t0)
             from robot_learning.data.dataset import find_episode_bags
@@ -194,7 +199,7 @@ def run_demo(args) -> int:
                 'init': getattr(args, 'sac_init', 'scratch'),
                 'update_process': True,  # config/sac_learner.yaml's default
             }
-            extra: list[str] = []
+            extra: list[str] = list(sim_set)
             if levers['init'] != 'scratch':
                 t0 = time.monotonic()
                 # Offline-to-online: SAC pretrained on the demo bags (with Cal-QL: critics
@@ -219,12 +224,14 @@ def run_demo(args) -> int:
             )
             lap('sac_learn', t0)
             t0 = time.monotonic()
-            evals = eval_stage(op, run, ckpt, args.eval_episodes, args.seed + 10_000)
+            evals = eval_stage(
+                op, run, ckpt, args.eval_episodes, args.seed + 10_000, sim_set=sim_set
+            )
             # Same episodes with actions sampled from the SAC policy instead of its mean: the
             # mean can stall where the stochastic policy does not (reported, not the headline).
             sampled = eval_stage(
                 op, run, ckpt, max(args.eval_episodes // 2, 1), args.seed + 10_000,
-                deterministic=False,
+                deterministic=False, sim_set=sim_set,
             )
             lap('sac_eval', t0)
             metrics.update(_summary(evals, 'eval_'))

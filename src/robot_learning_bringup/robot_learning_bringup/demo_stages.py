@@ -127,9 +127,11 @@ def _recorded_stage(
 
 
 def record_stage(
-    op: Operator, run: Path, episodes: int, seed: int
+    op: Operator, run: Path, episodes: int, seed: int, sim_set: Sequence[str] = ()
 ) -> tuple[Path, list[EpisodeRecord]]:
     """Record ``episodes`` scripted-expert demos (``sim_teleop``) into ``run/bags/demos``.
+
+    ``sim_set``: further ``node.param=value`` overrides (``robot-learning demo --set``).
 
     Returns:
         The session directory of the bags and one record per episode.
@@ -137,8 +139,8 @@ def record_stage(
     # The camera is recorded at the resolution the deployed sim renders (sim_node.yaml),
     # so behaviour cloning sees the same images in training and in deployment.
     return _recorded_stage(
-        op, run, 'sim_teleop', [f'sim_node.seed={seed}'], 'demos', episodes, 'record',
-        'record demos',
+        op, run, 'sim_teleop', [f'sim_node.seed={seed}', *sim_set], 'demos', episodes,
+        'record', 'record demos',
     )
 
 
@@ -213,6 +215,7 @@ def train_stage(
 def intervene_stage(
     op: Operator, run: Path, checkpoint: Path, episodes: int, seed: int,
     takeover: str = 'on_trouble', uncertainty: float = 0.05, samples: int = 8,
+    sim_set: Sequence[str] = (),
 ) -> tuple[Path, list[EpisodeRecord]]:
     """Deploy ``checkpoint`` with the scripted expert as a supervising human (HG-DAgger).
 
@@ -235,6 +238,7 @@ def intervene_stage(
             f'policy_node.uncertainty_samples={samples}',
             f'policy_node.takeover_uncertainty={uncertainty}',
         ]
+    overrides += list(sim_set)
     return _recorded_stage(
         op, run, 'sim_intervene', overrides, 'interventions', episodes, 'intervene',
         'deploy with takeovers',
@@ -354,9 +358,13 @@ def _task_overrides(task_node: str, classifier: str, seed: int) -> list[str]:
 
 
 def eval_stage(
-    op: Operator, run: Path, checkpoint: Path, episodes: int, seed: int, deterministic: bool = True
+    op: Operator, run: Path, checkpoint: Path, episodes: int, seed: int, deterministic: bool = True,
+    sim_set: Sequence[str] = (),
 ) -> list[EpisodeRecord]:
-    """Run ``checkpoint`` in ``sim_deploy`` for ``episodes`` episodes; their records."""
+    """Run ``checkpoint`` in ``sim_deploy`` for ``episodes`` episodes; their records.
+
+    ``sim_set``: further ``node.param=value`` overrides, e.g. ``sim_node.appearance=shifted``.
+    """
     procs = ProfileProcesses(
         'sim_deploy',
         [
@@ -365,6 +373,7 @@ def eval_stage(
             *_deploy_overrides(checkpoint),
             f'policy_node.checkpoint={checkpoint}',
             f'policy_node.deterministic={str(deterministic).lower()}',
+            *sim_set,
         ],
         log_dir=run / 'logs',
     )

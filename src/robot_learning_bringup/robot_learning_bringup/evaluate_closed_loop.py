@@ -44,11 +44,13 @@ def run_eval_cli(args) -> int:
     op = Operator()
     t0 = time.monotonic()
     try:
-        evals = eval_stage(op, out, Path(args.checkpoint).resolve(), args.episodes, args.seed)
+        evals = eval_stage(op, out, Path(args.checkpoint).resolve(), args.episodes, args.seed,
+                           sim_set=list(getattr(args, 'set', None) or []))
     finally:
         op.close()
     metrics = {
         'checkpoint': str(Path(args.checkpoint).resolve()),
+        'set': list(getattr(args, 'set', None) or []),
         **closed_loop_metrics(evals),
         'wall_clock_s': round(time.monotonic() - t0, 1),
     }

@@ -358,8 +358,8 @@ def _task_overrides(task_node: str, classifier: str, seed: int) -> list[str]:
 
 
 def eval_stage(
-    op: Operator, run: Path, checkpoint: Path, episodes: int, seed: int, deterministic: bool = True,
-    sim_set: Sequence[str] = (),
+    op: Operator, run: Path, checkpoint: Path, episodes: int, seed: int,
+    deterministic: bool = True, sim_set: Sequence[str] = (),
 ) -> list[EpisodeRecord]:
     """Run ``checkpoint`` in ``sim_deploy`` for ``episodes`` episodes; their records.
 

@@ -33,6 +33,22 @@ episodes at that level succeeded at a rate of ``curriculum.promote_at``. The dia
 ``simulation`` task reports ``curriculum_level`` and ``goal_distance_max``; a step up is
 logged. Evaluate against a ``sim_node`` without it (the full task).
 
+With ``randomize: true`` (read-only) every episode draws a new appearance and the sensors
+get noise (domain randomisation, :mod:`robot_learning_sim.appearance`): floor, wall and
+box colours (``randomize.floor_rgb``, ``randomize.wall_rgb``, ``randomize.obstacle_rgb``:
+max per-channel offsets, 0..1), pillar shades with the hue kept
+(``randomize.pillar_shade``), the light intensity (``randomize.light``, relative), the
+camera's pitch, yaw and field of view (``randomize.camera_pitch_deg``,
+``randomize.camera_yaw_deg``, ``randomize.camera_fovy_deg``, deg), pixel noise
+(``randomize.image_noise``, std in 0..255 units) and lidar range noise
+(``randomize.scan_noise_m``, std in m, finite ranges only). Each amplitude is a read-only
+parameter; 0 turns that one off. ``appearance: shifted`` (read-only; default
+``default``) renders one fixed target domain every episode instead (a dark floor, green
+walls, dimmer light, the camera pitched down with a wider view, darker pillars;
+``robot_learning_sim.appearance.SHIFTED``). The draws have their own generator: a seed's
+layouts are the same with or without either. The diagnostics ``simulation`` task reports
+``appearance`` and ``randomize``.
+
 The node drives sim time itself (it publishes ``/clock`` = world time); its own timers run
 on the steady wall clock, so it works with or without ``use_sim_time``.
 """
@@ -52,10 +68,12 @@ from robot_learning_nodes.common import (
     Diagnostics,
     LATCHED_QOS,
     live_parameters,
+    one_of,
     s_to_stamp,
     spin_node,
 )
 from robot_learning_nodes.episode_status import EpisodeStatus
+from robot_learning_sim.appearance import AMPLITUDES, AppearanceConfig, APPEARANCES
 from robot_learning_sim.lockstep import Lockstep
 from robot_learning_sim.sim_sensors import ObjectPoses, SimSensors
 from robot_learning_sim.world import World, WorldConfig
@@ -151,6 +169,7 @@ class SimNode(Node):
             self, 'progress', 'straight', "progress reward along the 'straight' line to the "
             "goal or the shortest 'path' around boxes and wrong pillars", read_only=True,
         )
+        look = self._declare_appearance()
         try:
             cfg = WorldConfig(
                 control_dt=1.0 / rate,
@@ -161,6 +180,7 @@ class SimNode(Node):
                 n_obstacles=n_obst,
                 colors=tuple(colors),
                 progress=progress,
+                appearance=look,
             )
         except ValueError as exc:  # e.g. an unknown colour: one line, not a traceback
             raise ConfigError(f'sim_node: {exc}') from None
@@ -196,6 +216,8 @@ class SimNode(Node):
             errors=('error_bad_cmd_vel',),
         )
         self.diag.set('mode', self.mode)
+        self.diag.set('appearance', look.appearance, task='simulation')
+        self.diag.set('randomize', look.randomize, task='simulation')
 
         task = self.publish_task
         self.status = EpisodeStatus(self, episode=task)
@@ -224,6 +246,28 @@ class SimNode(Node):
         )
         self.get_logger().info(
             f'sim_node up: mode={self.mode} control_rate={rate} Hz, {self.world.instruction}'
+        )
+
+    def _declare_appearance(self) -> AppearanceConfig:
+        """Declare ``appearance``, ``randomize`` and ``randomize.*`` (all read-only).
+
+        Raises:
+            ConfigError: an unknown ``appearance`` or an amplitude out of its range.
+        """
+        appearance = one_of(self, 'appearance', declare(
+            self, 'appearance', 'default', "the world's look: 'default' or the fixed "
+            "'shifted' target domain (dark floor, green walls, dim light, tilted camera)",
+            read_only=True,
+        ), APPEARANCES)
+        randomize = declare(
+            self, 'randomize', False, 'draw colours, light and camera anew every episode '
+            'and add sensor noise (randomize.*)', read_only=True,
+        )
+        return declare_dataclass(
+            self, AppearanceConfig, 'randomize.', read_only=True,
+            skip=('randomize', 'appearance'), randomize=randomize, appearance=appearance,
+            docs={k: f'{what} (with randomize)' for k, (_, _, what) in AMPLITUDES.items()},
+            ranges={k: (lo, hi) for k, (lo, hi, _) in AMPLITUDES.items()},
         )
 
     # ------------------------------------------------------------------ publishing

@@ -19,7 +19,8 @@ of one compiled model. Each episode moves/resizes them (``mocap_pos``, ``geom_si
 bounding volumes) instead of recompiling XML, so :meth:`World.reset` costs microseconds.
 The model and its collision filtering: :mod:`robot_learning_sim.world_xml`; the layout
 sampler: :mod:`robot_learning_sim.world_layout`; the sensors:
-:mod:`robot_learning_sim.world_sensors`.
+:mod:`robot_learning_sim.world_sensors`; the appearance and sensor randomisation (and the
+fixed 'shifted' target domain): :mod:`robot_learning_sim.appearance`.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from robot_learning_sim.world_config import (  # noqa: F401 - re-exported; sets 
 )
 import mujoco  # noqa: I100 - after world_config, which picks the GL backend
 import numpy as np
+from robot_learning_sim.appearance import SceneAppearance
 from robot_learning_sim.world_layout import _box_distance, _yaw_quat, LayoutSampler
 from robot_learning_sim.world_potential import PathField
 from robot_learning_sim.world_sensors import WorldSensors
@@ -115,6 +117,12 @@ class World(LayoutSampler, WorldSensors):
         self._ray_geom = np.zeros(cfg.lidar_rays, dtype=np.int32)
         self._renderer = None
         self._rng = np.random.default_rng(cfg.seed)
+        # Appearance/sensor randomisation: generators of its own, the layout stream stays.
+        self._look = SceneAppearance(
+            m, cfg.appearance, cfg.seed, floor=name(G, 'floor'),
+            walls=[name(G, f'wall_{n}') for n in 'nsew'], obstacles=self._obs_geom,
+            pillars=[name(G, f'pillar_{c}') for c in cfg.colors], camera=self._camera,
+        )
         self._ticks = 0  # control periods since construction (the clock never goes back)
         self.episode = -1
         # Episode layout (world frame), filled by reset().
@@ -152,16 +160,18 @@ class World(LayoutSampler, WorldSensors):
         self.cfg = replace(self.cfg, goal_distance_max=float(metres))
 
     def reset(self, seed: int | None = None) -> None:
-        """Start a new episode with a random layout.
+        """Start a new episode with a random layout (and appearance, ``cfg.appearance``).
 
         Args:
-            seed: reseeds the episode generator (same seed, same layout sequence);
-                None continues the current random stream.
+            seed: reseeds the episode generator (same seed, same layout sequence) and the
+                appearance and sensor noise generators; None continues the current streams.
         """
         if seed is not None:
             self._rng = np.random.default_rng(seed)
+            self._look.reseed(seed)
         cfg, m, d = self.cfg, self.model, self.data
         self._sample_layout()
+        self._look.reset()  # before mj_forward: the camera pose follows cam_quat
         mujoco.mj_resetData(m, d)
         # Obstacles: move the mocap bodies, resize the box and keep its bounding volumes
         # (collision broad- and mid-phase cull with them) consistent with the new size.

@@ -15,6 +15,8 @@ import os
 import sys
 from typing import NamedTuple
 
+from robot_learning_sim.appearance import AppearanceConfig
+
 if (
     sys.platform.startswith('linux')
     and 'MUJOCO_GL' not in os.environ
@@ -131,9 +133,23 @@ class WorldConfig:
     """Robot centre to pillar centre distance that counts as reaching it, m."""
     seed: int = 0
     """Seed of the episode generator."""
+    appearance: AppearanceConfig = dataclasses.field(default_factory=AppearanceConfig)
+    """Appearance and sensor randomisation, or the fixed 'shifted' target domain
+    (:mod:`robot_learning_sim.appearance`); also given as the name 'default'/'shifted' or
+    as a dict of :class:`~robot_learning_sim.appearance.AppearanceConfig` fields. Its draws
+    have their own generator: the layouts of a seed are the same with or without it."""
 
     def __post_init__(self):
         self.colors = tuple(self.colors)
+        if isinstance(self.appearance, str):
+            self.appearance = AppearanceConfig(appearance=self.appearance)
+        elif isinstance(self.appearance, dict):
+            self.appearance = AppearanceConfig(**self.appearance)
+        elif not isinstance(self.appearance, AppearanceConfig):
+            raise ValueError(
+                f'appearance must be an AppearanceConfig, a dict of its fields or '
+                f"'default'/'shifted', got {self.appearance!r}"
+            )
         self.obstacle_size = tuple(self.obstacle_size)  # type: ignore[assignment]
         unknown = [c for c in self.colors if c not in COLOR_RGBA]
         if unknown:

@@ -57,7 +57,9 @@ class WorldSensors:
         Returns:
             float32 (lidar_rays,): range in m of ray i at angle ``-pi + i * 2pi/lidar_rays``
             in the base frame, counter-clockwise; +inf when nothing is hit within
-            ``range_max``; -inf for returns closer than ``range_min`` (REP-117).
+            ``range_max``; -inf for returns closer than ``range_min`` (REP-117). With
+            ``cfg.appearance.randomize``, Gaussian noise of std ``scan_noise_m`` on the
+            finite ranges (clipped into [range_min, range_max]).
         """
         cfg, m, d = self.cfg, self.model, self.data
         yaw = self.pose()[2]
@@ -84,13 +86,14 @@ class WorldSensors:
         out = self._ray_dist.astype(np.float32)
         out[(self._ray_geom < 0) | (out > cfg.range_max)] = np.inf
         out[out < cfg.range_min] = -np.inf
-        return out
+        return self._look.noisy_scan(out, cfg.range_min, cfg.range_max)
 
     def render_camera(self) -> np.ndarray:
         """Render the onboard forward camera.
 
         Returns:
-            uint8 (camera_height, camera_width, 3) RGB image (a new array).
+            uint8 (camera_height, camera_width, 3) RGB image (a new array). With
+            ``cfg.appearance.randomize``, Gaussian pixel noise of std ``image_noise``.
         """
         if self._renderer is None:
             self._renderer = mujoco.Renderer(
@@ -102,7 +105,7 @@ class WorldSensors:
             flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = 0
             flags[mujoco.mjtRndFlag.mjRND_SKYBOX] = 0
         self._renderer.update_scene(self.data, self._camera)
-        return self._renderer.render()
+        return self._look.noisy_image(self._renderer.render())
 
     def close(self) -> None:
         """Release the renderer (GL context)."""

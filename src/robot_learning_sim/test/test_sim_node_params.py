@@ -67,6 +67,9 @@ def test_bad_parameters_are_config_errors(rclpy_context):
         ('colors', ['red', 'mauve'], 'unknown colours'),
         ('colors', ['red'], 'colors must be'),
         ('progress', 'manhattan', "progress must be 'straight' or 'path'"),
+        ('appearance', 'night', r"appearance 'night' must be one of \['default', 'shifted'\]"),
+        ('randomize.light', 2.0, 'parameter randomize.light'),
+        ('randomize.image_noise', -1.0, 'parameter randomize.image_noise'),
     ):
         with pytest.raises(ConfigError, match=match) as info:
             SimNode(parameter_overrides=[Parameter(name, value=value)])
@@ -247,3 +250,37 @@ def test_bad_curriculum_levels_are_one_line_config_errors(rclpy_context, levels,
             Parameter('curriculum', value=True), Parameter('curriculum.levels', value=levels),
         ])
     assert '\n' not in str(info.value)
+
+
+def test_appearance_parameters_are_read_only_with_ranges_and_reach_the_world(rclpy_context):
+    from robot_learning_sim.appearance import AMPLITUDES
+
+    sim = SimNode(parameter_overrides=[
+        Parameter('randomize', value=True),
+        Parameter('randomize.image_noise', value=8.0),
+        Parameter('appearance', value='shifted'),
+    ])
+    try:
+        look = sim.world.cfg.appearance
+        assert look.randomize and look.appearance == 'shifted' and look.image_noise == 8.0
+        assert look.floor_rgb == 0.25  # the dataclass default
+        for name in ('randomize', 'appearance'):
+            assert sim.describe_parameter(name).read_only, name
+        for field, (lo, hi, _) in AMPLITUDES.items():
+            d = sim.describe_parameter(f'randomize.{field}')
+            assert d.read_only, field
+            (r,) = d.floating_point_range
+            assert (r.from_value, r.to_value) == (lo, hi), field
+            r = set_param(sim, f'randomize.{field}', lo)
+            assert not r.successful and 'read-only' in r.reason, field
+        assert sim.diag.values['appearance'] == 'shifted'
+        assert sim.diag.values['randomize'] == 'True'
+    finally:
+        sim.destroy_node()
+    plain = SimNode()
+    try:
+        look = plain.world.cfg.appearance
+        assert not look.randomize and look.appearance == 'default'
+        assert not plain.world._look.active  # the default world is untouched
+    finally:
+        plain.destroy_node()

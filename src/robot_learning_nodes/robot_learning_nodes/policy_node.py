@@ -40,14 +40,8 @@ positions and trajectories are no longer sent (the controller holds). A lockstep
 Weights from the learner carry their send time (``sent_unix``); the delay from send to
 the new actor acting is on diagnostics (``weights_latency_ms``).
 
-Uncertainty (``uncertainty_samples`` > 0, BC and ACT checkpoints): each step's action
-also gets its MC-dropout standard deviation (``BCPolicy.act_with_uncertainty``, Gal &
-Ghahramani 2016), published on ``uncertainty`` (std_msgs/Float32, action units). Above
-``takeover_uncertainty`` (> 0) the node asks for help on ``takeover_request``
-(std_msgs/Header stamped with the observation; reliable, depth 10), as ThriftyDAgger's
-robot does (Hoque et al. 2021); ``expert_teleop``'s ``takeover: on_request`` (or a person)
-answers. ``takeover_requests`` counts them on diagnostics. A policy without dropout
-(SAC, IQL actors) acts without it, with one warning.
+MC-dropout ``uncertainty`` and ``takeover_request`` (``uncertainty_samples``,
+``takeover_uncertainty``): :mod:`.policy_uncertainty`.
 """
 
 from __future__ import annotations
@@ -63,7 +57,6 @@ from robot_learning.errors import MessageError
 from robot_learning.policy import load_policy
 from robot_learning.safety import E_STOP
 from sensor_msgs.msg import JointState
-from std_msgs.msg import Float32, Header
 import torch
 
 from .diagnostics import Diagnostics
@@ -74,6 +67,7 @@ from .policy_output import CommandOutput
 from .policy_params import CHOICES, PARAMETERS
 from .policy_safety import PolicySafety
 from .policy_teleop import TeleopInput
+from .policy_uncertainty import PolicyUncertainty
 from .policy_weights import WeightsReceiver
 from .qos import SENSOR_QOS
 from .spin import spin_node
@@ -106,14 +100,9 @@ class PolicyNode(Node):
                        errors=('error_stale_observation', 'error_limits'))
         self.diag.task('weights', keys=('weights_received',),
                        errors=('error_weights', 'error_weights_nonfinite'))
-        self.diag.task('uncertainty', keys=('takeover_requests',),
-                       errors=('warn_no_uncertainty',))
-        self.uncertainty_samples = p['uncertainty_samples']
-        self.takeover_uncertainty = p['takeover_uncertainty']
-        self._pub_uncertainty = self._pub_request = None
-        if self.uncertainty_samples:
-            self._pub_uncertainty = self.create_publisher(Float32, 'uncertainty', 10)
-            self._pub_request = self.create_publisher(Header, 'takeover_request', 10)
+        self.uncertainty = PolicyUncertainty(
+            self, self.diag, p['uncertainty_samples'], p['takeover_uncertainty']
+        )
         self.safety = PolicySafety(
             self, self.diag, p, self.joint_commands,
             stop=lambda: self._publish_stop(-1),
@@ -165,7 +154,7 @@ class PolicyNode(Node):
             deterministic=lambda v: setattr(self, 'deterministic', bool(v)),
             teleop_timeout=lambda v: setattr(self.teleop, 'timeout_s', float(v)),
             trajectory_time_from_start=lambda v: setattr(self.out, 'time_from_start', float(v)),
-            takeover_uncertainty=lambda v: setattr(self, 'takeover_uncertainty', float(v)),
+            takeover_uncertainty=lambda v: setattr(self.uncertainty, 'threshold', float(v)),
         )
         live_parameters(self, live)
         self.safety.update(self._stop_reason(), self._stop_what())
@@ -265,7 +254,7 @@ class PolicyNode(Node):
                 )
                 obs = obs._replace(image=resize_rgb(image, w, h))
         try:
-            action = self._policy_action(policy, obs)
+            action = self.uncertainty.act(policy, obs, self.deterministic)
         except MessageError as exc:
             self.diag.error('error_observation', str(exc))
             return
@@ -274,31 +263,6 @@ class PolicyNode(Node):
             self.out.publish_joint(obs.stamp, command)
         else:
             self.out.send(obs.stamp, *policy.act_cfg.to_twist(action), intervention=False)
-
-    def _policy_action(self, policy, obs) -> np.ndarray:
-        """Return the action for ``obs``; publish its uncertainty with ``uncertainty_samples``.
-
-        Raises:
-            MessageError: the observation does not fit the policy.
-        """
-        mc = getattr(policy, 'act_with_uncertainty', None)
-        if not self.uncertainty_samples or mc is None:
-            if self.uncertainty_samples:
-                self.diag.error(
-                    'warn_no_uncertainty',
-                    f'uncertainty_samples is set, and a {policy.metadata.get("algorithm")} '
-                    'policy has no dropout to sample: acting without uncertainty',
-                    throttle_s=60.0,
-                )
-            return policy.act(obs, deterministic=self.deterministic)
-        action, sigma = mc(obs, self.uncertainty_samples, deterministic=self.deterministic)
-        self._pub_uncertainty.publish(Float32(data=float(sigma)))
-        if 0.0 < self.takeover_uncertainty < sigma:
-            req = Header(frame_id='takeover_request')
-            req.stamp.sec, req.stamp.nanosec = divmod(int(obs.stamp) * 1000, 1_000_000_000)
-            self._pub_request.publish(req)
-            self.diag.count('takeover_requests')
-        return action
 
     # --- stopping -------------------------------------------------------------------
     def _stop_reason(self) -> str | None:

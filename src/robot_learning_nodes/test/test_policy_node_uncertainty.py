@@ -3,6 +3,7 @@
 """Policy node: MC-dropout uncertainty on ``uncertainty`` and takeover requests (ThriftyDAgger)."""
 
 from policy_support import actor_weights, bc_lowdim_checkpoint, make, observe, sac_metadata
+from rclpy.parameter import Parameter
 from robot_learning.common.checkpoint import save_checkpoint
 from std_msgs.msg import Float32, Header
 
@@ -22,7 +23,7 @@ def test_uncertainty_is_published_and_a_takeover_requested_above_the_threshold(r
     assert sorted(r.stamp.sec for r in requests) == [3, 4]  # the observations' stamps
     assert node.diag.counters.get('takeover_requests') == 2
     # Live: a threshold above every uncertainty stops the requests, not the estimate.
-    node.takeover_uncertainty = 2.0
+    assert node.set_parameters([Parameter('takeover_uncertainty', value=2.0)])[0].successful
     observe(ros, pubs, out, 5)
     ros.spin_until(lambda: len(sigmas) >= 3, 5.0, 'third uncertainty')
     assert len(requests) == 2

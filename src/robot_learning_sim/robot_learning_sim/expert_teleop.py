@@ -21,15 +21,12 @@ its own order), so everything is paired by stamp; a scan waits until its inputs 
 
 ``takeover: on_trouble`` makes the expert a human supervising a deployed policy
 (HG-DAgger, Kelly et al. 2019): it still computes its command every step (its map stays
-current) but publishes only while engaged. It engages when the robot makes less than
-``stall_progress_m`` progress toward the goal over ``stall_steps`` steps, moves more than
-``away_m`` away from the goal over ``away_steps`` steps (heading for another pillar), or
-comes closer than ``near_obstacle_m`` to something, and drives for ``takeover_steps``
-steps before it hands back. The policy node forwards those commands marked as interventions,
-which the recorder stores; ``takeovers`` counts them on diagnostics. ``takeover:
-on_request`` (ThriftyDAgger, Hoque et al. 2021) engages instead when ``policy_node`` asks
-on ``takeover_request`` (std_msgs/Header, stamped with the observation it was unsure of;
-reliable, depth 10), from the next scan on, and near obstacles.
+current) but publishes only while engaged: ``takeover_steps`` steps after the robot
+stalled (``stall_progress_m`` over ``stall_steps``), headed away from the goal
+(``away_m`` over ``away_steps``) or came within ``near_obstacle_m`` of something.
+``on_request`` engages when ``policy_node`` asks on ``takeover_request`` instead (rules:
+:mod:`.takeover_rule`). The policy node forwards those commands marked as interventions,
+which the recorder stores; ``takeovers`` counts them on diagnostics.
 
 A scan older than one already answered is dropped (``stale_scans``): in lockstep its
 answer would reach the sim after the step it belongs to. A repeated scan (lockstep
@@ -127,8 +124,8 @@ class ExpertTeleop(Node):
         self.create_subscription(Odometry, 'odom', self._on_odom, SENSOR_QOS)
         self.create_subscription(PoseStamped, 'sim/goal', self._on_goal, LATCHED_QOS)
         self.create_subscription(DiagnosticArray, 'episode', self._on_episode, _EPISODE_QOS)
-        self.create_subscription(Header, 'takeover_request', self._on_request, 10)
-        self._requested = False  # the policy asked since the last step the expert judged
+        # std_msgs/Header from policy_node (reliable, depth 10): its request for help.
+        self.create_subscription(Header, 'takeover_request', lambda _m: self.gate.request(), 10)
         self._odom: OrderedDict[int, tuple[float, float, float]] = OrderedDict()
         self._status: OrderedDict[int, tuple[int, int]] = OrderedDict()  # episode, step
         self._have_status = False  # the sim's episode statuses flow: pair scans with them
@@ -152,9 +149,6 @@ class ExpertTeleop(Node):
         self._goals.sort(key=lambda g: g[0])
         del self._goals[:-_MAX_GOALS]
         self._drain()
-
-    def _on_request(self, _msg: Header) -> None:
-        self._requested = True
 
     def _on_episode(self, msg: DiagnosticArray) -> None:
         for st in msg.status:
@@ -244,9 +238,8 @@ class ExpertTeleop(Node):
         return pose, goals[-1][1], None if status is None else status[0]
 
     def _engaged(self, pose, goal, ranges: np.ndarray) -> bool:
-        """Whether to drive this step (:meth:`TakeoverGate.engaged`); takes the request."""
-        requested, self._requested = self._requested, False
-        return self.gate.engaged(pose, goal, ranges, requested)
+        """Whether to drive this step (:meth:`TakeoverGate.engaged`)."""
+        return self.gate.engaged(pose, goal, ranges)
 
     def _act(self, scan: LaserScan, pose, goal, episode) -> None:
         if not self.enabled:
@@ -264,7 +257,6 @@ class ExpertTeleop(Node):
             if new:
                 self.policy.reset()
                 self.gate.reset()
-                self._requested = False  # asked about the previous episode
                 self.diag.count('episodes')
             self._goal = goal
             if episode is not None:

@@ -26,28 +26,11 @@ layout). Either way, at each episode start it publishes the ground-truth pillar 
 ``sim/objects/<colour>`` (PoseStamped, latched, odom frame, stamped with the step-0
 stamp, NaN when the colour is absent) before the step-0 observation.
 
-With ``curriculum: true`` (read-only) the node runs a success-gated curriculum over its
-own episodes (:mod:`robot_learning.common.curriculum`): the start-to-goal distance is
-capped at ``curriculum.levels[k]`` m (0 = any) and ``k`` goes up once ``curriculum.window``
-episodes at that level succeeded at a rate of ``curriculum.promote_at``. The diagnostics
-``simulation`` task reports ``curriculum_level`` and ``goal_distance_max``; a step up is
-logged. Evaluate against a ``sim_node`` without it (the full task).
-
-With ``randomize: true`` (read-only) every episode draws a new appearance and the sensors
-get noise (domain randomisation, :mod:`robot_learning_sim.appearance`): floor, wall and
-box colours (``randomize.floor_rgb``, ``randomize.wall_rgb``, ``randomize.obstacle_rgb``:
-max per-channel offsets, 0..1), pillar shades with the hue kept
-(``randomize.pillar_shade``), the light intensity (``randomize.light``, relative), the
-camera's pitch, yaw and field of view (``randomize.camera_pitch_deg``,
-``randomize.camera_yaw_deg``, ``randomize.camera_fovy_deg``, deg), pixel noise
-(``randomize.image_noise``, std in 0..255 units) and lidar range noise
-(``randomize.scan_noise_m``, std in m, finite ranges only). Each amplitude is a read-only
-parameter; 0 turns that one off. ``appearance: shifted`` (read-only; default
-``default``) renders one fixed target domain every episode instead (a dark floor, green
-walls, dimmer light, the camera pitched down with a wider view, darker pillars;
-``robot_learning_sim.appearance.SHIFTED``). The draws have their own generator: a seed's
-layouts are the same with or without either. The diagnostics ``simulation`` task reports
-``appearance`` and ``randomize``.
+Curriculum (``curriculum``, ``curriculum.*``) and domain randomisation (``randomize``,
+``randomize.*``, ``appearance``): parameters and behaviour in
+:mod:`robot_learning_sim.sim_node_params`. The diagnostics ``simulation`` task reports
+``curriculum_level`` and ``goal_distance_max`` (with a curriculum), ``appearance`` and
+``randomize``.
 
 The node drives sim time itself (it publishes ``/clock`` = world time); its own timers run
 on the steady wall clock, so it works with or without ``use_sim_time``.
@@ -59,24 +42,19 @@ import math
 
 from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
 from rclpy.node import Node
-from robot_learning.common.curriculum import CurriculumConfig, SuccessCurriculum
-from robot_learning.errors import ConfigError
 from robot_learning_nodes.common import (
     COMMAND_QOS,
-    declare,
-    declare_dataclass,
     Diagnostics,
     LATCHED_QOS,
     live_parameters,
-    one_of,
     s_to_stamp,
     spin_node,
 )
 from robot_learning_nodes.episode_status import EpisodeStatus
-from robot_learning_sim.appearance import AMPLITUDES, AppearanceConfig, APPEARANCES
 from robot_learning_sim.lockstep import Lockstep
+from robot_learning_sim.sim_node_params import declare_curriculum, declare_world
 from robot_learning_sim.sim_sensors import ObjectPoses, SimSensors
-from robot_learning_sim.world import World, WorldConfig
+from robot_learning_sim.world import World
 from std_msgs.msg import String
 
 
@@ -98,111 +76,13 @@ class SimNode(Node):
             stamped='action',
         )
         self.mode = self.lockstep.mode
-        rate = declare(
-            self,
-            'control_rate',
-            10.0,
-            'control steps per sim second, Hz',
-            read_only=True,
-            min_value=0.1,
-            max_value=1000.0,
-        )
-        cam_w = declare(
-            self, 'camera_width', 160, 'camera image width, px', True, min_value=1, max_value=4096
-        )
-        cam_h = declare(
-            self,
-            'camera_height',
-            120,
-            'camera image height, px',
-            read_only=True,
-            min_value=1,
-            max_value=4096,
-        )
-        self.camera_every = declare(
-            self, 'camera_every', 1, 'publish the camera every N steps (0 = off)', min_value=0
-        )
-        seed = declare(
-            self, 'seed', 0, 'seed of the episode generator', read_only=True, min_value=0
-        )
-        max_steps = declare(
-            self,
-            'max_episode_steps',
-            200,
-            'steps after which an episode is truncated (timeout)',
-            read_only=True,
-            min_value=1,
-        )
-        n_obst = declare(
-            self,
-            'n_obstacles',
-            3,
-            'box obstacles per episode',
-            read_only=True,
-            min_value=0,
-            max_value=100,
-        )
-        colors = declare(
-            self,
-            'colors',
-            ['red', 'green', 'blue'],
-            'pillar colours; order of the detections poses',
-            read_only=True,
-        )
-        # Frame ids are baked into the pre-allocated messages: fixed at start-up.
-        frames = {
-            'odom': declare(self, 'odom_frame', 'odom', 'odometry frame id', read_only=True),
-            'base': declare(self, 'base_frame', 'base_link', 'robot base frame id', True),
-            'scan': declare(self, 'scan_frame', 'base_scan', 'lidar frame id', read_only=True),
-            'camera': declare(self, 'camera_frame', 'camera_link', 'camera frame id', True),
-        }
+        p = declare_world(self)
+        cfg, rate, frames = p.world, p.rate, p.frames
+        self.camera_every, self.publish_task = p.camera_every, p.publish_task
         self.odom_frame = frames['odom']
-        self.publish_task = declare(
-            self, 'publish_task', True,
-            'publish episode, instruction, detections, sim/goal and end episodes (false: '
-            'a task_node does)', read_only=True,
-        )
-        cmd_stamped = declare(
-            self, 'cmd_vel_stamped', True, 'cmd_vel is TwistStamped (false: plain Twist)', True
-        )
-        progress = declare(
-            self, 'progress', 'straight', "progress reward along the 'straight' line to the "
-            "goal or the shortest 'path' around boxes and wrong pillars", read_only=True,
-        )
-        look = self._declare_appearance()
-        try:
-            cfg = WorldConfig(
-                control_dt=1.0 / rate,
-                camera_width=cam_w,
-                camera_height=cam_h,
-                seed=seed,
-                max_episode_steps=max_steps,
-                n_obstacles=n_obst,
-                colors=tuple(colors),
-                progress=progress,
-                appearance=look,
-            )
-        except ValueError as exc:  # e.g. an unknown colour: one line, not a traceback
-            raise ConfigError(f'sim_node: {exc}') from None
         self.world = World(cfg)
-        self.curriculum = None
-        if declare(self, 'curriculum', False, 'grow the start-to-goal distance with the '
-                   'training success rate (curriculum.*)', read_only=True):
-            self.curriculum = SuccessCurriculum(declare_dataclass(
-                self, CurriculumConfig, 'curriculum.', read_only=True,
-                docs={
-                    'levels': 'start-to-goal distance cap per level, m (0 = any, last only)',
-                    'window': 'episodes at a level before it can be left',
-                    'promote_at': 'success rate over the window that moves up a level',
-                },
-                ranges={'window': (1, None), 'promote_at': (0.0, 1.0)},
-            ))
-            near = [v for v in self.curriculum.cfg.levels if 0 < v < cfg.start_pillar_distance]
-            if near:
-                raise ConfigError(
-                    f'sim_node: curriculum.levels {near} m: each must be 0 (any) or at least '
-                    f'{cfg.start_pillar_distance} m (no start lies nearer a pillar)'
-                )
+        self.curriculum = declare_curriculum(self, cfg)
+        if self.curriculum is not None:
             self.world.set_goal_distance_max(self.curriculum.value)
         # Steps (and episode counts), and the commands that drive them.
         self.diag.task('simulation', params=True)
@@ -216,8 +96,8 @@ class SimNode(Node):
             errors=('error_bad_cmd_vel',),
         )
         self.diag.set('mode', self.mode)
-        self.diag.set('appearance', look.appearance, task='simulation')
-        self.diag.set('randomize', look.randomize, task='simulation')
+        self.diag.set('appearance', cfg.appearance.appearance, task='simulation')
+        self.diag.set('randomize', cfg.appearance.randomize, task='simulation')
 
         task = self.publish_task
         self.status = EpisodeStatus(self, episode=task)
@@ -227,7 +107,7 @@ class SimNode(Node):
             self._pub_instruction = self.create_publisher(String, 'instruction', LATCHED_QOS)
             self._pub_goal = self.create_publisher(PoseStamped, 'sim/goal', LATCHED_QOS)
         self.create_subscription(
-            TwistStamped if cmd_stamped else Twist, 'cmd_vel', self._on_cmd, COMMAND_QOS
+            TwistStamped if p.cmd_stamped else Twist, 'cmd_vel', self._on_cmd, COMMAND_QOS
         )
         self._action_sub = None
         if self.mode == 'lockstep' and not self.lockstep.unstamped_only:
@@ -246,28 +126,6 @@ class SimNode(Node):
         )
         self.get_logger().info(
             f'sim_node up: mode={self.mode} control_rate={rate} Hz, {self.world.instruction}'
-        )
-
-    def _declare_appearance(self) -> AppearanceConfig:
-        """Declare ``appearance``, ``randomize`` and ``randomize.*`` (all read-only).
-
-        Raises:
-            ConfigError: an unknown ``appearance`` or an amplitude out of its range.
-        """
-        appearance = one_of(self, 'appearance', declare(
-            self, 'appearance', 'default', "the world's look: 'default' or the fixed "
-            "'shifted' target domain (dark floor, green walls, dim light, tilted camera)",
-            read_only=True,
-        ), APPEARANCES)
-        randomize = declare(
-            self, 'randomize', False, 'draw colours, light and camera anew every episode '
-            'and add sensor noise (randomize.*)', read_only=True,
-        )
-        return declare_dataclass(
-            self, AppearanceConfig, 'randomize.', read_only=True,
-            skip=('randomize', 'appearance'), randomize=randomize, appearance=appearance,
-            docs={k: f'{what} (with randomize)' for k, (_, _, what) in AMPLITUDES.items()},
-            ranges={k: (lo, hi) for k, (lo, hi, _) in AMPLITUDES.items()},
         )
 
     # ------------------------------------------------------------------ publishing
@@ -340,10 +198,8 @@ class SimNode(Node):
         cur = self.curriculum
         if cur.record(success):
             self.world.set_goal_distance_max(cur.value)
-            self.get_logger().info(
-                f'curriculum level {cur.level} after {cur.episodes} episodes: goal within '
-                f'{cur.value or "any distance"}{" m" if cur.value else ""}'
-            )
+            self.get_logger().info(f'curriculum level {cur.level} after {cur.episodes} '
+                                   f'episodes: goal within {cur.value or "any distance"}')
         self.diag.set('curriculum_level', cur.level)
         self.diag.set('goal_distance_max', cur.value)
 

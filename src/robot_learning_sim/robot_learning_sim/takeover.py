@@ -92,6 +92,7 @@ class TakeoverGate:
                 max_value=100000,
             )
         )
+        self._requested = False
         self.rule = TakeoverRule(
             self.takeover,
             self.stall_steps,
@@ -112,19 +113,26 @@ class TakeoverGate:
             'takeover_steps': lambda v: setattr(rule, 'takeover_steps', int(v)),
         }
 
-    def reset(self) -> None:
-        """Forget the progress window and any takeover in progress (a new episode)."""
-        self.rule.reset()
+    def request(self) -> None:
+        """Take a request for help from the policy (``on_request``): the next step engages."""
+        self._requested = True
 
-    def engaged(self, pose, goal, ranges: np.ndarray, requested: bool = False) -> bool:
+    def reset(self) -> None:
+        """Forget the progress window, a takeover in progress and a request (new episode)."""
+        self.rule.reset()
+        self._requested = False
+
+    def engaged(self, pose, goal, ranges: np.ndarray) -> bool:
         """Whether to drive this step (:meth:`TakeoverRule.engaged`); counts new takeovers.
 
         Args:
             pose: (x m, y m, yaw rad) of the base.
             goal: (x m, y m) of the instructed pillar.
             ranges: float32 scan ranges, m (-inf: closer than range_min, REP-117).
-            requested: the policy asked for a takeover since the last step.
+
+        A request (:meth:`request`) since the last step is taken here.
         """
+        requested, self._requested = self._requested, False
         why = self.rule.engaged(pose, goal, ranges, requested)
         if why in ('near_obstacle', 'moving_away', 'stalled', 'requested'):
             self._diag.count('takeovers')

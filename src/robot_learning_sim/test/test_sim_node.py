@@ -519,7 +519,7 @@ def test_expert_on_request_drives_from_the_step_after_the_policy_asks(rclpy_cont
         # Standing still is no reason here: only the policy's request is.
         assert not any(teleop._engaged((0.0, 0.0, 0.0), goal, ranges) for _ in range(30))
         pub.publish(Header(frame_id='takeover_request'))
-        spin_until(ex, lambda: teleop._requested, 5.0)
+        spin_until(ex, lambda: teleop.gate._requested, 5.0)
         steps = [teleop._engaged((0.0, 0.0, 0.0), goal, ranges) for _ in range(4)]
         assert steps == [True, True, False, False]
         assert teleop.diag.counters.get('takeovers_requested') == 1

@@ -101,23 +101,19 @@ class DomainAdversary:
         self.text = table[np.asarray(frames['instruction'], np.int64)]
         self.classifier = mlp(cfg.image_features, (cfg.dann_hidden,), 1).to(trainer.device)
         self._rng = np.random.default_rng(cfg.seed + 7919)
-        self._chunk = trainer.chunk
 
     def __len__(self) -> int:
         return len(self.images)
 
-    def sample(self, batch_size: int):
-        """Return ``batch_size`` random target frames as a BC batch (zero actions)."""
-        from .training_bc import BCBatch
+    def sample(self, batch_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return ``batch_size`` random target frames: images, low-dim rows, texts.
 
+        uint8 (B, T, H, W, 3), float32 (B, T * F) raw features, token ids or embeddings
+        (the :class:`~.training_bc.BCBatch` fields; the trainer adds zero actions).
+        """
         rows = self._rng.integers(0, len(self.images), batch_size)
         h = self.hist[rows]
-        return BCBatch(
-            self.images[h],
-            self.feat[h].reshape(batch_size, -1),
-            self.text[rows],
-            np.zeros((batch_size, 2 * self._chunk), np.float32),
-        )
+        return self.images[h], self.feat[h].reshape(batch_size, -1), self.text[rows]
 
     def loss(self, features: torch.Tensor, n_source: int, updates: int):
         """Domain loss of a pass whose first ``n_source`` feature rows are source ones.

@@ -253,7 +253,7 @@ class BCTrainer:
         torch.manual_seed(cfg.seed)
         self.net = self.net_class(cfg, lowdim.shape[1], vocab_size, text_in).to(self.device)
         if cfg.encoder_init:
-            from robot_learning.algos.contrastive.modeling_contrastive import load_encoder
+            from robot_learning.common.pretrained_encoder import load_encoder
 
             load_encoder(self.net, cfg.encoder_init, {
                 'image_width': cfg.image_width, 'image_height': cfg.image_height,
@@ -377,10 +377,9 @@ class BCTrainer:
         if self.dann is None:
             loss = self.loss(self.model(image, lowdim, text), action, batch)
         else:  # source and target rows in one pass; the BC loss sees the source rows only
-            t_image, t_lowdim, t_text, _ = self._tensors(
-                self.dann.sample(len(action)), augment=True
-            )
             n = len(action)
+            target = BCBatch(*self.dann.sample(n), np.zeros((n, 2 * self.chunk), np.float32))
+            t_image, t_lowdim, t_text, _ = self._tensors(target, augment=True)
             out, feat = self.model(
                 torch.cat([image, t_image]), torch.cat([lowdim, t_lowdim]),
                 torch.cat([text, t_text]), with_features=True,

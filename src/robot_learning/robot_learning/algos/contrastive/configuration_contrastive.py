@@ -12,14 +12,14 @@ import dataclasses
 from dataclasses import dataclass
 
 from robot_learning.algos.bc.configuration_bc import BCConfig
+from robot_learning.common.pretrained_encoder import ALGORITHM as _ALGORITHM
+from robot_learning.common.pretrained_encoder import ENCODER_PREFIX as _PREFIX
 from robot_learning.errors import ConfigError
 
 __all__ = ['ALGORITHM', 'ContrastiveConfig', 'ENCODER_PREFIX', 'METHODS']
 
-#: The sidecar ``algorithm`` of an encoder checkpoint.
-ALGORITHM = 'contrastive'
-#: Key prefix of the encoder weights (``convs.*``, ``img_fc.*``) in the checkpoint.
-ENCODER_PREFIX = 'encoder.'
+# The sidecar ``algorithm`` of an encoder checkpoint and the key prefix of its weights.
+ALGORITHM, ENCODER_PREFIX = _ALGORITHM, _PREFIX
 METHODS = ('simclr', 'tcn')
 _BC = BCConfig()
 

@@ -19,8 +19,9 @@ from typing import Mapping, NamedTuple
 import numpy as np
 from robot_learning.algos.bc.modeling_bc import history_indices, image_tensor
 from robot_learning.algos.bc.training_bc import random_shift
-from robot_learning.common.checkpoint import load_checkpoint, save_checkpoint
+from robot_learning.common.checkpoint import save_checkpoint
 from robot_learning.common.networks import FilmConvImage
+from robot_learning.common.pretrained_encoder import load_encoder  # noqa: F401 - re-exported
 from robot_learning.errors import CheckpointError, ConfigError
 import torch
 from torch import nn
@@ -206,41 +207,6 @@ class ContrastiveTrainer:
             CheckpointError: not a contrastive checkpoint, or another encoder shape.
         """
         load_encoder(self.net, path, self.cfg.encoder_shape())
-
-
-def load_encoder(net: nn.Module, path, shape: Mapping) -> None:
-    """Copy a contrastive checkpoint's encoder into ``net``'s ``convs`` and ``img_fc``.
-
-    Args:
-        net: a :class:`FilmConvImage` module (BC network or :class:`ContrastiveNet`).
-        path: the checkpoint directory.
-        shape: the encoder fields of the caller's config (:meth:`encoder_shape` keys).
-
-    Raises:
-        CheckpointError: missing/unreadable checkpoint, another algorithm, or another
-            encoder shape (the message names the field).
-    """
-    tensors, meta = load_checkpoint(path)
-    got = meta.get('algorithm')
-    if got != ALGORITHM:
-        raise CheckpointError(
-            f'{path}: encoder_init needs a contrastive checkpoint '
-            f'(robot-learning train --algo contrastive), got {got!r}'
-        )
-    theirs = meta.get('encoder', {})
-    for key, mine in shape.items():
-        if theirs.get(key) != mine:
-            raise CheckpointError(
-                f'{path}: its encoder has {key} {theirs.get(key)}, this config {mine}: '
-                f'pretrain with the same {key}'
-            )
-    own = net.state_dict()
-    for name, value in tensors.items():
-        key = name[len(ENCODER_PREFIX):]
-        if not name.startswith(ENCODER_PREFIX) or key not in own or own[key].shape != value.shape:
-            raise CheckpointError(f'{path}: encoder tensor {name} does not fit this network')
-        own[key] = value
-    net.load_state_dict(own)
 
 
 class EncoderNotPolicy:

@@ -169,8 +169,9 @@ def run_seed(a, seed: int) -> dict[int, tuple[float, float]]:
             episodes.append((step, succ[-1], cur is None or cur.value == 0.0))
             if cur and cur.record(succ[-1]):
                 world.set_goal_distance_max(cur.value)
+                cap = f'{cur.value} m' if cur.value else 'any distance'
                 print(f'seed {seed}  step {step:6d}  curriculum level {cur.level}: '
-                      f'goal within {f"{cur.value} m" if cur.value else "any distance"}', flush=True)
+                      f'goal within {cap}', flush=True)
             obs = observe(*env.reset(), obs_cfg)
         if len(online) >= 256:
             t1 = time.perf_counter()

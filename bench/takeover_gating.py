@@ -105,7 +105,7 @@ def main() -> int:
     ap.add_argument('--eval-episodes', type=int, default=100)
     ap.add_argument('--samples', type=int, default=8, help='MC-dropout passes per step')
     ap.add_argument('--quantile', type=float, default=0.9,
-                    help='threshold = this quantile of the demo frames\' uncertainty')
+                    help="threshold = this quantile of the demo frames' uncertainty")
     ap.add_argument('--threshold', type=float, default=0.0, help='> 0: use this threshold')
     ap.add_argument('--gatings', default='on_trouble,on_request')
     ap.add_argument('--seed', type=int, default=0)

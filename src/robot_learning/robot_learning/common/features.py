@@ -451,6 +451,33 @@ def check_camera_image(image, width: int, height: int, who: str) -> np.ndarray:
     return img
 
 
+def dataset_images(frames, width: int, height: int, missing: str, who: str) -> np.ndarray:
+    """Return a dataset's ``frames['image']``, checked against a model's image size.
+
+    Args:
+        frames: the dataset's frame columns (``BagDataset.frames``).
+        width, height: the model's image size, px.
+        missing: the message when the frames have no images (what to record or set).
+        who: the model, for the size message (``'BCConfig'``, ``'the encoder'``).
+
+    Returns:
+        uint8 (N, height, width, 3) RGB.
+
+    Raises:
+        ConfigError: no images, or images of another size.
+    """
+    if 'image' not in frames:
+        raise ConfigError(missing)
+    images = frames['image']
+    shape = tuple(images.shape[1:])
+    if shape != (height, width, 3):
+        raise ConfigError(
+            f'dataset images are {shape[1]}x{shape[0]}, {who} wants {width}x{height}: set '
+            'image_width/height to the recorded size (camera_ingest, --dataset-config)'
+        )
+    return images
+
+
 def stamp_us(header_or_stamp) -> int:
     """Header or Time -> integer microseconds, the key for matching stamps.
 

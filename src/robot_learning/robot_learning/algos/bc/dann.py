@@ -25,8 +25,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from robot_learning.common.features import dataset_images
 from robot_learning.common.networks import mlp
-from robot_learning.errors import ConfigError
 import torch
 import torch.nn.functional as F
 
@@ -73,19 +73,12 @@ class DomainAdversary:
     def __init__(self, data, trainer):
         cfg = trainer.cfg
         frames = data.frames
-        if 'image' not in frames:
-            raise ConfigError(
-                'the --target-bags have no camera images: DANN adapts the image encoder, '
-                'record the target domain with the camera'
-            )
-        shape = tuple(frames['image'].shape[1:])
-        if shape != (cfg.image_height, cfg.image_width, 3):
-            raise ConfigError(
-                f'target images are {shape[1]}x{shape[0]}, the source ones '
-                f'{cfg.image_width}x{cfg.image_height}: decode both at the same size'
-            )
         self.cfg = cfg
-        self.images = frames['image']
+        self.images = dataset_images(
+            frames, cfg.image_width, cfg.image_height,
+            'the --target-bags have no camera images: DANN adapts the image encoder, '
+            'record the target domain with the camera', 'the BC encoder',
+        )
         self.hist = history_indices(frames['prev'], cfg.history)
         self.feat = frame_features(
             frames['sectors'], frames['velocity'], frames.get('detections'),

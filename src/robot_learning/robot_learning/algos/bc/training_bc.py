@@ -22,7 +22,12 @@ from robot_learning.common.checkpoint import (
     policy_metadata,
     save_checkpoint,
 )
-from robot_learning.common.features import ActionConfig, ObservationConfig, tokenize
+from robot_learning.common.features import (
+    ActionConfig,
+    dataset_images,
+    ObservationConfig,
+    tokenize,
+)
 from robot_learning.common.language import PretrainedTextEncoder, Vocabulary
 from robot_learning.errors import CheckpointError, ConfigError
 import torch
@@ -164,13 +169,7 @@ class BCTrainer:
                 f'(use_image={cfg.use_image}, use_detections={cfg.use_detections})'
             )
         if cfg.use_image:
-            shape = tuple(frames['image'].shape[1:])
-            if shape != (cfg.image_height, cfg.image_width, 3):
-                raise ConfigError(
-                    f'dataset images are {shape[1]}x{shape[0]}, BCConfig wants '
-                    f'{cfg.image_width}x{cfg.image_height}: set image_width/height '
-                    'to the recorded camera_ingest size'
-                )
+            dataset_images(frames, cfg.image_width, cfg.image_height, '', 'BCConfig')
         train_indices = np.asarray(train_indices, np.int64)
         if train_indices.size == 0:
             raise ConfigError('train_indices is empty')

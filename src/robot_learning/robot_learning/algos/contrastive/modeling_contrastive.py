@@ -20,9 +20,10 @@ import numpy as np
 from robot_learning.algos.bc.modeling_bc import history_indices, image_tensor
 from robot_learning.algos.bc.training_bc import random_shift
 from robot_learning.common.checkpoint import save_checkpoint
+from robot_learning.common.features import dataset_images
 from robot_learning.common.networks import FilmConvImage
 from robot_learning.common.pretrained_encoder import load_encoder  # noqa: F401 - re-exported
-from robot_learning.errors import CheckpointError, ConfigError
+from robot_learning.errors import CheckpointError
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -111,18 +112,12 @@ class ContrastiveTrainer:
         self.cfg, self.obs_cfg, self.act_cfg = cfg, obs_cfg, act_cfg
         self.device = torch.device(device)
         frames = data.frames
-        if 'image' not in frames:
-            raise ConfigError(
-                'contrastive pretraining needs camera images and these bags gave none: '
-                'record the camera (topics.image in --dataset-config for other bags)'
-            )
-        shape = tuple(frames['image'].shape[1:])
-        if shape != (cfg.image_height, cfg.image_width, 3):
-            raise ConfigError(
-                f'dataset images are {shape[1]}x{shape[0]}, the encoder wants '
-                f'{cfg.image_width}x{cfg.image_height}'
-            )
-        self.images = frames['image']
+        self.images = dataset_images(
+            frames, cfg.image_width, cfg.image_height,
+            'contrastive pretraining needs camera images and these bags gave none: '
+            'record the camera (topics.image in --dataset-config for other bags)',
+            'the encoder',
+        )
         self.hist = history_indices(frames['prev'], cfg.history)
         self.obs_idx = np.asarray(data.transitions['obs'], np.int64)
         episode = np.asarray(frames['episode'], np.int64)

@@ -24,6 +24,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 from robot_learning.common.checkpoint import load_checkpoint, load_prefixed, save_checkpoint
+from robot_learning.common.features import dataset_images
 from robot_learning.errors import CheckpointError, ConfigError
 import torch
 import torch.nn.functional as F
@@ -151,16 +152,11 @@ class RewardClassifierTrainer:
         self.device = torch.device(device)
         frames = data.frames
         if cfg.use_image:
-            if 'image' not in frames:
-                raise ConfigError(
-                    'dataset frames lack images: the classifier config uses the camera'
-                )
-            shape = tuple(frames['image'].shape[1:])
-            if shape != (cfg.image_height, cfg.image_width, 3):
-                raise ConfigError(
-                    f'dataset images are {shape[1]}x{shape[0]}, the classifier wants '
-                    f'{cfg.image_width}x{cfg.image_height}: set image_width/height'
-                )
+            dataset_images(
+                frames, cfg.image_width, cfg.image_height,
+                'dataset frames lack images: the classifier config uses the camera',
+                'the classifier',
+            )
         self.frames = frames
         self._episodes = list(data.episodes)
         self.instructions = list(data.instructions)

@@ -60,15 +60,8 @@ class ACTNet(BCNet):
 
     def __init__(self, cfg: ACTConfig, lowdim_dim: int, vocab_size: int, text_in: int = 0):
         nn.Module.__init__(self)
-        self.cfg = cfg
-        self.action_dim = 2
+        self.build_text_encoder(cfg, vocab_size, text_in)
         d = cfg.d_model
-        if vocab_size > 0:
-            self.embed = nn.Embedding(vocab_size, cfg.text_dim, padding_idx=0)
-            self.text_mlp = mlp(cfg.text_dim, (cfg.text_dim,), cfg.text_dim)
-        else:
-            self.embed = None
-            self.text_mlp = mlp(text_in, (cfg.text_dim,), cfg.text_dim)
         self.text_token = nn.Linear(cfg.text_dim, d)
         if cfg.use_image:
             self.build_image_encoder(

@@ -182,14 +182,7 @@ class BCNet(FilmConvImage, nn.Module):
 
     def __init__(self, cfg: BCConfig, lowdim_dim: int, vocab_size: int, text_in: int = 0):
         super().__init__()
-        self.cfg = cfg
-        self.action_dim = 2
-        if vocab_size > 0:
-            self.embed = nn.Embedding(vocab_size, cfg.text_dim, padding_idx=0)
-            self.text_mlp = mlp(cfg.text_dim, (cfg.text_dim,), cfg.text_dim)
-        else:
-            self.embed = None
-            self.text_mlp = mlp(text_in, (cfg.text_dim,), cfg.text_dim)
+        self.build_text_encoder(cfg, vocab_size, text_in)
         trunk_in = cfg.text_dim
         if cfg.use_image:
             trunk_in += self.build_image_encoder(
@@ -213,6 +206,21 @@ class BCNet(FilmConvImage, nn.Module):
             last = size
         layers.append(nn.Linear(last, out))
         self.trunk = nn.Sequential(*layers)
+
+    def build_text_encoder(self, cfg: BCConfig, vocab_size: int, text_in: int) -> None:
+        """Set ``cfg`` and create the instruction encoder (see :meth:`text_embedding`).
+
+        Learned word embeddings for ``vocab_size`` > 0 tokens, else an MLP on ``text_in``
+        wide sentence embeddings; both end in ``cfg.text_dim`` features.
+        """
+        self.cfg = cfg
+        self.action_dim = 2
+        if vocab_size > 0:
+            self.embed = nn.Embedding(vocab_size, cfg.text_dim, padding_idx=0)
+            self.text_mlp = mlp(cfg.text_dim, (cfg.text_dim,), cfg.text_dim)
+        else:
+            self.embed = None
+            self.text_mlp = mlp(text_in, (cfg.text_dim,), cfg.text_dim)
 
     def text_embedding(self, text: torch.Tensor) -> torch.Tensor:
         """Embed instructions: (B, L) int64 ids or (B, D) float features -> (B, text_dim).

@@ -64,3 +64,25 @@ def test_demo_bc_and_dagger_stages(tmp_path):
 def test_demo_rejects_unknown_stages(tmp_path, capsys):
     assert cli.main(['demo', '--stages', 'record,dance', '--runs-dir', str(tmp_path)]) == 2
     assert 'dance' not in capsys.readouterr().err.split(':', 1)[0]
+
+
+def test_dagger_round_gated_by_the_policys_uncertainty(tmp_path):
+    """``--dagger-takeover on_request``: policy_node's takeover requests make the takeovers.
+
+    With a threshold below any uncertainty the policy asks every step; stall and obstacle
+    gating are off (``on_request``, ``near_obstacle_m`` 0), so every recorded human step
+    answers a request that went from policy_node to expert_teleop over DDS.
+    """
+    rc = cli.main(
+        [
+            'demo', '--stages', 'record,bc,dagger', '--demo-episodes', '2', '--bc-minutes',
+            '0.05', '--bc-eval-episodes', '1', '--intervention-episodes', '2',
+            '--dagger-takeover', 'on_request', '--takeover-uncertainty', '1e-9',
+            '--uncertainty-samples', '4', '--set', 'expert_teleop.near_obstacle_m=0.0',
+            '--runs-dir', str(tmp_path),
+        ]
+    )
+    assert rc == 0
+    m = json.loads(((tmp_path / 'latest').resolve() / 'metrics.json').read_text())
+    assert m['dagger_takeover'] == 'on_request'
+    assert m['dagger_episodes_with_interventions'] == 2 and m['dagger_intervention_steps'] > 0

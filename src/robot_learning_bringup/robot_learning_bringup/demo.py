@@ -35,7 +35,8 @@ from robot_learning.common.curves import plot_learning_curve
 from robot_learning.data.transitions import EpisodeRecord
 
 from .demo_operator import isolate_ros_graph, Operator, StageError
-from .demo_stages import eval_stage, intervene_stage, learn_stage, record_stage, train_stage
+from .demo_stages import check_stage_set, eval_stage, intervene_stage, learn_stage
+from .demo_stages import record_stage, train_stage
 from .evaluate_closed_loop import run_eval_cli
 
 # run_eval_cli and the stage functions stay importable from here (and from the old
@@ -114,6 +115,7 @@ def run_demo(args) -> int:
 
     # `--set node.param=value` reaches every stage's processes (e.g. sim_node.randomize).
     sim_set = list(getattr(args, 'set', None) or [])
+    check_stage_set(sim_set)
     op = Operator()
     try:
         t0 = time.monotonic()
@@ -199,7 +201,7 @@ def run_demo(args) -> int:
                 'init': getattr(args, 'sac_init', 'scratch'),
                 'update_process': True,  # config/sac_learner.yaml's default
             }
-            extra: list[str] = list(sim_set)
+            extra: list[str] = []
             if levers['init'] != 'scratch':
                 t0 = time.monotonic()
                 # Offline-to-online: SAC pretrained on the demo bags (with Cal-QL: critics
@@ -220,7 +222,7 @@ def run_demo(args) -> int:
             ckpt, env_steps = learn_stage(
                 op, run, bag, args.learn_steps, args.learn_minutes, args.rate, args.seed + 1,
                 getattr(args, 'task_node', 'off'), getattr(args, 'classifier', ''),
-                extra, interventions=levers['interventions'],
+                extra, interventions=levers['interventions'], sim_set=sim_set,
             )
             lap('sac_learn', t0)
             t0 = time.monotonic()

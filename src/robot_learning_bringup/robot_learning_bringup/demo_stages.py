@@ -24,7 +24,42 @@ from robot_learning.errors import RobotLearningError
 from .demo_operator import Operator, StageError
 from .launcher import ProfileProcesses
 
-__all__ = ['eval_stage', 'intervene_stage', 'learn_stage', 'record_stage', 'train_stage']
+__all__ = [
+    'check_stage_set', 'eval_stage', 'intervene_stage', 'learn_stage', 'record_stage',
+    'stage_set', 'train_stage',
+]
+
+#: The profiles the demo's stages run (record, eval, dagger, sac).
+STAGE_PROFILES = ('sim_teleop', 'sim_deploy', 'sim_intervene', 'sim_learn', 'sim_task_learn')
+
+
+def _node_names(profile: str) -> set[str]:
+    from .profiles import load_profile, node_name
+
+    return {node_name(spec) for nodes in load_profile(profile)['groups'].values()
+            for spec in nodes}
+
+
+def stage_set(profile: str, sim_set: Sequence[str]) -> list[str]:
+    """Return the ``demo --set`` entries that name a node of ``profile`` (in order)."""
+    names = _node_names(profile)
+    return [o for o in sim_set if o.split('.', 1)[0] in names]
+
+
+def check_stage_set(sim_set: Sequence[str]) -> None:
+    """Check ``demo --set`` entries before any stage starts.
+
+    Raises:
+        StageError: an entry is not ``node.param=value`` or names a node no stage runs.
+    """
+    names = set().union(*(_node_names(p) for p in STAGE_PROFILES))
+    for entry in sim_set:
+        node = entry.split('.', 1)[0]
+        if '.' not in entry or '=' not in entry or node not in names:
+            raise StageError(
+                f"--set {entry}: give node.param=value for a node of the demo's stages "
+                f'({", ".join(sorted(names))})'
+            )
 
 
 def _check(procs: ProfileProcesses, stage: str, log_dir: Path) -> None:
@@ -139,7 +174,8 @@ def record_stage(
     # The camera is recorded at the resolution the deployed sim renders (sim_node.yaml),
     # so behaviour cloning sees the same images in training and in deployment.
     return _recorded_stage(
-        op, run, 'sim_teleop', [f'sim_node.seed={seed}', *sim_set], 'demos', episodes,
+        op, run, 'sim_teleop', [f'sim_node.seed={seed}', *stage_set('sim_teleop', sim_set)],
+        'demos', episodes,
         'record', 'record demos',
     )
 
@@ -236,9 +272,9 @@ def intervene_stage(
         overrides += [
             'expert_teleop.takeover=on_request',
             f'policy_node.uncertainty_samples={samples}',
-            f'policy_node.takeover_uncertainty={uncertainty}',
+            f'policy_node.takeover_uncertainty={float(uncertainty):.6e}',  # YAML: '1.0e-3'
         ]
-    overrides += list(sim_set)
+    overrides += stage_set('sim_intervene', sim_set)
     return _recorded_stage(
         op, run, 'sim_intervene', overrides, 'interventions', episodes, 'intervene',
         'deploy with takeovers',
@@ -248,7 +284,7 @@ def intervene_stage(
 def learn_stage(
     op: Operator, run: Path, bag: Path, steps: int, minutes: float, rate: float, seed: int,
     task_node: str = 'off', classifier: str = '', extra: Sequence[str] = (),
-    interventions: bool = False,
+    interventions: bool = False, sim_set: Sequence[str] = (),
 ) -> tuple[Path, int]:
     """Learn online with SAC until ``steps`` env steps or ``minutes``.
 
@@ -262,6 +298,7 @@ def learn_stage(
             UTD ratio must not depend on how busy the machine is; ``sac_learner.init_from``).
         interventions: the profile's ``interventions`` switch: the scripted expert
             supervises and takes over on trouble (HIL-SERL human steps).
+        sim_set: ``demo --set`` entries; those naming a node of the profile apply last.
 
     Returns:
         The learner's best checkpoint (else its latest) and the env steps taken.
@@ -281,6 +318,7 @@ def learn_stage(
             f'sac_learner.sac.seed={seed}',
             *_task_overrides(task_node, classifier, seed),
             *extra,
+            *stage_set(profile, sim_set),
         ],
         log_dir=run / 'logs',
         switches={'interventions': True} if interventions else None,
@@ -373,7 +411,7 @@ def eval_stage(
             *_deploy_overrides(checkpoint),
             f'policy_node.checkpoint={checkpoint}',
             f'policy_node.deterministic={str(deterministic).lower()}',
-            *sim_set,
+            *stage_set('sim_deploy', sim_set),
         ],
         log_dir=run / 'logs',
     )

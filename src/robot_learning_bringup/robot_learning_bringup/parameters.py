@@ -58,6 +58,14 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def check_type(where: str, key: str, value: Any, reference: Any) -> None:
     """Refuse what rclpy would refuse at declare time (a value of another type).
 
@@ -78,6 +86,8 @@ def check_type(where: str, key: str, value: Any, reference: Any) -> None:
         hint = f': write {float(value)}'
     elif want == 'double array' and got in ('integer array', 'mixed'):
         hint = f': write {[float(v) for v in value]}'
+    elif want == 'double' and got == 'string' and _is_float(value):
+        hint = f': write {float(value):.6e} (YAML reads 1e-3 as text; 1.0e-3 is a number)'
     raise ProfileError(
         f'{where}: {key} is a {want} (ours: {reference!r}), got {value!r} ({got}){hint}'
     )

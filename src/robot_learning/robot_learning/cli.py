@@ -143,9 +143,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         '--takeover-uncertainty',
         type=float,
-        default=0.05,
+        default=0.18,
         help='dagger, on_request: the uncertainty (std of the action, [-1, 1] units) above '
-        'which policy_node asks for a takeover',
+        "which policy_node asks for a takeover (0.18: the 0.98 quantile of the demo's BC "
+        'policy on its demo frames, bench/takeover_gating.py)',
     )
     demo.add_argument(
         '--uncertainty-samples',

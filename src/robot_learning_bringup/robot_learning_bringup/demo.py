@@ -147,7 +147,7 @@ def run_demo(args) -> int:
             ibag, deployed = intervene_stage(
                 op, run, bc_ckpt, args.intervention_episodes, args.seed + 20_000,
                 getattr(args, 'dagger_takeover', 'on_trouble'),
-                getattr(args, 'takeover_uncertainty', 0.05),
+                getattr(args, 'takeover_uncertainty', 0.18),
                 getattr(args, 'uncertainty_samples', 8), sim_set,
             )
             lap('dagger_deploy', t0)

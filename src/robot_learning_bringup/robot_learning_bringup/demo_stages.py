@@ -250,7 +250,7 @@ def train_stage(
 
 def intervene_stage(
     op: Operator, run: Path, checkpoint: Path, episodes: int, seed: int,
-    takeover: str = 'on_trouble', uncertainty: float = 0.05, samples: int = 8,
+    takeover: str = 'on_trouble', uncertainty: float = 0.18, samples: int = 8,
     sim_set: Sequence[str] = (),
 ) -> tuple[Path, list[EpisodeRecord]]:
     """Deploy ``checkpoint`` with the scripted expert as a supervising human (HG-DAgger).

@@ -194,15 +194,19 @@ class FilmConvImage:
         self.img_fc = nn.Linear(channels[-1] * h * w, features)
         return features
 
-    def encode_image(self, x: torch.Tensor, text: torch.Tensor | None) -> torch.Tensor:
-        """Return float (B, features) from images float (B, C, H, W) and text (B, D)."""
+    def conv_map(self, x: torch.Tensor, text: torch.Tensor | None) -> torch.Tensor:
+        """Return the last conv layer's map, float (B, C, h, w), of images (B, C, H, W)."""
         for i, conv in enumerate(self.convs):
             x = conv(x)
             if self.films is not None:
                 delta, beta = self.films[i](text)[:, :, None, None].chunk(2, dim=1)
                 x = x * (1.0 + delta) + beta
             x = F.relu(x)
-        return F.relu(self.img_fc(x.flatten(1)))
+        return x
+
+    def encode_image(self, x: torch.Tensor, text: torch.Tensor | None) -> torch.Tensor:
+        """Return float (B, features) from images float (B, C, H, W) and text (B, D)."""
+        return F.relu(self.img_fc(self.conv_map(x, text).flatten(1)))
 
 
 def tanh_log_det_jacobian(u: torch.Tensor) -> torch.Tensor:

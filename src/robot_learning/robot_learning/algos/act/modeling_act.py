@@ -104,13 +104,7 @@ class ACTNet(BCNet):
             h = F.relu(self.lowdim_mlp(lowdim))
             tokens.append((self.lowdim_token(h) + self.type_pos[1])[:, None])
         if self.cfg.use_image:
-            x = image
-            for i, conv in enumerate(self.convs):
-                x = conv(x)
-                if self.films is not None:
-                    delta, beta = self.films[i](e)[:, :, None, None].chunk(2, dim=1)
-                    x = x * (1.0 + delta) + beta
-                x = F.relu(x)
+            x = self.conv_map(image, e)  # (B, C, h, w): its h * w cells are the tokens
             tokens.append(self.img_token(x.flatten(2).transpose(1, 2)) + self.img_pos)
         memory = torch.cat(tokens, dim=1)
         if self.encoder is not None:

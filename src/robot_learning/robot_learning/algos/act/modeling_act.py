@@ -113,43 +113,6 @@ class ACTNet(BCNet):
         return self.action_out(self.decoder(queries, memory)).flatten(1)
 
 
-class ACTTrainer(BCTrainer):
-    """BC trainer with chunk targets and the masked L1 loss (see module docstring)."""
-
-    algorithm = 'act'
-    net_class = ACTNet
-
-    def __init__(self, data, cfg: ACTConfig, obs_cfg, act_cfg, train_indices, device='cpu',
-                 vocabulary=None):
-        self.chunk = int(cfg.chunk)
-        episode = np.asarray(data.transitions['episode'], np.int64)
-        # Exclusive end (in the transition arrays) of each transition's episode.
-        stops = np.r_[np.flatnonzero(np.diff(episode)) + 1, len(episode)]
-        self._ep_stop = np.repeat(stops, np.diff(np.r_[0, stops]))
-        super().__init__(data, cfg, obs_cfg, act_cfg, train_indices, device, vocabulary)
-
-    def actions_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return the next ``chunk`` actions of each row's episode (B, 2k) and mask (B, k)."""
-        steps = rows[:, None] + np.arange(self.chunk)
-        stop = self._ep_stop[rows][:, None]
-        mask = (steps < stop).astype(np.float32)
-        idx = np.minimum(steps, stop - 1)
-        return self.actions[idx].reshape(len(rows), -1), mask
-
-    def loss(self, out: torch.Tensor, action: torch.Tensor, batch: BCBatch) -> torch.Tensor:
-        """L1 over the chunk, masked past the episode's end (mean over valid steps)."""
-        b = out.shape[0]
-        err = (torch.tanh(out) - action).abs().view(b, self.chunk, 2).sum(-1)
-        mask = torch.from_numpy(np.asarray(batch.action_mask, np.float32)).to(err.device)
-        return (err * mask).sum() / mask.sum().clamp_min(1.0)
-
-    def decode_actions(self, out: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(out)
-
-
-ACTTrainer.policy_class = None  # set below, after ACTPolicy exists
-
-
 class ACTPolicy(BCPolicy):
     """Deployable ACT policy: a chunk per step, temporally ensembled (module docstring)."""
 
@@ -199,4 +162,36 @@ class ACTPolicy(BCPolicy):
         return (w[:, None] * preds).sum(0).astype(np.float32)
 
 
-ACTTrainer.policy_class = ACTPolicy
+class ACTTrainer(BCTrainer):
+    """BC trainer with chunk targets and the masked L1 loss (see module docstring)."""
+
+    algorithm = 'act'
+    net_class = ACTNet
+    policy_class = ACTPolicy
+
+    def __init__(self, data, cfg: ACTConfig, obs_cfg, act_cfg, train_indices, device='cpu',
+                 vocabulary=None):
+        self.chunk = int(cfg.chunk)
+        episode = np.asarray(data.transitions['episode'], np.int64)
+        # Exclusive end (in the transition arrays) of each transition's episode.
+        stops = np.r_[np.flatnonzero(np.diff(episode)) + 1, len(episode)]
+        self._ep_stop = np.repeat(stops, np.diff(np.r_[0, stops]))
+        super().__init__(data, cfg, obs_cfg, act_cfg, train_indices, device, vocabulary)
+
+    def actions_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the next ``chunk`` actions of each row's episode (B, 2k) and mask (B, k)."""
+        steps = rows[:, None] + np.arange(self.chunk)
+        stop = self._ep_stop[rows][:, None]
+        mask = (steps < stop).astype(np.float32)
+        idx = np.minimum(steps, stop - 1)
+        return self.actions[idx].reshape(len(rows), -1), mask
+
+    def loss(self, out: torch.Tensor, action: torch.Tensor, batch: BCBatch) -> torch.Tensor:
+        """L1 over the chunk, masked past the episode's end (mean over valid steps)."""
+        b = out.shape[0]
+        err = (torch.tanh(out) - action).abs().view(b, self.chunk, 2).sum(-1)
+        mask = torch.from_numpy(np.asarray(batch.action_mask, np.float32)).to(err.device)
+        return (err * mask).sum() / mask.sum().clamp_min(1.0)
+
+    def decode_actions(self, out: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(out)

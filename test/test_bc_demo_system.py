@@ -86,3 +86,11 @@ def test_dagger_round_gated_by_the_policys_uncertainty(tmp_path):
     m = json.loads(((tmp_path / 'latest').resolve() / 'metrics.json').read_text())
     assert m['dagger_takeover'] == 'on_request'
     assert m['dagger_episodes_with_interventions'] == 2 and m['dagger_intervention_steps'] > 0
+
+
+def test_demo_rejects_a_set_for_no_stage_before_writing(tmp_path, capsys):
+    assert cli.main(['demo', '--set', 'bogus_node.x=1', '--runs-dir', str(tmp_path)]) == 2
+    assert "bogus_node.x=1: give node.param=value for a node of the demo's stages" in (
+        capsys.readouterr().err
+    )
+    assert not any(tmp_path.iterdir())

@@ -96,6 +96,9 @@ def run_demo(args) -> int:
         )
     if 'dagger' in stages and 'bc' not in stages:
         raise StageError('--stages: dagger needs the bc stage before it')
+    # `--set node.param=value` reaches every stage's processes (e.g. sim_node.randomize).
+    sim_set = list(getattr(args, 'set', None) or [])
+    check_stage_set(sim_set)
     isolate_ros_graph()
     t_start = time.monotonic()
     runs = Path(args.runs_dir)
@@ -113,9 +116,6 @@ def run_demo(args) -> int:
     def lap(name: str, t0: float) -> None:
         walls[name] = round(time.monotonic() - t0, 1)
 
-    # `--set node.param=value` reaches every stage's processes (e.g. sim_node.randomize).
-    sim_set = list(getattr(args, 'set', None) or [])
-    check_stage_set(sim_set)
     op = Operator()
     try:
         t0 = time.monotonic()

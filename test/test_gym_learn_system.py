@@ -136,9 +136,11 @@ def test_learner_killed_with_sigkill_resumes_from_its_checkpoint(ros, tmp_path):
         for o in overrides:
             cmd += ['--set', o]
         log = open(tmp_path / 'logs' / 'learner.restart.log', 'w')
-        restarted = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ)
-        )
+        # UDP only for the restarted learner: a participant killed with SIGKILL leaves its
+        # Fast DDS shared-memory ports behind, and a new one on the same host can then miss
+        # the bridge's latched gym/spec (eProsima/Fast-DDS#5469, #2057; seen in a CI run here).
+        env = dict(os.environ, FASTDDS_BUILTIN_TRANSPORTS='UDPv4')
+        restarted = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         spin_until(
             ros,
             procs,
